@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Core harness services: exit codes, the fatal-exit path, seeded random
+ * streams, clocks and the option-value parsers every binary shares.
+ */
+#ifndef FT_CORE_H
+#define FT_CORE_H
+
+#include <stdio.h>
+
+#include "ft/kernel.h"
+
+/*
+ * Exit codes fixed by DESIGN.md ("Reproduction and reporting").  66 is left
+ * to ThreadSanitizer, 77 is ctest's skip code (automake's convention).
+ */
+enum ft_exit {
+	FT_EXIT_SUCCESS = 0,
+	FT_EXIT_INVARIANT = 1,	/* an oracle fired */
+	FT_EXIT_SPLAT = 2,	/* the lock model's validator fired */
+	FT_EXIT_STALL = 3,	/* watchdog: no progress, lockup */
+	FT_EXIT_USAGE = 4,	/* bad option or value */
+	FT_EXIT_TSAN = 66,	/* ThreadSanitizer's default exitcode */
+	FT_EXIT_SKIP = 77,	/* test not applicable to this build */
+};
+
+/* ---- Fatal exit: the one way a library layer ends the process ---------- */
+
+/*
+ * A die notifier runs once, on the first ft_die(), before the process
+ * exits: the driver uses it to print its repro line and verdict.  Like the
+ * kernel's panic notifiers, they run in the dying thread while other
+ * threads may still be running.
+ */
+typedef void (*ft_die_fn)(int code, void *arg);
+
+int ft_die_notifier_register(ft_die_fn fn, void *arg);
+__noreturn void ft_die(int code);
+
+/* ---- Low-rider random streams (torture_random_state's role) ------------ */
+
+/*
+ * xoshiro256** state, passed explicitly (STYLE.md §6: never time() ^ tid).
+ * A stream is derived from (seed, a, b, c) by splitmix64, so the stream of
+ * thread 3's operation 17 at break site 5 is a pure function of the seed.
+ */
+struct ft_random_state {
+	u64 s[4];
+};
+
+u64 ft_mix64(u64 x);
+void ft_random_init(struct ft_random_state *rs, u64 seed, u64 a, u64 b, u64 c);
+u64 ft_random_u64(struct ft_random_state *rs);
+/* Uniform in [0, n); n == 0 returns 0. */
+u64 ft_random_below(struct ft_random_state *rs, u64 n);
+/* True with probability num/den. */
+bool ft_random_chance(struct ft_random_state *rs, u64 num, u64 den);
+
+/* ---- Clocks --------------------------------------------------------------- */
+
+#define NSEC_PER_USEC	1000ULL
+#define NSEC_PER_MSEC	1000000ULL
+#define NSEC_PER_SEC	1000000000ULL
+
+u64 ft_now_ns(void);		/* CLOCK_MONOTONIC */
+u64 ft_now_coarse_ns(void);	/* CLOCK_MONOTONIC_COARSE: cheap, ~4 ms */
+void ft_sleep_ns(u64 ns);
+/* A seed for runs that did not ask for one: printed, so still replayable. */
+u64 ft_seed_from_clock(void);
+
+/* ---- Option values -------------------------------------------------------- */
+
+/*
+ * Parsers return 0 or -EINVAL / -ERANGE and never print: the caller owns
+ * the one-line error that names the option.
+ */
+int ft_parse_u64(const char *s, u64 lo, u64 hi, u64 *out);
+/* "1500ms", "10s", "30m", "8h", "2d"; a bare number is seconds. */
+int ft_parse_duration(const char *s, u64 *ns_out);
+/* Inverse of ft_parse_duration, exact: "90s", "1500ms", "30m". */
+const char *ft_format_duration(u64 ns, char *buf, size_t len);
+
+#endif /* FT_CORE_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Private to src/lock: the validator's task records and report helpers. */
+#ifndef FT_LOCK_INTERNAL_H
+#define FT_LOCK_INTERNAL_H
+
+#include "ft/lock.h"
+
+#define LOCKDEP_COMM_LEN	16
+
+/* What a held-lock record is doing. */
+enum held_state {
+	HELD_WAITING,	/* lock_acquire() done, still spinning/sleeping */
+	HELD_HELD,
+};
+
+/*
+ * One held (or awaited) lock.  The owning thread writes these fields, the
+ * watchdog reads them from another thread: every access is a relaxed
+ * atomic (see held_store/held_load in lockdep.c), a torn record is at worst
+ * a confusing line in a diagnostic.
+ */
+struct held_lock {
+	const void *instance;
+	const struct lockdep_map *map;
+	const struct lock_site *site;
+	u64 acquire_ns;		/* coarse clock, set when the wait ends */
+	int class_idx;
+	int bit;
+	unsigned int flags;	/* LOCK_F_* */
+	unsigned int state;	/* enum held_state */
+};
+
+/* The kernel keeps held_locks in task_struct; we keep one per thread. */
+struct lockdep_task {
+	int in_use;
+	int tid;
+	char comm[LOCKDEP_COMM_LEN];
+	int depth;
+	struct held_lock held[MAX_LOCK_DEPTH];
+};
+
+/* The calling thread's record (registered on first use). */
+struct lockdep_task *lockdep_current(void);
+
+/* Serialize multi-line reports so that two splats never interleave. */
+void lockdep_report_begin(void);
+void lockdep_report_end(void);
+
+void lockdep_print_task_locks(FILE *out, const struct lockdep_task *t);
+void lockdep_print_lock_name(FILE *out, const struct lockdep_map *map,
+			     unsigned int subclass);
+
+/* The stall path of spin_wait_once(): reports and ends the run. */
+__noreturn void lockdep_report_stall(const struct lockdep_map *map,
+				     const void *inst, int bit, u64 waited_ns);
+
+#endif /* FT_LOCK_INTERNAL_H */

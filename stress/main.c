@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * foliotorture: the binary.  Its modes dispatch from one table, as perf's
+ * commands[] do (STYLE.md §8); each mode parses its own options.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stress.h"
+
+struct ft_mode {
+	const char *flag;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static int cmd_help(int argc, char **argv);
+
+static const struct ft_mode modes[] = {
+	{ "--lock-torture", cmd_lock_torture,
+	  "torture the lock model (spinlock_t, bit_spin_lock, rw_semaphore, seqcount_t)" },
+	{ "--list-lock-kinds", cmd_list_lock_kinds, "print the lock kinds" },
+	{ "--help", cmd_help, "this text; MODE --help for a mode's options" },
+};
+
+static int cmd_help(int argc, char **argv)
+{
+	printf("usage: " FT_PROG " MODE [options]\n\nmodes:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+		printf("  %-20s %s\n", modes[i].flag, modes[i].help);
+	printf("\nThe mm torture run (the default mode) is not built yet: until\n"
+	       "it is, --lock-torture is the main job.\n"
+	       "\nexit codes: 0 success, 1 invariant failure, 2 lock-model splat,\n"
+	       "3 stall, 4 usage error (66: ThreadSanitizer report)\n");
+	return FT_EXIT_SUCCESS;
+}
+
+int ft_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, FT_PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return FT_EXIT_USAGE;
+}
+
+int ft_bad_option(int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		return ft_usage_error("option '%s' needs a value", arg);
+	return ft_usage_error("unknown option '%s' (see --help)", arg);
+}
+
+int ft_opt_u64(const char *opt, const char *arg, u64 lo, u64 hi, u64 *out)
+{
+	int ret = ft_parse_u64(arg, lo, hi, out);
+
+	if (ret == -ERANGE)
+		return ft_usage_error("--%s: '%s' is out of range %llu..%llu", opt,
+				      arg, (unsigned long long)lo,
+				      (unsigned long long)hi);
+	if (ret)
+		return ft_usage_error("--%s: '%s' is not a number", opt, arg);
+	return 0;
+}
+
+int ft_opt_duration(const char *opt, const char *arg, u64 lo, u64 *out)
+{
+	int ret = ft_parse_duration(arg, out);
+
+	if (ret == -ERANGE)
+		return ft_usage_error("--%s: '%s' is too long", opt, arg);
+	if (ret)
+		return ft_usage_error("--%s: '%s' is not a duration "
+				      "(like 500ms, 10s, 30m, 8h)", opt, arg);
+	if (*out < lo)
+		return ft_usage_error("--%s: '%s' is shorter than %llu ms", opt,
+				      arg, (unsigned long long)(lo / NSEC_PER_MSEC));
+	return 0;
+}
+
+/* perf's run_builtin(): clamp the status, and a failed flush is a failure. */
+static int finish(int status)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, FT_PROG ": write error on stdout\n");
+		return FT_EXIT_INVARIANT;
+	}
+	return status & 0xff;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cmd_help(argc, argv);
+		return finish(FT_EXIT_USAGE);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (!strcmp(argv[1], modes[i].flag))
+			return finish(modes[i].fn(argc - 1, argv + 1));
+	}
+	if (argv[1][0] != '-' || argv[1][1] != '-')
+		return finish(ft_usage_error("'%s' is not a mode (see --help)",
+					     argv[1]));
+	return finish(ft_usage_error("%s: no such mode; the mm torture run is "
+				     "not built yet, use --lock-torture "
+				     "(see --help)", argv[1]));
+}

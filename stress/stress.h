@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Private to stress/: the mode table's entry points and CLI helpers. */
+#ifndef FT_STRESS_H
+#define FT_STRESS_H
+
+#include "ft/core.h"
+
+#define FT_PROG "foliotorture"
+
+/*
+ * A mode's entry point: argv[0] is the mode's own flag, the rest are its
+ * options.  Returns an enum ft_exit code.
+ */
+int cmd_lock_torture(int argc, char **argv);
+int cmd_list_lock_kinds(int argc, char **argv);
+
+/* The one-line usage error every bad option gets; returns FT_EXIT_USAGE. */
+int __printf(1, 2) ft_usage_error(const char *fmt, ...);
+/* getopt_long's error cases, turned into ft_usage_error() lines. */
+int ft_bad_option(int opt, char **argv);
+
+/* Parse a numeric option or say which option was wrong and why. */
+int ft_opt_u64(const char *opt, const char *arg, u64 lo, u64 hi, u64 *out);
+int ft_opt_duration(const char *opt, const char *arg, u64 lo, u64 *out);
+
+#endif /* FT_STRESS_H */

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * validate_seqcount [--writers=N] [--readers=N] [--iters=N]
+ *
+ * Writers, serialized by a spinlock as write_seqcount_begin() requires,
+ * update a pair (x, y) that is always equal outside a write section,
+ * yielding in the middle now and then; readers retry until
+ * read_seqcount_retry() says their snapshot was stable and must then see
+ * x == y.  Inside its write section a writer must see an odd
+ * raw_read_seqcount(), as GUP-fast does when it bails out.
+ */
+#include <pthread.h>
+#include <sched.h>
+
+#include "ft/lock.h"
+#include "ft_test.h"
+
+struct shared {
+	spinlock_t lock;
+	seqcount_t seq;
+	unsigned long x, y;	/* READ_ONCE/WRITE_ONCE data */
+	long writes;		/* guarded by lock */
+	u64 iters;
+	int readers_done;
+};
+
+struct worker {
+	struct shared *sh;
+	pthread_t pthread;
+	u64 writes, reads, retries, torn, even_inside;
+};
+
+static void *writer_fn(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+
+	for (u64 i = 0; i < sh->iters; i++) {
+		spin_lock(&sh->lock);
+		write_seqcount_begin(&sh->seq);
+		if (!(raw_read_seqcount(&sh->seq) & 1))
+			w->even_inside++;
+		WRITE_ONCE(sh->x, sh->x + 1);
+		if (i % 64 == 0)
+			sched_yield();
+		WRITE_ONCE(sh->y, sh->y + 1);
+		sh->writes++;
+		write_seqcount_end(&sh->seq);
+		spin_unlock(&sh->lock);
+		w->writes++;
+	}
+	return NULL;
+}
+
+static void *reader_fn(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+
+	for (u64 i = 0; i < sh->iters; i++) {
+		unsigned long x, y;
+		unsigned int seq;
+
+		for (;;) {
+			seq = read_seqcount_begin(&sh->seq);
+			x = READ_ONCE(sh->x);
+			y = READ_ONCE(sh->y);
+			if (!read_seqcount_retry(&sh->seq, seq))
+				break;
+			w->retries++;
+		}
+		if (x != y)
+			w->torn++;
+		w->reads++;
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	u64 nw = ft_test_arg_u64(argc, argv, "--writers", 2);
+	u64 nr = ft_test_arg_u64(argc, argv, "--readers", 4);
+	struct shared sh = { .iters = ft_test_arg_u64(argc, argv, "--iters", 50000) };
+	struct worker *ws = calloc(nw + nr, sizeof(*ws));
+	u64 writes = 0, torn = 0, retries = 0, even = 0;
+	struct ft_ktap k = { 0 };
+
+	spin_lock_init(&sh.lock);
+	seqcount_init(&sh.seq);
+	for (u64 i = 0; i < nw + nr; i++) {
+		ws[i].sh = &sh;
+		pthread_create(&ws[i].pthread, NULL, i < nw ? writer_fn : reader_fn,
+			       &ws[i]);
+	}
+	for (u64 i = 0; i < nw + nr; i++) {
+		pthread_join(ws[i].pthread, NULL);
+		writes += ws[i].writes;
+		torn += ws[i].torn;
+		retries += ws[i].retries;
+		even += ws[i].even_inside;
+	}
+	ft_ktap_start(3);
+	ft_ktap_result(&k, torn == 0, "seqcount: %llu torn reads accepted "
+		       "(%llu retries)", (unsigned long long)torn,
+		       (unsigned long long)retries);
+	ft_ktap_result(&k, (u64)sh.writes == writes && sh.x == writes &&
+		       sh.y == writes && !(raw_read_seqcount(&sh.seq) & 1),
+		       "seqcount: writes exact, sequence even at rest");
+	ft_ktap_result(&k, even == 0, "seqcount: odd inside every write section");
+	free(ws);
+	return ft_ktap_finish(&k);
+}
