@@ -284,7 +284,7 @@ static void *lt_worker(void *arg)
 				nest_fault(&lt->nest);
 			else
 				nest_fork(&lt->nest);
-			th->n_nested++;
+			WRITE_ONCE(th->n_nested, th->n_nested + 1);
 		} else if (!t->kind) {
 			seqcount_op(th, ti);
 		} else if ((t->kind->caps & FT_LK_SHARED_WORD) &&
@@ -412,25 +412,41 @@ static void sum_stats(const struct lock_torture *lt, int ti, struct lt_stats *su
 	}
 }
 
-/* locktorture's status line: "???" when unfair, "!!!" on failure. */
+static u64 nested_total(const struct lock_torture *lt)
+{
+	u64 n = 0;
+
+	for (u64 i = 0; i < lt->p.threads; i++)
+		n += READ_ONCE(lt->threads[i].n_nested);
+	return n;
+}
+
+/* locktorture's status lines: "???" when unfair, "!!!" on failure. */
 static void print_stats(const struct lock_torture *lt, u64 elapsed_ns)
 {
-	printf(LT_NAME ": %llus:", (unsigned long long)(elapsed_ns / NSEC_PER_SEC));
+	unsigned long long t = elapsed_ns / NSEC_PER_SEC;
+
 	for (int ti = 0; ti < lt->nr_targets; ti++) {
+		const struct lt_target *tg = &lt->targets[ti];
 		struct lt_stats s;
 		u64 max, min;
 
 		sum_stats(lt, ti, &s, &max, &min);
-		printf(" %s: Writes: %llu Reads: %llu Trylock-fail: %llu "
-		       "Max/Min: %llu/%llu %sFail: %llu%s;",
-		       lt->targets[ti].name, (unsigned long long)s.n_write,
-		       (unsigned long long)s.n_read,
-		       (unsigned long long)s.n_try_fail,
+		printf(LT_NAME ": %llus %-13s Writes: %10llu", t, tg->name,
+		       (unsigned long long)s.n_write);
+		if (!tg->kind || (tg->kind->caps & FT_LK_READERS))
+			printf("  Reads: %10llu", (unsigned long long)s.n_read);
+		if (tg->kind)
+			printf("  Trylock-fail: %8llu",
+			       (unsigned long long)s.n_try_fail);
+		printf("  Max/Min: %llu/%llu %s Fail: %llu%s\n",
 		       (unsigned long long)max, (unsigned long long)min,
-		       max / 2 > min ? "??? " : "",
-		       (unsigned long long)s.n_fail, s.n_fail ? " !!!" : "");
+		       max / 2 > min ? "???" : "", (unsigned long long)s.n_fail,
+		       s.n_fail ? " !!!" : "");
 	}
-	printf("\n");
+	if (lt->p.nested)
+		printf(LT_NAME ": %llus %-13s Taken: %10llu\n", t, "nested",
+		       (unsigned long long)nested_total(lt));
 	fflush(stdout);
 }
 
@@ -511,10 +527,8 @@ static u64 check_counters(const struct lock_torture *lt)
 		bad += s.n_fail;
 	}
 	if (lt->p.nested) {
-		u64 n = 0;
+		u64 n = nested_total(lt);
 
-		for (u64 i = 0; i < lt->p.threads; i++)
-			n += lt->threads[i].n_nested;
 		if ((u64)lt->nest.counter != n) {
 			printf(LT_NAME ": !!! nested: guarded counter %ld, but %llu "
 			       "nests were taken\n", lt->nest.counter,
@@ -565,10 +579,10 @@ static int run(struct lock_torture *lt)
 	u64 bad;
 	int ret;
 
-	print_repro(stdout, &lt->p);
-	ret = setup_targets(lt);
+	ret = setup_targets(lt);	/* validates --kind: before the repro line */
 	if (ret)
 		return ret;
+	print_repro(stdout, &lt->p);
 	printf(LT_NAME ":--- Start of test: ");
 	print_params(stdout, &lt->p);
 	printf("\n");

@@ -99,10 +99,8 @@ static int finish(int status)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		cmd_help(argc, argv);
-		return finish(FT_EXIT_USAGE);
-	}
+	if (argc < 2)
+		return finish(ft_usage_error("no mode given (see --help)"));
 	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
 		if (!strcmp(argv[1], modes[i].flag))
 			return finish(modes[i].fn(argc - 1, argv + 1));

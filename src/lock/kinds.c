@@ -40,7 +40,7 @@ static void spin_assert_held(void *l, const struct lock_site *site)
 
 static const struct ft_lock_kind spin_kind = {
 	.name = "spinlock",
-	.desc = "spinlock_t: FIFO ticket lock (the PTL, mm->page_table_lock)",
+	.desc = "spinlock_t: test-and-test-and-set (the PTL, mm->page_table_lock)",
 	.size = sizeof(spinlock_t),
 	.init = spin_init,
 	.lock = spin_lock_op,

@@ -29,8 +29,14 @@ static void wait_turn(struct rw_semaphore *sem, u32 ticket,
 	struct spin_wait w = SPIN_WAIT(&sem->dep_map, &sem->dep_map, -1, sem,
 				       tsan_flags);
 
-	while (ck_pr_load_32(&sem->t.serving) != ticket)
+	u32 serving;
+
+	while ((serving = ck_pr_load_32(&sem->t.serving)) != ticket) {
+		/* Not next in line: spinning cannot help, let the others run. */
+		if (ticket - serving > 1)
+			w.spins = max(w.spins, SPINS_BEFORE_YIELD);
 		spin_wait_once(&w);
+	}
 	ck_pr_fence_acquire();
 }
 
