@@ -41,6 +41,7 @@ struct lt_params {
 	u64 stat_interval_ns;
 	u64 stall_timeout_ns;
 	u64 hold_limit_ns;
+	u64 long_hold_ns;
 	bool lockdep;
 	bool nested;
 	bool quiet;
@@ -103,13 +104,18 @@ static void stat_inc(u64 *p)
 
 /* ---- The critical sections and their oracles -------------------------------- */
 
-/* locktorture's write delay: mostly short, sometimes a preempted holder. */
-static void hold_delay(struct ft_random_state *rs)
+/*
+ * locktorture's write delay: mostly short, now and then a yield, and one
+ * write in 2048 a long hold (--long-hold, locktorture's long_hold): a
+ * preempted holder that makes the others wait.
+ */
+static void hold_delay(struct lt_thread *th)
 {
+	struct ft_random_state *rs = &th->rs;
 	u64 r = ft_random_below(rs, 2048);
 
 	if (r == 0)
-		ft_sleep_ns(50 * NSEC_PER_USEC);
+		ft_sleep_ns(th->lt->p.long_hold_ns);
 	else if (r < 16)
 		sched_yield();
 	else
@@ -126,17 +132,17 @@ static void write_section(struct lt_thread *th, int ti)
 	    __atomic_load_n(&t->readers_in, __ATOMIC_ACQUIRE))
 		stat_inc(&st->n_fail);
 	t->a++;
-	hold_delay(&th->rs);
+	hold_delay(th);
 	t->b++;
 	t->counter++;
 	if (t->kind && (t->kind->caps & FT_LK_SHARED_WORD)) {
-		unsigned long old = __atomic_fetch_xor((unsigned long *)t->lock,
-						       BIT(LT_GUARDED_BIT),
-						       __ATOMIC_RELAXED);
+		bool was = __atomic_fetch_xor((unsigned long *)t->lock,
+					      BIT(LT_GUARDED_BIT),
+					      __ATOMIC_RELAXED) & BIT(LT_GUARDED_BIT);
 
-		if (!!(old & BIT(LT_GUARDED_BIT)) != t->guarded_bit)
+		if (was != t->guarded_bit)
 			stat_inc(&st->n_fail);
-		t->guarded_bit = !t->guarded_bit;
+		t->guarded_bit = !was;
 	}
 	__atomic_fetch_sub(&t->writer_in, 1, __ATOMIC_ACQ_REL);
 	stat_inc(&st->n_write);
@@ -203,7 +209,7 @@ static void seqcount_op(struct lt_thread *th, int ti)
 		spin_lock(&t->seq_lock);
 		write_seqcount_begin(&t->seq);
 		WRITE_ONCE(t->seq_x, t->seq_x + 1);
-		hold_delay(&th->rs);
+		hold_delay(th);
 		WRITE_ONCE(t->seq_y, t->seq_y + 1);
 		t->counter++;
 		write_seqcount_end(&t->seq);
@@ -226,12 +232,12 @@ static void flip_op(struct lt_thread *th, int ti)
 {
 	struct lt_target *t = &th->lt->targets[ti];
 	unsigned long bit = BIT(th->id);
-	unsigned long old = __atomic_fetch_xor((unsigned long *)t->lock, bit,
-					       __ATOMIC_RELAXED);
+	bool was = __atomic_fetch_xor((unsigned long *)t->lock, bit,
+				      __ATOMIC_RELAXED) & bit;
 
-	if (!!(old & bit) != th->flip_state[ti])
+	if (was != th->flip_state[ti])	/* someone lost my last flip */
 		stat_inc(&th->stats[ti].n_fail);
-	th->flip_state[ti] = !th->flip_state[ti];
+	th->flip_state[ti] = !was;
 }
 
 /* The fault path's order: mmap_lock (read) -> PTL -> mapcount bit lock. */
@@ -293,6 +299,7 @@ static void *lt_worker(void *arg)
 		} else {
 			lock_op(th, ti);
 		}
+		lockdep_sys_exit();
 		WRITE_ONCE(th->ops, th->ops + 1);
 	}
 	return NULL;
@@ -302,16 +309,18 @@ static void *lt_worker(void *arg)
 
 static void print_params(FILE *out, const struct lt_params *p)
 {
-	char d[32], si[32], st[32], hl[32];
+	char d[32], si[32], st[32], hl[32], lh[32];
 
 	fprintf(out, "--kind=%s --threads=%llu --duration=%s --seed=0x%llx "
-		"--stat-interval=%s --stall-timeout=%s --hold-limit=%s%s%s",
+		"--stat-interval=%s --stall-timeout=%s --hold-limit=%s "
+		"--long-hold=%s%s%s",
 		p->kinds, (unsigned long long)p->threads,
 		ft_format_duration(p->duration_ns, d, sizeof(d)),
 		(unsigned long long)p->seed,
 		ft_format_duration(p->stat_interval_ns, si, sizeof(si)),
 		ft_format_duration(p->stall_timeout_ns, st, sizeof(st)),
 		ft_format_duration(p->hold_limit_ns, hl, sizeof(hl)),
+		ft_format_duration(p->long_hold_ns, lh, sizeof(lh)),
 		p->lockdep ? "" : " --no-lockdep", p->nested ? "" : " --no-nested");
 }
 
@@ -622,6 +631,8 @@ static void usage(void)
 	       "  --stall-timeout=D    no progress or a lock wait this long is a "
 	       "stall (default 30s)\n"
 	       "  --hold-limit=D       a lock held this long is a stall (default 10s)\n"
+	       "  --long-hold=D        one write in 2048 holds the lock this long\n"
+	       "                       (default 100us; locktorture's long_hold)\n"
 	       "  --no-lockdep         run without the validator\n"
 	       "  --no-nested          skip the mm-shaped lock nests\n"
 	       "  -q, --quiet          no status lines\n", LT_MAX_THREADS);
@@ -629,7 +640,8 @@ static void usage(void)
 
 enum {
 	OPT_KIND = 256, OPT_THREADS, OPT_DURATION, OPT_SEED, OPT_STAT,
-	OPT_STALL, OPT_HOLD, OPT_NO_LOCKDEP, OPT_NO_NESTED, OPT_HELP,
+	OPT_STALL, OPT_HOLD, OPT_LONG_HOLD, OPT_NO_LOCKDEP, OPT_NO_NESTED,
+	OPT_HELP,
 };
 
 static const struct option lt_options[] = {
@@ -640,6 +652,7 @@ static const struct option lt_options[] = {
 	{ "stat-interval", required_argument, NULL, OPT_STAT },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL },
 	{ "hold-limit", required_argument, NULL, OPT_HOLD },
+	{ "long-hold", required_argument, NULL, OPT_LONG_HOLD },
 	{ "no-lockdep", no_argument, NULL, OPT_NO_LOCKDEP },
 	{ "no-nested", no_argument, NULL, OPT_NO_NESTED },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -672,6 +685,8 @@ static int parse_option(struct lt_params *p, int opt, char **argv)
 	case OPT_HOLD:
 		return ft_opt_duration("hold-limit", optarg, 100 * ms,
 				       &p->hold_limit_ns);
+	case OPT_LONG_HOLD:
+		return ft_opt_duration("long-hold", optarg, 0, &p->long_hold_ns);
 	case OPT_NO_LOCKDEP:
 		p->lockdep = false;
 		return 0;
@@ -700,7 +715,8 @@ int cmd_lock_torture(int argc, char **argv)
 		.duration_ns = 30 * NSEC_PER_SEC, .seed = ft_seed_from_clock(),
 		.stat_interval_ns = 5 * NSEC_PER_SEC,
 		.stall_timeout_ns = 30 * NSEC_PER_SEC,
-		.hold_limit_ns = 10 * NSEC_PER_SEC, .lockdep = true, .nested = true,
+		.hold_limit_ns = 10 * NSEC_PER_SEC,
+		.long_hold_ns = 100 * NSEC_PER_USEC, .lockdep = true, .nested = true,
 	};
 	opterr = 0;
 	optind = 1;

@@ -30,6 +30,15 @@ static inline const char *ft_test_arg(int argc, char **argv, const char *name,
 	return dflt;
 }
 
+static inline bool ft_test_flag(int argc, char **argv, const char *name)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], name))
+			return true;
+	}
+	return false;
+}
+
 static inline u64 ft_test_arg_u64(int argc, char **argv, const char *name,
 				  u64 dflt)
 {

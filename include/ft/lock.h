@@ -30,7 +30,8 @@
  *   - a sleeping lock (rw_semaphore) taken while a spinning lock is held,
  *   - unlock of a lock not held (double unlock included),
  *   - lockdep_assert_held() on a lock not held,
- *   - a thread exiting with locks held.
+ *   - a thread exiting with locks held,
+ *   - a seqcount read inside its own write section, unserialized writers.
  * A spin or sleep that waits longer than the stall timeout reports a lockup
  * with every thread's held locks and ends with FT_EXIT_STALL.
  * Acquisition sites are file:line:function, captured by the lock macros.
@@ -79,7 +80,12 @@ enum lock_kind {
 	LOCK_KIND_SEQCOUNT,	/* seqcount_t write section */
 };
 
-/* One per init site (or per declared bit-spinlock class). */
+/*
+ * One per init site (or per declared bit-spinlock class).  As in the
+ * kernel, spin_lock_init() and friends key the class on their call site:
+ * call them from one function in a .c file, not from a static inline in a
+ * header, or every translation unit gets a class of its own.
+ */
 struct lock_class_key {
 	int idx[MAX_LOCKDEP_SUBCLASSES];	/* class index + 1, 0: not yet */
 };
@@ -128,8 +134,9 @@ void lock_release(const struct lockdep_map *map, const void *inst, int bit,
 void lock_downgrade(const struct lockdep_map *map, const void *inst,
 		    const struct lock_site *site);
 bool lock_is_held(const void *inst, int bit);
-void lockdep_assert_failed(const struct lockdep_map *map, const void *inst,
-			   int bit, const struct lock_site *site);
+__noreturn void lockdep_assert_failed(const struct lockdep_map *map,
+				      const void *inst, int bit,
+				      const struct lock_site *site);
 /* Misuse that the lock word itself shows (unlock of an unlocked lock). */
 __noreturn void lock_bug(const struct lockdep_map *map, const void *inst,
 			 int bit, const char *what, const struct lock_site *site);
@@ -142,35 +149,12 @@ __noreturn void lock_bug(const struct lockdep_map *map, const void *inst,
  */
 int lockdep_scan_hold_times(u64 limit_ns, FILE *out);
 void debug_show_all_locks(FILE *out);
-/* Number of locks the calling thread holds (0 with the validator off). */
-int lockdep_depth(void);
-
-/* ---- Spin-wait with back-off and lockup detection (src/lock/spin.c) ---- */
-
 /*
- * The state of one wait, and what a lockup report says about it: the lock
- * (@map, @inst, @bit) and the TSan annotation the waiter is inside
- * (@tsan_addr, NULL if none), which the report must close before the
- * process exits.
+ * The kernel's lockdep_sys_exit(): the calling thread is about to "return
+ * to user space", the end of one operation of the model, and must hold no
+ * lock.  Reports and ends the run otherwise (no-op with the validator off).
  */
-struct spin_wait {
-	u32 spins;
-	u64 start_ns;
-	const struct lockdep_map *map;
-	const void *inst;
-	int bit;
-	void *tsan_addr;
-	unsigned int tsan_flags;
-};
-
-#define SPIN_WAIT(_map, _inst, _bit, _tsan_addr, _tsan_flags)		\
-	((struct spin_wait){ .map = (_map), .inst = (_inst), .bit = (_bit), \
-			     .tsan_addr = (_tsan_addr),			\
-			     .tsan_flags = (_tsan_flags) })
-
-/* One step of a wait loop: cpu_relax, later sched_yield, then the stall
- * check, which reports a lockup and ends the run. */
-void spin_wait_once(struct spin_wait *w);
+void lockdep_sys_exit(void);
 
 /* ---- ThreadSanitizer annotations ------------------------------------------ */
 

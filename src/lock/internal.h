@@ -16,6 +16,32 @@
  */
 #define SPINS_BEFORE_YIELD	16
 
+/* Spin-wait with back-off and lockup detection (spin.c). */
+/*
+ * The state of one wait, and what a lockup report says about it: the lock
+ * (@map, @inst, @bit) and the TSan annotation the waiter is inside
+ * (@tsan_addr, NULL if none), which the report must close before the
+ * process exits.
+ */
+struct spin_wait {
+	u32 spins;
+	u64 start_ns;
+	const struct lockdep_map *map;
+	const void *inst;
+	int bit;
+	void *tsan_addr;
+	unsigned int tsan_flags;
+};
+
+#define SPIN_WAIT(_map, _inst, _bit, _tsan_addr, _tsan_flags)		\
+	((struct spin_wait){ .map = (_map), .inst = (_inst), .bit = (_bit), \
+			     .tsan_addr = (_tsan_addr),			\
+			     .tsan_flags = (_tsan_flags) })
+
+/* One step of a wait loop: cpu_relax, later sched_yield, then the stall
+ * check, which reports a lockup and ends the run. */
+void spin_wait_once(struct spin_wait *w);
+
 /* What a held-lock record is doing. */
 enum held_state {
 	HELD_WAITING,	/* lock_acquire() done, still spinning/sleeping */

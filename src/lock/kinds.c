@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "ft/lock.h"
 
 /* ---- spinlock ------------------------------------------------------------ */
 
@@ -192,8 +192,31 @@ static const struct ft_lock_kind busted_kind = {
 	.unlock = busted_lock,
 };
 
+/*
+ * busted_bit: excludes, but unlocks with __bit_spin_unlock(), the plain
+ * store of the whole word.  A concurrent atomic update of another bit of
+ * the word is lost, which is why the kernel uses that unlock only where
+ * every writer of the word holds the lock (folio _mm_ids, rmap spec §1.4).
+ */
+static void busted_bit_unlock(void *l, const struct lock_site *site)
+{
+	___bit_spin_unlock(FT_LK_BITNUM, l, &lock_kind_bit_class, site);
+}
+
+static const struct ft_lock_kind busted_bit_kind = {
+	.name = "busted_bit",
+	.desc = "negative control: bit lock whose unlock loses other bits' updates",
+	.caps = FT_LK_SHARED_WORD | FT_LK_BUSTED,
+	.size = sizeof(unsigned long),
+	.init = bit_init,
+	.lock = bit_lock_op,
+	.trylock = bit_trylock_op,
+	.unlock = busted_bit_unlock,
+	.assert_held = bit_assert_held,
+};
+
 const struct ft_lock_kind *const ft_lock_kinds[] = {
-	&spin_kind, &bit_kind, &rwsem_kind, &busted_kind, NULL,
+	&spin_kind, &bit_kind, &rwsem_kind, &busted_kind, &busted_bit_kind, NULL,
 };
 
 const struct ft_lock_kind *ft_lock_kind_find(const char *name)

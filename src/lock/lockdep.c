@@ -57,6 +57,9 @@ struct lock_edge {
 };
 
 static pthread_mutex_t graph_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Written once under graph_lock; read by any thread, the watchdog too,
+ * which reaches an entry through a relaxed class_idx: atomic accesses
+ * (class_get), as for held-lock records. */
 static struct lock_class classes[MAX_LOCKDEP_CLASSES];
 static int nr_classes;
 static struct lock_edge edges[MAX_LOCKDEP_ENTRIES];
@@ -109,6 +112,26 @@ u64 lockdep_stall_timeout(void)
 }
 
 /* ---- Held-lock records: relaxed atomics, the watchdog reads them ---------- */
+
+static struct lock_class class_get(int idx)
+{
+	const struct lock_class *c = &classes[idx];
+
+	return (struct lock_class){
+		.name = __atomic_load_n(&c->name, __ATOMIC_RELAXED),
+		.subclass = __atomic_load_n(&c->subclass, __ATOMIC_RELAXED),
+		.kind = __atomic_load_n(&c->kind, __ATOMIC_RELAXED),
+	};
+}
+
+static void class_set(int idx, const struct lock_class *v)
+{
+	struct lock_class *c = &classes[idx];
+
+	__atomic_store_n(&c->name, v->name, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->subclass, v->subclass, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->kind, v->kind, __ATOMIC_RELAXED);
+}
 
 static void held_store(struct held_lock *dst, const struct held_lock *src)
 {
@@ -183,10 +206,10 @@ static void print_instance(FILE *out, const void *inst, int bit)
 
 static void print_held_lock(FILE *out, const struct held_lock *h)
 {
-	const struct lock_class *c = &classes[h->class_idx];
+	struct lock_class c = class_get(h->class_idx);
 
 	print_instance(out, h->instance, h->bit);
-	lockdep_print_lock_name(out, h->map, c->subclass);
+	lockdep_print_lock_name(out, h->map, c.subclass);
 	if (h->flags & LOCK_F_READ)
 		fprintf(out, "{read}");
 	if (h->flags & LOCK_F_TRYLOCK)
@@ -303,9 +326,22 @@ struct lockdep_task *lockdep_current(void)
 	return likely(t) ? t : register_current();
 }
 
-int lockdep_depth(void)
+void lockdep_sys_exit(void)
 {
-	return lockdep_enabled() ? lockdep_current()->depth : 0;
+	struct lockdep_task *t;
+
+	if (!lockdep_enabled())
+		return;
+	t = lockdep_current();
+	if (likely(!t->depth))
+		return;
+	lockdep_report_begin();
+	splat_header(stderr, "lock held when returning to user space!");
+	print_task_name(stderr, t);
+	fprintf(stderr, " is leaving the kernel with locks still held!\n");
+	lockdep_print_task_locks(stderr, t);
+	lockdep_report_end();
+	splat_die();
 }
 
 /* ---- Class registry --------------------------------------------------------- */
@@ -331,9 +367,9 @@ static int class_of(const struct lockdep_map *map, unsigned int subclass)
 			fprintf(stderr, "BUG: MAX_LOCKDEP_CLASSES too low!\n");
 			splat_die();
 		}
-		classes[nr_classes] = (struct lock_class){
+		class_set(nr_classes, &(struct lock_class){
 			.name = map->name, .subclass = subclass, .kind = map->kind,
-		};
+		});
 		idx = ++nr_classes;
 		__atomic_store_n(&key->idx[subclass], idx, __ATOMIC_RELEASE);
 	}
@@ -371,12 +407,12 @@ static void print_attempt(FILE *out, const struct acquire_ctx *a)
 
 static const char *class_name(int idx, char *buf, size_t len)
 {
-	const struct lock_class *c = &classes[idx];
+	struct lock_class c = class_get(idx);
 
-	if (c->subclass)
-		snprintf(buf, len, "%s/%u", c->name, c->subclass);
+	if (c.subclass)
+		snprintf(buf, len, "%s/%u", c.name, c.subclass);
 	else
-		snprintf(buf, len, "%s", c->name);
+		snprintf(buf, len, "%s", c.name);
 	return buf;
 }
 
@@ -415,7 +451,7 @@ static void print_edge(FILE *out, int nr, const struct lock_edge *e)
 
 	fprintf(out, "\n-> #%d ", nr);
 	fprintf(out, "(%s){%s}:\n", class_name(e->next, prev, sizeof(prev)),
-		kind_names[classes[e->next].kind]);
+		kind_names[class_get(e->next).kind]);
 	fprintf(out, "       taken at ");
 	print_site(out, e->next_site);
 	fprintf(out, "\n       while holding (%s), taken at ",
@@ -495,7 +531,7 @@ static __noreturn void report_sleep_in_atomic(const struct lockdep_task *t,
 	lockdep_print_lock_name(stderr, a->map, a->subclass);
 	fprintf(stderr, " taken while holding spinning lock ");
 	lockdep_print_lock_name(stderr, spinning->map,
-				classes[spinning->class_idx].subclass);
+				class_get(spinning->class_idx).subclass);
 	fprintf(stderr, "\n");
 	lockdep_print_task_locks(stderr, t);
 	lockdep_report_end();
@@ -539,8 +575,9 @@ __noreturn void lock_bug(const struct lockdep_map *map, const void *inst,
 	splat_die();
 }
 
-void lockdep_assert_failed(const struct lockdep_map *map, const void *inst,
-			   int bit, const struct lock_site *site)
+__noreturn void lockdep_assert_failed(const struct lockdep_map *map,
+				      const void *inst, int bit,
+				      const struct lock_site *site)
 {
 	struct lockdep_task *t = lockdep_current();
 
@@ -795,66 +832,91 @@ void debug_show_all_locks(FILE *out)
 	fprintf(out, "\n=============================================\n\n");
 }
 
-int lockdep_scan_hold_times(u64 limit_ns, FILE *out)
+/*
+ * Call @fn on a snapshot of every lock some thread holds, with the
+ * holder's "comm/tid"; returns how many calls returned true.
+ */
+static int for_each_held_lock(bool (*fn)(const struct held_lock *h,
+					 const char *comm, int tid, void *arg),
+			      void *arg)
 {
-	u64 now = ft_now_coarse_ns();
 	int found = 0;
 
 	for (int i = 0; i < MAX_LOCKDEP_TASKS; i++) {
 		struct lockdep_task *t;
-		int depth;
+		char comm[LOCKDEP_COMM_LEN];
+		int depth, tid;
 
 		if (!task_snapshot(i, &t))
 			continue;
 		depth = __atomic_load_n(&t->depth, __ATOMIC_RELAXED);
+		tid = __atomic_load_n(&t->tid, __ATOMIC_RELAXED);
+		comm_load(comm, t->comm);
 		for (int j = 0; j < depth && j < MAX_LOCK_DEPTH; j++) {
 			struct held_lock h;
-			char comm[LOCKDEP_COMM_LEN];
 
 			held_load(&h, &t->held[j]);
-			if (h.state != HELD_HELD || now < h.acquire_ns ||
-			    now - h.acquire_ns <= limit_ns)
-				continue;
-			comm_load(comm, t->comm);
-			fprintf(out, "INFO: %s/%d has held lock ", comm,
-				__atomic_load_n(&t->tid, __ATOMIC_RELAXED));
-			print_held_lock(out, &h);
-			fprintf(out, "      for %llu ms (limit %llu ms)\n",
-				(unsigned long long)((now - h.acquire_ns) / NSEC_PER_MSEC),
-				(unsigned long long)(limit_ns / NSEC_PER_MSEC));
-			found++;
+			if (h.state == HELD_HELD && fn(&h, comm, tid, arg))
+				found++;
 		}
 	}
 	return found;
 }
 
+struct hold_scan {
+	FILE *out;
+	u64 now, limit_ns;
+};
+
+static bool report_long_hold(const struct held_lock *h, const char *comm,
+			     int tid, void *arg)
+{
+	struct hold_scan *scan = arg;
+
+	if (scan->now < h->acquire_ns || scan->now - h->acquire_ns <= scan->limit_ns)
+		return false;
+	fprintf(scan->out, "INFO: %s/%d has held lock ", comm, tid);
+	print_held_lock(scan->out, h);
+	fprintf(scan->out, "      for %llu ms (limit %llu ms)\n",
+		(unsigned long long)((scan->now - h->acquire_ns) / NSEC_PER_MSEC),
+		(unsigned long long)(scan->limit_ns / NSEC_PER_MSEC));
+	return true;
+}
+
+int lockdep_scan_hold_times(u64 limit_ns, FILE *out)
+{
+	struct hold_scan scan = {
+		.out = out, .now = ft_now_coarse_ns(), .limit_ns = limit_ns,
+	};
+
+	return for_each_held_lock(report_long_hold, &scan);
+}
+
+struct holder_query {
+	FILE *out;
+	const void *inst;
+	int bit;
+};
+
+static bool report_holder(const struct held_lock *h, const char *comm,
+			  int tid, void *arg)
+{
+	struct holder_query *q = arg;
+
+	if (h->instance != q->inst || h->bit != q->bit)
+		return false;
+	fprintf(q->out, "lock held by %s/%d, taken at ", comm, tid);
+	print_site(q->out, h->site);
+	fprintf(q->out, "\n");
+	return true;
+}
+
 /* Who holds @inst?  Printed in a lockup report. */
 static void print_holders(FILE *out, const void *inst, int bit)
 {
-	int found = 0;
+	struct holder_query q = { .out = out, .inst = inst, .bit = bit };
+	int found = for_each_held_lock(report_holder, &q);
 
-	for (int i = 0; i < MAX_LOCKDEP_TASKS; i++) {
-		struct lockdep_task *t;
-		int depth;
-
-		if (!task_snapshot(i, &t))
-			continue;
-		depth = __atomic_load_n(&t->depth, __ATOMIC_RELAXED);
-		for (int j = 0; j < depth && j < MAX_LOCK_DEPTH; j++) {
-			struct held_lock h;
-			char comm[LOCKDEP_COMM_LEN];
-
-			held_load(&h, &t->held[j]);
-			if (h.instance != inst || h.bit != bit || h.state != HELD_HELD)
-				continue;
-			comm_load(comm, t->comm);
-			fprintf(out, "lock held by %s/%d, taken at ", comm,
-				__atomic_load_n(&t->tid, __ATOMIC_RELAXED));
-			print_site(out, h.site);
-			fprintf(out, "\n");
-			found++;
-		}
-	}
 	if (!found)
 		fprintf(out, "no holder known%s\n",
 			lockdep_enabled() ? "" : " (validator off)");

@@ -316,6 +316,19 @@ static void case_exit_holding(void)
 	in_thread(exit_holding, "leaker");
 }
 
+static void case_return_holding(void)
+{
+	spin_lock(&lock_a);
+	lockdep_sys_exit();
+}
+
+static void case_return_clean_ok(void)
+{
+	spin_lock(&lock_a);
+	spin_unlock(&lock_a);
+	lockdep_sys_exit();
+}
+
 static void case_downgrade_ok(void)
 {
 	down_write(&mmap_lock);
@@ -427,6 +440,8 @@ static const struct {
 	{ "double_up_read", case_double_up_read },
 	{ "unlock_not_owner", case_unlock_not_owner },
 	{ "exit_holding", case_exit_holding },
+	{ "return_holding", case_return_holding },
+	{ "return_clean_ok", case_return_clean_ok },
 	{ "downgrade_ok", case_downgrade_ok },
 	{ "downgrade_not_held", case_downgrade_not_held },
 	{ "seqcount_read_in_write", case_seqcount_read_in_write },

@@ -9,7 +9,8 @@
  * the number of writes exactly.  For a bit spinlock, two more threads flip
  * other bits of the lock's word atomically the whole time and check that
  * no flip is lost.  Plain accesses on purpose: under the tsan preset, a lock
- * that TSan cannot see is a report.  The "busted" kind must fail here.
+ * that TSan cannot see is a report.  The "busted" and "busted_bit" kinds
+ * must fail here.
  */
 #include <pthread.h>
 
@@ -24,6 +25,7 @@ struct shared {
 	u64 iters;
 	long counter, a, b;	/* guarded by the lock */
 	int writer_in;		/* atomic: the exclusion check */
+	int workers_done;	/* atomic: the flippers stop */
 };
 
 struct worker {
@@ -97,20 +99,25 @@ static void *worker_fn(void *arg)
 	return NULL;
 }
 
-/* Bits 0 and 1 of the word belong to the flippers, never to the lock. */
+/*
+ * Bits 0 and 1 of the word belong to the flippers, never to the lock; they
+ * flip until the workers are done, so every unlock races with them.
+ */
 static void *flipper_fn(void *arg)
 {
 	struct worker *w = arg;
 	unsigned long *word = w->sh->lock, bit = BIT(w->id);
-	bool state = false;
+	bool expect = false;	/* my bit as I last left it */
 
-	for (u64 i = 0; i < w->sh->iters; i++) {
-		unsigned long old = __atomic_fetch_xor(word, bit, __ATOMIC_RELAXED);
+	while (!__atomic_load_n(&w->sh->workers_done, __ATOMIC_ACQUIRE)) {
+		bool was = __atomic_fetch_xor(word, bit, __ATOMIC_RELAXED) & bit;
 
-		if (!!(old & bit) != state)
+		if (was != expect)	/* someone lost my last flip */
 			w->bad++;
-		state = !state;
+		expect = !was;
 	}
+	if (!!(__atomic_load_n(word, __ATOMIC_RELAXED) & bit) != expect)
+		w->bad++;
 	return NULL;
 }
 
@@ -149,6 +156,7 @@ int main(int argc, char **argv)
 		reads += ws[i].reads;
 		bad += ws[i].bad;
 	}
+	__atomic_store_n(&sh.workers_done, 1, __ATOMIC_RELEASE);
 	for (int i = 0; flips && i < NR_FLIPPERS; i++) {
 		pthread_join(fl[i].pthread, NULL);
 		flip_bad += fl[i].bad;
@@ -163,7 +171,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)writes);
 	if (flips)
 		ft_ktap_result(&k, flip_bad == 0 &&
-			       *(unsigned long *)sh.lock == (sh.iters % 2 ? 3UL : 0UL),
+			       !(*(unsigned long *)sh.lock & BIT(FT_LK_BITNUM)),
 			       "%s: other bits of the word: %llu lost flips",
 			       name, (unsigned long long)flip_bad);
 	free(ws);

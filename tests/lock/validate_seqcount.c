@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * validate_seqcount [--writers=N] [--readers=N] [--iters=N]
+ * validate_seqcount [--writers=N] [--readers=N] [--iters=N] [--no-retry]
  *
  * Writers, serialized by a spinlock as write_seqcount_begin() requires,
  * update a pair (x, y) that is always equal outside a write section,
@@ -8,6 +8,8 @@
  * read_seqcount_retry() says their snapshot was stable and must then see
  * x == y.  Inside its write section a writer must see an odd
  * raw_read_seqcount(), as GUP-fast does when it bails out.
+ * --no-retry is the negative control: readers trust their first snapshot,
+ * and the torn-read check must fire.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -21,7 +23,8 @@ struct shared {
 	unsigned long x, y;	/* READ_ONCE/WRITE_ONCE data */
 	long writes;		/* guarded by lock */
 	u64 iters;
-	int readers_done;
+	bool retry;
+	int writers_left;	/* atomic: readers read until it is 0 */
 };
 
 struct worker {
@@ -49,6 +52,7 @@ static void *writer_fn(void *arg)
 		spin_unlock(&sh->lock);
 		w->writes++;
 	}
+	__atomic_fetch_sub(&sh->writers_left, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -57,7 +61,9 @@ static void *reader_fn(void *arg)
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
 
-	for (u64 i = 0; i < sh->iters; i++) {
+	/* At least @iters reads, and on until every writer is done. */
+	for (u64 i = 0; i < sh->iters ||
+	     __atomic_load_n(&sh->writers_left, __ATOMIC_ACQUIRE); i++) {
 		unsigned long x, y;
 		unsigned int seq;
 
@@ -65,7 +71,7 @@ static void *reader_fn(void *arg)
 			seq = read_seqcount_begin(&sh->seq);
 			x = READ_ONCE(sh->x);
 			y = READ_ONCE(sh->y);
-			if (!read_seqcount_retry(&sh->seq, seq))
+			if (!sh->retry || !read_seqcount_retry(&sh->seq, seq))
 				break;
 			w->retries++;
 		}
@@ -80,13 +86,17 @@ int main(int argc, char **argv)
 {
 	u64 nw = ft_test_arg_u64(argc, argv, "--writers", 2);
 	u64 nr = ft_test_arg_u64(argc, argv, "--readers", 4);
-	struct shared sh = { .iters = ft_test_arg_u64(argc, argv, "--iters", 50000) };
+	struct shared sh = {
+		.iters = ft_test_arg_u64(argc, argv, "--iters", 50000),
+		.retry = !ft_test_flag(argc, argv, "--no-retry"),
+	};
 	struct worker *ws = calloc(nw + nr, sizeof(*ws));
 	u64 writes = 0, torn = 0, retries = 0, even = 0;
 	struct ft_ktap k = { 0 };
 
 	spin_lock_init(&sh.lock);
 	seqcount_init(&sh.seq);
+	sh.writers_left = (int)nw;
 	for (u64 i = 0; i < nw + nr; i++) {
 		ws[i].sh = &sh;
 		pthread_create(&ws[i].pthread, NULL, i < nw ? writer_fn : reader_fn,
