@@ -407,6 +407,7 @@ union rwsem_ticket {
 struct rw_semaphore {
 	union rwsem_ticket t;
 	u32 readers;
+	u32 sleepers;		/* waiters asleep on t.serving (futex) */
 	struct lockdep_map dep_map;
 };
 

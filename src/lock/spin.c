@@ -10,18 +10,11 @@
 /* Look at the clock once per this many yields: the stall check is cheap. */
 #define YIELDS_PER_CLOCK	64
 
-void spin_wait_once(struct spin_wait *w)
+/* Every so often: has this wait lasted longer than the stall timeout? */
+void spin_wait_check_stall(struct spin_wait *w)
 {
-	u64 timeout, now;
+	u64 timeout, now = ft_now_coarse_ns();
 
-	if (++w->spins < SPINS_BEFORE_YIELD) {
-		cpu_relax();
-		return;
-	}
-	sched_yield();
-	if ((w->spins - SPINS_BEFORE_YIELD) % YIELDS_PER_CLOCK)
-		return;
-	now = ft_now_coarse_ns();
 	if (!w->start_ns) {
 		w->start_ns = now;
 		return;
@@ -34,6 +27,17 @@ void spin_wait_once(struct spin_wait *w)
 		tsan_post_lock(w->tsan_addr,
 			       w->tsan_flags | FT_TSAN_TRY | FT_TSAN_TRY_FAILED);
 	lockdep_report_stall(w->map, w->inst, w->bit, now - w->start_ns);
+}
+
+void spin_wait_once(struct spin_wait *w)
+{
+	if (++w->spins < SPINS_BEFORE_YIELD) {
+		cpu_relax();
+		return;
+	}
+	sched_yield();
+	if ((w->spins - SPINS_BEFORE_YIELD) % YIELDS_PER_CLOCK == 0)
+		spin_wait_check_stall(w);
 }
 
 void __spin_lock_init(spinlock_t *lock, const char *name,
