@@ -77,4 +77,175 @@ typedef int64_t s64;
 #define barrier()		__asm__ __volatile__("" ::: "memory")
 #define cpu_relax()		ck_pr_stall()
 
+/* ---- atomic_t: the kernel's ordering rules --------------------------------- */
+
+/*
+ * Value-returning RMW ops are fully ordered, the others and the _relaxed
+ * forms are relaxed, atomic_read/atomic_set are relaxed accesses
+ * (Documentation/atomic_t.txt).
+ */
+typedef struct {
+	int counter;
+} atomic_t;
+
+#define ATOMIC_INIT(i)	{ (i) }
+
+static inline int atomic_read(const atomic_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_set(atomic_t *v, int i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_add(int i, atomic_t *v)
+{
+	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_sub(int i, atomic_t *v)
+{
+	__atomic_fetch_sub(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_inc(atomic_t *v)
+{
+	atomic_add(1, v);
+}
+
+static inline void atomic_dec(atomic_t *v)
+{
+	atomic_sub(1, v);
+}
+
+static inline int atomic_add_return(int i, atomic_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_sub_return(int i, atomic_t *v)
+{
+	return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_add_return_relaxed(int i, atomic_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline int atomic_sub_return_relaxed(int i, atomic_t *v)
+{
+	return __atomic_sub_fetch(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline int atomic_inc_return(atomic_t *v)
+{
+	return atomic_add_return(1, v);
+}
+
+static inline int atomic_dec_return(atomic_t *v)
+{
+	return atomic_sub_return(1, v);
+}
+
+/* -1 -> 0, as the -1-based mapcounts use it: "was this the first?" */
+static inline bool atomic_inc_and_test(atomic_t *v)
+{
+	return atomic_inc_return(v) == 0;
+}
+
+static inline bool atomic_add_negative(int i, atomic_t *v)
+{
+	return atomic_add_return(i, v) < 0;
+}
+
+static inline bool atomic_dec_and_test(atomic_t *v)
+{
+	return atomic_dec_return(v) == 0;
+}
+
+/* ---- Bit operations on unsigned long ----------------------------------------- */
+
+static inline bool test_bit(int nr, const unsigned long *addr)
+{
+	return __atomic_load_n(addr, __ATOMIC_RELAXED) & BIT(nr);
+}
+
+static inline void set_bit(int nr, unsigned long *addr)
+{
+	__atomic_fetch_or(addr, BIT(nr), __ATOMIC_RELAXED);
+}
+
+static inline void clear_bit(int nr, unsigned long *addr)
+{
+	__atomic_fetch_and(addr, ~BIT(nr), __ATOMIC_RELAXED);
+}
+
+static inline bool test_and_set_bit(int nr, unsigned long *addr)
+{
+	return __atomic_fetch_or(addr, BIT(nr), __ATOMIC_SEQ_CST) & BIT(nr);
+}
+
+static inline bool test_and_clear_bit(int nr, unsigned long *addr)
+{
+	return __atomic_fetch_and(addr, ~BIT(nr), __ATOMIC_SEQ_CST) & BIT(nr);
+}
+
+/*
+ * The non-atomic forms: a load and a store, so a concurrent atomic update
+ * of another bit can be lost, exactly the hazard the kernel's __set_bit
+ * has (bug zoo B6).  Relaxed atomics so that TSan reports only real misuse.
+ */
+static inline void __set_bit(int nr, unsigned long *addr)
+{
+	__atomic_store_n(addr, __atomic_load_n(addr, __ATOMIC_RELAXED) | BIT(nr),
+			 __ATOMIC_RELAXED);
+}
+
+static inline void __clear_bit(int nr, unsigned long *addr)
+{
+	__atomic_store_n(addr, __atomic_load_n(addr, __ATOMIC_RELAXED) & ~BIT(nr),
+			 __ATOMIC_RELAXED);
+}
+
+/* ---- Doubly linked lists (include/linux/list.h, the parts we use) ----------- */
+
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+#define LIST_HEAD_INIT(name)	{ &(name), &(name) }
+
+static inline void INIT_LIST_HEAD(struct list_head *list)
+{
+	list->next = list;
+	list->prev = list;
+}
+
+static inline void list_add_tail(struct list_head *entry, struct list_head *head)
+{
+	entry->prev = head->prev;
+	entry->next = head;
+	head->prev->next = entry;
+	head->prev = entry;
+}
+
+static inline void list_del_init(struct list_head *entry)
+{
+	entry->prev->next = entry->next;
+	entry->next->prev = entry->prev;
+	INIT_LIST_HEAD(entry);
+}
+
+static inline bool list_empty(const struct list_head *head)
+{
+	return head->next == head;
+}
+
+#define list_entry(ptr, type, member)	container_of(ptr, type, member)
+#define list_first_entry(head, type, member) \
+	list_entry((head)->next, type, member)
+
 #endif /* FT_KERNEL_H */

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Physical memory and folios: a pfn-indexed array of struct page, folio
+ * descriptors, a buddy allocator for orders 0..MAX_PAGE_ORDER, reference
+ * counting, GUP pins and the deferred-split queue.
+ *
+ * Facts: rmap spec §1.2-1.4 (fields, initial values, bit positions), §3
+ * (read-side queries, pins), §4.2 (deferred split), §8 I15 (free-time
+ * checks); pagetable spec §1.2.
+ *
+ * FT-DEVIATION: in the kernel a folio overlays its first pages.  Here the
+ * per-page state (flags, _mapcount, the content word) lives in struct page
+ * and the head-only and page[1]/page[2] fields in a struct folio descriptor
+ * kept per head pfn.  The folio's flags are still page[0]'s flags word, so
+ * folio flags and page 0's PG_anon_exclusive share a word, as they do in
+ * the kernel (bug zoo B6 depends on it).
+ */
+#ifndef FT_FOLIO_H
+#define FT_FOLIO_H
+
+#include <limits.h>
+#include <stdio.h>
+
+#include "ft/core.h"
+#include "ft/kernel.h"
+#include "ft/lock.h"
+
+#if ULONG_MAX != 0xffffffffffffffffUL
+#error "the model is 64-bit: _mm_ids packs two 31-bit mm ids and two flags"
+#endif
+
+#define PAGE_SHIFT		12
+#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define MAX_PAGE_ORDER		9		/* 2M on 4K pages: PMD size */
+#define NR_PAGE_ORDERS		(MAX_PAGE_ORDER + 1)
+
+/* Built without NDEBUG: the inline checks cannot be switched off. */
+#ifdef NDEBUG
+#define FT_DEBUG_BUILD		0
+#else
+#define FT_DEBUG_BUILD		1
+#endif
+
+/* ---- MM ids (rmap spec §1.2, the 64-bit values) -------------------------- */
+
+typedef u32 mm_id_t;
+typedef int mm_id_mapcount_t;
+
+#define MM_ID_DUMMY		0
+#define MM_ID_MIN		1
+#define MM_ID_BITS		31
+#define MM_ID_MASK		((1U << MM_ID_BITS) - 1)
+#define MM_ID_MAX		MM_ID_MASK
+#define MM_ID_MAPCOUNT_MAX	INT_MAX
+/* _mm_ids: id 0 in bits 0-30, lock in 31, id 1 in 32-62, SHARED in 63. */
+#define FOLIO_MM_IDS_LOCK_BITNUM	MM_ID_BITS
+#define FOLIO_MM_IDS_SHARED_BITNUM	(2 * MM_ID_BITS + 1)
+
+/* _nr_pages_mapped (PAGE_MAPCOUNT): pages mapped, plus this while PMD-mapped. */
+#define ENTIRELY_MAPPED		0x800000
+#define FOLIO_PAGES_MAPPED	(ENTIRELY_MAPPED - 1)
+
+/* GUP: a pin of a small folio adds this many references (rmap spec §3). */
+#define GUP_PIN_COUNTING_BIAS	1024
+
+/* Content of a freed page: a write after free changes it (page poisoning). */
+#define PAGE_POISON		0xaaaaaaaaaaaaaaaaUL
+
+/* ---- Page flags ------------------------------------------------------------ */
+
+enum pageflags {
+	PG_locked,		/* folio */
+	PG_head,		/* page[0] of a large folio */
+	PG_lru,			/* folio */
+	PG_swapbacked,		/* folio */
+	PG_swapcache,		/* folio */
+	PG_partially_mapped,	/* folio; queued for a partial unmap */
+	PG_anon_exclusive,	/* per page; PG_mappedtodisk's bit in the kernel */
+	PG_buddy,		/* head of a free block (a page type in the kernel) */
+	PG_bad,			/* leaked after a bad page state report */
+};
+
+struct ft_pmem;
+
+struct page {
+	unsigned long flags;		/* PG_*, atomic bitops */
+	atomic_t _mapcount;		/* -1 based, PAGE_MAPCOUNT only for large */
+	unsigned long data;		/* the simulated content: READ/WRITE_ONCE */
+	struct folio *folio;		/* compound head; NULL while free */
+	unsigned long pfn;
+	unsigned int buddy_order;	/* with PG_buddy, under zone_lock */
+	struct list_head buddy_list;	/* with PG_buddy, under zone_lock */
+};
+
+struct folio {
+	struct page *page;		/* page[0] */
+	struct ft_pmem *pmem;
+	unsigned int order;
+	atomic_t _refcount;		/* not -1 based */
+	unsigned long mapping;		/* anon_vma | PAGE_MAPPING_ANON, or file */
+	unsigned long index;
+	/* page[1] */
+	atomic_t _large_mapcount;	/* -1 based */
+	atomic_t _nr_pages_mapped;	/* PAGE_MAPCOUNT only */
+	atomic_t _entire_mapcount;	/* -1 based; no PMD mappings modeled */
+	atomic_t _pincount;
+	mm_id_mapcount_t _mm_id_mapcount[2];	/* -1 based; under the bit lock */
+	unsigned long _mm_ids;		/* ids, lock bit, SHARED bit */
+	/* page[2] */
+	struct list_head _deferred_list;	/* under split_queue_lock */
+};
+
+#define PAGE_MAPPING_ANON	0x1UL
+
+/* ---- Geometry ------------------------------------------------------------------ */
+
+static inline unsigned int folio_order(const struct folio *folio)
+{
+	return folio->order;
+}
+
+static inline unsigned long folio_nr_pages(const struct folio *folio)
+{
+	return 1UL << folio->order;
+}
+
+static inline bool folio_test_large(const struct folio *folio)
+{
+	return folio->order > 0;
+}
+
+static inline unsigned long folio_pfn(const struct folio *folio)
+{
+	return folio->page->pfn;
+}
+
+static inline struct page *folio_page(struct folio *folio, unsigned long n)
+{
+	return folio->page + n;
+}
+
+static inline unsigned long folio_page_idx(const struct folio *folio,
+					   const struct page *page)
+{
+	return (unsigned long)(page - folio->page);
+}
+
+static inline struct folio *page_folio(const struct page *page)
+{
+	return READ_ONCE(page->folio);
+}
+
+static inline unsigned long page_to_pfn(const struct page *page)
+{
+	return page->pfn;
+}
+
+/* ---- Flags ------------------------------------------------------------------------ */
+
+#define FOLIO_FLAG(name, bit)						\
+static inline bool folio_test_##name(const struct folio *f)		\
+{									\
+	return test_bit(bit, &f->page->flags);				\
+}									\
+static inline void folio_set_##name(struct folio *f)			\
+{									\
+	set_bit(bit, &f->page->flags);					\
+}									\
+static inline void __folio_set_##name(struct folio *f)			\
+{									\
+	__set_bit(bit, &f->page->flags);				\
+}									\
+static inline void folio_clear_##name(struct folio *f)			\
+{									\
+	clear_bit(bit, &f->page->flags);				\
+}
+
+FOLIO_FLAG(locked, PG_locked)
+FOLIO_FLAG(lru, PG_lru)
+FOLIO_FLAG(swapbacked, PG_swapbacked)
+FOLIO_FLAG(swapcache, PG_swapcache)
+FOLIO_FLAG(partially_mapped, PG_partially_mapped)
+#undef FOLIO_FLAG
+
+static inline bool folio_test_anon(const struct folio *folio)
+{
+	return READ_ONCE(folio->mapping) & PAGE_MAPPING_ANON;
+}
+
+static inline bool PageAnonExclusive(const struct page *page)
+{
+	return test_bit(PG_anon_exclusive, &page->flags);
+}
+
+static inline void SetPageAnonExclusive(struct page *page)
+{
+	set_bit(PG_anon_exclusive, &page->flags);
+}
+
+static inline void ClearPageAnonExclusive(struct page *page)
+{
+	clear_bit(PG_anon_exclusive, &page->flags);
+}
+
+/* ---- Mapcount fields (owner slots: rmap spec §2.2) ---------------------------------- */
+
+static inline int folio_large_mapcount(const struct folio *folio)
+{
+	return atomic_read(&folio->_large_mapcount) + 1;
+}
+
+static inline int folio_entire_mapcount(const struct folio *folio)
+{
+	return atomic_read(&folio->_entire_mapcount) + 1;
+}
+
+static inline mm_id_t folio_mm_id(const struct folio *folio, int idx)
+{
+	return (READ_ONCE(folio->_mm_ids) >> (32 * idx)) & MM_ID_MASK;
+}
+
+static inline bool folio_test_large_maybe_mapped_shared(const struct folio *folio)
+{
+	return test_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio->_mm_ids);
+}
+
+/* ---- References ---------------------------------------------------------------------- */
+
+static inline int folio_ref_count(const struct folio *folio)
+{
+	return atomic_read(&folio->_refcount);
+}
+
+/* Misuse of a folio's references: counted and dumped (src/mm/page_alloc.c). */
+void folio_ref_bug(struct folio *folio, const char *what);
+void __folio_put(struct folio *folio);
+
+static inline void folio_ref_add(struct folio *folio, int nr)
+{
+	/* Only a holder may take more: a zero count means use after free. */
+	if (unlikely(atomic_add_return(nr, &folio->_refcount) <= nr))
+		folio_ref_bug(folio, "reference taken on a free folio");
+}
+
+static inline void folio_get(struct folio *folio)
+{
+	folio_ref_add(folio, 1);
+}
+
+/* Drop @nr references; free the folio on the last.  true if freed. */
+static inline bool folio_put_refs(struct folio *folio, int nr)
+{
+	int v = atomic_sub_return(nr, &folio->_refcount);
+
+	if (likely(v > 0))
+		return false;
+	if (unlikely(v < 0)) {
+		folio_ref_bug(folio, "refcount underflow");
+		return false;
+	}
+	__folio_put(folio);
+	return true;
+}
+
+static inline void folio_put(struct folio *folio)
+{
+	folio_put_refs(folio, 1);
+}
+
+/* Drop references the caller knows are not the last (fork's -EBUSY). */
+static inline void folio_ref_sub(struct folio *folio, int nr)
+{
+	if (unlikely(atomic_sub_return(nr, &folio->_refcount) <= 0))
+		folio_ref_bug(folio, "folio_ref_sub dropped the last reference");
+}
+
+/* ---- Physical memory ------------------------------------------------------------------ */
+
+struct deferred_split {
+	spinlock_t split_queue_lock;	/* protects the queue and its length */
+	struct list_head split_queue;
+	unsigned long split_queue_len;
+};
+
+struct ft_mapcount_ops;
+
+struct ft_pmem_stats {
+	u64 n_alloc[NR_PAGE_ORDERS];
+	u64 n_alloc_fail[NR_PAGE_ORDERS];	/* injected or out of memory */
+	u64 n_free[NR_PAGE_ORDERS];
+	u64 n_bad;				/* folios leaked as bad */
+};
+
+struct ft_pmem {
+	unsigned long nr_pfns;
+	struct page *pages;
+	struct folio *folios;		/* descriptors, by head pfn */
+	/* zone->lock: the free lists, PG_buddy and buddy_order. */
+	spinlock_t zone_lock;
+	struct list_head free_area[NR_PAGE_ORDERS];
+	unsigned long nr_free_pages;	/* under zone_lock */
+	u32 fail_ppm[NR_PAGE_ORDERS];	/* injected failures, per million */
+	struct ft_pmem_stats stats;	/* atomics */
+	struct deferred_split ds;
+	const struct ft_mapcount_ops *mc;	/* the mapcount model */
+	bool no_page_mapcount;		/* CONFIG_NO_PAGE_MAPCOUNT */
+	bool debug_vm;			/* inline checks (always in debug builds) */
+};
+
+/*
+ * Set up @nr_pfns pages (a multiple of 1 << MAX_PAGE_ORDER) of physical
+ * memory whose folios use mapcount model @mc.  0, -EINVAL or -ENOMEM.
+ */
+int ft_pmem_init(struct ft_pmem *pmem, unsigned long nr_pfns,
+		 const struct ft_mapcount_ops *mc, bool no_page_mapcount);
+void ft_pmem_destroy(struct ft_pmem *pmem);
+/* Pages not free and not leaked as bad: a leak check for tests. */
+unsigned long ft_pmem_nr_used_pages(struct ft_pmem *pmem);
+
+static inline bool ft_debug_vm(const struct ft_pmem *pmem)
+{
+	return IS_ENABLED(FT_DEBUG_BUILD) || READ_ONCE(pmem->debug_vm);
+}
+
+static inline struct page *pfn_to_page(struct ft_pmem *pmem, unsigned long pfn)
+{
+	return &pmem->pages[pfn];
+}
+
+/*
+ * Allocate a naturally aligned folio of 2^@order pages with one reference
+ * and zeroed content.  NULL when memory is exhausted or when the per-order
+ * failure injection (fail_ppm, drawn from @rs; NULL: never) says so.
+ * FT-DEVIATION: the kernel's folio_alloc(gfp, order) has one global memory.
+ */
+struct folio *folio_alloc(struct ft_pmem *pmem, unsigned int order,
+			  struct ft_random_state *rs);
+
+/* ---- GUP pins (rmap spec §3) ----------------------------------------------------------- */
+
+#define FOLL_GET	0x1
+#define FOLL_PIN	0x2
+
+struct mm_struct;
+struct vm_area_struct;
+
+/* try_grab_folio(FOLL_PIN): _pincount and refcount (large), or 1024 refs. */
+int try_grab_folio(struct folio *folio, int refs, unsigned int flags);
+void gup_put_folio(struct folio *folio, int refs, unsigned int flags);
+bool folio_maybe_dma_pinned(const struct folio *folio);
+/* Caller holds src mm->write_protect_seq for write (asserted). */
+bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio);
+
+/* ---- Deferred split (mm/huge_memory.c) ------------------------------------------------- */
+
+void deferred_split_folio(struct folio *folio, bool partially_mapped);
+/* true if it was queued; the free path calls it with refcount 0. */
+bool folio_unqueue_deferred_split(struct folio *folio);
+bool folio_on_deferred_list(struct folio *folio);
+
+/* ---- Debugging (mm/debug.c) ------------------------------------------------------------- */
+
+void dump_page(FILE *out, struct page *page, const char *reason);
+void dump_folio(FILE *out, struct folio *folio, const char *reason);
+
+/* An mm oracle failed on @folio: report it (ft_report) with a dump. */
+void ft_folio_bug(struct folio *folio, const char *oracle, const char *cond,
+		  const char *file, int line);
+
+/*
+ * VM_WARN_ON_FOLIO: an invariant the kernel checks under CONFIG_DEBUG_VM.
+ * A failure is an oracle failure (counted, dumped, fatal in the torture).
+ */
+#define VM_WARN_ON_FOLIO(cond, folio)					\
+	({								\
+		bool __c = !!(cond);					\
+		if (unlikely(__c))					\
+			ft_folio_bug((folio), "VM_WARN_ON_FOLIO", #cond,	\
+				     __FILE__, __LINE__);		\
+		__c;							\
+	})
+
+#endif /* FT_FOLIO_H */

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The rmap seam (the kernel's include/linux/rmap.h) and the mapcount models
+ * behind it.
+ *
+ * src/mm/rmap.c implements the kernel's entry points below; everything that
+ * does not depend on how a large folio's sharing is tracked lives there
+ * (small folios, per-page mapcounts under PAGE_MAPCOUNT, AnonExclusive, the
+ * deferred split).  What CONFIG_MM_ID changes (the large mapcount with its
+ * owner slots and SHARED bit, "maybe mapped shared", large-folio COW reuse)
+ * is a model: an ops table in models/<name>/, chosen by name at run time
+ * and reached through folio->pmem->mc.  Nothing in src/ knows which model
+ * runs.
+ *
+ * Locking: callers hold the PTL of the page table whose entries they
+ * change (rmap spec §4); models take their own lock inside (owner_slots:
+ * the folio's large-mapcount bit spinlock, innermost).
+ */
+#ifndef FT_MAPCOUNT_H
+#define FT_MAPCOUNT_H
+
+#include "ft/folio.h"
+#include "ft/mm.h"
+
+typedef int rmap_t;
+
+#define RMAP_NONE	0
+#define RMAP_EXCLUSIVE	BIT(0)
+
+/* ---- The models --------------------------------------------------------------- */
+
+/* Capabilities the oracles must know about (never guessed from the name). */
+#define FT_MC_TRACKS_OWNER	0x1	/* slots name the mapping MMs */
+#define FT_MC_NO_FALSE_NEGATIVE	0x2	/* shared => maybe_mapped_shared (P-c) */
+#define FT_MC_EXACT_TWO_MMS	0x4	/* exact while <= 2 MMs map (P-d) */
+
+/* A model's view of a large folio, taken under the model's lock. */
+struct ft_mapcount_snapshot {
+	int mapcount;			/* logical large mapcount */
+	bool shared;			/* the maybe-mapped-shared state */
+	int nr_slots;			/* 0 for models without owner slots */
+	struct {
+		mm_id_t id;
+		int mapcount;		/* logical: stored + 1 */
+	} slot[2];
+};
+
+/*
+ * A mapcount model: the large-mapcount half of rmap.  @n is a number of
+ * PTE mappings, @vma the one they belong to (its mm is the owner).
+ */
+struct ft_mapcount_ops {
+	const char *name;		/* --model=NAME */
+	const char *desc;
+	unsigned int caps;		/* FT_MC_* */
+	/* folio_set_large_mapcount(): a new folio, not yet visible, no lock */
+	void (*set)(struct folio *folio, int n, struct vm_area_struct *vma);
+	/* folio_add_return_large_mapcount(): the new logical mapcount */
+	int (*add)(struct folio *folio, int n, struct vm_area_struct *vma);
+	/* folio_sub_return_large_mapcount() */
+	int (*sub)(struct folio *folio, int n, struct vm_area_struct *vma);
+	/* folio_maybe_mapped_shared() for a large folio mapped >= 2 times */
+	bool (*maybe_mapped_shared)(const struct folio *folio);
+	/* __wp_can_reuse_large_anon_folio() (rmap spec §5.2) */
+	bool (*can_reuse_anon)(struct folio *folio, struct vm_area_struct *vma);
+	/*
+	 * A consistent view, for oracles and dumps; @locked (optional) runs
+	 * with the view still stable, under the model's lock, so an oracle
+	 * can compare it with state other threads publish.
+	 */
+	void (*snapshot)(struct folio *folio, struct ft_mapcount_snapshot *snap,
+			 void (*locked)(const struct ft_mapcount_snapshot *snap,
+					void *arg), void *arg);
+};
+
+/* NULL-terminated registry (models/registry.c). */
+extern const struct ft_mapcount_ops *const ft_mapcount_models[];
+const struct ft_mapcount_ops *ft_mapcount_model_find(const char *name);
+
+static inline const struct ft_mapcount_ops *folio_mc(const struct folio *folio)
+{
+	return folio->pmem->mc;
+}
+
+/* ---- Read side (rmap spec §3) ----------------------------------------------------- */
+
+static inline int folio_mapcount(const struct folio *folio)
+{
+	if (likely(!folio_test_large(folio)))
+		return atomic_read(&folio->page->_mapcount) + 1;
+	return folio_large_mapcount(folio);
+}
+
+static inline bool folio_mapped(const struct folio *folio)
+{
+	return folio_mapcount(folio) >= 1;
+}
+
+static inline bool folio_maybe_mapped_shared(const struct folio *folio)
+{
+	int mapcount = folio_mapcount(folio);
+
+	if (likely(!folio_test_large(folio)))
+		return mapcount > 1;
+	/* One mapping is always exclusive, whatever the model says. */
+	if (mapcount <= 1)
+		return false;
+	return folio_mc(folio)->maybe_mapped_shared(folio);
+}
+
+static inline bool folio_uses_page_mapcount(const struct folio *folio)
+{
+	return !folio->pmem->no_page_mapcount;
+}
+
+/* ---- The rmap entry points (src/mm/rmap.c, rmap spec §4) ---------------------------- */
+
+void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, rmap_t flags);
+void folio_add_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			      struct vm_area_struct *vma, unsigned long address,
+			      rmap_t flags);
+void folio_add_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			      struct vm_area_struct *vma);
+void folio_dup_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			      struct vm_area_struct *dst_vma);
+int folio_try_dup_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
+				 struct vm_area_struct *dst_vma,
+				 struct vm_area_struct *src_vma);
+void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			    struct vm_area_struct *vma);
+
+static inline void folio_add_anon_rmap_pte(struct folio *folio, struct page *page,
+					   struct vm_area_struct *vma,
+					   unsigned long address, rmap_t flags)
+{
+	folio_add_anon_rmap_ptes(folio, page, 1, vma, address, flags);
+}
+
+static inline void folio_add_file_rmap_pte(struct folio *folio, struct page *page,
+					   struct vm_area_struct *vma)
+{
+	folio_add_file_rmap_ptes(folio, page, 1, vma);
+}
+
+static inline int folio_try_dup_anon_rmap_pte(struct folio *folio, struct page *page,
+					      struct vm_area_struct *dst_vma,
+					      struct vm_area_struct *src_vma)
+{
+	return folio_try_dup_anon_rmap_ptes(folio, page, 1, dst_vma, src_vma);
+}
+
+static inline void folio_remove_rmap_pte(struct folio *folio, struct page *page,
+					 struct vm_area_struct *vma)
+{
+	folio_remove_rmap_ptes(folio, page, 1, vma);
+}
+
+/*
+ * The large-folio COW-reuse decision of do_wp_page (rmap spec §5.2): true
+ * if every reference to @folio comes from @vma's mm's page tables.
+ */
+static inline bool wp_can_reuse_large_anon_folio(struct folio *folio,
+						 struct vm_area_struct *vma)
+{
+	return folio_mc(folio)->can_reuse_anon(folio, vma);
+}
+
+static inline void folio_mapcount_snapshot(struct folio *folio,
+					   struct ft_mapcount_snapshot *snap)
+{
+	folio_mc(folio)->snapshot(folio, snap, NULL, NULL);
+}
+
+#endif /* FT_MAPCOUNT_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The bug zoo: historical and design bugs compiled into the model, off by
+ * default, switched on by name at run time.  The injected code is the buggy
+ * code as it was (or as the spec describes the hazard), written where the
+ * correct code is, and guarded by ft_injected(): with the injection off the
+ * cost is one predictable branch on a word that never changes after
+ * start-up.  Every injection must be caught by one of the project's
+ * oracles, never by a check written for it alone.
+ */
+#ifndef FT_ZOO_H
+#define FT_ZOO_H
+
+#include "ft/kernel.h"
+
+enum ft_inject {
+	FT_INJ_MAPCOUNT_UNLOCKED,	/* rmap spec H1 */
+	FT_INJ_SHARED_CLEARED_EARLY,	/* rmap spec H2 */
+	FT_NR_INJECTIONS
+};
+
+struct ft_injection {
+	const char *name;	/* --inject NAME */
+	const char *spec;	/* the spec's bug id */
+	const char *desc;
+};
+
+extern const struct ft_injection ft_injections[FT_NR_INJECTIONS];
+/* Set once at start-up, before threads; read on the hot paths. */
+extern unsigned long ft_injected_mask;
+
+static inline bool ft_injected(enum ft_inject inj)
+{
+	return unlikely(READ_ONCE(ft_injected_mask) & BIT(inj));
+}
+
+/* Enable one injection by name: 0, or -EINVAL if there is none. */
+int ft_inject_enable(const char *name);
+void ft_inject_clear(void);
+
+#endif /* FT_ZOO_H */

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * owner_slots: the large mapcount with two MM owner slots behind a bit
+ * spinlock, as upstream has it since v6.15 ("mm: MM owner tracking for
+ * large folios (!hugetlb)", D. Hildenbrand; include/linux/rmap.h).
+ * Facts: rmap spec §1.4, §2 and §5.2.
+ *
+ * Why "maybe mapped shared" has no false negatives (rmap spec §2.8, P-a to
+ * P-c): only the owning MM raises a slot, untracked additions are never
+ * counted and clamping only lowers a slot, so a slot never overstates its
+ * MM's mappings (P-a); SHARED is cleared only when one slot's count equals
+ * the total, and then that slot's MM owns every mapping; a later mapping by
+ * another MM either takes the free slot (setting SHARED) or finds both
+ * slots taken, which already implies SHARED (P-b).  Everything rests on the
+ * updates of the total, the slots and the bit being one atomic unit: the
+ * bit lock.
+ *
+ * Lock nesting: the large-mapcount lock is innermost, taken under the PTL,
+ * never held across anything that sleeps (rmap spec §2.1).
+ */
+#include "ft/report.h"
+#include "ft/zoo.h"
+#include "models.h"
+
+DEFINE_BIT_SPIN_CLASS(folio_mapcount_lock_class, "&folio->_mm_ids");
+
+static void folio_lock_large_mapcount(struct folio *folio)
+{
+	if (!ft_injected(FT_INJ_MAPCOUNT_UNLOCKED))
+		bit_spin_lock_class(FOLIO_MM_IDS_LOCK_BITNUM, &folio->_mm_ids,
+				    &folio_mapcount_lock_class);
+}
+
+/* The kernel's __bit_spin_unlock(): every writer of _mm_ids holds the lock. */
+static void folio_unlock_large_mapcount(struct folio *folio)
+{
+	if (!ft_injected(FT_INJ_MAPCOUNT_UNLOCKED))
+		__bit_spin_unlock_class(FOLIO_MM_IDS_LOCK_BITNUM, &folio->_mm_ids,
+					&folio_mapcount_lock_class);
+}
+
+/* ---- Slot accessors (rmap spec §2.2); callers hold the lock ---------------- */
+
+static void folio_set_mm_id(struct folio *folio, int idx, mm_id_t id)
+{
+	unsigned long word = READ_ONCE(folio->_mm_ids);
+
+	word &= ~((unsigned long)MM_ID_MASK << (32 * idx));
+	word |= (unsigned long)id << (32 * idx);
+	WRITE_ONCE(folio->_mm_ids, word);
+}
+
+static int slot_count(const struct folio *folio, int idx)
+{
+	return READ_ONCE(folio->_mm_id_mapcount[idx]);
+}
+
+/*
+ * FT-DEVIATION (H1 only): with the lock gone the injected bug updates the
+ * total and the slot as two separate atomics, as the spec describes it.
+ */
+static void slot_add(struct folio *folio, int idx, int diff)
+{
+	if (ft_injected(FT_INJ_MAPCOUNT_UNLOCKED))
+		__atomic_fetch_add(&folio->_mm_id_mapcount[idx], diff, __ATOMIC_RELAXED);
+	else
+		WRITE_ONCE(folio->_mm_id_mapcount[idx], slot_count(folio, idx) + diff);
+}
+
+static int total_add(struct folio *folio, int diff)
+{
+	int v;
+
+	if (ft_injected(FT_INJ_MAPCOUNT_UNLOCKED))
+		return atomic_add_return(diff, &folio->_large_mapcount);
+	v = atomic_read(&folio->_large_mapcount) + diff;
+	atomic_set(&folio->_large_mapcount, v);
+	return v;
+}
+
+/* ---- Checks --------------------------------------------------------------------- */
+
+#define MC_CHECK(folio, cond, what)					\
+	do {								\
+		if (unlikely(!(cond)))					\
+			ft_folio_bug((folio), "owner slots", (what),	\
+				     __FILE__, __LINE__);		\
+	} while (0)
+
+/* __folio_large_mapcount_sanity_checks(): the arguments (rmap spec §2.3). */
+static void sanity_checks(struct folio *folio, int diff, mm_id_t mm_id)
+{
+	MC_CHECK(folio, folio_test_large(folio), "large mapcount of a small folio");
+	MC_CHECK(folio, diff > 0, "diff <= 0");
+	MC_CHECK(folio, mm_id >= MM_ID_MIN && mm_id <= MM_ID_MAX, "mm id out of range");
+	MC_CHECK(folio, diff <= (int)folio_nr_pages(folio), "diff > nr_pages");
+}
+
+/*
+ * The invariants that hold whenever the lock is free (rmap spec §8), checked
+ * just before releasing it: cheap, so always on in debug builds.
+ */
+static void check_locked(struct folio *folio)
+{
+	int total = folio_large_mapcount(folio);
+	mm_id_t id0 = folio_mm_id(folio, 0), id1 = folio_mm_id(folio, 1);
+	int c0 = slot_count(folio, 0), c1 = slot_count(folio, 1);
+	bool shared = folio_test_large_maybe_mapped_shared(folio);
+
+	if (!ft_debug_vm(folio->pmem))
+		return;
+	MC_CHECK(folio, folio_ref_count(folio) >= total, "I1: refcount < mapcount");
+	MC_CHECK(folio, (id0 == MM_ID_DUMMY) == (c0 == -1) && c0 >= -1,
+		 "I3: slot 0 id/count mismatch");
+	MC_CHECK(folio, (id1 == MM_ID_DUMMY) == (c1 == -1) && c1 >= -1,
+		 "I3: slot 1 id/count mismatch");
+	MC_CHECK(folio, (c0 + 1) + (c1 + 1) <= total, "I5: slots exceed mapcount");
+	MC_CHECK(folio, id0 == MM_ID_DUMMY || id1 == MM_ID_DUMMY || shared,
+		 "I6: both slots taken, SHARED clear");
+	MC_CHECK(folio, total || (!shared && id0 == MM_ID_DUMMY && id1 == MM_ID_DUMMY),
+		 "I8: unmapped folio with SHARED or a slot");
+	MC_CHECK(folio, id0 == MM_ID_DUMMY || id0 != id1, "I10: an mm id in both slots");
+	MC_CHECK(folio, total >= 0, "large mapcount underflow");
+}
+
+/* ---- The model ------------------------------------------------------------------- */
+
+/* folio_set_large_mapcount(): a new folio mapped by @diff PTEs of @vma. */
+static void owner_slots_set(struct folio *folio, int diff,
+			    struct vm_area_struct *vma)
+{
+	mm_id_t mm_id = vma->vm_mm->mm_id;
+
+	sanity_checks(folio, diff, mm_id);
+	MC_CHECK(folio, folio_mm_id(folio, 0) == MM_ID_DUMMY &&
+		 folio_mm_id(folio, 1) == MM_ID_DUMMY, "set on a folio with owners");
+	/* Not visible to anybody yet: no lock (rmap spec §2.4). */
+	atomic_set(&folio->_large_mapcount, diff - 1);
+	WRITE_ONCE(folio->_mm_id_mapcount[0], diff - 1);
+	folio_set_mm_id(folio, 0, mm_id);
+}
+
+/* folio_add_return_large_mapcount() (rmap spec §2.5). */
+static int owner_slots_add(struct folio *folio, int diff,
+			   struct vm_area_struct *vma)
+{
+	mm_id_t mm_id = vma->vm_mm->mm_id;
+	int new_mapcount_val;
+
+	folio_lock_large_mapcount(folio);
+	sanity_checks(folio, diff, mm_id);
+	new_mapcount_val = total_add(folio, diff);
+	if (folio_mm_id(folio, 0) == mm_id) {
+		slot_add(folio, 0, diff);
+	} else if (folio_mm_id(folio, 1) == mm_id) {
+		slot_add(folio, 1, diff);
+	} else if (folio_mm_id(folio, 0) == MM_ID_DUMMY) {
+		folio_set_mm_id(folio, 0, mm_id);
+		WRITE_ONCE(folio->_mm_id_mapcount[0], diff - 1);
+		/* Other (untracked or slot-1) mappings exist. */
+		if (new_mapcount_val != diff - 1)
+			__set_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio->_mm_ids);
+	} else if (folio_mm_id(folio, 1) == MM_ID_DUMMY) {
+		folio_set_mm_id(folio, 1, mm_id);
+		WRITE_ONCE(folio->_mm_id_mapcount[1], diff - 1);
+		/* Slot 0 is taken, so it holds at least one mapping. */
+		__set_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio->_mm_ids);
+	}
+	/* Else both slots belong to other MMs: this one stays untracked,
+	 * and SHARED is already set (P-b). */
+	check_locked(folio);
+	folio_unlock_large_mapcount(folio);
+	return new_mapcount_val + 1;
+}
+
+/* folio_sub_return_large_mapcount() (rmap spec §2.6). */
+static int owner_slots_sub(struct folio *folio, int diff,
+			   struct vm_area_struct *vma)
+{
+	mm_id_t mm_id = vma->vm_mm->mm_id;
+	int new_mapcount_val, idx;
+
+	folio_lock_large_mapcount(folio);
+	sanity_checks(folio, diff, mm_id);
+	new_mapcount_val = total_add(folio, -diff);
+	idx = folio_mm_id(folio, 0) == mm_id ? 0 :
+	      folio_mm_id(folio, 1) == mm_id ? 1 : -1;
+	if (idx >= 0) {
+		slot_add(folio, idx, -diff);
+		if (slot_count(folio, idx) >= 0) {
+			/* Still mapped through this slot: nothing to re-evaluate. */
+			if (ft_injected(FT_INJ_SHARED_CLEARED_EARLY))
+				__clear_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio->_mm_ids);
+			goto out;
+		}
+		/*
+		 * Free the slot, also on underflow: an MM may have mapped some
+		 * pages while untracked and others after taking a slot.
+		 */
+		WRITE_ONCE(folio->_mm_id_mapcount[idx], -1);
+		folio_set_mm_id(folio, idx, MM_ID_DUMMY);
+	}
+	/* The slot was just freed, or this MM was untracked. */
+	if (slot_count(folio, 0) == new_mapcount_val ||
+	    slot_count(folio, 1) == new_mapcount_val)
+		__clear_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio->_mm_ids);
+out:
+	check_locked(folio);
+	folio_unlock_large_mapcount(folio);
+	return new_mapcount_val + 1;
+}
+
+static bool owner_slots_maybe_mapped_shared(const struct folio *folio)
+{
+	return folio_test_large_maybe_mapped_shared(folio);
+}
+
+/*
+ * __wp_can_reuse_large_anon_folio() (rmap spec §5.2, with the B1 and B2
+ * fixes): anon pages are mapped at most once per MM and every mapping holds
+ * one reference taken before the mapcount rises and dropped after it
+ * falls, so mapcount == refcount under the lock, with SHARED clear, means
+ * every reference comes from this MM's page tables.
+ */
+static bool owner_slots_can_reuse_anon(struct folio *folio,
+				       struct vm_area_struct *vma)
+{
+	bool exclusive = false;
+
+	/* Prefer copying a folio mapped once so the large one can go. */
+	if (folio_large_mapcount(folio) <= 1)
+		return false;
+	if (folio_test_large_maybe_mapped_shared(folio))
+		return false;
+	/* FT-DEVIATION: no swap in the model; a swapcache folio is copied. */
+	if (folio_test_swapcache(folio))
+		return false;
+	if (folio_large_mapcount(folio) != folio_ref_count(folio))
+		return false;
+
+	folio_lock_large_mapcount(folio);
+	/* B1's fix: mapcount above refcount is the alarm, not below. */
+	MC_CHECK(folio, folio_large_mapcount(folio) <= folio_ref_count(folio),
+		 "I1: mapcount > refcount at COW reuse");
+	if (folio_test_large_maybe_mapped_shared(folio))
+		goto unlock;
+	if (folio_large_mapcount(folio) != folio_ref_count(folio))
+		goto unlock;
+	/* B2's fix: these only after mapcount and refcount are stable. */
+	MC_CHECK(folio, folio_large_mapcount(folio) <= (int)folio_nr_pages(folio),
+		 "I12: reuse with mapcount > nr_pages");
+	MC_CHECK(folio, !folio_entire_mapcount(folio), "I12: reuse of a PMD-mapped folio");
+	MC_CHECK(folio, folio_mm_id(folio, 0) == vma->vm_mm->mm_id ||
+		 folio_mm_id(folio, 1) == vma->vm_mm->mm_id,
+		 "I12: reuse by an MM that owns no slot");
+	exclusive = true;
+unlock:
+	folio_unlock_large_mapcount(folio);
+	return exclusive;
+}
+
+static void owner_slots_snapshot(struct folio *folio,
+				 struct ft_mapcount_snapshot *snap,
+				 void (*locked)(const struct ft_mapcount_snapshot *snap,
+						void *arg), void *arg)
+{
+	folio_lock_large_mapcount(folio);
+	snap->mapcount = folio_large_mapcount(folio);
+	snap->shared = folio_test_large_maybe_mapped_shared(folio);
+	snap->nr_slots = 2;
+	for (int i = 0; i < 2; i++) {
+		snap->slot[i].id = folio_mm_id(folio, i);
+		snap->slot[i].mapcount = slot_count(folio, i) + 1;
+	}
+	if (locked)
+		locked(snap, arg);
+	folio_unlock_large_mapcount(folio);
+}
+
+const struct ft_mapcount_ops owner_slots_ops = {
+	.name = "owner_slots",
+	.desc = "two MM owner slots and a SHARED bit behind a bit spinlock (v6.15+)",
+	.caps = FT_MC_TRACKS_OWNER | FT_MC_NO_FALSE_NEGATIVE | FT_MC_EXACT_TWO_MMS,
+	.set = owner_slots_set,
+	.add = owner_slots_add,
+	.sub = owner_slots_sub,
+	.maybe_mapped_shared = owner_slots_maybe_mapped_shared,
+	.can_reuse_anon = owner_slots_can_reuse_anon,
+	.snapshot = owner_slots_snapshot,
+};

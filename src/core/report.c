@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Oracle failures: counted always, printed first, fatal on request. */
+#include <pthread.h>
+
+#include "ft/report.h"
+
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static u64 nr_failures;			/* atomic */
+static const char *first_oracle;	/* under report_lock */
+static bool fatal;			/* atomic */
+
+bool ft_report_begin(const char *oracle)
+{
+	u64 n = __atomic_add_fetch(&nr_failures, 1, __ATOMIC_RELAXED);
+
+	pthread_mutex_lock(&report_lock);
+	if (!first_oracle)
+		first_oracle = oracle;
+	if (n > FT_REPORT_MAX_PRINTED) {
+		pthread_mutex_unlock(&report_lock);
+		return false;
+	}
+	fprintf(stderr, "\n!!! oracle: %s (failure %llu)\n", oracle,
+		(unsigned long long)n);
+	return true;
+}
+
+void ft_report_end(void)
+{
+	fflush(stderr);
+	pthread_mutex_unlock(&report_lock);
+	if (__atomic_load_n(&fatal, __ATOMIC_RELAXED))
+		ft_die(FT_EXIT_INVARIANT);
+}
+
+u64 ft_report_failures(void)
+{
+	return __atomic_load_n(&nr_failures, __ATOMIC_RELAXED);
+}
+
+const char *ft_report_first(void)
+{
+	const char *s;
+
+	pthread_mutex_lock(&report_lock);
+	s = first_oracle;
+	pthread_mutex_unlock(&report_lock);
+	return s;
+}
+
+void ft_report_set_fatal(bool on)
+{
+	__atomic_store_n(&fatal, on, __ATOMIC_RELAXED);
+}
+
+void ft_report_reset(void)
+{
+	pthread_mutex_lock(&report_lock);
+	first_oracle = NULL;
+	__atomic_store_n(&nr_failures, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&report_lock);
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* dump_page()/dump_folio() in the kernel's layout (mm/debug.c). */
+#include "ft/folio.h"
+#include "ft/mapcount.h"
+#include "ft/report.h"
+
+static const char *const pageflag_names[] = {
+	[PG_locked] = "locked", [PG_head] = "head", [PG_lru] = "lru",
+	[PG_swapbacked] = "swapbacked", [PG_swapcache] = "swapcache",
+	[PG_partially_mapped] = "partially_mapped",
+	[PG_anon_exclusive] = "anon_exclusive", [PG_buddy] = "buddy",
+	[PG_bad] = "bad",
+};
+
+static void print_flags(FILE *out, unsigned long flags)
+{
+	const char *sep = "";
+
+	fprintf(out, "flags: %#lx(", flags);
+	for (size_t i = 0; i < ARRAY_SIZE(pageflag_names); i++) {
+		if (flags & BIT(i)) {
+			fprintf(out, "%s%s", sep, pageflag_names[i]);
+			sep = "|";
+		}
+	}
+	fprintf(out, ")\n");
+}
+
+/* The folio fields, read racily (a dump may run while others change them). */
+static void print_folio_fields(FILE *out, struct folio *folio)
+{
+	unsigned long ids = READ_ONCE(folio->_mm_ids);
+
+	fprintf(out, "folio: refcount:%d mapcount:%d %s mapping:%#lx index:%#lx "
+		"pfn:%#lx order:%u\n", folio_ref_count(folio), folio_mapcount(folio),
+		folio_test_anon(folio) ? "anon" : "file", READ_ONCE(folio->mapping),
+		folio->index, folio_pfn(folio), folio_order(folio));
+	if (!folio_test_large(folio))
+		return;
+	fprintf(out, "head: large_mapcount:%d entire_mapcount:%d "
+		"nr_pages_mapped:%d pincount:%d\n", folio_large_mapcount(folio),
+		folio_entire_mapcount(folio), atomic_read(&folio->_nr_pages_mapped),
+		atomic_read(&folio->_pincount));
+	fprintf(out, "mm ids: [%u]:%d [%u]:%d shared:%d locked:%d\n",
+		(unsigned int)(ids & MM_ID_MASK),
+		READ_ONCE(folio->_mm_id_mapcount[0]) + 1,
+		(unsigned int)((ids >> 32) & MM_ID_MASK),
+		READ_ONCE(folio->_mm_id_mapcount[1]) + 1,
+		!!(ids & BIT(FOLIO_MM_IDS_SHARED_BITNUM)),
+		!!(ids & BIT(FOLIO_MM_IDS_LOCK_BITNUM)));
+}
+
+void dump_page(FILE *out, struct page *page, const char *reason)
+{
+	struct folio *folio = page_folio(page);
+
+	fprintf(out, "page: pfn:%#lx mapcount:%d data:%#lx\n", page_to_pfn(page),
+		atomic_read(&page->_mapcount) + 1, READ_ONCE(page->data));
+	if (folio) {
+		fprintf(out, "page %lu of ", folio_page_idx(folio, page));
+		print_folio_fields(out, folio);
+	} else {
+		fprintf(out, "(not part of an allocated folio)\n");
+	}
+	print_flags(out, READ_ONCE(page->flags));
+	fprintf(out, "page dumped because: %s\n", reason);
+}
+
+void dump_folio(FILE *out, struct folio *folio, const char *reason)
+{
+	dump_page(out, folio->page, reason);
+}
+
+void ft_folio_bug(struct folio *folio, const char *oracle, const char *cond,
+		  const char *file, int line)
+{
+	if (!ft_report_begin(oracle))
+		return;
+	fprintf(stderr, "------------[ cut here ]------------\n");
+	fprintf(stderr, "WARNING: %s at %s:%d\n", cond, file, line);
+	dump_folio(stderr, folio, cond);
+	fprintf(stderr, "---[ end trace ]---\n");
+	ft_report_end();
+}
