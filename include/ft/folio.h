@@ -98,7 +98,7 @@ struct folio {
 	unsigned int order;
 	atomic_t _refcount;		/* not -1 based */
 	unsigned long mapping;		/* anon_vma | PAGE_MAPPING_ANON, or file */
-	unsigned long index;
+	unsigned long index;		/* READ/WRITE_ONCE, like mapping */
 	/* page[1] */
 	atomic_t _large_mapcount;	/* -1 based */
 	atomic_t _nr_pages_mapped;	/* PAGE_MAPCOUNT only */
@@ -114,19 +114,20 @@ struct folio {
 
 /* ---- Geometry ------------------------------------------------------------------ */
 
+/* READ_ONCE: a stale pointer may look at a folio being reallocated. */
 static inline unsigned int folio_order(const struct folio *folio)
 {
-	return folio->order;
+	return READ_ONCE(folio->order);
 }
 
 static inline unsigned long folio_nr_pages(const struct folio *folio)
 {
-	return 1UL << folio->order;
+	return 1UL << folio_order(folio);
 }
 
 static inline bool folio_test_large(const struct folio *folio)
 {
-	return folio->order > 0;
+	return folio_order(folio) > 0;
 }
 
 static inline unsigned long folio_pfn(const struct folio *folio)

@@ -34,7 +34,7 @@ static void print_folio_fields(FILE *out, struct folio *folio)
 	fprintf(out, "folio: refcount:%d mapcount:%d %s mapping:%#lx index:%#lx "
 		"pfn:%#lx order:%u\n", folio_ref_count(folio), folio_mapcount(folio),
 		folio_test_anon(folio) ? "anon" : "file", READ_ONCE(folio->mapping),
-		folio->index, folio_pfn(folio), folio_order(folio));
+		READ_ONCE(folio->index), folio_pfn(folio), folio_order(folio));
 	if (!folio_test_large(folio))
 		return;
 	fprintf(out, "head: large_mapcount:%d entire_mapcount:%d "

@@ -205,7 +205,7 @@ static struct folio *prep_new_folio(struct ft_pmem *pmem, struct page *page,
 	WRITE_ONCE(folio->order, order);
 	atomic_set(&folio->_refcount, 1);
 	WRITE_ONCE(folio->mapping, 0UL);
-	folio->index = 0;
+	WRITE_ONCE(folio->index, 0UL);
 	atomic_set(&folio->_large_mapcount, -1);
 	atomic_set(&folio->_nr_pages_mapped, 0);
 	atomic_set(&folio->_entire_mapcount, -1);

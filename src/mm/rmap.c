@@ -40,7 +40,7 @@ static void __folio_set_anon(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address)
 {
 	/* FT-DEVIATION: no anon_vma root; the VMA's anon_vma is the mapping. */
-	folio->index = address >> PAGE_SHIFT;
+	WRITE_ONCE(folio->index, address >> PAGE_SHIFT);
 	WRITE_ONCE(folio->mapping, (unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
 }
 
@@ -145,7 +145,7 @@ void folio_add_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
 				   atomic_read(&p->_mapcount) > 0)), folio);
 	}
 	/* __page_check_anon_rmap(): the page sits at its own index. */
-	VM_WARN_ON_FOLIO(folio->index + folio_page_idx(folio, page) !=
+	VM_WARN_ON_FOLIO(READ_ONCE(folio->index) + folio_page_idx(folio, page) !=
 			 address >> PAGE_SHIFT, folio);
 }
 
