@@ -292,6 +292,24 @@ struct ft_pmem_stats {
 	u64 n_bad;				/* folios leaked as bad */
 };
 
+/*
+ * Event counters of the machine (the kernel's vm_event_item): what the
+ * status lines and figures report.  Relaxed atomics.
+ */
+enum vm_event_item {
+	CONTPTE_FOLD,
+	CONTPTE_UNFOLD_SET_PTE,		/* single set_pte over a CONT entry */
+	CONTPTE_UNFOLD_CLEAR,		/* single clear of a CONT entry */
+	CONTPTE_UNFOLD_CLEAR_PARTIAL,	/* clear_full_ptes of part of a block */
+	CONTPTE_UNFOLD_WRPROTECT,	/* single write-protect */
+	CONTPTE_UNFOLD_WRPROTECT_PARTIAL, /* wrprotect_ptes of part of a block */
+	CONTPTE_UNFOLD_ACCESS_FLAGS,	/* ptep_set_access_flags changing write */
+	CONTPTE_UNFOLD_MPROTECT_PARTIAL, /* modify_prot_start of part of a block */
+	CONTPTE_CONVERT,		/* contpte_convert calls */
+	VM_TLB_FLUSH,
+	NR_VM_EVENTS
+};
+
 struct ft_pmem {
 	unsigned long nr_pfns;
 	struct page *pages;
@@ -302,6 +320,7 @@ struct ft_pmem {
 	unsigned long nr_free_pages;	/* under zone_lock */
 	u32 fail_ppm[NR_PAGE_ORDERS];	/* injected failures, per million */
 	struct ft_pmem_stats stats;	/* atomics */
+	u64 vm_events[NR_VM_EVENTS];	/* atomics */
 	struct deferred_split ds;
 	const struct ft_mapcount_ops *mc;	/* the mapcount model */
 	bool no_page_mapcount;		/* CONFIG_NO_PAGE_MAPCOUNT */
@@ -317,6 +336,22 @@ int ft_pmem_init(struct ft_pmem *pmem, unsigned long nr_pfns,
 void ft_pmem_destroy(struct ft_pmem *pmem);
 /* Pages not free and not leaked as bad: a leak check for tests. */
 unsigned long ft_pmem_nr_used_pages(struct ft_pmem *pmem);
+
+static inline void count_vm_events(struct ft_pmem *pmem, enum vm_event_item item,
+				   u64 delta)
+{
+	__atomic_fetch_add(&pmem->vm_events[item], delta, __ATOMIC_RELAXED);
+}
+
+static inline void count_vm_event(struct ft_pmem *pmem, enum vm_event_item item)
+{
+	count_vm_events(pmem, item, 1);
+}
+
+static inline u64 ft_vm_event(const struct ft_pmem *pmem, enum vm_event_item item)
+{
+	return __atomic_load_n(&pmem->vm_events[item], __ATOMIC_RELAXED);
+}
 
 static inline bool ft_debug_vm(const struct ft_pmem *pmem)
 {

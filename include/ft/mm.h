@@ -13,10 +13,24 @@
 /* mm->flags */
 #define MMF_HAS_PINNED	0	/* some page of this mm was ever FOLL_PIN'ed */
 
+struct ptdesc;
+
+/* An upper-level page-table entry: the PTE table it points to, or none. */
+typedef struct {
+	struct ptdesc *table;
+} pmd_t;
+
 struct mm_struct {
 	mm_id_t mm_id;
 	unsigned long flags;		/* MMF_*, atomic bitops */
 	seqcount_t write_protect_seq;	/* odd while fork write-protects */
+	struct ft_pmem *pmem;		/* the memory its pages come from */
+	/* Page tables (include/ft/pgtable.h): one upper-level entry per
+	 * PMD_SIZE below task_size.  page_table_lock serializes populating
+	 * them (pmd_install); each table has its own PTL. */
+	spinlock_t page_table_lock;
+	pmd_t *pgd;
+	unsigned long task_size;
 };
 
 struct anon_vma;

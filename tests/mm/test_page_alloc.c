@@ -12,6 +12,7 @@
 #define NR_PFNS		(8UL << MAX_PAGE_ORDER)	/* 16 MB */
 
 static struct ft_pmem pmem;
+static struct mm_id_space ids;
 
 static bool folio_is_fresh(struct folio *folio, unsigned int order)
 {
@@ -132,11 +133,9 @@ static void test_pins(struct ft_ktap *k)
 
 static struct folio *mapped_folio(unsigned int order)
 {
-	static struct mm_id_space ids;
 	static struct test_mm t;
 	struct folio *folio = folio_alloc(&pmem, order, NULL);
 
-	mm_id_space_init(&ids, 100);
 	test_mm_init(&t, &ids);
 	folio_ref_add(folio, (int)folio_nr_pages(folio) - 1);
 	folio_add_new_anon_rmap(folio, &t.vma, test_addr(folio, 0), RMAP_EXCLUSIVE);
@@ -229,7 +228,7 @@ int main(int argc, char **argv)
 	const struct ft_mapcount_ops *mc = ft_mapcount_model_find("owner_slots");
 	struct ft_ktap k = { 0 };
 
-	if (ft_pmem_init(&pmem, NR_PFNS, mc, false))
+	if (ft_pmem_init(&pmem, NR_PFNS, mc, false) || mm_id_space_init(&ids, 100))
 		return FT_EXIT_USAGE;
 	if (name) {
 		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -241,6 +240,8 @@ int main(int argc, char **argv)
 				       "%s: %llu reports (expected %llu)", name,
 				       (unsigned long long)ft_report_failures(),
 				       (unsigned long long)cases[i].expect_reports);
+			mm_id_space_destroy(&ids);
+			ft_pmem_destroy(&pmem);
 			return ft_ktap_finish(&k);
 		}
 		fprintf(stderr, "test_page_alloc: unknown --case '%s'\n", name);
@@ -252,6 +253,7 @@ int main(int argc, char **argv)
 	test_fail_injection(&k);
 	test_pins(&k);
 	ft_ktap_result(&k, ft_report_failures() == 0, "no oracle fired");
+	mm_id_space_destroy(&ids);
 	ft_pmem_destroy(&pmem);
 	return ft_ktap_finish(&k);
 }

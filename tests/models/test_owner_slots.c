@@ -606,5 +606,7 @@ int main(int argc, char **argv)
 	}
 	ft_ktap_result(&k, ft_pmem_nr_used_pages(&w.pmem) == 0 &&
 		       !w.pmem.stats.n_bad, "every folio freed, none bad");
+	mm_id_space_destroy(&w.ids);
+	ft_pmem_destroy(&w.pmem);
 	return ft_ktap_finish(&k);
 }

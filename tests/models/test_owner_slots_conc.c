@@ -259,5 +259,7 @@ int main(int argc, char **argv)
 		       "every folio freed, none bad");
 	ft_ktap_result(&k, ft_report_failures() == 0, "no inline check fired (%llu)",
 		       (unsigned long long)ft_report_failures());
+	mm_id_space_destroy(&sh.ids);
+	ft_pmem_destroy(&sh.pmem);
 	return ft_ktap_finish(&k);
 }

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Page tables: arm64 PTE semantics, PTE tables with split PTLs, the
+ * raw (double-underscore) PTE accessors, and the hardware that walks them.
+ * Facts: pagetable spec §1.1 (PTE bits and helpers), §1.3 and §8.1 (PTL,
+ * pte_offset_map_lock).  The contpte layer on top is include/ft/contpte.h.
+ *
+ * Every access to a live PTE is atomic: reads are READ_ONCE, writes
+ * release stores (so the page's content is visible before the mapping),
+ * and every read-modify-write an xchg or a CAS, because the hardware
+ * (ft_hw_access(), any thread) sets AF and hardware dirty without a lock.
+ */
+#ifndef FT_PGTABLE_H
+#define FT_PGTABLE_H
+
+#include "ft/folio.h"
+#include "ft/mm.h"
+
+/* ---- The PTE word (arch/arm64/include/asm/pgtable-hwdef.h positions) ---- */
+
+typedef struct {
+	u64 pte;
+} pte_t;
+
+typedef struct {
+	u64 pgprot;
+} pgprot_t;
+
+#define PTE_VALID		BIT(0)
+#define PTE_USER		BIT(6)		/* AP[1] */
+#define PTE_RDONLY		BIT(7)		/* AP[2]: hardware read-only */
+#define PTE_AF			BIT(10)		/* access flag: young */
+#define PTE_NG			BIT(11)
+#define PTE_ADDR_SHIFT		PAGE_SHIFT
+#define PTE_ADDR_MASK		(((1UL << 36) - 1) << PTE_ADDR_SHIFT)
+#define PTE_WRITE		BIT(51)		/* DBM: writable, hardware dirty */
+#define PTE_CONT		BIT(52)
+#define PTE_UXN			BIT(54)
+/* Software bits. */
+#define PTE_DIRTY		BIT(55)
+#define PTE_SPECIAL		BIT(56)
+#define PTE_SOFT_DIRTY		BIT(57)		/* FT-DEVIATION: a free sw bit */
+#define PTE_UFFD_WP		BIT(58)
+#define PTE_PRESENT_INVALID	BIT(59)		/* PROT_NONE: present, not valid */
+
+/* New user PTEs are young (arm64's _PROT_DEFAULT has PTE_AF). */
+#define PROT_USER_DEFAULT	(PTE_VALID | PTE_USER | PTE_NG | PTE_AF)
+#define PAGE_NONE		((pgprot_t){ PTE_PRESENT_INVALID | PTE_USER | PTE_NG | PTE_RDONLY | PTE_UXN })
+#define PAGE_READONLY		((pgprot_t){ PROT_USER_DEFAULT | PTE_RDONLY | PTE_UXN })
+/* Writable and clean: hardware clears RDONLY on the first write (DBM). */
+#define PAGE_SHARED		((pgprot_t){ PROT_USER_DEFAULT | PTE_RDONLY | PTE_WRITE | PTE_UXN })
+
+static inline u64 pte_val(pte_t pte)
+{
+	return pte.pte;
+}
+
+static inline pte_t __pte(u64 val)
+{
+	return (pte_t){ val };
+}
+
+static inline u64 pgprot_val(pgprot_t prot)
+{
+	return prot.pgprot;
+}
+
+static inline bool pte_same(pte_t a, pte_t b)
+{
+	return pte_val(a) == pte_val(b);
+}
+
+static inline bool pte_none(pte_t pte)
+{
+	return !pte_val(pte);
+}
+
+static inline bool pte_valid(pte_t pte)
+{
+	return pte_val(pte) & PTE_VALID;
+}
+
+static inline bool pte_present(pte_t pte)
+{
+	return pte_val(pte) & (PTE_VALID | PTE_PRESENT_INVALID);
+}
+
+static inline unsigned long pte_pfn(pte_t pte)
+{
+	return (pte_val(pte) & PTE_ADDR_MASK) >> PTE_ADDR_SHIFT;
+}
+
+static inline pgprot_t pte_pgprot(pte_t pte)
+{
+	return (pgprot_t){ pte_val(pte) & ~PTE_ADDR_MASK };
+}
+
+static inline pte_t pfn_pte(unsigned long pfn, pgprot_t prot)
+{
+	return __pte(((u64)pfn << PTE_ADDR_SHIFT) | pgprot_val(prot));
+}
+
+static inline pte_t pte_advance_pfn(pte_t pte, unsigned long nr)
+{
+	return pfn_pte(pte_pfn(pte) + nr, pte_pgprot(pte));
+}
+
+#define PTE_TEST(name, bit)						\
+static inline bool pte_##name(pte_t pte) { return pte_val(pte) & (bit); }
+PTE_TEST(write, PTE_WRITE)
+PTE_TEST(rdonly, PTE_RDONLY)
+PTE_TEST(young, PTE_AF)
+PTE_TEST(cont, PTE_CONT)
+PTE_TEST(special, PTE_SPECIAL)
+PTE_TEST(soft_dirty, PTE_SOFT_DIRTY)
+PTE_TEST(uffd_wp, PTE_UFFD_WP)
+PTE_TEST(sw_dirty, PTE_DIRTY)
+#undef PTE_TEST
+
+/* Hardware dirty: writable (DBM) and the hardware cleared RDONLY. */
+static inline bool pte_hw_dirty(pte_t pte)
+{
+	return pte_write(pte) && !pte_rdonly(pte);
+}
+
+static inline bool pte_dirty(pte_t pte)
+{
+	return pte_sw_dirty(pte) || pte_hw_dirty(pte);
+}
+
+static inline bool pte_valid_cont(pte_t pte)
+{
+	return pte_valid(pte) && pte_cont(pte);
+}
+
+static inline pte_t set_pte_bit(pte_t pte, u64 bits)
+{
+	return __pte(pte_val(pte) | bits);
+}
+
+static inline pte_t clear_pte_bit(pte_t pte, u64 bits)
+{
+	return __pte(pte_val(pte) & ~bits);
+}
+
+/* arm64: writable; if already software-dirty, hardware-dirty too. */
+static inline pte_t pte_mkwrite_novma(pte_t pte)
+{
+	pte = set_pte_bit(pte, PTE_WRITE);
+	if (pte_sw_dirty(pte))
+		pte = clear_pte_bit(pte, PTE_RDONLY);
+	return pte;
+}
+
+/* arm64: carry hardware dirty into software dirty first (Z9's lesson). */
+static inline pte_t pte_wrprotect(pte_t pte)
+{
+	if (pte_hw_dirty(pte))
+		pte = set_pte_bit(pte, PTE_DIRTY);
+	pte = clear_pte_bit(pte, PTE_WRITE);
+	return set_pte_bit(pte, PTE_RDONLY);
+}
+
+static inline pte_t pte_mkclean(pte_t pte)
+{
+	pte = clear_pte_bit(pte, PTE_DIRTY);
+	return set_pte_bit(pte, PTE_RDONLY);
+}
+
+static inline pte_t pte_mkdirty(pte_t pte)
+{
+	pte = set_pte_bit(pte, PTE_DIRTY);
+	if (pte_write(pte))
+		pte = clear_pte_bit(pte, PTE_RDONLY);
+	return pte;
+}
+
+#define PTE_MK(name, op, bit)						\
+static inline pte_t pte_##name(pte_t pte) { return op(pte, bit); }
+PTE_MK(mkold, clear_pte_bit, PTE_AF)
+PTE_MK(mkyoung, set_pte_bit, PTE_AF)
+PTE_MK(mkcont, set_pte_bit, PTE_CONT)
+PTE_MK(mknoncont, clear_pte_bit, PTE_CONT)
+PTE_MK(mkspecial, set_pte_bit, PTE_SPECIAL)
+PTE_MK(mksoft_dirty, set_pte_bit, PTE_SOFT_DIRTY)
+PTE_MK(clear_soft_dirty, clear_pte_bit, PTE_SOFT_DIRTY)
+PTE_MK(mkuffd_wp, set_pte_bit, PTE_UFFD_WP)
+PTE_MK(clear_uffd_wp, clear_pte_bit, PTE_UFFD_WP)
+#undef PTE_MK
+
+/*
+ * pte_modify(): new permissions, the state bits kept.  Hardware dirty
+ * becomes software dirty first, so clearing WRITE cannot lose it.
+ */
+static inline pte_t pte_modify(pte_t pte, pgprot_t newprot)
+{
+	const u64 mask = PTE_USER | PTE_UXN | PTE_RDONLY | PTE_PRESENT_INVALID |
+			 PTE_VALID | PTE_WRITE;
+
+	if (pte_hw_dirty(pte))
+		pte = set_pte_bit(pte, PTE_DIRTY);
+	pte = __pte((pte_val(pte) & ~mask) | (pgprot_val(newprot) & mask));
+	/* Writable and software-dirty is hardware-dirty on arm64. */
+	if (pte_sw_dirty(pte))
+		pte = pte_mkdirty(pte);
+	return pte;
+}
+
+/* ---- Tables ------------------------------------------------------------------ */
+
+#define PTRS_PER_PTE		512
+#define PMD_SHIFT		(PAGE_SHIFT + 9)
+#define PMD_SIZE		(1UL << PMD_SHIFT)
+#define PMD_MASK		(~(PMD_SIZE - 1))
+
+/*
+ * A PTE table page.  The entries come first and the descriptor is aligned
+ * to their size, so a PTE pointer finds its table (and PTL) by rounding
+ * down, as virt_to_ptdesc() does.
+ */
+struct ptdesc {
+	pte_t ptes[PTRS_PER_PTE];
+	spinlock_t ptl;			/* split PTL: protects ptes[] */
+	struct mm_struct *mm;
+	unsigned long addr;		/* the first address it maps */
+};
+
+static inline unsigned long pte_index(unsigned long addr)
+{
+	return (addr >> PAGE_SHIFT) & (PTRS_PER_PTE - 1);
+}
+
+static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long boundary = (addr + PMD_SIZE) & PMD_MASK;
+
+	return boundary - 1 < end - 1 ? boundary : end;
+}
+
+static inline struct ptdesc *ptdesc_of(pte_t *ptep)
+{
+	return (struct ptdesc *)((unsigned long)ptep &
+				 ~(sizeof(((struct ptdesc *)0)->ptes) - 1));
+}
+
+static inline spinlock_t *pte_lockptr(pte_t *ptep)
+{
+	return &ptdesc_of(ptep)->ptl;
+}
+
+/* The upper-level entry for @addr (the pgd/p4d/pud/pmd walk, flattened). */
+static inline pmd_t *pmd_off(struct mm_struct *mm, unsigned long addr)
+{
+	return &mm->pgd[addr >> PMD_SHIFT];
+}
+
+static inline struct ptdesc *pmdp_get_lockless(pmd_t *pmdp)
+{
+	/* Pairs with the release in pmd_populate(). */
+	return __atomic_load_n(&pmdp->table, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Set up @mm's page tables for addresses below @task_size (a multiple of
+ * PMD_SIZE): 0, -EINVAL or -ENOMEM.  free_pgtables() frees every table;
+ * the caller guarantees nobody walks them any more (exit_mmap).
+ */
+int mm_pgtables_init(struct mm_struct *mm, struct ft_pmem *pmem,
+		     unsigned long task_size);
+void free_pgtables(struct mm_struct *mm);
+
+/* __pte_alloc(): make sure @pmd has a table.  0 or -ENOMEM. */
+int __pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr);
+
+/*
+ * pte_offset_map_lock(): the PTE for @addr with its PTL held, or NULL if no
+ * table is there.  Re-checks the pmd after taking the lock (pagetable spec
+ * §8.1).  FT-DEVIATION: a macro, so lockdep records the caller's site.
+ */
+pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+			     spinlock_t **ptlp, const struct lock_site *site);
+#define pte_offset_map_lock(mm, pmd, addr, ptlp)			\
+	__pte_offset_map_lock((mm), (pmd), (addr), (ptlp), LOCK_SITE())
+/* The table without its lock (fork's source side takes it nested). */
+pte_t *pte_offset_map_nolock(struct mm_struct *mm, pmd_t *pmd,
+			     unsigned long addr, spinlock_t **ptlp);
+
+static inline void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
+{
+	(void)pte;
+	spin_unlock(ptl);
+}
+
+/* The PTL of @ptep's table must be held (every contpte entry point). */
+#define assert_ptl_held(ptep)	lockdep_assert_held(pte_lockptr(ptep))
+
+/* ---- The raw accessors (arm64 __ptep_*) ------------------------------------- */
+
+static inline pte_t __ptep_get(pte_t *ptep)
+{
+	return __pte(__atomic_load_n(&ptep->pte, __ATOMIC_RELAXED));
+}
+
+static inline void __set_pte(pte_t *ptep, pte_t pte)
+{
+	/* Release: the page's content before the translation (the barrier
+	 * of do_anonymous_page's __folio_mark_uptodate). */
+	__atomic_store_n(&ptep->pte, pte_val(pte), __ATOMIC_RELEASE);
+}
+
+static inline void __set_ptes(pte_t *ptep, pte_t pte, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++)
+		__set_pte(ptep + i, pte_advance_pfn(pte, i));
+}
+
+static inline pte_t __ptep_get_and_clear(pte_t *ptep)
+{
+	return __pte(__atomic_exchange_n(&ptep->pte, 0UL, __ATOMIC_ACQ_REL));
+}
+
+void __clear_full_ptes(pte_t *ptep, unsigned int nr);
+/* Clear @nr entries; the first one's value with every a/d ORed in. */
+pte_t __get_and_clear_full_ptes(pte_t *ptep, unsigned int nr);
+void __wrprotect_ptes(pte_t *ptep, unsigned int nr);
+bool __ptep_test_and_clear_young(pte_t *ptep);
+int __ptep_set_access_flags(pte_t *ptep, pte_t entry);
+/* What __ptep_set_access_flags() would make of @old: the no-op test. */
+pte_t pte_apply_access_flags(pte_t old, pte_t entry);
+
+/* ---- The hardware (an MMU walking the tables of any thread) ---------------- */
+
+enum ft_hw_result {
+	FT_HW_OK,
+	FT_HW_FAULT_NONE,	/* no table, or the entry is not valid */
+	FT_HW_FAULT_PERM,	/* a write to a read-only entry */
+};
+
+/*
+ * One user access by a CPU: walk @mm's tables locklessly, set AF (and
+ * hardware dirty for a write through a DBM-writable entry) with a CAS, as
+ * arm64 hardware does, and return the pfn accessed in @pfn.  For a CONT
+ * entry the TLB may use any entry of the block (Arm ARM D8.7.1), so the
+ * translation, the permission check and the a/d update use an entry drawn
+ * from @rs: a misprogrammed block shows.
+ */
+enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
+			       bool write, struct ft_random_state *rs,
+			       unsigned long *pfn);
+
+/* The model's TLB: nothing is cached, flushes are counted (VM_TLB_FLUSH). */
+void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end);
+
+#endif /* FT_PGTABLE_H */

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Page tables: PTE-table allocation under mm->page_table_lock, the split
+ * PTL, pte_offset_map_lock(), the raw PTE accessors (arm64's __ptep_*), and
+ * the hardware walker.  Facts: pagetable spec §1.1, §1.3, §8.1.
+ *
+ * Lock order: mm->page_table_lock and the PTLs never nest with each other
+ * here; fork takes the child's PTL, then the parent's nested
+ * (SINGLE_DEPTH_NESTING), both of the PTL class.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ft/contpte.h"
+#include "ft/zoo.h"
+
+/* ---- Tables ------------------------------------------------------------------ */
+
+/* One init site: every PTL is of one lockdep class, as in the kernel. */
+static void ptlock_init(struct ptdesc *ptdesc)
+{
+	spin_lock_init(&ptdesc->ptl);
+}
+
+static struct ptdesc *pte_alloc_one(void)
+{
+	size_t size = (sizeof(struct ptdesc) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	/* Aligned to the entries' size: ptdesc_of() rounds a PTE pointer down. */
+	struct ptdesc *ptdesc = aligned_alloc(sizeof(ptdesc->ptes), size);
+
+	if (!ptdesc)
+		return NULL;
+	memset(ptdesc, 0, sizeof(*ptdesc));
+	ptlock_init(ptdesc);
+	return ptdesc;
+}
+
+int mm_pgtables_init(struct mm_struct *mm, struct ft_pmem *pmem,
+		     unsigned long task_size)
+{
+	if (!task_size || task_size % PMD_SIZE)
+		return -EINVAL;
+	mm->pgd = calloc(task_size >> PMD_SHIFT, sizeof(*mm->pgd));
+	if (!mm->pgd)
+		return -ENOMEM;
+	mm->pmem = pmem;
+	mm->task_size = task_size;
+	spin_lock_init(&mm->page_table_lock);
+	return 0;
+}
+
+void free_pgtables(struct mm_struct *mm)
+{
+	for (unsigned long i = 0; i < mm->task_size >> PMD_SHIFT; i++) {
+		free(mm->pgd[i].table);
+		mm->pgd[i].table = NULL;
+	}
+	free(mm->pgd);
+	mm->pgd = NULL;
+}
+
+/* pmd_install(): publish a new table unless someone else did meanwhile. */
+int __pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+{
+	struct ptdesc *new = pte_alloc_one();
+
+	if (!new)
+		return -ENOMEM;
+	spin_lock(&mm->page_table_lock);
+	if (!pmdp_get_lockless(pmd)) {
+		new->mm = mm;
+		new->addr = addr & PMD_MASK;
+		/* Pairs with the acquire in pmdp_get_lockless(). */
+		__atomic_store_n(&pmd->table, new, __ATOMIC_RELEASE);
+		new = NULL;
+	}
+	spin_unlock(&mm->page_table_lock);
+	free(new);
+	return 0;
+}
+
+pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+			     spinlock_t **ptlp, const struct lock_site *site)
+{
+	struct ptdesc *table;
+
+again:
+	table = pmdp_get_lockless(pmd);
+	if (!table)
+		return NULL;
+	*ptlp = &table->ptl;
+	_spin_lock(*ptlp, 0, site);
+	/* The table may have been replaced or freed while we waited. */
+	if (unlikely(pmdp_get_lockless(pmd) != table)) {
+		spin_unlock(*ptlp);
+		goto again;
+	}
+	(void)mm;
+	return &table->ptes[pte_index(addr)];
+}
+
+pte_t *pte_offset_map_nolock(struct mm_struct *mm, pmd_t *pmd,
+			     unsigned long addr, spinlock_t **ptlp)
+{
+	struct ptdesc *table = pmdp_get_lockless(pmd);
+
+	(void)mm;
+	if (!table)
+		return NULL;
+	*ptlp = &table->ptl;
+	return &table->ptes[pte_index(addr)];
+}
+
+void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	(void)start;
+	(void)end;
+	count_vm_event(mm->pmem, VM_TLB_FLUSH);
+}
+
+/* ---- Raw accessors ------------------------------------------------------------ */
+
+static bool pte_try_cmpxchg(pte_t *ptep, pte_t *old, pte_t new)
+{
+	return __atomic_compare_exchange_n(&ptep->pte, &old->pte, pte_val(new),
+					   false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_RELAXED);
+}
+
+/*
+ * Bug zoo Z10: the read-modify-write of a live PTE done as a plain load and
+ * store.  A hardware a/d update between the two is lost.
+ */
+static bool rmw_not_atomic(pte_t *ptep, pte_t old, pte_t new)
+{
+	if (!ft_injected(FT_INJ_PTE_RMW_NOT_ATOMIC))
+		return false;
+	__set_pte(ptep, new);
+	(void)old;
+	return true;
+}
+
+void __clear_full_ptes(pte_t *ptep, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++)
+		__ptep_get_and_clear(ptep + i);
+}
+
+pte_t __get_and_clear_full_ptes(pte_t *ptep, unsigned int nr)
+{
+	pte_t pte = __ptep_get_and_clear(ptep);
+
+	for (unsigned int i = 1; i < nr; i++) {
+		pte_t tmp = __ptep_get_and_clear(ptep + i);
+
+		if (pte_dirty(tmp))
+			pte = pte_mkdirty(pte);
+		if (pte_young(tmp))
+			pte = pte_mkyoung(pte);
+	}
+	return pte;
+}
+
+static void __ptep_set_wrprotect(pte_t *ptep)
+{
+	pte_t old = __ptep_get(ptep);
+
+	if (rmw_not_atomic(ptep, old, pte_wrprotect(old)))
+		return;
+	while (!pte_try_cmpxchg(ptep, &old, pte_wrprotect(old)))
+		;
+}
+
+void __wrprotect_ptes(pte_t *ptep, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++)
+		__ptep_set_wrprotect(ptep + i);
+}
+
+bool __ptep_test_and_clear_young(pte_t *ptep)
+{
+	pte_t old = __ptep_get(ptep);
+
+	if (rmw_not_atomic(ptep, old, pte_mkold(old)))
+		return pte_young(old);
+	while (!pte_try_cmpxchg(ptep, &old, pte_mkold(old)))
+		;
+	return pte_young(old);
+}
+
+/*
+ * The a/d and write bits of @entry applied to @old, as arm64's
+ * __ptep_set_access_flags() does it: RDONLY is "not hardware dirty", so it
+ * is flipped, ORed and flipped back.
+ */
+pte_t pte_apply_access_flags(pte_t old, pte_t entry)
+{
+	u64 bits = pte_val(entry) & (PTE_RDONLY | PTE_AF | PTE_WRITE | PTE_DIRTY);
+	u64 v = pte_val(old);
+
+	bits ^= PTE_RDONLY;
+	v ^= PTE_RDONLY;
+	v |= bits;
+	v ^= PTE_RDONLY;
+	return __pte(v);
+}
+
+int __ptep_set_access_flags(pte_t *ptep, pte_t entry)
+{
+	pte_t old = __ptep_get(ptep);
+
+	if (pte_same(old, entry))
+		return 0;
+	if (rmw_not_atomic(ptep, old, pte_apply_access_flags(old, entry)))
+		return 1;
+	/* A CAS: the hardware may be updating a/d at the same time. */
+	while (!pte_try_cmpxchg(ptep, &old, pte_apply_access_flags(old, entry)))
+		;
+	return 1;
+}
+
+/* ---- The hardware -------------------------------------------------------------- */
+
+enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
+			       bool write, struct ft_random_state *rs,
+			       unsigned long *pfn)
+{
+	struct ptdesc *table;
+	pte_t *ptep;
+
+	if (addr >= mm->task_size)
+		return FT_HW_FAULT_NONE;
+	table = pmdp_get_lockless(pmd_off(mm, addr));
+	if (!table)
+		return FT_HW_FAULT_NONE;
+	ptep = &table->ptes[pte_index(addr)];
+	for (;;) {
+		pte_t pte = __ptep_get(ptep), tlb = pte, new;
+		pte_t *entryp = ptep;
+		unsigned long out;
+
+		if (!pte_valid(pte))
+			return FT_HW_FAULT_NONE;
+		out = pte_pfn(pte);
+		if (pte_cont(pte) && rs) {
+			/* The TLB entry for the block may come from any entry. */
+			unsigned int j = (unsigned int)ft_random_below(rs, CONT_PTES);
+
+			entryp = contpte_align_down(ptep) + j;
+			tlb = __ptep_get(entryp);
+			if (!pte_valid(tlb))
+				return FT_HW_FAULT_NONE;
+			out = pte_pfn(tlb) - j + contpte_index(ptep);
+		}
+		if (write && !pte_write(tlb))
+			return FT_HW_FAULT_PERM;
+		new = pte_mkyoung(tlb);
+		if (write)	/* DBM: the hardware clears RDONLY */
+			new = clear_pte_bit(new, PTE_RDONLY);
+		if (pte_same(new, tlb) || pte_try_cmpxchg(entryp, &tlb, new)) {
+			*pfn = out;
+			return FT_HW_OK;
+		}
+	}
+}

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_pgtable: the arm64 PTE helpers (pagetable spec §1.1), the hardware
+ * walker's answers, and table allocation: threads racing to populate one
+ * pmd install exactly one table, pte_offset_map_lock() finds no table where
+ * none was installed, and a PTE pointer finds its own table's PTL.
+ */
+#include <pthread.h>
+
+#include "ft/contpte.h"
+#include "mm_test.h"
+
+#define NR_PFNS		(2UL << MAX_PAGE_ORDER)
+#define NR_RACERS	4
+
+static struct ft_pmem pmem;
+static struct mm_id_space ids;
+static struct test_mm t;
+
+static void test_helpers(struct ft_ktap *k)
+{
+	pte_t clean = pfn_pte(42, PAGE_SHARED);
+	pte_t hw = clear_pte_bit(clean, PTE_RDONLY);	/* what the MMU does */
+	pte_t wp = pte_wrprotect(hw);
+
+	ft_ktap_result(k, pte_write(clean) && pte_rdonly(clean) && !pte_dirty(clean),
+		       "PAGE_SHARED: writable (DBM), RDONLY, clean");
+	ft_ktap_result(k, pte_hw_dirty(hw) && pte_dirty(hw) && !pte_sw_dirty(hw),
+		       "hardware dirty: WRITE and !RDONLY");
+	ft_ktap_result(k, !pte_write(wp) && pte_rdonly(wp) && pte_sw_dirty(wp) &&
+		       pte_dirty(wp), "pte_wrprotect carries hw dirty into sw dirty");
+	ft_ktap_result(k, !pte_dirty(pte_mkclean(hw)) && pte_rdonly(pte_mkclean(hw)),
+		       "pte_mkclean sets RDONLY and drops both dirties");
+	ft_ktap_result(k, pte_hw_dirty(pte_mkdirty(clean)) &&
+		       pte_rdonly(pte_mkdirty(pte_wrprotect(clean))),
+		       "pte_mkdirty clears RDONLY only when writable");
+	ft_ktap_result(k, pte_hw_dirty(pte_mkwrite_novma(wp)) &&
+		       pte_rdonly(pte_mkwrite_novma(pte_wrprotect(clean))),
+		       "pte_mkwrite_novma: hw dirty again only if sw dirty");
+	ft_ktap_result(k, pte_dirty(pte_modify(hw, PAGE_READONLY)) &&
+		       !pte_write(pte_modify(hw, PAGE_READONLY)) &&
+		       pte_hw_dirty(pte_modify(pte_modify(hw, PAGE_READONLY), PAGE_SHARED)),
+		       "pte_modify keeps dirty across a permission round trip");
+	ft_ktap_result(k, pte_pfn(pte_advance_pfn(clean, 3)) == 45 &&
+		       pgprot_val(pte_pgprot(pte_advance_pfn(clean, 3))) ==
+		       pgprot_val(PAGE_SHARED), "pte_advance_pfn keeps the prot");
+	ft_ktap_result(k, pte_present(pfn_pte(1, PAGE_NONE)) &&
+		       !pte_valid(pfn_pte(1, PAGE_NONE)) && pte_none(__pte(0)),
+		       "PAGE_NONE is present but not valid; zero is none");
+}
+
+static void test_hw(struct ft_ktap *k)
+{
+	struct folio *f = folio_alloc(&pmem, 0, NULL);
+	unsigned long va = 3 * PMD_SIZE + 5 * PAGE_SIZE, pfn = 0;
+	pmd_t *pmd = pmd_off(&t.mm, va);
+	spinlock_t *ptl;
+	pte_t *ptep;
+
+	ft_ktap_result(k, ft_hw_access(&t.mm, va, false, NULL, &pfn) == FT_HW_FAULT_NONE &&
+		       !pte_offset_map_lock(&t.mm, pmd, va, &ptl),
+		       "no table: the MMU faults and pte_offset_map_lock finds none");
+	__pte_alloc(&t.mm, pmd, va);
+	ptep = pte_offset_map_lock(&t.mm, pmd, va, &ptl);
+	ft_ktap_result(k, ptep && ptl == pte_lockptr(ptep),
+		       "a PTE pointer finds its table's PTL");
+	set_pte_at(&t.mm, va, ptep, pte_mkold(pfn_pte(folio_pfn(f), PAGE_READONLY)));
+	pte_unmap_unlock(ptep, ptl);
+	ft_ktap_result(k, ft_hw_access(&t.mm, va, false, NULL, &pfn) == FT_HW_OK &&
+		       pfn == folio_pfn(f) && pte_young(__ptep_get(ptep)),
+		       "a read sets AF and returns the pfn");
+	ft_ktap_result(k, ft_hw_access(&t.mm, va, true, NULL, &pfn) == FT_HW_FAULT_PERM,
+		       "a write to a read-only entry is a permission fault");
+	spin_lock(ptl);
+	set_pte_at(&t.mm, va, ptep, pfn_pte(folio_pfn(f), PAGE_SHARED));
+	spin_unlock(ptl);
+	ft_ktap_result(k, ft_hw_access(&t.mm, va, true, NULL, &pfn) == FT_HW_OK &&
+		       pte_hw_dirty(__ptep_get(ptep)),
+		       "a write through a DBM entry makes it hardware dirty");
+	ft_ktap_result(k, ft_hw_access(&t.mm, t.mm.task_size, false, NULL, &pfn) ==
+		       FT_HW_FAULT_NONE, "beyond task_size: fault");
+	spin_lock(ptl);
+	ptep_get_and_clear(&t.mm, va, ptep);
+	spin_unlock(ptl);
+	folio_put(f);
+}
+
+static struct ptdesc *seen[NR_RACERS];
+
+static void *racer(void *arg)
+{
+	long i = (long)arg;
+	pmd_t *pmd = pmd_off(&t.mm, 7 * PMD_SIZE);
+
+	__pte_alloc(&t.mm, pmd, 7 * PMD_SIZE);
+	seen[i] = pmdp_get_lockless(pmd);
+	return NULL;
+}
+
+static void test_alloc_race(struct ft_ktap *k)
+{
+	pthread_t th[NR_RACERS];
+	bool same = true;
+
+	for (long i = 0; i < NR_RACERS; i++)
+		pthread_create(&th[i], NULL, racer, (void *)i);
+	for (int i = 0; i < NR_RACERS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 1; i < NR_RACERS; i++)
+		same = same && seen[i] == seen[0];
+	ft_ktap_result(k, seen[0] && same && seen[0]->mm == &t.mm &&
+		       seen[0]->addr == 7 * PMD_SIZE,
+		       "%d threads populating one pmd: one table installed", NR_RACERS);
+}
+
+int main(void)
+{
+	struct ft_ktap k = { 0 };
+
+	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
+	    mm_id_space_init(&ids, MM_ID_MAX) || test_mm_init(&t, &ids) ||
+	    mm_pgtables_init(&t.mm, &pmem, 16 * PMD_SIZE))
+		return FT_EXIT_USAGE;
+	ft_ktap_start(17);
+	test_helpers(&k);
+	test_hw(&k);
+	test_alloc_race(&k);
+	ft_ktap_result(&k, ft_report_failures() == 0, "no oracle fired");
+	free_pgtables(&t.mm);
+	mm_id_space_destroy(&ids);
+	ft_pmem_destroy(&pmem);
+	return ft_ktap_finish(&k);
+}
