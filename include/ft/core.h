@@ -65,6 +65,16 @@ bool ft_random_chance(struct ft_random_state *rs, u64 num, u64 den);
 u64 ft_now_ns(void);		/* CLOCK_MONOTONIC */
 u64 ft_now_coarse_ns(void);	/* CLOCK_MONOTONIC_COARSE: cheap, ~4 ms */
 void ft_sleep_ns(u64 ns);
+/*
+ * Step @n (0, 1, 2, ...) of a wait for another thread: sched_yield() for
+ * the first FT_YIELDS_BEFORE_SLEEP steps, then sleeps growing from 1 us to
+ * 1 ms.  Yielding alone is not enough: under EEVDF a crowd of yielding
+ * waiters kept a preempted lock holder off both CPUs for 60 s (measured
+ * with validate_seqcount beside six loaded processes).  A sleeping waiter
+ * leaves the run queue to the thread it waits for.
+ */
+#define FT_YIELDS_BEFORE_SLEEP	64
+void ft_wait_step(u32 n);
 /* A seed for runs that did not ask for one: printed, so still replayable. */
 u64 ft_seed_from_clock(void);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Clocks for timeouts, watchdogs and status lines. */
 #include <errno.h>
+#include <sched.h>
 #include <time.h>
 
 #include "ft/core.h"
@@ -32,6 +33,18 @@ void ft_sleep_ns(u64 ns)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+void ft_wait_step(u32 n)
+{
+	u32 doublings;
+
+	if (n < FT_YIELDS_BEFORE_SLEEP) {
+		sched_yield();
+		return;
+	}
+	doublings = min((n - FT_YIELDS_BEFORE_SLEEP) / 8, 10U);
+	ft_sleep_ns(NSEC_PER_USEC << doublings);
 }
 
 u64 ft_seed_from_clock(void)

@@ -38,8 +38,8 @@ struct spin_wait {
 			     .tsan_addr = (_tsan_addr),			\
 			     .tsan_flags = (_tsan_flags) })
 
-/* One step of a wait loop: cpu_relax, later sched_yield, then the stall
- * check, which reports a lockup and ends the run. */
+/* One step of a wait loop: cpu_relax, later ft_wait_step(), then the
+ * stall check, which reports a lockup and ends the run. */
 void spin_wait_once(struct spin_wait *w);
 /* The stall check alone, for waits that sleep instead of spinning. */
 void spin_wait_check_stall(struct spin_wait *w);

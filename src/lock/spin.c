@@ -3,11 +3,9 @@
  * Spinning primitives: the slow paths of spinlock_t and bit_spin_lock, the
  * shared wait loop, and seqcount_t.
  */
-#include <sched.h>
-
 #include "internal.h"
 
-/* Look at the clock once per this many yields: the stall check is cheap. */
+/* Look at the clock once per this many wait steps: the stall check is cheap. */
 #define YIELDS_PER_CLOCK	64
 
 /* Every so often: has this wait lasted longer than the stall timeout? */
@@ -35,7 +33,7 @@ void spin_wait_once(struct spin_wait *w)
 		cpu_relax();
 		return;
 	}
-	sched_yield();
+	ft_wait_step(w->spins - SPINS_BEFORE_YIELD);
 	if ((w->spins - SPINS_BEFORE_YIELD) % YIELDS_PER_CLOCK == 0)
 		spin_wait_check_stall(w);
 }
