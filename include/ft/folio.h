@@ -243,6 +243,20 @@ static inline void folio_ref_add(struct folio *folio, int nr)
 		folio_ref_bug(folio, "reference taken on a free folio");
 }
 
+/* A speculative reference: fails on a folio being freed (refcount 0). */
+static inline bool folio_try_get(struct folio *folio)
+{
+	int v = atomic_read(&folio->_refcount);
+
+	do {
+		if (v <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&folio->_refcount.counter, &v, v + 1,
+					      false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
 static inline void folio_get(struct folio *folio)
 {
 	folio_ref_add(folio, 1);

@@ -501,6 +501,17 @@ static inline void _lockdep_assert_held(const struct lockdep_map *map,
 /* For any lock with a dep_map: spinlock_t, rw_semaphore. */
 #define lockdep_assert_held(l)						\
 	_lockdep_assert_held(&(l)->dep_map, &(l)->dep_map, -1, LOCK_SITE())
+
+bool lock_is_held_write(const void *inst);
+
+/* An rw_semaphore held for write (not read, not downgraded). */
+#define lockdep_assert_held_write(l)					\
+	do {								\
+		if (lockdep_enabled() &&				\
+		    unlikely(!lock_is_held_write(&(l)->dep_map)))	\
+			lockdep_assert_failed(&(l)->dep_map, &(l)->dep_map, \
+					      -1, LOCK_SITE());		\
+	} while (0)
 #define lockdep_assert_bit_held(b, a, c)				\
 	_lockdep_assert_held((c), (a), (b), LOCK_SITE())
 

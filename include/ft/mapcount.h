@@ -156,6 +156,8 @@ static inline void folio_remove_rmap_pte(struct folio *folio, struct page *page,
 	folio_remove_rmap_ptes(folio, page, 1, vma);
 }
 
+void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
+
 /*
  * The large-folio COW-reuse decision of do_wp_page (rmap spec §5.2): true
  * if every reference to @folio comes from @vma's mm's page tables.

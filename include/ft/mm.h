@@ -1,8 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Simulated address spaces: mm_struct, vm_area_struct and the mm id
- * allocator (rmap spec §1.2).  The mm operations that use them come with
- * the page tables and the fault/fork/zap paths.
+ * Simulated address spaces and the operations on them: mm_struct, VMAs with
+ * per-VMA locks, anon_vmas, the mm id allocator, and fault, fork, munmap,
+ * MADV_DONTNEED, mprotect, exit, migration and young-bit walkers, GUP pins.
+ * Facts: pagetable spec §3 (fork), §4 (zap), §7 (mprotect, madvise, COW),
+ * §8 (locking); rmap spec §1.2 (mm ids), §4.8 and §5 (ordering, COW, mTHP
+ * fault).
+ *
+ * Lock ordering (mm/rmap.c's tree, for the model):
+ *   mmap_lock (child's nested in fork)
+ *     vma lock (per-VMA, read by faults and MADV_DONTNEED; "write" is a
+ *               state ended by mmap_write_unlock/downgrade)
+ *       anon_vma->root->rwsem
+ *         mm->page_table_lock
+ *         PTL (child's, then the parent's nested in fork)
+ *           large-mapcount lock (folio->_mm_ids)
+ *           split_queue_lock
+ *   zone_lock, mm id lock: leaves
  */
 #ifndef FT_MM_H
 #define FT_MM_H
@@ -10,36 +24,96 @@
 #include "ft/folio.h"
 #include "ft/lock.h"
 
-/* mm->flags */
-#define MMF_HAS_PINNED	0	/* some page of this mm was ever FOLL_PIN'ed */
-
 struct ptdesc;
+struct ft_world;
+
+typedef struct {
+	u64 pgprot;
+} pgprot_t;
 
 /* An upper-level page-table entry: the PTE table it points to, or none. */
 typedef struct {
 	struct ptdesc *table;
 } pmd_t;
 
+/* mm->flags */
+#define MMF_HAS_PINNED	0	/* some page of this mm was ever FOLL_PIN'ed */
+
+/* rss counters (mm->rss_stat) */
+enum {
+	MM_FILEPAGES,
+	MM_ANONPAGES,
+	MM_SWAPENTS,
+	MM_SHMEMPAGES,
+	NR_MM_COUNTERS
+};
+
+/* vm_flags */
+#define VM_READ		0x1UL
+#define VM_WRITE	0x2UL
+#define VM_SHARED	0x8UL
+#define VM_MAYREAD	0x10UL
+#define VM_MAYWRITE	0x20UL
+
+#define MAX_VMAS	64	/* per mm: the model's max_map_count */
+
+struct anon_vma {
+	struct ft_world *world;		/* whose pool it returns to */
+	struct anon_vma *root;		/* the family's root: its rwsem is used */
+	struct rw_semaphore rwsem;	/* only the root's is taken */
+	atomic_t refcount;		/* VMAs linked, children, walkers */
+	struct list_head head;		/* anon_vma_chains of linked VMAs */
+	struct list_head pool_link;	/* the world's pool while unused */
+	struct list_head all_link;	/* every anon_vma ever made */
+};
+
+/* Links a VMA with every anon_vma whose pages it may map (mm/rmap.c). */
+struct anon_vma_chain {
+	struct vm_area_struct *vma;
+	struct anon_vma *anon_vma;
+	struct list_head same_vma;	/* vma->anon_vma_chain */
+	struct list_head same_anon_vma;	/* anon_vma->head */
+};
+
+struct vm_area_struct {
+	struct mm_struct *vm_mm;
+	/* READ_ONCE outside the mmap lock: lockless lookups recheck them
+	 * under the VMA lock (lock_vma_under_rcu). */
+	unsigned long vm_start, vm_end;
+	unsigned long vm_flags;
+	pgprot_t vm_page_prot;
+	struct anon_vma *anon_vma;
+	struct list_head anon_vma_chain;
+	/* The per-VMA lock (v6.4-6.11 form): readers trylock vm_lock; a
+	 * writer takes it once and then marks vm_lock_seq, which keeps
+	 * readers out until mmap_write_unlock/downgrade bumps mm_lock_seq. */
+	struct rw_semaphore vm_lock;
+	unsigned int vm_lock_seq;
+	int attached;			/* atomic */
+	/* SPF (Android speculative faults): bumped around every change of
+	 * the VMA, checked by a lockless fault under the PTL. */
+	seqcount_t vm_seq;
+};
+
 struct mm_struct {
 	mm_id_t mm_id;
 	unsigned long flags;		/* MMF_*, atomic bitops */
 	seqcount_t write_protect_seq;	/* odd while fork write-protects */
-	struct ft_pmem *pmem;		/* the memory its pages come from */
+	struct ft_world *world;
+	struct ft_pmem *pmem;		/* world->pmem, for the hot paths */
+	atomic_t mm_users;		/* the last mmput() runs exit_mmap() */
+	struct rw_semaphore mmap_lock;
+	unsigned int mm_lock_seq;	/* ends VMA write locks when bumped */
 	/* Page tables (include/ft/pgtable.h): one upper-level entry per
 	 * PMD_SIZE below task_size.  page_table_lock serializes populating
 	 * them (pmd_install); each table has its own PTL. */
 	spinlock_t page_table_lock;
 	pmd_t *pgd;
 	unsigned long task_size;
-};
-
-struct anon_vma;
-
-struct vm_area_struct {
-	struct mm_struct *vm_mm;
-	unsigned long vm_start, vm_end;	/* [vm_start, vm_end) */
-	unsigned long vm_flags;
-	struct anon_vma *anon_vma;
+	/* VMA slots, type-stable (SLAB_TYPESAFE_BY_RCU's idea): a lockless
+	 * lookup may find a slot being reused and rechecks after locking. */
+	struct vm_area_struct vmas[MAX_VMAS];
+	long rss_stat[NR_MM_COUNTERS];	/* atomics */
 };
 
 static inline void mm_set_has_pinned_flag(struct mm_struct *mm)
@@ -48,10 +122,27 @@ static inline void mm_set_has_pinned_flag(struct mm_struct *mm)
 		set_bit(MMF_HAS_PINNED, &mm->flags);
 }
 
+static inline void add_mm_counter(struct mm_struct *mm, int member, long value)
+{
+	__atomic_fetch_add(&mm->rss_stat[member], value, __ATOMIC_RELAXED);
+}
+
+static inline long get_mm_counter(struct mm_struct *mm, int member)
+{
+	return __atomic_load_n(&mm->rss_stat[member], __ATOMIC_RELAXED);
+}
+
+static inline bool is_cow_mapping(unsigned long flags)
+{
+	return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+}
+
+/* ---- The mm id space ------------------------------------------------------------- */
+
 /*
- * The mm id space: the kernel's IDA over [MM_ID_MIN, MM_ID_MAX].  Hands out
- * the lowest free id, as ida_alloc_range() does, and never one in use.
- * @max can be lowered for tests that exhaust it.
+ * The kernel's IDA over [MM_ID_MIN, MM_ID_MAX].  Hands out the lowest free
+ * id, as ida_alloc_range() does, and never one in use.  @max can be lowered
+ * for tests that exhaust it.
  */
 struct mm_id_space {
 	spinlock_t lock;	/* protects everything below */
@@ -69,5 +160,138 @@ void mm_id_space_destroy(struct mm_id_space *ids);
 /* The kernel's mm_alloc_id()/mm_free_id(): 0 or -ENOSPC / -ENOMEM. */
 int mm_alloc_id(struct mm_id_space *ids, struct mm_struct *mm);
 void mm_free_id(struct mm_id_space *ids, struct mm_struct *mm);
+
+/* ---- Locking modes (pagetable spec §8.2, §6, Z14) ---------------------------------- */
+
+/* Which lock each operation takes; the operations assert it. */
+struct ft_locking_mode {
+	const char *name;		/* --locking=NAME */
+	const char *desc;
+	bool fault_vma_lock;		/* faults try the per-VMA read lock */
+	bool fault_speculative;		/* faults take no lock (SPF) */
+	bool fork_locks_vmas;		/* dup_mmap write-locks each parent VMA */
+	bool dontneed_vma_lock;		/* MADV_DONTNEED tries the VMA lock */
+};
+
+extern const struct ft_locking_mode *const ft_locking_modes[];	/* NULL-ended */
+const struct ft_locking_mode *ft_locking_mode_find(const char *name);
+
+/* ---- The world: what all mms share --------------------------------------------------- */
+
+struct ft_world {
+	struct ft_pmem *pmem;
+	struct mm_id_space ids;
+	const struct ft_locking_mode *locking;
+	unsigned long anon_orders;	/* enabled mTHP orders, bit n = order n */
+	unsigned int gather_capacity;	/* mmu_gather entries before "full" */
+	bool no_gather;			/* MMU_GATHER_NO_GATHER (s390) */
+	struct folio *zero_folio;	/* the shared zero page */
+	/*
+	 * anon_vmas are type-stable (SLAB_TYPESAFE_BY_RCU in the kernel): a
+	 * folio->mapping may point to one that was freed and reused, and
+	 * folio_get_anon_vma() rechecks.  Unused ones wait in the pool; all
+	 * are freed with the world.  The lock protects both lists.
+	 */
+	spinlock_t anon_vma_pool_lock;
+	struct list_head anon_vma_pool;
+	struct list_head anon_vma_all;
+};
+
+int ft_world_init(struct ft_world *w, struct ft_pmem *pmem,
+		  const struct ft_locking_mode *locking);
+void ft_world_destroy(struct ft_world *w);
+
+/* ---- mm lifecycle ------------------------------------------------------------------ */
+
+/* A new, empty mm with one user.  NULL on -ENOMEM or no mm id left. */
+struct mm_struct *mm_alloc(struct ft_world *w, unsigned long task_size);
+/* fork: a child mm, a copy of @oldmm (dup_mmap).  NULL on failure. */
+struct mm_struct *ft_fork(struct mm_struct *oldmm);
+bool mmget_not_zero(struct mm_struct *mm);
+void mmget(struct mm_struct *mm);
+/* The last user gone: exit_mmap(), free the tables and the mm. */
+void mmput(struct mm_struct *mm);
+
+/* ---- mmap_lock and VMA locks ---------------------------------------------------------- */
+
+#define mmap_read_lock(mm)	down_read(&(mm)->mmap_lock)
+#define mmap_read_trylock(mm)	down_read_trylock(&(mm)->mmap_lock)
+#define mmap_read_unlock(mm)	up_read(&(mm)->mmap_lock)
+#define mmap_write_lock(mm)	down_write(&(mm)->mmap_lock)
+#define mmap_write_lock_nested(mm, sub) down_write_nested(&(mm)->mmap_lock, (sub))
+/* Both end every VMA write lock (vma_end_write_all). */
+void mmap_write_unlock(struct mm_struct *mm);
+void mmap_write_downgrade(struct mm_struct *mm);
+#define mmap_assert_locked(mm)	lockdep_assert_held(&(mm)->mmap_lock)
+void mmap_assert_write_locked(struct mm_struct *mm);
+
+bool vma_start_read(struct vm_area_struct *vma);
+#define vma_end_read(vma)	up_read(&(vma)->vm_lock)
+/* Caller holds mmap_lock for write; waits for the VMA's readers. */
+void vma_start_write(struct vm_area_struct *vma);
+void vma_assert_write_locked(struct vm_area_struct *vma);
+/* The VMA cannot change: read-locked, or the mmap_lock is held. */
+void vma_assert_locked(struct vm_area_struct *vma);
+
+/* Under the mmap_lock: the VMA containing @addr, or NULL. */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+/* Without the mmap_lock: the VMA containing @addr, read-locked, or NULL. */
+struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long addr);
+/* Under the mmap_lock: the attached VMAs in address order; how many. */
+int mm_vmas_sorted(struct mm_struct *mm, struct vm_area_struct **out);
+/* Without any lock (SPF): the VMA containing @addr, maybe stale. */
+struct vm_area_struct *find_vma_speculative(struct mm_struct *mm, unsigned long addr);
+
+/* ---- anon_vma (mm/rmap.c) ---------------------------------------------------------------- */
+
+/* The fault path: give @vma an anon_vma.  0 or -ENOMEM. */
+int anon_vma_prepare(struct vm_area_struct *vma);
+/* A folio's anon_vma with a reference, or NULL if the folio is unmapped. */
+struct anon_vma *folio_get_anon_vma(struct folio *folio);
+void put_anon_vma(struct anon_vma *anon_vma);
+void anon_vma_lock_read(struct anon_vma *anon_vma);
+void anon_vma_unlock_read(struct anon_vma *anon_vma);
+
+/* ---- The operations ------------------------------------------------------------------------ */
+
+enum ft_fault_result {
+	FT_FAULT_OK,		/* the access can be retried */
+	FT_FAULT_SIGSEGV,	/* no VMA, or it does not permit the access */
+	FT_FAULT_OOM,
+};
+
+/*
+ * A user access to @addr of @mm by the calling thread, as a CPU and the
+ * kernel's fault handler do it together: the hardware access (loading or
+ * storing *@data), a fault if needed (locked per the world's locking mode),
+ * and the access again.  @rs draws the hardware's choices.
+ */
+enum ft_fault_result ft_user_access(struct mm_struct *mm, unsigned long addr,
+				    bool write, unsigned long *data,
+				    struct ft_random_state *rs);
+
+/* mmap(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE): 0 or -errno. */
+int ft_mmap(struct mm_struct *mm, unsigned long start, unsigned long len,
+	    unsigned long vm_flags);
+int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
+int ft_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
+		unsigned long vm_flags);
+int ft_madvise_dontneed(struct mm_struct *mm, unsigned long start,
+			unsigned long len);
+/* FOLL_PIN of the page at @addr (made exclusive first): the folio, or NULL. */
+struct folio *ft_pin_user_page(struct mm_struct *mm, unsigned long addr);
+void ft_unpin_user_page(struct folio *folio);
+/* The folio mapped at @addr in @mm, with a reference, or NULL (lockless). */
+struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * rmap walkers: the PTL only, as reclaim and migration take it (the folio
+ * lock and the anon_vma lock, not the mmap_lock).  Each picks the folio
+ * mapped at @addr of @mm (which the caller keeps alive with mmget).
+ */
+/* Migrate that folio to a new one: 0, or -EAGAIN/-EBUSY/-ENOMEM. */
+int ft_migrate_at(struct mm_struct *mm, unsigned long addr, struct ft_random_state *rs);
+/* folio_referenced(): clear the young bits of every mapping; how many. */
+int ft_clear_young_at(struct mm_struct *mm, unsigned long addr);
 
 #endif /* FT_MM_H */

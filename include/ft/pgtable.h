@@ -22,10 +22,6 @@ typedef struct {
 	u64 pte;
 } pte_t;
 
-typedef struct {
-	u64 pgprot;
-} pgprot_t;
-
 #define PTE_VALID		BIT(0)
 #define PTE_USER		BIT(6)		/* AP[1] */
 #define PTE_RDONLY		BIT(7)		/* AP[2]: hardware read-only */
@@ -206,6 +202,60 @@ static inline pte_t pte_modify(pte_t pte, pgprot_t newprot)
 	return pte;
 }
 
+/* ---- Non-present entries: migration (include/linux/swapops.h) ------------ */
+
+/*
+ * Neither VALID nor PRESENT_INVALID: the type in bits 2-6, the pfn where a
+ * present entry has it.  Only migration entries exist in the model (no
+ * swap); they keep the soft-dirty and uffd-wp bits of the entry they
+ * replaced.
+ */
+#define SWP_TYPE_SHIFT		2
+#define SWP_TYPE_MASK		(0x1fUL << SWP_TYPE_SHIFT)
+
+enum swp_type {
+	SWP_MIGRATION_READ = 1,
+	SWP_MIGRATION_READ_EXCLUSIVE,
+	SWP_MIGRATION_WRITE,
+};
+
+static inline bool is_swap_pte(pte_t pte)
+{
+	return !pte_none(pte) && !pte_present(pte);
+}
+
+static inline enum swp_type pte_swp_type(pte_t pte)
+{
+	return (enum swp_type)((pte_val(pte) & SWP_TYPE_MASK) >> SWP_TYPE_SHIFT);
+}
+
+static inline bool is_migration_entry(pte_t pte)
+{
+	enum swp_type type = pte_swp_type(pte);
+
+	return is_swap_pte(pte) && type >= SWP_MIGRATION_READ &&
+	       type <= SWP_MIGRATION_WRITE;
+}
+
+static inline bool is_writable_migration_entry(pte_t pte)
+{
+	return is_migration_entry(pte) && pte_swp_type(pte) == SWP_MIGRATION_WRITE;
+}
+
+static inline bool is_readable_exclusive_migration_entry(pte_t pte)
+{
+	return is_migration_entry(pte) &&
+	       pte_swp_type(pte) == SWP_MIGRATION_READ_EXCLUSIVE;
+}
+
+static inline pte_t make_migration_pte(unsigned long pfn, enum swp_type type,
+				       pte_t from)
+{
+	return __pte(((u64)pfn << PTE_ADDR_SHIFT) |
+		     ((u64)type << SWP_TYPE_SHIFT) |
+		     (pte_val(from) & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));
+}
+
 /* ---- Tables ------------------------------------------------------------------ */
 
 #define PTRS_PER_PTE		512
@@ -348,7 +398,28 @@ enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
 			       bool write, struct ft_random_state *rs,
 			       unsigned long *pfn);
 
-/* The model's TLB: nothing is cached, flushes are counted (VM_TLB_FLUSH). */
+/*
+ * The same, and the load or store of the page's content word (*@data)
+ * within the same access: the translation and the data access are one
+ * unit that a TLB flush of @mm waits for, as a TLB shootdown waits for the
+ * other CPUs.  So a page whose last reference is dropped only after the
+ * flush can never be written through a stale translation; one dropped
+ * before it can (bug zoo Z1, Z11).
+ */
+enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
+				    bool write, struct ft_random_state *rs,
+				    unsigned long *data);
+
+/*
+ * The model's TLB holds no entries beyond an access in progress:
+ * flush_tlb_range() waits until every access to @mm that started before it
+ * has finished (counted as VM_TLB_FLUSH).
+ */
 void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end);
+
+static inline void flush_tlb_mm(struct mm_struct *mm)
+{
+	flush_tlb_range(mm, 0, mm->task_size);
+}
 
 #endif /* FT_PGTABLE_H */

@@ -801,6 +801,15 @@ void lock_downgrade(const struct lockdep_map *map, const void *inst,
 			 __ATOMIC_RELAXED);
 }
 
+bool lock_is_held_write(const void *inst)
+{
+	struct lockdep_task *t = lockdep_current();
+	int i = find_held(t, inst, -1);
+
+	return i >= 0 && t->held[i].state == HELD_HELD &&
+	       !(t->held[i].flags & LOCK_F_READ);
+}
+
 bool lock_is_held(const void *inst, int bit)
 {
 	struct lockdep_task *t = lockdep_current();

@@ -9,6 +9,7 @@
  * (SINGLE_DEPTH_NESTING), both of the PTL class.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,13 +113,6 @@ pte_t *pte_offset_map_nolock(struct mm_struct *mm, pmd_t *pmd,
 	return &table->ptes[pte_index(addr)];
 }
 
-void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end)
-{
-	(void)start;
-	(void)end;
-	count_vm_event(mm->pmem, VM_TLB_FLUSH);
-}
-
 /* ---- Raw accessors ------------------------------------------------------------ */
 
 static bool pte_try_cmpxchg(pte_t *ptep, pte_t *old, pte_t new)
@@ -220,11 +214,104 @@ int __ptep_set_access_flags(pte_t *ptep, pte_t entry)
 	return 1;
 }
 
-/* ---- The hardware -------------------------------------------------------------- */
+/* ---- The hardware: CPUs, their accesses, and TLB shootdown --------------------- */
 
-enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
-			       bool write, struct ft_random_state *rs,
-			       unsigned long *pfn)
+/*
+ * Each thread that accesses user memory is a CPU.  While an access is in
+ * progress its CPU records the mm (active_mm); the end of an access bumps
+ * gen.  A TLB flush of an mm waits until every access to it that it could
+ * have raced with has ended: after the flush, no access uses a translation
+ * that was cleared before it.  Accesses take no lock, so a flush, even one
+ * made under the PTL, always completes.  Process-wide, like the hardware.
+ */
+#define FT_MAX_CPUS	1024
+
+struct ft_cpu {
+	int in_use;
+	struct mm_struct *active_mm;
+	u64 gen;
+};
+
+static struct ft_cpu cpus[FT_MAX_CPUS];
+static int nr_cpus;			/* highest slot ever used + 1 */
+static _Thread_local struct ft_cpu *this_cpu;
+static pthread_key_t cpu_key;
+static pthread_once_t cpu_key_once = PTHREAD_ONCE_INIT;
+
+static void cpu_exit(void *arg)
+{
+	struct ft_cpu *cpu = arg;
+
+	__atomic_store_n(&cpu->in_use, 0, __ATOMIC_RELEASE);
+}
+
+static void make_cpu_key(void)
+{
+	pthread_key_create(&cpu_key, cpu_exit);
+}
+
+static struct ft_cpu *get_cpu(void)
+{
+	if (likely(this_cpu))
+		return this_cpu;
+	pthread_once(&cpu_key_once, make_cpu_key);
+	for (int i = 0; i < FT_MAX_CPUS; i++) {
+		int free_slot = 0;
+
+		if (!__atomic_compare_exchange_n(&cpus[i].in_use, &free_slot, 1, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			continue;
+		if (__atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE) <= i)
+			__atomic_store_n(&nr_cpus, i + 1, __ATOMIC_RELEASE);
+		pthread_setspecific(cpu_key, &cpus[i]);
+		this_cpu = &cpus[i];
+		return this_cpu;
+	}
+	/* More threads than the hardware table holds: a harness bug. */
+	fprintf(stderr, "BUG: more than %d threads access user memory\n", FT_MAX_CPUS);
+	ft_die(FT_EXIT_USAGE);
+}
+
+static void access_begin(struct ft_cpu *cpu, struct mm_struct *mm)
+{
+	__atomic_store_n(&cpu->active_mm, mm, __ATOMIC_SEQ_CST);
+	smp_mb();	/* Pairs with smp_mb() in flush_tlb_range(): the walk
+			 * below sees the clear, or the flush sees us. */
+}
+
+static void access_end(struct ft_cpu *cpu)
+{
+	__atomic_add_fetch(&cpu->gen, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&cpu->active_mm, NULL, __ATOMIC_RELEASE);
+}
+
+void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	int n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE);
+
+	(void)start;
+	(void)end;
+	count_vm_event(mm->pmem, VM_TLB_FLUSH);
+	smp_mb();	/* The PTE changes before the flush, then the scan. */
+	for (int i = 0; i < n; i++) {
+		struct ft_cpu *cpu = &cpus[i];
+		u64 gen;
+
+		if (cpu == this_cpu ||
+		    __atomic_load_n(&cpu->active_mm, __ATOMIC_ACQUIRE) != mm)
+			continue;
+		gen = __atomic_load_n(&cpu->gen, __ATOMIC_ACQUIRE);
+		for (u32 step = 0;
+		     __atomic_load_n(&cpu->active_mm, __ATOMIC_ACQUIRE) == mm &&
+		     __atomic_load_n(&cpu->gen, __ATOMIC_ACQUIRE) == gen; step++)
+			ft_wait_step(step);
+	}
+}
+
+/* The walk and the a/d update of one access; @pfn: the page accessed. */
+static enum ft_hw_result hw_translate(struct mm_struct *mm, unsigned long addr,
+				      bool write, struct ft_random_state *rs,
+				      unsigned long *pfn)
 {
 	struct ptdesc *table;
 	pte_t *ptep;
@@ -263,4 +350,39 @@ enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
 			return FT_HW_OK;
 		}
 	}
+}
+
+enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
+			       bool write, struct ft_random_state *rs,
+			       unsigned long *pfn)
+{
+	struct ft_cpu *cpu = get_cpu();
+	enum ft_hw_result ret;
+
+	access_begin(cpu, mm);
+	ret = hw_translate(mm, addr, write, rs, pfn);
+	access_end(cpu);
+	return ret;
+}
+
+enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
+				    bool write, struct ft_random_state *rs,
+				    unsigned long *data)
+{
+	struct ft_cpu *cpu = get_cpu();
+	enum ft_hw_result ret;
+	unsigned long pfn;
+
+	access_begin(cpu, mm);
+	ret = hw_translate(mm, addr, write, rs, &pfn);
+	if (ret == FT_HW_OK) {
+		struct page *page = pfn_to_page(mm->pmem, pfn);
+
+		if (write)
+			WRITE_ONCE(page->data, *data);
+		else
+			*data = READ_ONCE(page->data);
+	}
+	access_end(cpu);
+	return ret;
 }

@@ -20,8 +20,9 @@
  * with PTEs like any mTHP, and _entire_mapcount stays -1.
  */
 #include <errno.h>
+#include <stdlib.h>
 
-#include "ft/mapcount.h"
+#include "internal.h"
 
 /* __folio_rmap_sanity_checks(): the batch is inside the folio (I14). */
 static void folio_rmap_sanity_checks(struct folio *folio, struct page *page,
@@ -35,12 +36,27 @@ static void folio_rmap_sanity_checks(struct folio *folio, struct page *page,
 	VM_WARN_ON_FOLIO(folio_ref_count(folio) <= 0, folio);
 }
 
-/* Set folio->mapping and ->index for the first anon mapping. */
+/*
+ * Set folio->mapping and ->index for the first anon mapping: the VMA's own
+ * anon_vma if the folio is exclusive to it, else the family's root, which
+ * every mapper's VMA reaches.  FT-DEVIATION: the index is the address's page
+ * number (anon VMAs have vm_pgoff == vm_start >> PAGE_SHIFT, and there is no
+ * mremap).
+ */
 static void __folio_set_anon(struct folio *folio, struct vm_area_struct *vma,
-			     unsigned long address)
+			     unsigned long address, bool exclusive)
 {
-	/* FT-DEVIATION: no anon_vma root; the VMA's anon_vma is the mapping. */
+	struct anon_vma *anon_vma = READ_ONCE(vma->anon_vma);
+
+	if (anon_vma && !exclusive)
+		anon_vma = anon_vma->root;
 	WRITE_ONCE(folio->index, address >> PAGE_SHIFT);
+	WRITE_ONCE(folio->mapping, (unsigned long)anon_vma | PAGE_MAPPING_ANON);
+}
+
+/* Small-folio COW reuse makes the folio this VMA's (caller holds its lock). */
+void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma)
+{
 	WRITE_ONCE(folio->mapping, (unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
 }
 
@@ -64,7 +80,7 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 	/* B6's fix: the non-atomic set only when the bit is not set yet. */
 	if (!folio_test_swapbacked(folio))
 		__folio_set_swapbacked(folio);
-	__folio_set_anon(folio, vma, address);
+	__folio_set_anon(folio, vma, address, exclusive);
 
 	if (likely(!folio_test_large(folio))) {
 		atomic_set(&folio->page->_mapcount, 0);
@@ -284,4 +300,279 @@ void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
 	    !folio_test_partially_mapped(folio))
 		deferred_split_folio(folio, true);
 	/* folio->mapping stays: a racing add may have set it already. */
+}
+
+/* ---- anon_vma (mm/rmap.c) ------------------------------------------------------ */
+
+/*
+ * An anon_vma and every VMA that may map its pages are linked by
+ * anon_vma_chains; a fork links the child's VMA to all of the parent VMA's
+ * anon_vmas and to a new one of its own, so an rmap walk from a folio's
+ * anon_vma reaches every mapping, in every mm of the family.  All
+ * anon_vmas of a family share the root's rwsem.  Refcount: one per linked
+ * VMA, one per child anon_vma on its root, one per walker.
+ */
+static struct anon_vma *anon_vma_alloc(struct ft_world *w)
+{
+	struct anon_vma *av = NULL;
+
+	spin_lock(&w->anon_vma_pool_lock);
+	if (!list_empty(&w->anon_vma_pool)) {
+		av = list_first_entry(&w->anon_vma_pool, struct anon_vma, pool_link);
+		list_del_init(&av->pool_link);
+	}
+	spin_unlock(&w->anon_vma_pool_lock);
+	if (!av) {
+		av = calloc(1, sizeof(*av));
+		if (!av)
+			return NULL;
+		/* Once, as the slab constructor does: a stale walker may take
+		 * it even while the object is reused. */
+		init_rwsem(&av->rwsem);
+		INIT_LIST_HEAD(&av->pool_link);
+		spin_lock(&w->anon_vma_pool_lock);
+		list_add_tail(&av->all_link, &w->anon_vma_all);
+		spin_unlock(&w->anon_vma_pool_lock);
+	}
+	av->world = w;
+	av->root = av;
+	INIT_LIST_HEAD(&av->head);
+	atomic_set(&av->refcount, 0);
+	return av;
+}
+
+static void anon_vma_free(struct anon_vma *av)
+{
+	struct ft_world *w = av->world;
+
+	spin_lock(&w->anon_vma_pool_lock);
+	list_add_tail(&av->pool_link, &w->anon_vma_pool);
+	spin_unlock(&w->anon_vma_pool_lock);
+}
+
+void ft_anon_vma_pool_destroy(struct ft_world *w)
+{
+	while (!list_empty(&w->anon_vma_all)) {
+		struct anon_vma *av = list_first_entry(&w->anon_vma_all,
+						       struct anon_vma, all_link);
+
+		list_del_init(&av->all_link);
+		free(av);
+	}
+}
+
+void put_anon_vma(struct anon_vma *av)
+{
+	struct anon_vma *root = av->root;
+
+	if (!atomic_dec_and_test(&av->refcount))
+		return;
+	anon_vma_free(av);
+	if (root != av)
+		put_anon_vma(root);
+}
+
+void anon_vma_lock_write(struct anon_vma *anon_vma)
+{
+	down_write(&anon_vma->root->rwsem);
+}
+
+void anon_vma_unlock_write(struct anon_vma *anon_vma)
+{
+	up_write(&anon_vma->root->rwsem);
+}
+
+void anon_vma_lock_read(struct anon_vma *anon_vma)
+{
+	down_read(&anon_vma->root->rwsem);
+}
+
+void anon_vma_unlock_read(struct anon_vma *anon_vma)
+{
+	up_read(&anon_vma->root->rwsem);
+}
+
+/* Caller holds the root's rwsem for write. */
+static void anon_vma_chain_link(struct vm_area_struct *vma,
+				struct anon_vma_chain *avc,
+				struct anon_vma *anon_vma)
+{
+	avc->vma = vma;
+	avc->anon_vma = anon_vma;
+	list_add_tail(&avc->same_vma, &vma->anon_vma_chain);
+	list_add_tail(&avc->same_anon_vma, &anon_vma->head);
+	atomic_inc(&anon_vma->refcount);
+}
+
+int anon_vma_prepare(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct anon_vma_chain *avc;
+	struct anon_vma *av;
+
+	if (likely(READ_ONCE(vma->anon_vma)))
+		return 0;
+	avc = malloc(sizeof(*avc));
+	av = anon_vma_alloc(mm->world);
+	if (!avc || !av) {
+		free(avc);
+		if (av)
+			anon_vma_free(av);
+		return -ENOMEM;
+	}
+	anon_vma_lock_write(av);
+	/* Faults of the VMA race here; page_table_lock picks the winner. */
+	spin_lock(&mm->page_table_lock);
+	if (likely(!vma->anon_vma)) {
+		anon_vma_chain_link(vma, avc, av);
+		WRITE_ONCE(vma->anon_vma, av);
+		avc = NULL;
+	}
+	spin_unlock(&mm->page_table_lock);
+	anon_vma_unlock_write(av);
+	if (avc) {
+		free(avc);
+		anon_vma_free(av);
+	}
+	return 0;
+}
+
+int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
+{
+	struct anon_vma_chain *pavc;
+
+	list_for_each_entry(pavc, &src->anon_vma_chain, same_vma) {
+		struct anon_vma_chain *avc = malloc(sizeof(*avc));
+
+		if (!avc)
+			return -ENOMEM;
+		anon_vma_lock_write(pavc->anon_vma);
+		anon_vma_chain_link(dst, avc, pavc->anon_vma);
+		anon_vma_unlock_write(pavc->anon_vma);
+	}
+	WRITE_ONCE(dst->anon_vma, src->anon_vma);
+	return 0;
+}
+
+int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
+{
+	struct anon_vma_chain *avc;
+	struct anon_vma *av;
+	int ret;
+
+	/* Nothing to share: the parent has no anon pages here yet. */
+	if (!READ_ONCE(pvma->anon_vma))
+		return 0;
+	ret = anon_vma_clone(vma, pvma);
+	if (ret)
+		return ret;
+	av = anon_vma_alloc(vma->vm_mm->world);
+	avc = malloc(sizeof(*avc));
+	if (!av || !avc) {
+		free(avc);
+		if (av)
+			anon_vma_free(av);
+		return -ENOMEM;
+	}
+	av->root = pvma->anon_vma->root;
+	atomic_inc(&av->root->refcount);
+	anon_vma_lock_write(av);
+	anon_vma_chain_link(vma, avc, av);
+	WRITE_ONCE(vma->anon_vma, av);
+	anon_vma_unlock_write(av);
+	return 0;
+}
+
+void unlink_anon_vmas(struct vm_area_struct *vma)
+{
+	while (!list_empty(&vma->anon_vma_chain)) {
+		struct anon_vma_chain *avc = list_first_entry(&vma->anon_vma_chain,
+							      struct anon_vma_chain,
+							      same_vma);
+		struct anon_vma *av = avc->anon_vma;
+
+		anon_vma_lock_write(av);
+		list_del_init(&avc->same_anon_vma);
+		anon_vma_unlock_write(av);
+		list_del_init(&avc->same_vma);
+		put_anon_vma(av);
+		free(avc);
+	}
+	WRITE_ONCE(vma->anon_vma, NULL);
+}
+
+/* The caller holds a reference on @folio (so it cannot be freed). */
+struct anon_vma *folio_get_anon_vma(struct folio *folio)
+{
+	unsigned long mapping = READ_ONCE(folio->mapping);
+	struct anon_vma *av = (struct anon_vma *)(mapping & ~PAGE_MAPPING_ANON);
+	int v;
+
+	if (!(mapping & PAGE_MAPPING_ANON) || !av || !folio_mapped(folio))
+		return NULL;
+	v = atomic_read(&av->refcount);
+	do {
+		if (v <= 0)
+			return NULL;
+	} while (!__atomic_compare_exchange_n(&av->refcount.counter, &v, v + 1, false,
+					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	/* Still mapped: then @av is still its anon_vma (type-stable reuse). */
+	if (!folio_mapped(folio)) {
+		put_anon_vma(av);
+		return NULL;
+	}
+	return av;
+}
+
+
+/* ---- rmap walk --------------------------------------------------------------------- */
+
+static bool pte_maps_folio(struct folio *folio, pte_t pte, bool migration)
+{
+	unsigned long pfn = folio_pfn(folio);
+
+	if (!pte_present(pte) && !(migration && is_migration_entry(pte)))
+		return false;
+	return pte_pfn(pte) >= pfn && pte_pfn(pte) < pfn + folio_nr_pages(folio);
+}
+
+/* page_vma_mapped_walk() over one VMA: the folio's range, a table at a time. */
+static bool rmap_walk_vma(struct folio *folio, struct vm_area_struct *vma,
+			  struct rmap_walk_control *rwc)
+{
+	unsigned long start = READ_ONCE(folio->index) << PAGE_SHIFT;
+	unsigned long end = start + (folio_nr_pages(folio) << PAGE_SHIFT);
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long addr, next;
+
+	start = max(start, vma->vm_start);
+	end = min(end, vma->vm_end);
+	for (addr = start; addr < end; addr = next) {
+		spinlock_t *ptl;
+		pte_t *pte = pte_offset_map_lock(mm, pmd_off(mm, addr), addr, &ptl);
+		bool more = true;
+
+		next = pmd_addr_end(addr, end);
+		if (!pte)
+			continue;
+		for (; addr < next && more; addr += PAGE_SIZE, pte++)
+			if (pte_maps_folio(folio, ptep_get(pte), rwc->migration))
+				more = rwc->rmap_one(folio, vma, addr, pte, rwc->arg);
+		spin_unlock(ptl);
+		if (!more)
+			return false;
+	}
+	return true;
+}
+
+void rmap_walk_anon(struct folio *folio, struct anon_vma *anon_vma,
+		    struct rmap_walk_control *rwc)
+{
+	struct anon_vma_chain *avc;
+
+	anon_vma_lock_read(anon_vma);
+	list_for_each_entry(avc, &anon_vma->head, same_anon_vma)
+		if (!rmap_walk_vma(folio, avc->vma, rwc))
+			break;
+	anon_vma_unlock_read(anon_vma);
 }

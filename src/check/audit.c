@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The stop-the-world audit (include/ft/check.h).
+ *
+ * Correctness argument: at rest (no operation in progress, every
+ * mmu_gather flushed) each reference and each mapcount of a folio is owned
+ * by exactly one page-table entry, except pins, which are counted in the
+ * folio itself (large) or by the refcount bias (small).  So counting the
+ * entries that map each folio gives the exact expected mapcount and
+ * refcount, and the owner slots can be compared with the exact number of
+ * mappings of each MM.  Migration entries hold neither mapcount nor
+ * reference and are counted only in rss.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ft/check.h"
+#include "ft/contpte.h"
+#include "ft/mapcount.h"
+#include "ft/report.h"
+
+/* What the page tables say about one folio. */
+struct audit_folio {
+	struct folio *folio;
+	int mappings;
+	int nr_mms;
+	struct {
+		struct mm_struct *mm;
+		int count;
+	} *per_mm;
+	int cap_mm;
+};
+
+/* A mapping whose rmap reachability is checked after the PTL is dropped
+ * (the anon_vma lock ranks above the PTL). */
+struct audit_rmap {
+	struct folio *folio;
+	struct anon_vma *anon_vma;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+};
+
+struct audit {
+	struct ft_world *w;
+	struct ft_audit_stats *st;
+	int failures;
+	int *page_count;		/* mappings per pfn */
+	struct audit_folio **by_head;	/* by head pfn */
+	struct audit_rmap *rmaps;
+	size_t nr_rmaps, cap_rmaps;
+};
+
+static void __printf(3, 4) audit_fail(struct audit *a, struct folio *folio,
+				      const char *fmt, ...)
+{
+	va_list ap;
+
+	a->failures++;
+	if (!ft_report_begin("audit"))
+		return;
+	fprintf(stderr, "audit: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	if (folio)
+		dump_folio(stderr, folio, "audit");
+	ft_report_end();
+}
+
+static struct audit_folio *audit_folio_get(struct audit *a, struct folio *folio)
+{
+	unsigned long head = folio_pfn(folio);
+	struct audit_folio *af = a->by_head[head];
+
+	if (!af) {
+		af = calloc(1, sizeof(*af));
+		if (!af)
+			return NULL;
+		af->folio = folio;
+		a->by_head[head] = af;
+		a->st->folios++;
+	}
+	return af;
+}
+
+static void audit_count_mm(struct audit_folio *af, struct mm_struct *mm)
+{
+	if (af->nr_mms && af->per_mm[af->nr_mms - 1].mm == mm) {
+		af->per_mm[af->nr_mms - 1].count++;
+		return;
+	}
+	for (int i = 0; i < af->nr_mms; i++) {
+		if (af->per_mm[i].mm == mm) {
+			af->per_mm[i].count++;
+			return;
+		}
+	}
+	if (af->nr_mms == af->cap_mm) {
+		int cap = af->cap_mm ? 2 * af->cap_mm : 4;
+		void *p = realloc(af->per_mm, cap * sizeof(*af->per_mm));
+
+		if (!p)
+			return;
+		af->per_mm = p;
+		af->cap_mm = cap;
+	}
+	af->per_mm[af->nr_mms].mm = mm;
+	af->per_mm[af->nr_mms++].count = 1;
+}
+
+/* Is @vma linked to @anon_vma, so an rmap walk of its folios finds it? */
+static bool rmap_reaches(struct anon_vma *anon_vma, struct vm_area_struct *vma)
+{
+	struct anon_vma_chain *avc;
+	bool found = false;
+
+	anon_vma_lock_read(anon_vma);
+	list_for_each_entry(avc, &anon_vma->head, same_anon_vma)
+		found |= avc->vma == vma;
+	anon_vma_unlock_read(anon_vma);
+	return found;
+}
+
+static void audit_present(struct audit *a, struct vm_area_struct *vma,
+			  unsigned long addr, pte_t pte, long *anon)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *page = pfn_to_page(mm->pmem, pte_pfn(pte));
+	struct folio *folio = page_folio(page);
+	struct audit_folio *af;
+	unsigned long mapping;
+
+	a->st->ptes++;
+	if (pte_special(pte))		/* the zero page: no ref, no rmap */
+		return;
+	if (!folio) {
+		audit_fail(a, NULL, "mm id %u maps free pfn %#lx at %#lx", mm->mm_id,
+			   pte_pfn(pte), addr);
+		return;
+	}
+	(*anon)++;
+	a->page_count[pte_pfn(pte)]++;
+	af = audit_folio_get(a, folio);
+	if (!af)
+		return;
+	af->mappings++;
+	audit_count_mm(af, mm);
+	if (pte_write(pte) && !PageAnonExclusive(page))
+		audit_fail(a, folio, "I11: writable PTE at %#lx (mm id %u) maps a page "
+			   "that is not AnonExclusive", addr, mm->mm_id);
+	mapping = READ_ONCE(folio->mapping);
+	if (!(mapping & PAGE_MAPPING_ANON) || !(mapping & ~PAGE_MAPPING_ANON))
+		return;
+	if (a->nr_rmaps == a->cap_rmaps) {
+		size_t cap = a->cap_rmaps ? 2 * a->cap_rmaps : 256;
+		void *p = realloc(a->rmaps, cap * sizeof(*a->rmaps));
+
+		if (!p)
+			return;
+		a->rmaps = p;
+		a->cap_rmaps = cap;
+	}
+	a->rmaps[a->nr_rmaps++] = (struct audit_rmap){
+		folio, (struct anon_vma *)(mapping & ~PAGE_MAPPING_ANON), vma, addr,
+	};
+}
+
+static void audit_rmaps(struct audit *a)
+{
+	for (size_t i = 0; i < a->nr_rmaps; i++) {
+		struct audit_rmap *r = &a->rmaps[i];
+
+		if (!rmap_reaches(r->anon_vma, r->vma))
+			audit_fail(a, r->folio, "rmap: the mapping at %#lx (mm id %u) "
+				   "is not linked to its folio's anon_vma", r->addr,
+				   r->vma->vm_mm->mm_id);
+	}
+}
+
+static bool addr_in_vmas(struct vm_area_struct **vmas, int n, unsigned long addr,
+			 struct vm_area_struct **vma)
+{
+	for (int i = 0; i < n; i++) {
+		if (vmas[i]->vm_start <= addr && addr < vmas[i]->vm_end) {
+			*vma = vmas[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static void audit_table(struct audit *a, struct mm_struct *mm, struct ptdesc *pt,
+			struct vm_area_struct **vmas, int nr_vmas, long *anon)
+{
+	spin_lock(&pt->ptl);
+	for (unsigned int i = 0; i < PTRS_PER_PTE; i++) {
+		unsigned long addr = pt->addr + i * PAGE_SIZE;
+		pte_t pte = __ptep_get(&pt->ptes[i]);
+		struct vm_area_struct *vma;
+
+		if (pte_none(pte))
+			continue;
+		if (!addr_in_vmas(vmas, nr_vmas, addr, &vma)) {
+			audit_fail(a, NULL, "mm id %u: entry %#llx at %#lx outside any VMA",
+				   mm->mm_id, (unsigned long long)pte_val(pte), addr);
+			continue;
+		}
+		if (is_migration_entry(pte)) {
+			a->st->migration_entries++;
+			(*anon)++;
+		} else if (pte_present(pte)) {
+			audit_present(a, vma, addr, pte, anon);
+		}
+		if (pte_cont(pte) && i % CONT_PTES == 0) {
+			a->st->cont_blocks++;
+			if (!contpte_check_block(mm, &pt->ptes[i]))
+				a->failures++;
+		}
+	}
+	spin_unlock(&pt->ptl);
+}
+
+static void audit_mm(struct audit *a, struct mm_struct *mm)
+{
+	struct vm_area_struct *vmas[MAX_VMAS];
+	int nr_vmas;
+	long anon = 0;
+
+	mmap_read_lock(mm);
+	nr_vmas = mm_vmas_sorted(mm, vmas);
+	for (unsigned long i = 0; i < mm->task_size >> PMD_SHIFT; i++) {
+		struct ptdesc *pt = pmdp_get_lockless(&mm->pgd[i]);
+
+		if (pt)
+			audit_table(a, mm, pt, vmas, nr_vmas, &anon);
+	}
+	if (anon != get_mm_counter(mm, MM_ANONPAGES))
+		audit_fail(a, NULL, "mm id %u: rss MM_ANONPAGES %ld, %ld anon entries",
+			   mm->mm_id, get_mm_counter(mm, MM_ANONPAGES), anon);
+	mmap_read_unlock(mm);
+}
+
+static void audit_slots(struct audit *a, struct audit_folio *af)
+{
+	struct ft_mapcount_snapshot s;
+
+	folio_mapcount_snapshot(af->folio, &s);
+	for (int i = 0; i < s.nr_slots; i++) {
+		int truth = 0;
+
+		if (!s.slot[i].id)
+			continue;
+		for (int j = 0; j < af->nr_mms; j++)
+			if (af->per_mm[j].mm->mm_id == s.slot[i].id)
+				truth = af->per_mm[j].count;
+		if (s.slot[i].mapcount > truth)
+			audit_fail(a, af->folio, "I4: slot %d says %d mappings of mm id "
+				   "%u, the tables have %d", i, s.slot[i].mapcount,
+				   s.slot[i].id, truth);
+	}
+	if (s.nr_slots && s.slot[0].id && s.slot[1].id && !s.shared)
+		audit_fail(a, af->folio, "I6: both slots taken, SHARED clear");
+	if (!s.shared && s.mapcount >= 2 && af->nr_mms > 1)
+		audit_fail(a, af->folio, "P-c: SHARED clear, but %d MMs map it",
+			   af->nr_mms);
+}
+
+static void audit_folio(struct audit *a, struct audit_folio *af)
+{
+	struct folio *folio = af->folio;
+	int refs = folio_ref_count(folio), pins = 0, mapped_pages = 0;
+	bool large = folio_test_large(folio);
+
+	if (folio_mapcount(folio) != af->mappings)
+		audit_fail(a, folio, "I2: mapcount %d, the tables map it %d times",
+			   folio_mapcount(folio), af->mappings);
+	for (unsigned long i = 0; i < folio_nr_pages(folio); i++) {
+		struct page *page = folio_page(folio, i);
+		int n = a->page_count[page_to_pfn(page)];
+
+		mapped_pages += n > 0;
+		if (large && folio_uses_page_mapcount(folio) &&
+		    atomic_read(&page->_mapcount) + 1 != n)
+			audit_fail(a, folio, "I2: page %lu mapcount %d, mapped %d times",
+				   i, atomic_read(&page->_mapcount) + 1, n);
+		if (PageAnonExclusive(page) && n > 1)
+			audit_fail(a, folio, "I11: page %lu AnonExclusive, mapped %d "
+				   "times", i, n);
+	}
+	if (large && folio_uses_page_mapcount(folio) &&
+	    atomic_read(&folio->_nr_pages_mapped) != mapped_pages)
+		audit_fail(a, folio, "I2: _nr_pages_mapped %d, %d pages mapped",
+			   atomic_read(&folio->_nr_pages_mapped), mapped_pages);
+	/* Pins: counted in the folio (large) or as a refcount bias (small). */
+	if (large)
+		pins = atomic_read(&folio->_pincount);
+	else if (refs > af->mappings)
+		pins = (refs - af->mappings) / GUP_PIN_COUNTING_BIAS *
+		       GUP_PIN_COUNTING_BIAS;
+	if (refs != af->mappings + pins)
+		audit_fail(a, folio, "I1: refcount %d, %d mappings and %d pins",
+			   refs, af->mappings, pins);
+	if (large)
+		audit_slots(a, af);
+	if (folio_on_deferred_list(folio) &&
+	    (!folio_test_anon(folio) || folio_order(folio) <= 1))
+		audit_fail(a, folio, "deferred split: queued, but not anon of order > 1");
+}
+
+int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
+	     struct ft_audit_stats *stats)
+{
+	struct ft_audit_stats local = { 0 };
+	unsigned long nr_pfns = w->pmem->nr_pfns;
+	struct audit a = {
+		.w = w, .st = stats ? stats : &local,
+		.page_count = calloc(nr_pfns, sizeof(int)),
+		.by_head = calloc(nr_pfns, sizeof(struct audit_folio *)),
+	};
+
+	if (!a.page_count || !a.by_head) {
+		audit_fail(&a, NULL, "out of memory");
+		goto out;
+	}
+	*a.st = (struct ft_audit_stats){ 0 };
+	for (int i = 0; i < nr_mms; i++)
+		audit_mm(&a, mms[i]);
+	audit_rmaps(&a);
+	for (unsigned long pfn = 0; pfn < nr_pfns; pfn++) {
+		struct audit_folio *af = a.by_head[pfn];
+
+		if (!af)
+			continue;
+		audit_folio(&a, af);
+		free(af->per_mm);
+		free(af);
+	}
+out:
+	free(a.rmaps);
+	free(a.page_count);
+	free(a.by_head);
+	return a.failures;
+}

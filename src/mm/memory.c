@@ -1,0 +1,879 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mm/memory.c (v6.15-v6.18): PTE batching, page faults (anonymous with
+ * mTHP, COW reuse and copy), fork's page-table copy, and zap.
+ *
+ * Facts: pagetable spec §2 (folio_pte_batch), §3.2-3.4 (fork), §4.2 (zap),
+ * §7.4 (COW on contpte); rmap spec §4.8 (refcount before mapcount on the
+ * way up, mapcount before refcount on the way down), §5 (do_wp_page,
+ * reuse, alloc_anon_folio, do_anonymous_page).
+ *
+ * Lock ordering here: vma lock or mmap_lock, then anon_vma (prepare),
+ * then PTL; fork takes the child's PTL, then the parent's nested.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- PTE batching (mm/util.c, mm/internal.h) ----------------------------------- */
+
+static pte_t __pte_batch_clear_ignored(pte_t pte, unsigned int flags)
+{
+	if (!(flags & FPB_RESPECT_DIRTY))
+		pte = pte_mkclean(pte);
+	if (!(flags & FPB_RESPECT_SOFT_DIRTY))
+		pte = pte_clear_soft_dirty(pte);
+	if (!(flags & FPB_RESPECT_WRITE))
+		pte = pte_wrprotect(pte);
+	return pte_mkold(pte);
+}
+
+unsigned int folio_pte_batch_flags(struct folio *folio, pte_t *ptep,
+				   pte_t *ptentp, unsigned int max_nr,
+				   unsigned int flags)
+{
+	bool any_writable = false, any_young = false, any_dirty = false;
+	unsigned long end_pfn = folio_pfn(folio) + folio_nr_pages(folio);
+	pte_t expected, pte = *ptentp, *p;
+	unsigned int nr;
+
+	/* Never past the folio's end (the Z3/B3 fix). */
+	max_nr = min(max_nr, (unsigned int)(end_pfn - pte_pfn(pte)));
+	nr = pte_batch_hint(ptep, pte);
+	expected = __pte_batch_clear_ignored(pte_advance_pfn(pte, nr), flags);
+	p = ptep + nr;
+	while (nr < max_nr) {
+		unsigned int step;
+
+		pte = ptep_get(p);
+		if (!pte_same(__pte_batch_clear_ignored(pte, flags), expected))
+			break;
+		any_writable |= pte_write(pte);
+		any_young |= pte_young(pte);
+		any_dirty |= pte_dirty(pte);
+		step = pte_batch_hint(p, pte);
+		expected = pte_advance_pfn(expected, step);
+		p += step;
+		nr += step;
+	}
+	if ((flags & FPB_MERGE_WRITE) && any_writable)
+		*ptentp = pte_mkwrite_novma(*ptentp);
+	if ((flags & FPB_MERGE_YOUNG_DIRTY) && any_young)
+		*ptentp = pte_mkyoung(*ptentp);
+	if ((flags & FPB_MERGE_YOUNG_DIRTY) && any_dirty)
+		*ptentp = pte_mkdirty(*ptentp);
+	/* The CONT hint can jump past max_nr: the clamp matters (Z4). */
+	return min(nr, max_nr);
+}
+
+struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr,
+			    pte_t pte)
+{
+	(void)addr;
+	if (pte_special(pte))
+		return NULL;
+	return pfn_to_page(vma->vm_mm->pmem, pte_pfn(pte));
+}
+
+struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr)
+{
+	struct ptdesc *table;
+	struct folio *folio;
+	struct page *page;
+	pte_t pte;
+
+	if (addr >= mm->task_size)
+		return NULL;
+	table = pmdp_get_lockless(pmd_off(mm, addr));
+	if (!table)
+		return NULL;
+	pte = __ptep_get(&table->ptes[pte_index(addr)]);
+	if (!pte_valid(pte) || pte_special(pte))
+		return NULL;
+	page = pfn_to_page(mm->pmem, pte_pfn(pte));
+	folio = page_folio(page);
+	if (!folio || !folio_try_get(folio))
+		return NULL;
+	/* The descriptor is type-stable: is the page still part of it? */
+	if (page_folio(page) != folio) {
+		folio_put(folio);
+		return NULL;
+	}
+	return folio;
+}
+
+static unsigned long vma_flags(struct vm_area_struct *vma)
+{
+	return READ_ONCE(vma->vm_flags);
+}
+
+static pgprot_t vma_page_prot(struct vm_area_struct *vma)
+{
+	return (pgprot_t){ READ_ONCE(vma->vm_page_prot.pgprot) };
+}
+
+static pte_t maybe_mkwrite(pte_t pte, struct vm_area_struct *vma)
+{
+	if (likely(vma_flags(vma) & VM_WRITE))
+		pte = pte_mkwrite_novma(pte);
+	return pte;
+}
+
+static void add_mm_rss_vec(struct mm_struct *mm, const int *rss)
+{
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		if (rss[i])
+			add_mm_counter(mm, i, rss[i]);
+}
+
+static struct ft_random_state *fault_rs(void)
+{
+	struct ft_sched *s = ft_sched_current();
+
+	return s ? &s->rs : NULL;
+}
+
+/* ---- Faults --------------------------------------------------------------------- */
+
+struct vm_fault {
+	struct vm_area_struct *vma;
+	unsigned long address;
+	unsigned int flags;		/* FAULT_FLAG_* */
+	unsigned int seq;		/* SPF: the VMA's vm_seq at lookup */
+	pmd_t *pmd;
+	pte_t *pte;
+	spinlock_t *ptl;
+	pte_t orig_pte;
+	struct page *page;
+};
+
+/* SPF: did the VMA change since the lookup?  Checked under the PTL. */
+static bool vmf_vma_changed(struct vm_fault *vmf)
+{
+	return (vmf->flags & FAULT_FLAG_SPECULATIVE) &&
+	       read_seqcount_retry(&vmf->vma->vm_seq, vmf->seq);
+}
+
+static bool pte_range_none(pte_t *pte, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++)
+		if (!pte_none(ptep_get_lockless(pte + i)))
+			return false;
+	return true;
+}
+
+/*
+ * alloc_anon_folio() (rmap spec §5.3): the largest enabled order whose
+ * naturally aligned range fits the VMA and is all none, falling back to
+ * smaller orders on allocation failure, then to order 0.
+ */
+static struct folio *alloc_anon_folio(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long orders = mm->world->anon_orders & ~1UL;
+	struct ptdesc *table = pmdp_get_lockless(vmf->pmd);
+	int order;
+
+	for (order = MAX_PAGE_ORDER; order > 0 && table; order--) {
+		unsigned long size = PAGE_SIZE << order;
+		unsigned long start = vmf->address & ~(size - 1);
+
+		if (!(orders & BIT(order)))
+			continue;
+		if (start < READ_ONCE(vma->vm_start) || start + size > READ_ONCE(vma->vm_end) ||
+		    !pte_range_none(&table->ptes[pte_index(start)], 1U << order)) {
+			orders &= ~BIT(order);
+			continue;
+		}
+		break;
+	}
+	for (; order > 0; order--) {
+		struct folio *folio;
+
+		if (!(orders & BIT(order)))
+			continue;
+		folio = folio_alloc(mm->pmem, (unsigned int)order, fault_rs());
+		if (folio)
+			return folio;
+	}
+	return folio_alloc(mm->pmem, 0, fault_rs());
+}
+
+/* __vmf_anon_prepare(): under the VMA lock only if the mmap_lock can be had. */
+static vm_fault_t vmf_anon_prepare(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	int ret;
+
+	if (likely(READ_ONCE(vma->anon_vma)))
+		return 0;
+	if (vmf->flags & FAULT_FLAG_SPECULATIVE)
+		return VM_FAULT_RETRY;
+	if (vmf->flags & FAULT_FLAG_VMA_LOCK) {
+		if (!mmap_read_trylock(vma->vm_mm))
+			return VM_FAULT_RETRY;
+	}
+	ret = anon_vma_prepare(vma);
+	if (vmf->flags & FAULT_FLAG_VMA_LOCK)
+		mmap_read_unlock(vma->vm_mm);
+	return ret ? VM_FAULT_OOM : 0;
+}
+
+static vm_fault_t do_anonymous_zero_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	pte_t entry = pte_mkspecial(pfn_pte(folio_pfn(mm->world->zero_folio),
+					    vma_page_prot(vma)));
+
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte)
+		return 0;
+	if (pte_none(ptep_get(vmf->pte)) && !vmf_vma_changed(vmf))
+		set_pte_at(mm, vmf->address, vmf->pte, entry);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+/* do_anonymous_page() (rmap spec §5.4): refs, then rmap, then set_ptes. */
+static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct folio *folio;
+	unsigned long addr;
+	vm_fault_t ret;
+	unsigned int nr;
+	pte_t entry;
+
+	if (vma_flags(vma) & VM_SHARED)
+		return VM_FAULT_SIGSEGV;	/* FT-DEVIATION: no shmem */
+	if (pte_alloc(mm, vmf->pmd, vmf->address))
+		return VM_FAULT_OOM;
+	if (!(vmf->flags & FAULT_FLAG_WRITE))
+		return do_anonymous_zero_page(vmf);
+	ret = vmf_anon_prepare(vmf);
+	if (ret)
+		return ret;
+	folio = alloc_anon_folio(vmf);
+	if (!folio)
+		return VM_FAULT_OOM;
+	nr = (unsigned int)folio_nr_pages(folio);
+	addr = vmf->address & ~(nr * PAGE_SIZE - 1);
+	entry = pfn_pte(folio_pfn(folio), vma_page_prot(vma));
+	if (vma_flags(vma) & VM_WRITE)
+		entry = pte_mkwrite_novma(pte_mkdirty(entry));
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, addr, &vmf->ptl);
+	if (!vmf->pte)
+		goto release;
+	/* Someone else faulted in (part of) the range meanwhile. */
+	if ((nr == 1 && !pte_none(ptep_get(vmf->pte))) ||
+	    (nr > 1 && !pte_range_none(vmf->pte, nr)) || vmf_vma_changed(vmf))
+		goto unlock;
+	folio_ref_add(folio, (int)nr - 1);		/* one per PTE */
+	add_mm_counter(mm, MM_ANONPAGES, nr);
+	folio_add_new_anon_rmap(folio, vma, addr, RMAP_EXCLUSIVE);
+	set_ptes(mm, addr, vmf->pte, entry, nr);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+unlock:
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+release:
+	folio_put(folio);
+	return 0;
+}
+
+/* wp_can_reuse_anon_folio() (rmap spec §5.1): small folios here. */
+static bool wp_can_reuse_anon_folio(struct folio *folio, struct vm_area_struct *vma)
+{
+	if (folio_test_large(folio))
+		return wp_can_reuse_large_anon_folio(folio, vma);
+	if (folio_ref_count(folio) > 1 + folio_test_swapcache(folio))
+		return false;
+	if (!folio_trylock(folio))
+		return false;
+	if (folio_ref_count(folio) != 1 + folio_test_swapcache(folio)) {
+		folio_unlock(folio);
+		return false;
+	}
+	/* Ours alone: it belongs to this VMA's anon_vma from now on. */
+	folio_move_anon_rmap(folio, vma);
+	folio_unlock(folio);
+	return true;
+}
+
+/* Only the faulting PTE: young, dirty and writable (the others stay RO). */
+static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
+{
+	pte_t entry = pte_mkyoung(vmf->orig_pte);
+
+	entry = maybe_mkwrite(pte_mkdirty(entry), vmf->vma);
+	ptep_set_access_flags(vmf->vma, vmf->address, vmf->pte, entry, 1);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+/*
+ * wp_page_copy() (rmap spec §5.1, pagetable spec §7.4, the verified order):
+ * the new folio's rmap before the PTE switch, the old one's removed only
+ * after it (so no other MM can "reuse" the old page while this PTE still
+ * maps it), both old references dropped after the PTL.  Called without
+ * the PTL, holding an extra reference on the old folio.
+ */
+static vm_fault_t wp_page_copy(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct folio *old = vmf->page ? page_folio(vmf->page) : NULL;
+	struct folio *new = folio_alloc(mm->pmem, 0, fault_rs());
+	pte_t entry;
+
+	if (!new) {
+		if (old)
+			folio_put(old);
+		return VM_FAULT_OOM;
+	}
+	if (old)
+		WRITE_ONCE(new->page->data, READ_ONCE(vmf->page->data));
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte) ||
+	    vmf_vma_changed(vmf)) {
+		if (vmf->pte)
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+		folio_put(new);
+		if (old)
+			folio_put(old);
+		return 0;
+	}
+	if (!old)
+		add_mm_counter(mm, MM_ANONPAGES, 1);	/* the zero page was not */
+	entry = pfn_pte(folio_pfn(new), vma_page_prot(vma));
+	if (!(vmf->flags & FAULT_FLAG_UNSHARE))
+		entry = maybe_mkwrite(pte_mkdirty(entry), vma);
+	ptep_clear_flush(vma, vmf->address, vmf->pte);
+	folio_add_new_anon_rmap(new, vma, vmf->address, RMAP_EXCLUSIVE);
+	set_pte_at(mm, vmf->address, vmf->pte, entry);
+	if (old)
+		folio_remove_rmap_pte(old, vmf->page, vma);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	if (old) {
+		folio_put(old);		/* the old PTE's reference */
+		folio_put(old);		/* do_wp_page's */
+	}
+	return 0;
+}
+
+/* do_wp_page() (rmap spec §5.1): called with the PTL held. */
+static vm_fault_t do_wp_page(struct vm_fault *vmf)
+{
+	struct folio *folio;
+
+	vmf->page = vm_normal_page(vmf->vma, vmf->address, vmf->orig_pte);
+	folio = vmf->page ? page_folio(vmf->page) : NULL;
+	if (folio && folio_test_anon(folio) &&
+	    (PageAnonExclusive(vmf->page) || wp_can_reuse_anon_folio(folio, vmf->vma))) {
+		/* Only the faulting page: the others check on their own. */
+		if (!PageAnonExclusive(vmf->page))
+			SetPageAnonExclusive(vmf->page);
+		if (vmf->flags & FAULT_FLAG_UNSHARE) {
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+			return 0;
+		}
+		return wp_page_reuse(vmf);
+	}
+	if (folio)
+		folio_get(folio);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return wp_page_copy(vmf);
+}
+
+static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	bool write = vmf->flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE);
+	pte_t entry;
+
+	if (pte_alloc(mm, vmf->pmd, vmf->address))
+		return VM_FAULT_OOM;
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte)
+		return 0;
+	entry = ptep_get(vmf->pte);
+	vmf->orig_pte = entry;
+	if (vmf_vma_changed(vmf)) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return VM_FAULT_RETRY;
+	}
+	if (pte_none(entry)) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return do_anonymous_page(vmf);
+	}
+	if (!pte_present(entry)) {
+		/* migration_entry_wait(): until remove_migration_ptes() ran. */
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		sched_yield();
+		return 0;
+	}
+	if (write && !pte_write(entry))
+		return do_wp_page(vmf);
+	if (!(vmf->flags & FAULT_FLAG_UNSHARE)) {
+		entry = pte_mkyoung(entry);
+		if (write)
+			entry = pte_mkdirty(entry);
+		ptep_set_access_flags(vma, vmf->address, vmf->pte, entry, write);
+	}
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+/**
+ * handle_mm_fault - resolve a fault on @address of @vma
+ * @vma: the VMA, read-locked, or its mm's mmap_lock held, or (SPF) looked
+ *       up without a lock at sequence @seq
+ * @address: the faulting address
+ * @flags: FAULT_FLAG_*
+ * @seq: for FAULT_FLAG_SPECULATIVE, the VMA's vm_seq at lookup
+ *
+ * Returns 0, or VM_FAULT_RETRY (try again with the mmap_lock), OOM, SIGSEGV.
+ */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			   unsigned int flags, unsigned int seq)
+{
+	struct vm_fault vmf = {
+		.vma = vma, .address = address & ~(PAGE_SIZE - 1),
+		.flags = flags, .seq = seq,
+		.pmd = pmd_off(vma->vm_mm, address),
+	};
+
+	if (!(flags & FAULT_FLAG_SPECULATIVE))
+		vma_assert_locked(vma);
+	return handle_pte_fault(&vmf);
+}
+
+static bool access_permitted(struct vm_area_struct *vma, bool write)
+{
+	unsigned long flags = vma_flags(vma);
+
+	return write ? flags & VM_WRITE : flags & (VM_READ | VM_WRITE);
+}
+
+static enum ft_fault_result to_result(vm_fault_t ret)
+{
+	if (ret & VM_FAULT_OOM)
+		return FT_FAULT_OOM;
+	if (ret & VM_FAULT_SIGSEGV)
+		return FT_FAULT_SIGSEGV;
+	return FT_FAULT_OK;
+}
+
+/* arm64's do_page_fault(): the world's locking mode picks the locks. */
+static enum ft_fault_result do_page_fault(struct mm_struct *mm, unsigned long addr,
+					  bool write)
+{
+	const struct ft_locking_mode *locking = mm->world->locking;
+	unsigned int flags = write ? FAULT_FLAG_WRITE : 0;
+	struct vm_area_struct *vma;
+	vm_fault_t ret;
+
+	if (locking->fault_speculative) {
+		vma = find_vma_speculative(mm, addr);
+		if (vma) {
+			unsigned int seq = raw_read_seqcount(&vma->vm_seq);
+
+			if (!(seq & 1) && access_permitted(vma, write)) {
+				ret = handle_mm_fault(vma, addr,
+						      flags | FAULT_FLAG_SPECULATIVE, seq);
+				if (!(ret & VM_FAULT_RETRY))
+					return to_result(ret);
+			}
+		}
+	} else if (locking->fault_vma_lock) {
+		vma = lock_vma_under_rcu(mm, addr);
+		if (vma) {
+			if (!access_permitted(vma, write)) {
+				vma_end_read(vma);
+				return FT_FAULT_SIGSEGV;
+			}
+			ret = handle_mm_fault(vma, addr, flags | FAULT_FLAG_VMA_LOCK, 0);
+			vma_end_read(vma);
+			if (!(ret & VM_FAULT_RETRY))
+				return to_result(ret);
+		}
+	}
+	mmap_read_lock(mm);
+	vma = find_vma(mm, addr);
+	if (!vma || !access_permitted(vma, write)) {
+		mmap_read_unlock(mm);
+		return FT_FAULT_SIGSEGV;
+	}
+	ret = handle_mm_fault(vma, addr, flags, 0);
+	mmap_read_unlock(mm);
+	return to_result(ret);
+}
+
+enum ft_fault_result ft_user_access(struct mm_struct *mm, unsigned long addr,
+				    bool write, unsigned long *data,
+				    struct ft_random_state *rs)
+{
+	for (;;) {
+		enum ft_fault_result ret;
+
+		if (ft_hw_access_data(mm, addr, write, rs, data) == FT_HW_OK)
+			return FT_FAULT_OK;
+		ret = do_page_fault(mm, addr, write);
+		if (ret != FT_FAULT_OK)
+			return ret;
+	}
+}
+
+/* ---- fork: copy_page_range (pagetable spec §3.2-3.3) ---------------------------- */
+
+/* __copy_present_ptes(): the parent write-protected, the child old. */
+static void __copy_present_ptes(struct vm_area_struct *dst_vma,
+				struct vm_area_struct *src_vma, pte_t *dst_pte,
+				pte_t *src_pte, pte_t pte, unsigned long addr,
+				unsigned int nr)
+{
+	struct mm_struct *src_mm = src_vma->vm_mm;
+
+	if (is_cow_mapping(src_vma->vm_flags) && pte_write(pte)) {
+		wrprotect_ptes(src_mm, addr, src_pte, nr);
+		pte = pte_wrprotect(pte);
+	}
+	if (src_vma->vm_flags & VM_SHARED)
+		pte = pte_mkclean(pte);
+	pte = pte_clear_uffd_wp(pte_mkold(pte));
+	set_ptes(dst_vma->vm_mm, addr, dst_pte, pte, nr);
+}
+
+/* A maybe-pinned exclusive page: the child gets its own copy now. */
+static int copy_present_page(struct vm_area_struct *dst_vma, pte_t *dst_pte,
+			     unsigned long addr, int *rss, struct folio **prealloc,
+			     struct page *page)
+{
+	struct folio *new = *prealloc;
+	pte_t pte;
+
+	if (!new)
+		return -EAGAIN;
+	*prealloc = NULL;
+	WRITE_ONCE(new->page->data, READ_ONCE(page->data));
+	folio_add_new_anon_rmap(new, dst_vma, addr, RMAP_EXCLUSIVE);
+	rss[MM_ANONPAGES]++;
+	pte = pfn_pte(folio_pfn(new), dst_vma->vm_page_prot);
+	pte = maybe_mkwrite(pte_mkdirty(pte), dst_vma);
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte);
+	return 0;
+}
+
+/* copy_present_ptes(): a batch of one folio, reference before mapcount. */
+static int copy_present_ptes(struct vm_area_struct *dst_vma,
+			     struct vm_area_struct *src_vma, pte_t *dst_pte,
+			     pte_t *src_pte, pte_t pte, unsigned long addr,
+			     unsigned int max_nr, int *rss, struct folio **prealloc)
+{
+	unsigned int flags = FPB_MERGE_WRITE, nr;
+	struct page *page = vm_normal_page(src_vma, addr, pte);
+	struct folio *folio;
+	int err;
+
+	if (!page)
+		goto copy_pte;		/* the zero page: no ref, no rmap */
+	folio = page_folio(page);
+	if (!*prealloc && folio_test_large(folio) && max_nr != 1) {
+		if (!(src_vma->vm_flags & VM_SHARED))
+			flags |= FPB_RESPECT_DIRTY;
+		nr = folio_pte_batch_flags(folio, src_pte, &pte, max_nr, flags);
+		folio_ref_add(folio, (int)nr);
+		if (folio_try_dup_anon_rmap_ptes(folio, page, (int)nr, dst_vma, src_vma)) {
+			folio_ref_sub(folio, (int)nr);
+			return -EAGAIN;
+		}
+		rss[MM_ANONPAGES] += (int)nr;
+		VM_WARN_ON_FOLIO(PageAnonExclusive(page), folio);
+		__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, nr);
+		return (int)nr;
+	}
+	folio_get(folio);
+	if (folio_try_dup_anon_rmap_pte(folio, page, dst_vma, src_vma)) {
+		folio_put(folio);
+		err = copy_present_page(dst_vma, dst_pte, addr, rss, prealloc, page);
+		return err ? err : 1;
+	}
+	rss[MM_ANONPAGES]++;
+copy_pte:
+	__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, 1);
+	return 1;
+}
+
+/* copy_nonpresent_pte(): migration entries, the only kind the model has. */
+static void copy_nonpresent_pte(struct vm_area_struct *dst_vma,
+				struct vm_area_struct *src_vma, pte_t *dst_pte,
+				pte_t *src_pte, unsigned long addr, int *rss)
+{
+	pte_t pte = ptep_get(src_pte);
+
+	rss[MM_ANONPAGES]++;
+	/* COW: both sides read-only; an exclusive entry is shared now. */
+	if (pte_swp_type(pte) != SWP_MIGRATION_READ &&
+	    is_cow_mapping(src_vma->vm_flags)) {
+		pte = make_migration_pte(pte_pfn(pte), SWP_MIGRATION_READ, pte);
+		set_pte_at(src_vma->vm_mm, addr, src_pte, pte);
+	}
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte);
+}
+
+static int copy_pte_range(struct vm_area_struct *dst_vma,
+			  struct vm_area_struct *src_vma, pmd_t *dst_pmd,
+			  pmd_t *src_pmd, unsigned long addr, unsigned long end)
+{
+	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
+	struct folio *prealloc = NULL;
+	spinlock_t *src_ptl, *dst_ptl;
+	pte_t *src_pte, *dst_pte;
+	int progress, ret = 0, nr;
+	int rss[NR_MM_COUNTERS];
+
+again:
+	progress = 0;
+	memset(rss, 0, sizeof(rss));
+	if (pte_alloc(dst_mm, dst_pmd, addr)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	dst_pte = pte_offset_map_lock(dst_mm, dst_pmd, addr, &dst_ptl);
+	/* The source table is stable under the mmap_lock: no recheck. */
+	src_pte = pte_offset_map_nolock(src_mm, src_pmd, addr, &src_ptl);
+	if (!src_pte) {
+		pte_unmap_unlock(dst_pte, dst_ptl);
+		goto out;
+	}
+	spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);
+	do {
+		pte_t ptent;
+
+		nr = 1;
+		/* Between batches only: one batch is never split (§3.2). */
+		if (ft_fork_should_break(&progress, addr,
+					 spin_needbreak(src_ptl) || spin_needbreak(dst_ptl)))
+			break;
+		ptent = ptep_get(src_pte);
+		if (pte_none(ptent)) {
+			progress++;
+			continue;
+		}
+		if (!pte_present(ptent)) {
+			copy_nonpresent_pte(dst_vma, src_vma, dst_pte, src_pte, addr, rss);
+			progress += 8;
+			continue;
+		}
+		ret = copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, ptent, addr,
+					(unsigned int)((end - addr) >> PAGE_SHIFT), rss,
+					&prealloc);
+		if (ret == -EAGAIN)
+			break;
+		if (prealloc) {
+			folio_put(prealloc);
+			prealloc = NULL;
+		}
+		nr = ret;
+		progress += 8 * nr;
+	} while (dst_pte += nr, src_pte += nr, addr += PAGE_SIZE * nr, addr != end);
+	spin_unlock(src_ptl);
+	add_mm_rss_vec(dst_mm, rss);		/* before the child's PTL goes */
+	pte_unmap_unlock(dst_pte, dst_ptl);
+	cond_resched();
+	if (ret == -EAGAIN) {
+		/* Allocate the copy for the maybe-pinned page, then retry it. */
+		prealloc = folio_alloc(src_mm->pmem, 0, fault_rs());
+		if (!prealloc) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ret = 0;
+	if (addr != end)
+		goto again;			/* resume at the same address */
+out:
+	if (prealloc)
+		folio_put(prealloc);
+	return ret;
+}
+
+int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+{
+	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
+	bool is_cow = is_cow_mapping(src_vma->vm_flags);
+	unsigned long addr = src_vma->vm_start, end = src_vma->vm_end, next;
+	int ret = 0;
+
+	/* vma_needs_copy(): anonymous pages exist only with an anon_vma. */
+	if (!src_vma->anon_vma)
+		return 0;
+	if (is_cow) {
+		mmap_assert_write_locked(src_mm);
+		if (src_mm->world->locking->fork_locks_vmas)
+			vma_assert_write_locked(src_vma);
+		/* GUP-fast backs off while the parent is write-protected. */
+		raw_write_seqcount_begin(&src_mm->write_protect_seq);
+	}
+	for (; addr < end && !ret; addr = next) {
+		pmd_t *src_pmd = pmd_off(src_mm, addr);
+
+		next = pmd_addr_end(addr, end);
+		if (!pmdp_get_lockless(src_pmd))
+			continue;
+		ret = copy_pte_range(dst_vma, src_vma, pmd_off(dst_mm, addr), src_pmd,
+				     addr, next);
+	}
+	if (is_cow)
+		raw_write_seqcount_end(&src_mm->write_protect_seq);
+	return ret;
+}
+
+/* ---- zap (pagetable spec §4.2) ----------------------------------------------------- */
+
+struct zap_state {
+	int rss[NR_MM_COUNTERS];
+	bool force_flush, force_break;
+};
+
+/* zap_present_folio_ptes(): mapcount down, then the reference to the gather. */
+static void zap_present_folio_ptes(struct mmu_gather *tlb,
+				   struct vm_area_struct *vma, struct folio *folio,
+				   struct page *page, pte_t *pte, unsigned int nr,
+				   unsigned long addr, struct zap_state *zs)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	bool delay_rmap = false;
+
+	if (!folio_test_anon(folio)) {
+		pte_t ptent = get_and_clear_full_ptes(mm, addr, pte, nr, tlb->fullmm);
+
+		/* Dirty file data: rmap only after the flush (5df397dec7c4). */
+		if (pte_dirty(ptent) && tlb_delay_rmap(tlb)) {
+			delay_rmap = true;
+			zs->force_flush = true;
+		}
+		zs->rss[MM_FILEPAGES] -= (int)nr;
+	} else {
+		clear_full_ptes(mm, addr, pte, nr, tlb->fullmm);
+		zs->rss[MM_ANONPAGES] -= (int)nr;
+	}
+	tlb_remove_tlb_entries(tlb, pte, nr, addr);
+	if (!delay_rmap) {
+		folio_remove_rmap_ptes(folio, page, (int)nr, vma);
+		VM_WARN_ON_FOLIO(folio_mapcount(folio) < 0, folio);
+	}
+	if (__tlb_remove_folio_pages(tlb, page, nr, delay_rmap)) {
+		zs->force_flush = true;
+		zs->force_break = true;
+	}
+}
+
+static unsigned int zap_present_ptes(struct mmu_gather *tlb,
+				     struct vm_area_struct *vma, pte_t *pte,
+				     pte_t ptent, unsigned int max_nr,
+				     unsigned long addr, struct zap_state *zs)
+{
+	struct page *page = vm_normal_page(vma, addr, ptent);
+	struct folio *folio;
+	unsigned int nr = 1;
+
+	if (!page) {		/* the zero page */
+		ptep_get_and_clear(vma->vm_mm, addr, pte);
+		tlb_remove_tlb_entries(tlb, pte, 1, addr);
+		return 1;
+	}
+	folio = page_folio(page);
+	if (folio_test_large(folio) && max_nr != 1)
+		nr = folio_pte_batch(folio, pte, ptent, max_nr);
+	zap_present_folio_ptes(tlb, vma, folio, page, pte, nr, addr, zs);
+	return nr;
+}
+
+static unsigned long zap_pte_range(struct mmu_gather *tlb,
+				   struct vm_area_struct *vma, pmd_t *pmd,
+				   unsigned long addr, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct zap_state zs = { 0 };
+	pte_t *start_pte, *pte;
+	spinlock_t *ptl;
+
+retry:
+	memset(zs.rss, 0, sizeof(zs.rss));
+	start_pte = pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!pte)
+		return end;
+	do {
+		unsigned int nr = 1;
+		pte_t ptent;
+
+		/*
+		 * need_resched() before every step; FT-DEVIATION: not before
+		 * the first after a (re)lock, as cond_resched() cleared it.
+		 */
+		if (pte != start_pte && ft_need_resched(FT_BREAK_ZAP))
+			break;
+		ptent = ptep_get(pte);
+		if (pte_present(ptent)) {
+			nr = zap_present_ptes(tlb, vma, pte, ptent,
+					      (unsigned int)((end - addr) >> PAGE_SHIFT),
+					      addr, &zs);
+		} else if (is_migration_entry(ptent)) {
+			/* No mapcount, no reference: rss only. */
+			ptep_get_and_clear(mm, addr, pte);
+			zs.rss[MM_ANONPAGES]--;
+		}
+		if (zs.force_break) {
+			addr += nr * PAGE_SIZE;
+			break;
+		}
+		pte += nr;
+		addr += nr * PAGE_SIZE;
+	} while (addr != end);
+	add_mm_rss_vec(mm, zs.rss);
+	if (zs.force_flush) {
+		/* TLB flush and delayed rmaps before the PTL goes (§4.2). */
+		tlb_flush_mmu_tlbonly(tlb);
+		tlb_flush_rmaps(tlb, vma);
+	}
+	pte_unmap_unlock(start_pte, ptl);
+	if (zs.force_flush)
+		tlb_flush_mmu(tlb);	/* now the references */
+	if (addr != end) {
+		cond_resched();
+		zs.force_flush = zs.force_break = false;
+		goto retry;
+	}
+	return addr;
+}
+
+void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
+		      unsigned long addr, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long next;
+
+	for (; addr < end; addr = next) {
+		next = pmd_addr_end(addr, end);
+		zap_pte_range(tlb, vma, pmd_off(mm, addr), addr, next);
+		cond_resched();
+	}
+}
+
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr,
+			   unsigned long size)
+{
+	struct mmu_gather tlb;
+
+	vma_assert_locked(vma);		/* the locking mode's table, §8.2 */
+	tlb_gather_mmu(&tlb, vma->vm_mm);
+	unmap_page_range(&tlb, vma, addr, addr + size);
+	tlb_finish_mmu(&tlb);
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rmap walkers that race with everything else holding only the PTL (and
+ * the folio lock and anon_vma lock, never the mmap_lock): migration
+ * (mm/migrate.c, try_to_migrate_one() and remove_migration_pte() of
+ * mm/rmap.c and mm/migrate.c) and young-bit clearing (folio_referenced()).
+ *
+ * Migration restores the mappings one PTE at a time with set_pte_at(), so
+ * it can fold a contpte block: the upstream path to the fold-during-fork-
+ * break sequence of pagetable spec §6.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+/* folio_try_share_anon_rmap_pte() (rmap spec §4.7): the PTE is cleared. */
+static int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page)
+{
+	smp_mb();	/* Pairs with GUP-fast's barrier after taking the pin. */
+	if (folio_maybe_dma_pinned(folio))
+		return -EBUSY;
+	ClearPageAnonExclusive(page);
+	smp_mb();	/* Pairs with GUP's "must unshare" recheck. */
+	return 0;
+}
+
+struct migrate_ctx {
+	bool failed;
+	struct folio *dst;
+};
+
+static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma,
+			       unsigned long addr, pte_t *ptep, void *arg)
+{
+	struct migrate_ctx *m = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *subpage;
+	bool anon_exclusive;
+	enum swp_type type;
+	pte_t pteval;
+
+	subpage = pfn_to_page(mm->pmem, pte_pfn(ptep_get(ptep)));
+	/* Clear and flush (unfolding a contpte block), then decide. */
+	pteval = ptep_clear_flush(vma, addr, ptep);
+	anon_exclusive = PageAnonExclusive(subpage);
+	if (anon_exclusive && folio_try_share_anon_rmap_pte(folio, subpage)) {
+		set_pte_at(mm, addr, ptep, pteval);	/* pinned: give up */
+		m->failed = true;
+		return false;
+	}
+	type = pte_write(pteval) ? SWP_MIGRATION_WRITE :
+	       anon_exclusive ? SWP_MIGRATION_READ_EXCLUSIVE : SWP_MIGRATION_READ;
+	set_pte_at(mm, addr, ptep, make_migration_pte(page_to_pfn(subpage), type, pteval));
+	folio_remove_rmap_pte(folio, subpage, vma);
+	folio_put(folio);			/* that PTE's reference */
+	return true;
+}
+
+/* remove_migration_pte(): the migration entry becomes a PTE of m->dst. */
+static bool remove_migration_pte(struct folio *folio, struct vm_area_struct *vma,
+				 unsigned long addr, pte_t *ptep, void *arg)
+{
+	struct migrate_ctx *m = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	pte_t entry = ptep_get(ptep), pte;
+	struct page *new;
+	rmap_t flags = RMAP_NONE;
+
+	if (!is_migration_entry(entry))
+		return true;
+	new = folio_page(m->dst, pte_pfn(entry) - folio_pfn(folio));
+	pte = pfn_pte(page_to_pfn(new), vma->vm_page_prot);
+	if (is_writable_migration_entry(entry))
+		pte = pte_mkwrite_novma(pte_mkdirty(pte));
+	if (pte_soft_dirty(entry))
+		pte = pte_mksoft_dirty(pte);
+	if (pte_uffd_wp(entry))
+		pte = pte_mkuffd_wp(pte);
+	if (pte_swp_type(entry) != SWP_MIGRATION_READ)
+		flags = RMAP_EXCLUSIVE;
+	folio_get(m->dst);
+	folio_add_anon_rmap_pte(m->dst, new, vma, addr, flags);
+	set_pte_at(mm, addr, ptep, pte);	/* one at a time: may fold */
+	return true;
+}
+
+static void remove_migration_ptes(struct folio *src, struct folio *dst,
+				  struct anon_vma *anon_vma)
+{
+	struct migrate_ctx m = { .dst = dst };
+	struct rmap_walk_control rwc = {
+		.migration = true, .rmap_one = remove_migration_pte, .arg = &m,
+	};
+
+	rmap_walk_anon(src, anon_vma, &rwc);
+}
+
+/* Copy what belongs to the folio, not to a mapping: content and anon_vma. */
+static void folio_migrate_copy(struct folio *dst, struct folio *src)
+{
+	for (unsigned long i = 0; i < folio_nr_pages(src); i++)
+		WRITE_ONCE(folio_page(dst, i)->data, READ_ONCE(folio_page(src, i)->data));
+	WRITE_ONCE(dst->index, READ_ONCE(src->index));
+	if (!folio_test_swapbacked(dst))
+		__folio_set_swapbacked(dst);
+	WRITE_ONCE(dst->mapping, READ_ONCE(src->mapping));
+}
+
+/* Unmap @src to migration entries, copy, and map @dst; or restore @src. */
+static int migrate_folio_locked(struct folio *src, struct anon_vma *anon_vma,
+				struct ft_random_state *rs)
+{
+	struct folio *dst = folio_alloc(src->pmem, folio_order(src), rs);
+	struct migrate_ctx m = { 0 };
+	struct rmap_walk_control rwc = { .rmap_one = try_to_migrate_one, .arg = &m };
+	int ret = 0;
+
+	if (!dst)
+		return -ENOMEM;
+	rmap_walk_anon(src, anon_vma, &rwc);
+	/* Only our reference may be left: anything else (a pin, a gather
+	 * not flushed yet, another walker) means it is in use. */
+	if (m.failed || folio_mapped(src) || folio_ref_count(src) != 1) {
+		remove_migration_ptes(src, src, anon_vma);
+		ret = m.failed ? -EBUSY : -EAGAIN;
+	} else {
+		folio_migrate_copy(dst, src);
+		remove_migration_ptes(src, dst, anon_vma);
+	}
+	folio_put(dst);				/* the allocation's reference */
+	return ret;
+}
+
+int ft_migrate_at(struct mm_struct *mm, unsigned long addr, struct ft_random_state *rs)
+{
+	struct folio *folio = ft_folio_at(mm, addr);
+	struct anon_vma *anon_vma;
+	int ret = -EAGAIN;
+
+	if (!folio)
+		return -EAGAIN;
+	if (!folio_test_anon(folio) || !folio_trylock(folio))
+		goto put;
+	anon_vma = folio_get_anon_vma(folio);
+	if (anon_vma) {
+		ret = migrate_folio_locked(folio, anon_vma, rs);
+		put_anon_vma(anon_vma);
+	}
+	folio_unlock(folio);
+put:
+	folio_put(folio);	/* frees the source after a migration */
+	return ret;
+}
+
+struct referenced_ctx {
+	int referenced;
+};
+
+static bool folio_referenced_one(struct folio *folio, struct vm_area_struct *vma,
+				 unsigned long addr, pte_t *ptep, void *arg)
+{
+	struct referenced_ctx *r = arg;
+
+	(void)folio;
+	if (pte_present(ptep_get(ptep)) && ptep_test_and_clear_young(vma, addr, ptep))
+		r->referenced++;
+	return true;
+}
+
+int ft_clear_young_at(struct mm_struct *mm, unsigned long addr)
+{
+	struct folio *folio = ft_folio_at(mm, addr);
+	struct referenced_ctx r = { 0 };
+	struct rmap_walk_control rwc = { .rmap_one = folio_referenced_one, .arg = &r };
+	struct anon_vma *anon_vma;
+
+	if (!folio)
+		return 0;
+	anon_vma = folio_test_anon(folio) ? folio_get_anon_vma(folio) : NULL;
+	if (anon_vma) {
+		rmap_walk_anon(folio, anon_vma, &rwc);
+		put_anon_vma(anon_vma);
+	}
+	folio_put(folio);
+	return r.referenced;
+}

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Address spaces: the world, mm lifecycle (mm_alloc, fork's dup_mmap,
+ * exit_mmap), the mmap_lock and per-VMA locks, VMA lookup and splitting,
+ * mmap and munmap.  Facts: pagetable spec §3.1 (dup_mmap), §8.2 (which lock
+ * each operation takes, munmap's downgrade), §8.3.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- Locking modes ------------------------------------------------------------- */
+
+static const struct ft_locking_mode upstream_mode = {
+	.name = "upstream",
+	.desc = "v6.5+: per-VMA fault locks, fork write-locks every parent VMA",
+	.fault_vma_lock = true,
+	.fork_locks_vmas = true,
+	.dontneed_vma_lock = true,
+};
+
+static const struct ft_locking_mode spf_mode = {
+	.name = "spf",
+	.desc = "Android speculative faults: no mmap or VMA lock, VMA checked "
+		"by sequence count under the PTL",
+	.fault_speculative = true,
+	.fork_locks_vmas = true,
+};
+
+/* Bug zoo Z14: v6.4 with per-VMA locks, before fb49c455323f. */
+static const struct ft_locking_mode fork_no_vma_lock_mode = {
+	.name = "fork-no-vma-lock",
+	.desc = "v6.4: per-VMA fault locks, but fork does not write-lock the "
+		"parent's VMAs (Z14)",
+	.fault_vma_lock = true,
+	.dontneed_vma_lock = true,
+};
+
+const struct ft_locking_mode *const ft_locking_modes[] = {
+	&upstream_mode, &spf_mode, &fork_no_vma_lock_mode, NULL,
+};
+
+const struct ft_locking_mode *ft_locking_mode_find(const char *name)
+{
+	for (int i = 0; ft_locking_modes[i]; i++)
+		if (!strcmp(ft_locking_modes[i]->name, name))
+			return ft_locking_modes[i];
+	return NULL;
+}
+
+/* ---- The world -------------------------------------------------------------------- */
+
+int ft_world_init(struct ft_world *w, struct ft_pmem *pmem,
+		  const struct ft_locking_mode *locking)
+{
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->pmem = pmem;
+	w->locking = locking;
+	w->anon_orders = BIT(0);
+	w->gather_capacity = 64;
+	spin_lock_init(&w->anon_vma_pool_lock);
+	INIT_LIST_HEAD(&w->anon_vma_pool);
+	INIT_LIST_HEAD(&w->anon_vma_all);
+	ret = mm_id_space_init(&w->ids, MM_ID_MAX);
+	if (ret)
+		return ret;
+	/* The zero page: mapped read-only by read faults, never freed. */
+	w->zero_folio = folio_alloc(pmem, 0, NULL);
+	if (!w->zero_folio) {
+		mm_id_space_destroy(&w->ids);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ft_world_destroy(struct ft_world *w)
+{
+	folio_put(w->zero_folio);
+	ft_anon_vma_pool_destroy(w);
+	mm_id_space_destroy(&w->ids);
+}
+
+pgprot_t vm_get_page_prot(unsigned long vm_flags)
+{
+	if (!(vm_flags & (VM_READ | VM_WRITE)))
+		return PAGE_NONE;
+	/* A private writable mapping maps read-only: the first write COWs. */
+	if ((vm_flags & VM_SHARED) && (vm_flags & VM_WRITE))
+		return PAGE_SHARED;
+	return PAGE_READONLY;
+}
+
+/* ---- mm lifecycle ---------------------------------------------------------------------- */
+
+/* One init site per lock: every mm's mmap_lock is one class, every VMA
+ * lock another. */
+static void mm_init_locks(struct mm_struct *mm)
+{
+	init_rwsem(&mm->mmap_lock);
+	seqcount_init(&mm->write_protect_seq);
+	for (int i = 0; i < MAX_VMAS; i++) {
+		struct vm_area_struct *vma = &mm->vmas[i];
+
+		init_rwsem(&vma->vm_lock);
+		seqcount_init(&vma->vm_seq);
+	}
+}
+
+struct mm_struct *mm_alloc(struct ft_world *w, unsigned long task_size)
+{
+	struct mm_struct *mm = calloc(1, sizeof(*mm));
+
+	if (!mm)
+		return NULL;
+	mm->world = w;
+	atomic_set(&mm->mm_users, 1);
+	mm_init_locks(mm);
+	for (int i = 0; i < MAX_VMAS; i++) {
+		struct vm_area_struct *vma = &mm->vmas[i];
+
+		vma->vm_mm = mm;
+		vma->vm_lock_seq = UINT32_MAX;
+		INIT_LIST_HEAD(&vma->anon_vma_chain);
+	}
+	if (mm_pgtables_init(mm, w->pmem, task_size)) {
+		free(mm);
+		return NULL;
+	}
+	if (mm_alloc_id(&w->ids, mm)) {
+		free_pgtables(mm);
+		free(mm);
+		return NULL;
+	}
+	return mm;
+}
+
+void mmget(struct mm_struct *mm)
+{
+	atomic_inc(&mm->mm_users);
+}
+
+bool mmget_not_zero(struct mm_struct *mm)
+{
+	int v = atomic_read(&mm->mm_users);
+
+	do {
+		if (v <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&mm->mm_users.counter, &v, v + 1,
+					      false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+/* ---- mmap_lock and VMA locks (include/linux/mmap_lock.h, v6.4-6.11) -------------- */
+
+void vma_end_write_all(struct mm_struct *mm)
+{
+	mmap_assert_write_locked(mm);
+	WRITE_ONCE(mm->mm_lock_seq, mm->mm_lock_seq + 1);
+}
+
+void mmap_write_unlock(struct mm_struct *mm)
+{
+	vma_end_write_all(mm);
+	up_write(&mm->mmap_lock);
+}
+
+void mmap_write_downgrade(struct mm_struct *mm)
+{
+	vma_end_write_all(mm);
+	downgrade_write(&mm->mmap_lock);
+}
+
+void mmap_assert_write_locked(struct mm_struct *mm)
+{
+	lockdep_assert_held_write(&mm->mmap_lock);
+}
+
+bool vma_start_read(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	/* Write-locked in this mmap_lock cycle: wait for the mmap_lock. */
+	if (READ_ONCE(vma->vm_lock_seq) == READ_ONCE(mm->mm_lock_seq))
+		return false;
+	if (!down_read_trylock(&vma->vm_lock))
+		return false;
+	if (unlikely(READ_ONCE(vma->vm_lock_seq) == READ_ONCE(mm->mm_lock_seq))) {
+		up_read(&vma->vm_lock);
+		return false;
+	}
+	return true;
+}
+
+void vma_start_write(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	mmap_assert_write_locked(mm);
+	if (vma->vm_lock_seq == mm->mm_lock_seq)
+		return;
+	/* Wait for the readers, then keep new ones out by the sequence. */
+	down_write(&vma->vm_lock);
+	WRITE_ONCE(vma->vm_lock_seq, mm->mm_lock_seq);
+	up_write(&vma->vm_lock);
+}
+
+void vma_assert_write_locked(struct vm_area_struct *vma)
+{
+	if (unlikely(vma->vm_lock_seq != READ_ONCE(vma->vm_mm->mm_lock_seq)) &&
+	    ft_report_begin("vma lock")) {
+		fprintf(stderr, "WARNING: VMA [%#lx, %#lx) of mm id %u not write-locked\n",
+			vma->vm_start, vma->vm_end, vma->vm_mm->mm_id);
+		ft_report_end();
+	}
+}
+
+void vma_assert_locked(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	if (!lockdep_enabled() || lock_is_held(&vma->vm_lock.dep_map, -1) ||
+	    lock_is_held(&mm->mmap_lock.dep_map, -1))
+		return;
+	vma_assert_write_locked(vma);
+}
+
+/* ---- VMA lookup ----------------------------------------------------------------------- */
+
+static bool vma_contains(struct vm_area_struct *vma, unsigned long addr)
+{
+	return __atomic_load_n(&vma->attached, __ATOMIC_ACQUIRE) &&
+	       READ_ONCE(vma->vm_start) <= addr && addr < READ_ONCE(vma->vm_end);
+}
+
+struct vm_area_struct *find_vma_speculative(struct mm_struct *mm, unsigned long addr)
+{
+	for (int i = 0; i < MAX_VMAS; i++)
+		if (vma_contains(&mm->vmas[i], addr))
+			return &mm->vmas[i];
+	return NULL;
+}
+
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
+{
+	mmap_assert_locked(mm);
+	return find_vma_speculative(mm, addr);
+}
+
+struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma = find_vma_speculative(mm, addr);
+
+	if (!vma || !vma_start_read(vma))
+		return NULL;
+	/* The slot may have been detached, reused or shrunk meanwhile. */
+	if (!vma_contains(vma, addr)) {
+		vma_end_read(vma);
+		return NULL;
+	}
+	return vma;
+}
+
+int mm_vmas_sorted(struct mm_struct *mm, struct vm_area_struct **out)
+{
+	int n = 0;
+
+	for (int i = 0; i < MAX_VMAS; i++) {
+		struct vm_area_struct *vma = &mm->vmas[i];
+		int j;
+
+		if (!__atomic_load_n(&vma->attached, __ATOMIC_ACQUIRE))
+			continue;
+		for (j = n; j > 0 && out[j - 1]->vm_start > vma->vm_start; j--)
+			out[j] = out[j - 1];
+		out[j] = vma;
+		n++;
+	}
+	return n;
+}
+
+/* ---- VMA slots and changes (under the mmap_lock for write) ----------------------- */
+
+/* A free slot, write-locked so no stale reader still holds it. */
+static struct vm_area_struct *vma_alloc(struct mm_struct *mm)
+{
+	for (int i = 0; i < MAX_VMAS; i++) {
+		struct vm_area_struct *vma = &mm->vmas[i];
+
+		if (__atomic_load_n(&vma->attached, __ATOMIC_ACQUIRE) ||
+		    !list_empty(&vma->anon_vma_chain) || vma->anon_vma)
+			continue;
+		vma_start_write(vma);
+		return vma;
+	}
+	return NULL;
+}
+
+static void vma_attach(struct vm_area_struct *vma, unsigned long start,
+		       unsigned long end, unsigned long flags)
+{
+	write_seqcount_begin(&vma->vm_seq);
+	WRITE_ONCE(vma->vm_start, start);
+	WRITE_ONCE(vma->vm_end, end);
+	vma->vm_flags = flags;
+	vma->vm_page_prot = vm_get_page_prot(flags);
+	write_seqcount_end(&vma->vm_seq);
+	__atomic_store_n(&vma->attached, 1, __ATOMIC_RELEASE);
+}
+
+static void vma_detach(struct vm_area_struct *vma)
+{
+	vma_assert_write_locked(vma);
+	write_seqcount_begin(&vma->vm_seq);
+	__atomic_store_n(&vma->attached, 0, __ATOMIC_RELEASE);
+	write_seqcount_end(&vma->vm_seq);
+}
+
+/* __split_vma(): @vma becomes [vm_start, @addr), a new VMA [@addr, vm_end). */
+int split_vma(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long end = vma->vm_end;
+	struct vm_area_struct *new;
+
+	if (addr <= vma->vm_start || addr >= end)
+		return 0;
+	new = vma_alloc(mm);
+	if (!new)
+		return -ENOMEM;
+	vma_start_write(vma);
+	if (anon_vma_clone(new, vma))
+		return -ENOMEM;
+	write_seqcount_begin(&vma->vm_seq);
+	WRITE_ONCE(vma->vm_end, addr);
+	write_seqcount_end(&vma->vm_seq);
+	vma_attach(new, addr, end, vma->vm_flags);
+	return 0;
+}
+
+/* Split the VMAs straddling @start or @end; 0 or -ENOMEM. */
+static int split_at(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	for (int i = 0; i < MAX_VMAS; i++) {
+		struct vm_area_struct *vma = &mm->vmas[i];
+		int ret;
+
+		if (!vma->attached)
+			continue;
+		ret = split_vma(vma, start);
+		if (!ret && vma->attached)
+			ret = split_vma(vma, end);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int vma_split_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+		    struct vm_area_struct **out)
+{
+	struct vm_area_struct *all[MAX_VMAS];
+	int n, k = 0, ret = split_at(mm, start, end);
+
+	if (ret)
+		return ret;
+	n = mm_vmas_sorted(mm, all);
+	for (int i = 0; i < n; i++)
+		if (all[i]->vm_start >= start && all[i]->vm_end <= end)
+			out[k++] = all[i];
+	return k;
+}
+
+int ft_mmap(struct mm_struct *mm, unsigned long start, unsigned long len,
+	    unsigned long vm_flags)
+{
+	unsigned long end = start + len;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	if (!len || (start | len) & (PAGE_SIZE - 1) || end > mm->task_size ||
+	    end < start || (vm_flags & ~(VM_READ | VM_WRITE)))
+		return -EINVAL;
+	mmap_write_lock(mm);
+	for (int i = 0; i < MAX_VMAS && !ret; i++) {
+		vma = &mm->vmas[i];
+		if (vma->attached && vma->vm_start < end && start < vma->vm_end)
+			ret = -EEXIST;
+	}
+	vma = ret ? NULL : vma_alloc(mm);
+	if (vma)
+		vma_attach(vma, start, end, vm_flags | VM_MAYREAD | VM_MAYWRITE);
+	else if (!ret)
+		ret = -ENOMEM;
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/*
+ * munmap(2) (pagetable spec §8.2, V4): under the write lock split, write-lock
+ * and detach the VMAs; downgrade (which ends the VMA write locks; detached
+ * VMAs stay unusable); zap under the read lock.  The PTE tables stay until
+ * exit (FT-DEVIATION: no free_pgtables for a range).
+ */
+int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	unsigned long end = start + len;
+	struct vm_area_struct *vmas[MAX_VMAS];
+	struct mmu_gather tlb;
+	int n;
+
+	if (!len || (start | len) & (PAGE_SIZE - 1) || end > mm->task_size || end < start)
+		return -EINVAL;
+	mmap_write_lock(mm);
+	n = vma_split_range(mm, start, end, vmas);
+	if (n < 0) {
+		mmap_write_unlock(mm);
+		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		vma_start_write(vmas[i]);
+		vma_detach(vmas[i]);
+	}
+	mmap_write_downgrade(mm);
+	tlb_gather_mmu(&tlb, mm);
+	for (int i = 0; i < n; i++)
+		unmap_page_range(&tlb, vmas[i], vmas[i]->vm_start, vmas[i]->vm_end);
+	tlb_finish_mmu(&tlb);
+	/* free_pgtables' part: rmap walkers may no longer reach them. */
+	for (int i = 0; i < n; i++)
+		unlink_anon_vmas(vmas[i]);
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+/* ---- fork: dup_mmap (pagetable spec §3.1) --------------------------------------------- */
+
+static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
+{
+	const struct ft_locking_mode *locking = oldmm->world->locking;
+	struct vm_area_struct *vmas[MAX_VMAS];
+	int n = mm_vmas_sorted(oldmm, vmas);
+
+	mmap_assert_write_locked(oldmm);
+	for (int i = 0; i < n; i++) {
+		struct vm_area_struct *mpnt = vmas[i], *tmp;
+		int ret;
+
+		/* Since fb49c455323f: no fault on the parent VMA while it is
+		 * copied.  The "fork-no-vma-lock" mode is v6.4 without it. */
+		if (locking->fork_locks_vmas)
+			vma_start_write(mpnt);
+		tmp = vma_alloc(mm);
+		if (!tmp)
+			return -ENOMEM;
+		ret = anon_vma_fork(tmp, mpnt);
+		if (ret)
+			return ret;
+		vma_attach(tmp, mpnt->vm_start, mpnt->vm_end, mpnt->vm_flags);
+		ret = copy_page_range(tmp, mpnt);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct mm_struct *ft_fork(struct mm_struct *oldmm)
+{
+	struct mm_struct *mm = mm_alloc(oldmm->world, oldmm->task_size);
+	int ret;
+
+	if (!mm)
+		return NULL;
+	mmap_write_lock(oldmm);
+	mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING);
+	ret = dup_mmap(mm, oldmm);
+	mmap_write_unlock(mm);
+	/* The parent's write-protections take effect everywhere only now. */
+	flush_tlb_mm(oldmm);
+	mmap_write_unlock(oldmm);
+	if (ret) {
+		mmput(mm);	/* tears down what was copied */
+		return NULL;
+	}
+	return mm;
+}
+
+/* ---- exit ------------------------------------------------------------------------------ */
+
+static void exit_mmap(struct mm_struct *mm)
+{
+	struct vm_area_struct *vmas[MAX_VMAS];
+	struct mmu_gather tlb;
+	int n;
+
+	mmap_write_lock(mm);
+	n = mm_vmas_sorted(mm, vmas);
+	tlb_gather_mmu_fullmm(&tlb, mm);
+	for (int i = 0; i < n; i++)
+		unmap_page_range(&tlb, vmas[i], vmas[i]->vm_start, vmas[i]->vm_end);
+	tlb_finish_mmu(&tlb);
+	for (int i = 0; i < n; i++) {
+		vma_start_write(vmas[i]);
+		vma_detach(vmas[i]);
+		unlink_anon_vmas(vmas[i]);
+	}
+	mmap_write_unlock(mm);
+	/* No rmap walker can reach the tables any more: free them. */
+	free_pgtables(mm);
+}
+
+void mmput(struct mm_struct *mm)
+{
+	if (!atomic_dec_and_test(&mm->mm_users))
+		return;
+	exit_mmap(mm);
+	mm_free_id(&mm->world->ids, mm);
+	free(mm);
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The mmu_gather (mm/mmu_gather.c; pagetable spec §4.1): zapped pages'
+ * references wait here until the TLB flush, so no CPU can reach a page
+ * through a stale translation after its last reference is gone.
+ *
+ * FT-DEVIATION: one batch of world->gather_capacity entries (a page and a
+ * count each) instead of a chain of page-sized batches; "full" is what
+ * matters, and a small capacity makes it frequent.  NO_GATHER (s390) frees
+ * at once, after a synchronous flush, as s390 does when it clears a PTE.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define TLB_LOCAL_ENTRIES	8	/* the kernel's on-stack batch */
+
+static struct mmu_gather_entry *tlb_entries(unsigned int capacity)
+{
+	return malloc(capacity * sizeof(struct mmu_gather_entry));
+}
+
+static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm,
+			     bool fullmm)
+{
+	tlb->mm = mm;
+	tlb->fullmm = fullmm;
+	tlb->delayed_rmap = false;
+	tlb->start = ~0UL;
+	tlb->end = 0;
+	tlb->nr = 0;
+	tlb->capacity = max(mm->world->gather_capacity, 1U);
+	tlb->entries = tlb_entries(tlb->capacity);
+	if (!tlb->entries) {
+		/* GFP_NOWAIT failed: make do with the small local batch. */
+		tlb->capacity = min(tlb->capacity, TLB_LOCAL_ENTRIES);
+		tlb->entries = tlb->local;
+	}
+}
+
+void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	__tlb_gather_mmu(tlb, mm, false);
+}
+
+void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	__tlb_gather_mmu(tlb, mm, true);
+}
+
+void tlb_remove_tlb_entries(struct mmu_gather *tlb, pte_t *ptep,
+			    unsigned int nr, unsigned long addr)
+{
+	(void)ptep;
+	tlb->start = min(tlb->start, addr);
+	tlb->end = max(tlb->end, addr + nr * PAGE_SIZE);
+}
+
+void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb)
+{
+	if (tlb->start >= tlb->end)
+		return;
+	flush_tlb_range(tlb->mm, tlb->start, tlb->end);
+	tlb->start = ~0UL;
+	tlb->end = 0;
+}
+
+/* Delayed rmap removal: after the TLB flush, still under the PTL. */
+void tlb_flush_rmaps(struct mmu_gather *tlb, struct vm_area_struct *vma)
+{
+	if (!tlb->delayed_rmap)
+		return;
+	for (unsigned int i = 0; i < tlb->nr; i++) {
+		struct mmu_gather_entry *e = &tlb->entries[i];
+
+		if (!e->delay_rmap)
+			continue;
+		folio_remove_rmap_ptes(page_folio(e->page), e->page, (int)e->nr, vma);
+		e->delay_rmap = false;
+	}
+	tlb->delayed_rmap = false;
+}
+
+/* free_pages_and_swap_cache() -> folios_put_refs(): after the flush. */
+static void tlb_batch_pages_flush(struct mmu_gather *tlb)
+{
+	for (unsigned int i = 0; i < tlb->nr; i++)
+		folio_put_refs(page_folio(tlb->entries[i].page), (int)tlb->entries[i].nr);
+	tlb->nr = 0;
+}
+
+void tlb_flush_mmu(struct mmu_gather *tlb)
+{
+	tlb_flush_mmu_tlbonly(tlb);
+	tlb_batch_pages_flush(tlb);
+}
+
+bool __tlb_remove_folio_pages(struct mmu_gather *tlb, struct page *page,
+			      unsigned int nr, bool delay_rmap)
+{
+	if (tlb->mm->world->no_gather) {
+		/* s390: the TLB is flushed synchronously; free right away. */
+		tlb_flush_mmu_tlbonly(tlb);
+		folio_put_refs(page_folio(page), (int)nr);
+		return false;
+	}
+	tlb->entries[tlb->nr++] = (struct mmu_gather_entry){ page, nr, delay_rmap };
+	if (delay_rmap)
+		tlb->delayed_rmap = true;
+	return tlb->nr >= tlb->capacity;
+}
+
+void tlb_finish_mmu(struct mmu_gather *tlb)
+{
+	tlb_flush_mmu(tlb);
+	if (tlb->entries != tlb->local)
+		free(tlb->entries);
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_audit --corrupt=KIND: negative controls of the stop-the-world audit
+ * (include/ft/check.h).  A parent maps an order-4 folio (one CONT block)
+ * and four order-0 folios and forks; the audit is clean.  Then one rule is
+ * broken behind the model's back, with raw PTE and field writes, and the
+ * audit must report it:
+ *
+ *   none            nothing broken: the audit stays clean
+ *   extra-ref       a reference nobody owns (I1)
+ *   lost-pte        a child PTE cleared without its rmap removal (I2, rss)
+ *   writable-shared a shared page made writable in the parent (I11)
+ *   cont-broken     CONT cleared on one entry of the child's block (I4)
+ *   slot-stale      an owner slot counting a mapping that does not exist
+ *   rmap-unlinked   the child's VMA unlinked from the anon_vma, as fork
+ *                   without the VMA lock can leave it (Z14)
+ *
+ * The corrupted world is not torn down (it would trip the free-path
+ * checks); it stays reachable from globals so LeakSanitizer is quiet.
+ */
+#include "ft/check.h"
+#include "ft/contpte.h"
+#include "mm_test.h"
+
+#define NR_PFNS		(4UL << MAX_PAGE_ORDER)
+#define TASK_SIZE	(16 * PMD_SIZE)
+#define VA		(4 * PMD_SIZE)
+
+static struct ft_pmem pmem;
+static struct ft_world w;
+static struct mm_struct *parent, *child;
+
+static pte_t *ptep_of(struct mm_struct *mm, unsigned long i)
+{
+	unsigned long addr = VA + i * PAGE_SIZE;
+
+	return &pmdp_get_lockless(pmd_off(mm, addr))->ptes[pte_index(addr)];
+}
+
+static struct folio *folio_of(struct mm_struct *mm, unsigned long i)
+{
+	struct folio *folio = ft_folio_at(mm, VA + i * PAGE_SIZE);
+
+	folio_put(folio);
+	return folio;
+}
+
+static void set_up(void)
+{
+	struct ft_random_state rs;
+	unsigned long v = 1;
+
+	ft_random_init(&rs, 1, 0, 0, 0);
+	parent = mm_alloc(&w, TASK_SIZE);
+	if (!parent || ft_mmap(parent, VA, PMD_SIZE, VM_READ | VM_WRITE))
+		abort();
+	w.anon_orders = BIT(4);
+	ft_user_access(parent, VA, true, &v, &rs);
+	w.anon_orders = BIT(0);
+	for (unsigned long i = 16; i < 20; i++)
+		ft_user_access(parent, VA + i * PAGE_SIZE, true, &v, &rs);
+	child = ft_fork(parent);
+}
+
+static void raw_and_not(pte_t *ptep, u64 bits)
+{
+	__set_pte(ptep, __pte(pte_val(__ptep_get(ptep)) & ~bits));
+}
+
+static void raw_or(pte_t *ptep, u64 bits)
+{
+	__set_pte(ptep, __pte(pte_val(__ptep_get(ptep)) | bits));
+}
+
+static void unlink_child_vma(void)
+{
+	struct vm_area_struct *vma = find_vma_speculative(child, VA);
+	struct anon_vma_chain *avc;
+
+	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma) {
+		down_write(&avc->anon_vma->root->rwsem);
+		list_del_init(&avc->same_anon_vma);
+		up_write(&avc->anon_vma->root->rwsem);
+	}
+}
+
+/* Break one rule; false for an unknown @kind. */
+static bool corrupt(const char *kind)
+{
+	if (!strcmp(kind, "none"))
+		return true;
+	if (!strcmp(kind, "extra-ref"))
+		folio_get(folio_of(parent, 16));
+	else if (!strcmp(kind, "lost-pte"))
+		raw_and_not(ptep_of(child, 17), ~(u64)0);
+	else if (!strcmp(kind, "writable-shared"))
+		raw_or(ptep_of(parent, 18), PTE_WRITE);
+	else if (!strcmp(kind, "cont-broken"))
+		raw_and_not(ptep_of(child, 5), PTE_CONT);
+	else if (!strcmp(kind, "slot-stale"))
+		folio_of(parent, 0)->_mm_id_mapcount[1]++;
+	else if (!strcmp(kind, "rmap-unlinked"))
+		unlink_child_vma();
+	else
+		return false;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	const char *kind = ft_test_arg(argc, argv, "--corrupt", "none");
+	struct ft_ktap k = { 0 };
+	struct ft_audit_stats st;
+	int clean, bad;
+
+	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
+	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream"))) {
+		fprintf(stderr, "test_audit: out of memory setting up the world\n");
+		return FT_EXIT_INVARIANT;
+	}
+	set_up();
+	clean = ft_audit(&w, (struct mm_struct *[]){ parent, child }, 2, &st);
+	if (!corrupt(kind)) {
+		fprintf(stderr, "--corrupt: unknown kind '%s'\n", kind);
+		return FT_EXIT_USAGE;
+	}
+	ft_ktap_start(2);
+	ft_ktap_result(&k, !clean && st.ptes == 40 && st.folios == 5 && st.cont_blocks == 2,
+		       "before: %llu PTEs, %llu folios, %llu CONT blocks, %d problems",
+		       (unsigned long long)st.ptes, (unsigned long long)st.folios,
+		       (unsigned long long)st.cont_blocks, clean);
+	bad = ft_audit(&w, (struct mm_struct *[]){ parent, child }, 2, NULL);
+	ft_ktap_result(&k, !bad, "after corrupt=%s: %d problems", kind, bad);
+	return ft_ktap_finish(&k);
+}

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_memory [--locking=MODE]: the mm operations, deterministic and
+ * single-threaded, each case followed by the audit of every page table
+ * against every folio (include/ft/check.h), and a leak check at the end.
+ *
+ *   lifecycle     rmap spec §5.2's example: an order-4 folio faulted, fork,
+ *                 the child exits, the parent writes and reuses; every
+ *                 refcount, mapcount, slot, SHARED and AnonExclusive value
+ *   cow           fork of a contpte-mapped range; child and parent write
+ *                 and copy; contents stay apart
+ *   dontneed      partial MADV_DONTNEED unfolds and queues deferred split
+ *   mprotect      whole-block mprotect keeps CONT, partial unfolds; a
+ *                 write upgrade only for exclusive pages
+ *   pinned        a pinned exclusive page is copied at fork, the rest shared
+ *                 (and, for a large folio, every exclusive page of it)
+ *   fork-breaks   a break forced at every PTE offset of a block (the
+ *                 threshold looped) leaves both page tables right
+ *   gather        zap with gather capacity 1, and NO_GATHER, free nothing
+ *                 still mapped
+ *   migrate       migration of a forked contpte folio, refolded one PTE at
+ *                 a time; a pinned folio is not migrated; young clearing
+ *   vmas          munmap splits, SIGSEGV outside VMAs, mprotect denies
+ */
+#include <errno.h>
+
+#include "ft/check.h"
+#include "ft/contpte.h"
+#include "ft/sched.h"
+#include "mm_test.h"
+
+#define NR_PFNS		(16UL << MAX_PAGE_ORDER)
+#define TASK_SIZE	(64 * PMD_SIZE)
+#define VA		(8 * PMD_SIZE)		/* block- and PMD-aligned */
+#define LEN		(2 * PMD_SIZE)
+
+static struct ft_pmem pmem;
+static struct ft_world w;
+static struct ft_random_state rs;
+static struct ft_ktap k;
+
+static struct mm_struct *new_mm(void)
+{
+	struct mm_struct *mm = mm_alloc(&w, TASK_SIZE);
+
+	if (!mm || ft_mmap(mm, VA, LEN, VM_READ | VM_WRITE))
+		abort();
+	return mm;
+}
+
+static unsigned long page_va(unsigned long i)
+{
+	return VA + i * PAGE_SIZE;
+}
+
+static bool put_word(struct mm_struct *mm, unsigned long i, unsigned long v)
+{
+	return ft_user_access(mm, page_va(i), true, &v, &rs) == FT_FAULT_OK;
+}
+
+static unsigned long get_word(struct mm_struct *mm, unsigned long i)
+{
+	unsigned long v = ~0UL;
+
+	ft_user_access(mm, page_va(i), false, &v, &rs);
+	return v;
+}
+
+static pte_t pte_of(struct mm_struct *mm, unsigned long i)
+{
+	struct ptdesc *pt = pmdp_get_lockless(pmd_off(mm, page_va(i)));
+
+	return pt ? __ptep_get(&pt->ptes[pte_index(page_va(i))]) : __pte(0);
+}
+
+/* The folio mapped at page @i, without keeping a reference. */
+static struct folio *folio_of(struct mm_struct *mm, unsigned long i)
+{
+	struct folio *folio = ft_folio_at(mm, page_va(i));
+
+	if (folio)
+		folio_put(folio);
+	return folio;
+}
+
+static unsigned int count_pages(struct mm_struct *mm, unsigned long first,
+				unsigned int n, bool (*pred)(pte_t))
+{
+	unsigned int c = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		c += pred(pte_of(mm, first + i));
+	return c;
+}
+
+static bool is_cont(pte_t p) { return pte_valid_cont(p); }
+static bool is_write(pte_t p) { return pte_write(p); }
+static bool is_present(pte_t p) { return pte_present(p); }
+
+static void audit(const char *what, struct mm_struct **mms, int n)
+{
+	struct ft_audit_stats st;
+	int bad = ft_audit(&w, mms, n, &st);
+
+	ft_ktap_result(&k, !bad, "%s: audit of %d mm(s): %llu PTEs, %llu folios, "
+		       "%llu CONT blocks, %d problems", what, n,
+		       (unsigned long long)st.ptes, (unsigned long long)st.folios,
+		       (unsigned long long)st.cont_blocks, bad);
+}
+
+static struct ft_mapcount_snapshot snap(struct folio *folio)
+{
+	struct ft_mapcount_snapshot s;
+
+	folio_mapcount_snapshot(folio, &s);
+	return s;
+}
+
+static unsigned int nr_exclusive(struct folio *folio)
+{
+	unsigned int n = 0;
+
+	for (unsigned long i = 0; i < folio_nr_pages(folio); i++)
+		n += PageAnonExclusive(folio_page(folio, i));
+	return n;
+}
+
+/* ---- Cases ------------------------------------------------------------------------- */
+
+static void case_lifecycle(void)
+{
+	struct mm_struct *p = new_mm(), *c;
+	struct folio *f;
+	struct ft_mapcount_snapshot s;
+
+	w.anon_orders = BIT(0) | BIT(4);
+	put_word(p, 5, 0x5);
+	f = folio_of(p, 5);
+	s = snap(f);
+	ft_ktap_result(&k, folio_order(f) == 4 && folio_ref_count(f) == 16 &&
+		       s.mapcount == 16 && s.slot[0].id == p->mm_id &&
+		       s.slot[0].mapcount == 16 && !s.slot[1].id && !s.shared &&
+		       nr_exclusive(f) == 16 && count_pages(p, 0, 16, is_cont) == 16,
+		       "lifecycle: fault: order 4, ref 16, map 16, slot0 P:16, exclusive, CONT");
+	c = ft_fork(p);
+	s = snap(f);
+	ft_ktap_result(&k, folio_ref_count(f) == 32 && s.mapcount == 32 &&
+		       s.slot[1].id == c->mm_id && s.slot[1].mapcount == 16 && s.shared &&
+		       nr_exclusive(f) == 0 && !count_pages(p, 0, 16, is_write) &&
+		       !count_pages(c, 0, 16, is_write) &&
+		       count_pages(p, 0, 16, is_cont) == 16 &&
+		       count_pages(c, 0, 16, is_cont) == 16,
+		       "lifecycle: fork: ref 32, map 32, slot1 C:16, SHARED, none "
+		       "exclusive, both read-only and folded");
+	audit("lifecycle after fork", (struct mm_struct *[]){ p, c }, 2);
+	mmput(c);
+	s = snap(f);
+	ft_ktap_result(&k, folio_ref_count(f) == 16 && s.mapcount == 16 && !s.shared &&
+		       !s.slot[1].id && s.slot[0].mapcount == 16,
+		       "lifecycle: child exit: ref 16, map 16, slot1 free, SHARED clear");
+	put_word(p, 5, 0x55);
+	ft_ktap_result(&k, folio_of(p, 5) == f && folio_ref_count(f) == 16 &&
+		       PageAnonExclusive(folio_page(f, 5)) && nr_exclusive(f) == 1 &&
+		       pte_write(pte_of(p, 5)) && count_pages(p, 0, 16, is_write) == 1 &&
+		       !count_pages(p, 0, 16, is_cont),
+		       "lifecycle: parent write reuses: page 5 exclusive and writable, "
+		       "the block unfolded, no copy");
+	put_word(p, 6, 0x66);
+	ft_ktap_result(&k, nr_exclusive(f) == 2 && get_word(p, 5) == 0x55 &&
+		       get_word(p, 6) == 0x66, "lifecycle: page 6 reused too");
+	audit("lifecycle", (struct mm_struct *[]){ p }, 1);
+	mmput(p);
+}
+
+static void case_cow(void)
+{
+	struct mm_struct *p = new_mm(), *c;
+	struct folio *f;
+	bool apart;
+
+	w.anon_orders = BIT(0) | BIT(4);
+	for (unsigned long i = 0; i < 16; i++)
+		put_word(p, i, i);
+	f = folio_of(p, 0);
+	c = ft_fork(p);
+	put_word(c, 3, 0xc3);
+	ft_ktap_result(&k, folio_of(c, 3) != f && folio_order(folio_of(c, 3)) == 0 &&
+		       folio_mapcount(f) == 31 && !count_pages(c, 0, 16, is_cont) &&
+		       count_pages(p, 0, 16, is_cont) == 16,
+		       "cow: the child's write copies page 3 and unfolds its block only");
+	put_word(p, 3, 0xa3);
+	apart = get_word(p, 3) == 0xa3 && get_word(c, 3) == 0xc3 &&
+		get_word(p, 4) == 4 && get_word(c, 4) == 4;
+	ft_ktap_result(&k, folio_of(p, 3) != f && folio_mapcount(f) == 30 && apart,
+		       "cow: the parent copies too (still shared); contents stay apart");
+	audit("cow", (struct mm_struct *[]){ p, c }, 2);
+	mmput(c);
+	mmput(p);
+}
+
+static void case_dontneed(void)
+{
+	struct mm_struct *p = new_mm();
+	u64 unfolds = ft_vm_event(&pmem, CONTPTE_UNFOLD_CLEAR_PARTIAL);
+	struct folio *f;
+
+	w.anon_orders = BIT(4);
+	put_word(p, 0, 1);
+	f = folio_of(p, 0);
+	ft_madvise_dontneed(p, page_va(2), 4 * PAGE_SIZE);
+	ft_ktap_result(&k, !count_pages(p, 0, 16, is_cont) &&
+		       count_pages(p, 0, 16, is_present) == 12 && folio_mapcount(f) == 12 &&
+		       folio_on_deferred_list(f) &&
+		       ft_vm_event(&pmem, CONTPTE_UNFOLD_CLEAR_PARTIAL) == unfolds + 1,
+		       "dontneed: 4 of 16 pages: unfolded, 12 mapped, queued for split");
+	put_word(p, 3, 3);
+	ft_ktap_result(&k, folio_of(p, 3) != f, "dontneed: a new fault fills the hole");
+	audit("dontneed", (struct mm_struct *[]){ p }, 1);
+	mmput(p);
+}
+
+static void case_mprotect(void)
+{
+	struct mm_struct *p = new_mm(), *c;
+	u64 partial = ft_vm_event(&pmem, CONTPTE_UNFOLD_MPROTECT_PARTIAL);
+
+	w.anon_orders = BIT(4);
+	put_word(p, 0, 1);
+	ft_mprotect(p, VA, 16 * PAGE_SIZE, VM_READ);
+	ft_ktap_result(&k, count_pages(p, 0, 16, is_cont) == 16 &&
+		       !count_pages(p, 0, 16, is_write),
+		       "mprotect: the whole block read-only and still folded");
+	ft_mprotect(p, page_va(4), 4 * PAGE_SIZE, VM_READ | VM_WRITE);
+	ft_ktap_result(&k, !count_pages(p, 0, 16, is_cont) &&
+		       count_pages(p, 4, 4, is_write) == 4 &&
+		       ft_vm_event(&pmem, CONTPTE_UNFOLD_MPROTECT_PARTIAL) == partial + 1,
+		       "mprotect: 4 pages back to writable: unfolded, exclusive pages "
+		       "upgraded");
+	ft_mprotect(p, VA, 16 * PAGE_SIZE, VM_READ | VM_WRITE);
+	c = ft_fork(p);
+	ft_mprotect(p, VA, 16 * PAGE_SIZE, VM_READ);
+	ft_mprotect(p, VA, 16 * PAGE_SIZE, VM_READ | VM_WRITE);
+	ft_ktap_result(&k, !count_pages(p, 0, 16, is_write),
+		       "mprotect: shared (not exclusive) pages are not upgraded");
+	audit("mprotect", (struct mm_struct *[]){ p, c }, 2);
+	mmput(c);
+	mmput(p);
+}
+
+static unsigned int count_same_pfn(struct mm_struct *a, struct mm_struct *b,
+				   unsigned int n)
+{
+	unsigned int same = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		same += pte_pfn(pte_of(a, i)) == pte_pfn(pte_of(b, i));
+	return same;
+}
+
+static void case_pinned(void)
+{
+	struct mm_struct *p = new_mm(), *c;
+	struct folio *pinned;
+
+	w.anon_orders = BIT(0);
+	for (unsigned long i = 0; i < 8; i++)
+		put_word(p, i, i);
+	pinned = ft_pin_user_page(p, page_va(2));
+	c = ft_fork(p);
+	ft_ktap_result(&k, pinned && count_same_pfn(p, c, 8) == 7 &&
+		       pte_pfn(pte_of(p, 2)) != pte_pfn(pte_of(c, 2)) &&
+		       pte_write(pte_of(p, 2)) && pte_write(pte_of(c, 2)) &&
+		       get_word(c, 2) == 2 && count_pages(p, 0, 8, is_write) == 1,
+		       "pinned: the pinned exclusive page copied for the child, 7 shared");
+	audit("pinned", (struct mm_struct *[]){ p, c }, 2);
+	ft_unpin_user_page(pinned);
+	mmput(c);
+	mmput(p);
+
+	p = new_mm();
+	w.anon_orders = BIT(4);
+	put_word(p, 0, 7);
+	pinned = ft_pin_user_page(p, page_va(2));
+	c = ft_fork(p);
+	ft_ktap_result(&k, pinned && count_same_pfn(p, c, 16) == 0 &&
+		       get_word(c, 9) == 0 && get_word(c, 0) == 7,
+		       "pinned: a maybe-pinned large folio: all 16 exclusive pages copied");
+	audit("pinned large", (struct mm_struct *[]){ p, c }, 2);
+	ft_unpin_user_page(pinned);
+	mmput(c);
+	mmput(p);
+}
+
+static void case_fork_breaks(void)
+{
+	struct ft_sched sched = {
+		.policy = FT_BREAK_POLICY_KERNEL, .resched_ppm = 1000000,
+		.no_yield = true,
+	};
+	struct mm_struct *p = new_mm();
+	unsigned int offsets = 0;
+	u64 breaks = 0;
+	bool ok = true;
+
+	w.anon_orders = BIT(0);
+	/* Singles (+8 each) with holes (+1 each) so breaks land anywhere. */
+	for (unsigned long i = 0; i < 48; i++)
+		if (i % 7 != 3 && i % 11 != 5)
+			put_word(p, i, i);
+	w.anon_orders = BIT(4);
+	put_word(p, 48, 48);		/* and one folded block: one batch */
+	ft_random_init(&sched.rs, 3, 0, 0, 0);
+	for (unsigned int t = 1; t <= 140; t++) {
+		struct mm_struct *c;
+
+		sched.threshold = t;
+		sched.n_history = 0;
+		ft_sched_set_current(&sched);
+		c = ft_fork(p);
+		ft_sched_set_current(NULL);
+		for (u64 h = 0; h < min(sched.n_history, (u64)FT_SCHED_HISTORY); h++)
+			offsets |= 1U << ((sched.history[h].addr >> PAGE_SHIFT) % CONT_PTES);
+		breaks += sched.n_history;
+		for (unsigned long i = 0; i < 64; i++)
+			ok = ok && pte_val(pte_of(c, i)) == pte_val(pte_mkold(pte_of(p, i)));
+		ok = ok && !ft_audit(&w, (struct mm_struct *[]){ p, c }, 2, NULL);
+		mmput(c);
+	}
+	ft_ktap_result(&k, ok && breaks > 140 && offsets == 0xffff,
+		       "fork-breaks: thresholds 1..140: %llu breaks at all 16 block "
+		       "offsets (mask %#x), child equals parent, audits clean",
+		       (unsigned long long)breaks, offsets);
+	audit("fork-breaks", (struct mm_struct *[]){ p }, 1);
+	mmput(p);
+}
+
+/* Fork, partial munmap, partial dontneed, exits: under a gather mode. */
+static void gather_workload(const char *what)
+{
+	struct mm_struct *p = new_mm(), *c;
+	u64 before = ft_report_failures();
+
+	for (unsigned long i = 0; i < 96; i++) {
+		w.anon_orders = BIT(i % 3 == 0 ? 4 : i % 3 == 1 ? 2 : 0);
+		put_word(p, i, i);
+	}
+	c = ft_fork(p);
+	ft_munmap(p, page_va(5), 20 * PAGE_SIZE);
+	ft_madvise_dontneed(c, page_va(30), 33 * PAGE_SIZE);
+	audit(what, (struct mm_struct *[]){ p, c }, 2);
+	mmput(c);
+	mmput(p);
+	ft_ktap_result(&k, ft_report_failures() == before,
+		       "%s: nothing freed while mapped (no bad page)", what);
+}
+
+static void case_gather(void)
+{
+	unsigned int capacity = w.gather_capacity;
+
+	w.gather_capacity = 1;
+	gather_workload("gather capacity 1");
+	w.gather_capacity = capacity;
+	w.no_gather = true;
+	gather_workload("NO_GATHER");
+	w.no_gather = false;
+}
+
+static void case_migrate(void)
+{
+	struct mm_struct *p = new_mm(), *c;
+	u64 folds = ft_vm_event(&pmem, CONTPTE_FOLD);
+	struct folio *f, *g, *pinned;
+	int ret;
+
+	w.anon_orders = BIT(4);
+	for (unsigned long i = 0; i < 16; i++)
+		put_word(p, i, 100 + i);
+	c = ft_fork(p);
+	f = folio_of(p, 0);
+	ret = ft_migrate_at(p, page_va(0), &rs);
+	g = folio_of(p, 0);
+	ft_ktap_result(&k, !ret && g != f && folio_of(c, 0) == g && folio_mapcount(g) == 32 &&
+		       get_word(c, 9) == 109 && get_word(p, 15) == 115 &&
+		       count_pages(p, 0, 16, is_cont) == 16 &&
+		       ft_vm_event(&pmem, CONTPTE_FOLD) >= folds + 2,
+		       "migrate: both mms now map the copy, contents kept, refolded "
+		       "by the one-at-a-time restore");
+	audit("migrate", (struct mm_struct *[]){ p, c }, 2);
+	ft_ktap_result(&k, ft_clear_young_at(p, page_va(0)) > 0 &&
+		       !pte_young(ptep_get(&pmdp_get_lockless(pmd_off(c, VA))->ptes[pte_index(VA)])),
+		       "young: one walk clears every mapping's young bit");
+	mmput(c);
+	put_word(p, 0, 1);		/* exclusive again: reuse */
+	pinned = ft_pin_user_page(p, page_va(0));
+	g = folio_of(p, 0);
+	ret = ft_migrate_at(p, page_va(0), &rs);
+	ft_ktap_result(&k, ret == -EBUSY && folio_of(p, 0) == g && get_word(p, 0) == 1,
+		       "migrate: a pinned folio stays (-EBUSY), mappings restored");
+	ft_unpin_user_page(pinned);
+	audit("migrate pinned", (struct mm_struct *[]){ p }, 1);
+	mmput(p);
+}
+
+static void case_vmas(void)
+{
+	struct mm_struct *p = new_mm();
+	unsigned long v = 1;
+
+	w.anon_orders = BIT(0);
+	put_word(p, 0, 1);
+	ft_munmap(p, page_va(1), PAGE_SIZE);
+	ft_ktap_result(&k, ft_user_access(p, page_va(1), false, &v, &rs) == FT_FAULT_SIGSEGV &&
+		       put_word(p, 2, 2) && get_word(p, 0) == 1,
+		       "vmas: a hole punched by munmap faults, its neighbours work");
+	ft_ktap_result(&k, ft_mmap(p, page_va(1), PAGE_SIZE, VM_READ | VM_WRITE) == 0 &&
+		       put_word(p, 1, 11) &&
+		       ft_mmap(p, page_va(1), PAGE_SIZE, VM_READ) == -EEXIST,
+		       "vmas: mmap fills it again; an overlap is -EEXIST");
+	ft_mprotect(p, VA, PAGE_SIZE, VM_READ);
+	ft_ktap_result(&k, !put_word(p, 0, 5) && get_word(p, 0) == 1,
+		       "vmas: a write to a read-only VMA is SIGSEGV");
+	ft_ktap_result(&k, ft_munmap(p, VA, 3) == -EINVAL &&
+		       ft_mprotect(p, VA, PAGE_SIZE, 0x80) == -EINVAL,
+		       "vmas: bad arguments are -EINVAL");
+	audit("vmas", (struct mm_struct *[]){ p }, 1);
+	mmput(p);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = ft_test_arg(argc, argv, "--locking", "upstream");
+	const struct ft_locking_mode *locking = ft_locking_mode_find(mode);
+
+	if (!locking) {
+		fprintf(stderr, "--locking: unknown mode '%s'\n", mode);
+		return FT_EXIT_USAGE;
+	}
+	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
+	    ft_world_init(&w, &pmem, locking)) {
+		fprintf(stderr, "test_memory: out of memory setting up the world\n");
+		return FT_EXIT_INVARIANT;
+	}
+	ft_random_init(&rs, 1, 0, 0, 0);
+	ft_ktap_start(39);
+	case_lifecycle();
+	case_cow();
+	case_dontneed();
+	case_mprotect();
+	case_pinned();
+	case_fork_breaks();
+	case_gather();
+	case_migrate();
+	case_vmas();
+	ft_ktap_result(&k, ft_report_failures() == 0 && !pmem.stats.n_bad,
+		       "no oracle fired (%llu)", (unsigned long long)ft_report_failures());
+	ft_ktap_result(&k, ft_pmem_nr_used_pages(&pmem) == 1,
+		       "locking %s: only the zero page is left (%lu pages in use)",
+		       mode, ft_pmem_nr_used_pages(&pmem));
+	ft_world_destroy(&w);
+	ft_pmem_destroy(&pmem);
+	return ft_ktap_finish(&k);
+}
