@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ft/zoo.h"
 #include "stress.h"
 
 struct ft_mode {
@@ -18,23 +19,41 @@ struct ft_mode {
 };
 
 static int cmd_help(int argc, char **argv);
+static int cmd_list_injections(int argc, char **argv);
 
 static const struct ft_mode modes[] = {
 	{ "--lock-torture", cmd_lock_torture,
 	  "torture the lock model (spinlock_t, bit_spin_lock, rw_semaphore, seqcount_t)" },
 	{ "--list-lock-kinds", cmd_list_lock_kinds, "print the lock kinds" },
+	{ "--list-injections", cmd_list_injections, "print the bug-zoo injections" },
+	{ "--bench", cmd_bench, "ns per PTE of fault, fork and zap: the model and this kernel" },
 	{ "--help", cmd_help, "this text; MODE --help for a mode's options" },
 };
 
 static int cmd_help(int argc, char **argv)
 {
-	printf("usage: " FT_PROG " MODE [options]\n\nmodes:\n");
+	char *help[] = { (char *)FT_PROG, (char *)"--help", NULL };
+
+	(void)argc;
+	(void)argv;
+	printf("usage: " FT_PROG " [MODE] [options]\n\nmodes:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
 		printf("  %-20s %s\n", modes[i].flag, modes[i].help);
-	printf("\nThe mm torture run (the default mode) is not built yet: until\n"
-	       "it is, --lock-torture is the main job.\n"
-	       "\nexit codes: 0 success, 1 invariant failure, 2 lock-model splat,\n"
+	printf("\nWithout a mode: the mm torture run.\n\n");
+	cmd_torture(2, help);
+	printf("\nexit codes: 0 success, 1 invariant failure, 2 lock-model splat,\n"
 	       "3 stall, 4 usage error (66: ThreadSanitizer report)\n");
+	return FT_EXIT_SUCCESS;
+}
+
+static int cmd_list_injections(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return ft_usage_error("--list-injections takes no options");
+	for (int i = 0; i < FT_NR_INJECTIONS; i++)
+		printf("%-30s %-5s %s\n", ft_injections[i].name, ft_injections[i].spec,
+		       ft_injections[i].desc);
 	return FT_EXIT_SUCCESS;
 }
 
@@ -99,16 +118,9 @@ static int finish(int status)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return finish(ft_usage_error("no mode given (see --help)"));
-	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+	for (size_t i = 0; argc > 1 && i < ARRAY_SIZE(modes); i++) {
 		if (!strcmp(argv[1], modes[i].flag))
 			return finish(modes[i].fn(argc - 1, argv + 1));
 	}
-	if (argv[1][0] != '-' || argv[1][1] != '-')
-		return finish(ft_usage_error("'%s' is not a mode (see --help)",
-					     argv[1]));
-	return finish(ft_usage_error("%s: no such mode; the mm torture run is "
-				     "not built yet, use --lock-torture "
-				     "(see --help)", argv[1]));
+	return finish(cmd_torture(argc, argv));
 }

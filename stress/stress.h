@@ -11,7 +11,9 @@
  * A mode's entry point: argv[0] is the mode's own flag, the rest are its
  * options.  Returns an enum ft_exit code.
  */
+int cmd_torture(int argc, char **argv);		/* the default mode */
 int cmd_lock_torture(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_list_lock_kinds(int argc, char **argv);
 
 /* The one-line usage error every bad option gets; returns FT_EXIT_USAGE. */

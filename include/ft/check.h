@@ -14,7 +14,8 @@
  *   I4   every contpte block consistent;
  *   I10' rss counters equal the entries counted;
  *   every present PTE lies in a VMA, and the rmap reaches it from its
- *        folio's anon_vma (what Z14 breaks);
+ *        folio's anon_vma (what Z14 breaks); an anon folio and the VMA
+ *        mapping it both have an anon_vma (else fork skips the VMA);
  *   a queued deferred-split folio is anon and of order > 1.
  * Each broken rule is reported (ft_report); returns how many.
  */
@@ -32,5 +33,59 @@ struct ft_audit_stats {
 
 int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
 	     struct ft_audit_stats *stats);
+
+/*
+ * Shadow memory (COW isolation, DESIGN.md "Oracles"): per mm and page,
+ * the value the mm must read back.  Values name their writer: the mm's
+ * tag (a serial number, never reused, unlike mm ids) in the high 32 bits,
+ * the page index and a per-page write count below, so a foreign value
+ * says which mm wrote it.
+ *
+ * Rules that keep the oracle exact while other operations run:
+ *  - one access per (mm, page) at a time: the worker claims the page
+ *    (a try-claim; a busy page is skipped, never waited for);
+ *  - a zap (MADV_DONTNEED, munmap, MAP_FIXED) of the page may turn the
+ *    value into 0: reading 0 is allowed iff a zap of the page began after
+ *    the last write was prepared or was in flight then;
+ *  - fork: while the parent forks, its writers store the value the page
+ *    already should hold, so what the child inherits is exact; writers
+ *    that prepared a new value before the fork began are waited for.
+ */
+struct ft_shadow;
+
+struct ft_shadow *ft_shadow_alloc(u32 tag, unsigned long base, unsigned long nr_pages);
+void ft_shadow_free(struct ft_shadow *sh);
+u32 ft_shadow_tag(const struct ft_shadow *sh);
+
+/* Claim page @idx for one access; false if another worker has it. */
+bool ft_shadow_claim(struct ft_shadow *sh, unsigned long idx);
+void ft_shadow_release(struct ft_shadow *sh, unsigned long idx);
+
+/* A write in preparation, between ft_shadow_write_begin() and _end(). */
+struct ft_shadow_write {
+	unsigned long value;	/* what to store */
+	u64 zap_started;	/* the page's zap count when prepared */
+	bool zap_inflight;
+	bool same_value;	/* a fork is running: the old value again */
+};
+
+void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
+			   struct ft_shadow_write *wr);
+/* @done: the access stored the value (not SIGSEGV or OOM). */
+void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
+			 const struct ft_shadow_write *wr, bool done);
+
+/* Is @value what a read of page @idx may return?  Reports if not. */
+bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
+			  unsigned long value, struct mm_struct *mm);
+
+/* Around a zap of pages [first, first + nr). */
+void ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr);
+void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long nr);
+
+/* Around ft_fork() of the parent; _copy() fills the child's before _end(). */
+void ft_shadow_fork_begin(struct ft_shadow *parent);
+void ft_shadow_fork_copy(struct ft_shadow *child, const struct ft_shadow *parent);
+void ft_shadow_fork_end(struct ft_shadow *parent);
 
 #endif /* FT_CHECK_H */

@@ -311,6 +311,14 @@ struct ft_pmem_stats {
  * status lines and figures report.  Relaxed atomics.
  */
 enum vm_event_item {
+	PGFAULT,			/* do_page_fault calls */
+	THP_FAULT_ALLOC,		/* anon faults that mapped order > 0 */
+	COW_COPY,			/* wp_page_copy: a new page */
+	COW_REUSE,			/* do_wp_page reused the page */
+	FORK_PTE_COPY,			/* entries copied by copy_pte_range */
+	ZAP_PTE,			/* entries zapped by zap_pte_range */
+	PGMIGRATE_SUCCESS,
+	PGMIGRATE_FAIL,
 	CONTPTE_FOLD,
 	CONTPTE_UNFOLD_SET_PTE,		/* single set_pte over a CONT entry */
 	CONTPTE_UNFOLD_CLEAR,		/* single clear of a CONT entry */
@@ -323,6 +331,9 @@ enum vm_event_item {
 	VM_TLB_FLUSH,
 	NR_VM_EVENTS
 };
+
+/* Their names, as in /proc/vmstat (lower case). */
+extern const char *const vm_event_names[NR_VM_EVENTS];
 
 struct ft_pmem {
 	unsigned long nr_pfns;

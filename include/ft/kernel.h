@@ -47,8 +47,15 @@ typedef int64_t s64;
 #define BIT(nr)			(1UL << (nr))
 #define BITS_PER_LONG		(8 * (int)sizeof(long))
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+#define ALIGN(x, a)		(((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
 #define min(a, b)		((a) < (b) ? (a) : (b))
 #define max(a, b)		((a) > (b) ? (a) : (b))
+
+/* The last set bit, 1-based; 0 for 0. */
+static inline int fls64(unsigned long long x)
+{
+	return x ? 64 - __builtin_clzll(x) : 0;
+}
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))

@@ -117,6 +117,8 @@ static inline bool folio_uses_page_mapcount(const struct folio *folio)
 
 void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address, rmap_t flags);
+void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
+			       unsigned long address, rmap_t flags);
 void folio_add_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
 			      struct vm_area_struct *vma, unsigned long address,
 			      rmap_t flags);

@@ -95,6 +95,18 @@ struct vm_area_struct {
 	seqcount_t vm_seq;
 };
 
+/* Flags and protection as read without the VMA lock (SPF, rmap walkers):
+ * mprotect changes them under the VMA write lock only. */
+static inline unsigned long vma_flags(struct vm_area_struct *vma)
+{
+	return READ_ONCE(vma->vm_flags);
+}
+
+static inline pgprot_t vma_page_prot(struct vm_area_struct *vma)
+{
+	return (pgprot_t){ READ_ONCE(vma->vm_page_prot.pgprot) };
+}
+
 struct mm_struct {
 	mm_id_t mm_id;
 	unsigned long flags;		/* MMF_*, atomic bitops */

@@ -151,8 +151,19 @@ static void audit_present(struct audit *a, struct vm_area_struct *vma,
 		audit_fail(a, folio, "I11: writable PTE at %#lx (mm id %u) maps a page "
 			   "that is not AnonExclusive", addr, mm->mm_id);
 	mapping = READ_ONCE(folio->mapping);
-	if (!(mapping & PAGE_MAPPING_ANON) || !(mapping & ~PAGE_MAPPING_ANON))
+	if (!(mapping & PAGE_MAPPING_ANON))
 		return;
+	/* Without one, rmap walkers cannot find the page and fork skips
+	 * the VMA (vma_needs_copy): the child would lose it. */
+	if (!READ_ONCE(vma->anon_vma))
+		audit_fail(a, folio, "rmap: VMA [%#lx, %#lx) of mm id %u maps anon "
+			   "pages but has no anon_vma", vma->vm_start, vma->vm_end,
+			   mm->mm_id);
+	if (!(mapping & ~PAGE_MAPPING_ANON)) {
+		audit_fail(a, folio, "rmap: anon folio mapped at %#lx (mm id %u) has "
+			   "no anon_vma", addr, mm->mm_id);
+		return;
+	}
 	if (a->nr_rmaps == a->cap_rmaps) {
 		size_t cap = a->cap_rmaps ? 2 * a->cap_rmaps : 256;
 		void *p = realloc(a->rmaps, cap * sizeof(*a->rmaps));

@@ -4,6 +4,27 @@
 #include "ft/mapcount.h"
 #include "ft/report.h"
 
+const char *const vm_event_names[NR_VM_EVENTS] = {
+	[PGFAULT] = "pgfault",
+	[THP_FAULT_ALLOC] = "thp_fault_alloc",
+	[COW_COPY] = "cow_copy",
+	[COW_REUSE] = "cow_reuse",
+	[FORK_PTE_COPY] = "fork_pte_copy",
+	[ZAP_PTE] = "zap_pte",
+	[PGMIGRATE_SUCCESS] = "pgmigrate_success",
+	[PGMIGRATE_FAIL] = "pgmigrate_fail",
+	[CONTPTE_FOLD] = "contpte_fold",
+	[CONTPTE_UNFOLD_SET_PTE] = "contpte_unfold_set_pte",
+	[CONTPTE_UNFOLD_CLEAR] = "contpte_unfold_clear",
+	[CONTPTE_UNFOLD_CLEAR_PARTIAL] = "contpte_unfold_clear_partial",
+	[CONTPTE_UNFOLD_WRPROTECT] = "contpte_unfold_wrprotect",
+	[CONTPTE_UNFOLD_WRPROTECT_PARTIAL] = "contpte_unfold_wrprotect_partial",
+	[CONTPTE_UNFOLD_ACCESS_FLAGS] = "contpte_unfold_access_flags",
+	[CONTPTE_UNFOLD_MPROTECT_PARTIAL] = "contpte_unfold_mprotect_partial",
+	[CONTPTE_CONVERT] = "contpte_convert",
+	[VM_TLB_FLUSH] = "tlb_flush",
+};
+
 static const char *const pageflag_names[] = {
 	[PG_locked] = "locked", [PG_head] = "head", [PG_lru] = "lru",
 	[PG_swapbacked] = "swapbacked", [PG_swapcache] = "swapcache",

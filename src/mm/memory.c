@@ -104,16 +104,6 @@ struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr)
 	return folio;
 }
 
-static unsigned long vma_flags(struct vm_area_struct *vma)
-{
-	return READ_ONCE(vma->vm_flags);
-}
-
-static pgprot_t vma_page_prot(struct vm_area_struct *vma)
-{
-	return (pgprot_t){ READ_ONCE(vma->vm_page_prot.pgprot) };
-}
-
 static pte_t maybe_mkwrite(pte_t pte, struct vm_area_struct *vma)
 {
 	if (likely(vma_flags(vma) & VM_WRITE))
@@ -238,6 +228,15 @@ static vm_fault_t do_anonymous_zero_page(struct vm_fault *vmf)
 	return 0;
 }
 
+static void add_new_anon_rmap(struct vm_fault *vmf, struct folio *folio,
+			      unsigned long addr)
+{
+	if (vmf->flags & FAULT_FLAG_SPECULATIVE)
+		__folio_add_new_anon_rmap(folio, vmf->vma, addr, RMAP_EXCLUSIVE);
+	else
+		folio_add_new_anon_rmap(folio, vmf->vma, addr, RMAP_EXCLUSIVE);
+}
+
 /* do_anonymous_page() (rmap spec §5.4): refs, then rmap, then set_ptes. */
 static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 {
@@ -275,9 +274,11 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 		goto unlock;
 	folio_ref_add(folio, (int)nr - 1);		/* one per PTE */
 	add_mm_counter(mm, MM_ANONPAGES, nr);
-	folio_add_new_anon_rmap(folio, vma, addr, RMAP_EXCLUSIVE);
+	add_new_anon_rmap(vmf, folio, addr);
 	set_ptes(mm, addr, vmf->pte, entry, nr);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	if (nr > 1)
+		count_vm_event(mm->pmem, THP_FAULT_ALLOC);
 	return 0;
 unlock:
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
@@ -328,13 +329,21 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
 	struct folio *old = vmf->page ? page_folio(vmf->page) : NULL;
-	struct folio *new = folio_alloc(mm->pmem, 0, fault_rs());
+	struct folio *new = NULL;
+	vm_fault_t ret;
 	pte_t entry;
 
-	if (!new) {
+	/* The new page is anon: the VMA needs its anon_vma first (a VMA
+	 * that so far mapped only the zero page has none). */
+	ret = vmf_anon_prepare(vmf);
+	if (!ret) {
+		new = folio_alloc(mm->pmem, 0, fault_rs());
+		ret = new ? 0 : VM_FAULT_OOM;
+	}
+	if (ret) {
 		if (old)
 			folio_put(old);
-		return VM_FAULT_OOM;
+		return ret;
 	}
 	if (old)
 		WRITE_ONCE(new->page->data, READ_ONCE(vmf->page->data));
@@ -354,11 +363,12 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 	if (!(vmf->flags & FAULT_FLAG_UNSHARE))
 		entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	ptep_clear_flush(vma, vmf->address, vmf->pte);
-	folio_add_new_anon_rmap(new, vma, vmf->address, RMAP_EXCLUSIVE);
+	add_new_anon_rmap(vmf, new, vmf->address);
 	set_pte_at(mm, vmf->address, vmf->pte, entry);
 	if (old)
 		folio_remove_rmap_pte(old, vmf->page, vma);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	count_vm_event(mm->pmem, COW_COPY);
 	if (old) {
 		folio_put(old);		/* the old PTE's reference */
 		folio_put(old);		/* do_wp_page's */
@@ -378,6 +388,7 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 		/* Only the faulting page: the others check on their own. */
 		if (!PageAnonExclusive(vmf->page))
 			SetPageAnonExclusive(vmf->page);
+		count_vm_event(vmf->vma->vm_mm->pmem, COW_REUSE);
 		if (vmf->flags & FAULT_FLAG_UNSHARE) {
 			pte_unmap_unlock(vmf->pte, vmf->ptl);
 			return 0;
@@ -479,6 +490,7 @@ static enum ft_fault_result do_page_fault(struct mm_struct *mm, unsigned long ad
 	struct vm_area_struct *vma;
 	vm_fault_t ret;
 
+	count_vm_event(mm->pmem, PGFAULT);
 	if (locking->fault_speculative) {
 		vma = find_vma_speculative(mm, addr);
 		if (vma) {
@@ -637,6 +649,7 @@ static int copy_pte_range(struct vm_area_struct *dst_vma,
 	pte_t *src_pte, *dst_pte;
 	int progress, ret = 0, nr;
 	int rss[NR_MM_COUNTERS];
+	unsigned long copied = 0;
 
 again:
 	progress = 0;
@@ -669,6 +682,7 @@ again:
 		if (!pte_present(ptent)) {
 			copy_nonpresent_pte(dst_vma, src_vma, dst_pte, src_pte, addr, rss);
 			progress += 8;
+			copied++;
 			continue;
 		}
 		ret = copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, ptent, addr,
@@ -682,10 +696,13 @@ again:
 		}
 		nr = ret;
 		progress += 8 * nr;
+		copied += nr;
 	} while (dst_pte += nr, src_pte += nr, addr += PAGE_SIZE * nr, addr != end);
 	spin_unlock(src_ptl);
 	add_mm_rss_vec(dst_mm, rss);		/* before the child's PTL goes */
 	pte_unmap_unlock(dst_pte, dst_ptl);
+	count_vm_events(src_mm->pmem, FORK_PTE_COPY, copied);
+	copied = 0;
 	cond_resched();
 	if (ret == -EAGAIN) {
 		/* Allocate the copy for the maybe-pinned page, then retry it. */
@@ -803,10 +820,12 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb,
 	struct mm_struct *mm = vma->vm_mm;
 	struct zap_state zs = { 0 };
 	pte_t *start_pte, *pte;
+	unsigned long zapped;
 	spinlock_t *ptl;
 
 retry:
 	memset(zs.rss, 0, sizeof(zs.rss));
+	zapped = 0;
 	start_pte = pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	if (!pte)
 		return end;
@@ -830,6 +849,7 @@ retry:
 			ptep_get_and_clear(mm, addr, pte);
 			zs.rss[MM_ANONPAGES]--;
 		}
+		zapped += pte_present(ptent) || is_migration_entry(ptent) ? nr : 0;
 		if (zs.force_break) {
 			addr += nr * PAGE_SIZE;
 			break;
@@ -838,6 +858,7 @@ retry:
 		addr += nr * PAGE_SIZE;
 	} while (addr != end);
 	add_mm_rss_vec(mm, zs.rss);
+	count_vm_events(mm->pmem, ZAP_PTE, zapped);
 	if (zs.force_flush) {
 		/* TLB flush and delayed rmaps before the PTL goes (§4.2). */
 		tlb_flush_mmu_tlbonly(tlb);

@@ -69,7 +69,7 @@ static bool remove_migration_pte(struct folio *folio, struct vm_area_struct *vma
 	if (!is_migration_entry(entry))
 		return true;
 	new = folio_page(m->dst, pte_pfn(entry) - folio_pfn(folio));
-	pte = pfn_pte(page_to_pfn(new), vma->vm_page_prot);
+	pte = pfn_pte(page_to_pfn(new), vma_page_prot(vma));
 	if (is_writable_migration_entry(entry))
 		pte = pte_mkwrite_novma(pte_mkdirty(pte));
 	if (pte_soft_dirty(entry))
@@ -123,9 +123,11 @@ static int migrate_folio_locked(struct folio *src, struct anon_vma *anon_vma,
 	if (m.failed || folio_mapped(src) || folio_ref_count(src) != 1) {
 		remove_migration_ptes(src, src, anon_vma);
 		ret = m.failed ? -EBUSY : -EAGAIN;
+		count_vm_event(src->pmem, PGMIGRATE_FAIL);
 	} else {
 		folio_migrate_copy(dst, src);
 		remove_migration_ptes(src, dst, anon_vma);
+		count_vm_event(src->pmem, PGMIGRATE_SUCCESS);
 	}
 	folio_put(dst);				/* the allocation's reference */
 	return ret;

@@ -301,15 +301,25 @@ static struct vm_area_struct *vma_alloc(struct mm_struct *mm)
 	return NULL;
 }
 
-static void vma_attach(struct vm_area_struct *vma, unsigned long start,
-		       unsigned long end, unsigned long flags)
+/*
+ * The range and flags of a VMA.  rmap walkers read the range under the
+ * anon_vma lock only, so it is set before the VMA is linked to an anon_vma
+ * (as vm_area_dup() copies it) or changed under that lock (vma_prepare()).
+ */
+static void vma_set_range(struct vm_area_struct *vma, unsigned long start,
+			  unsigned long end, unsigned long flags)
 {
 	write_seqcount_begin(&vma->vm_seq);
 	WRITE_ONCE(vma->vm_start, start);
 	WRITE_ONCE(vma->vm_end, end);
-	vma->vm_flags = flags;
-	vma->vm_page_prot = vm_get_page_prot(flags);
+	WRITE_ONCE(vma->vm_flags, flags);
+	WRITE_ONCE(vma->vm_page_prot.pgprot, pgprot_val(vm_get_page_prot(flags)));
 	write_seqcount_end(&vma->vm_seq);
+}
+
+/* Visible to lookups from now on. */
+static void vma_mark_attached(struct vm_area_struct *vma)
+{
 	__atomic_store_n(&vma->attached, 1, __ATOMIC_RELEASE);
 }
 
@@ -334,12 +344,17 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr)
 	if (!new)
 		return -ENOMEM;
 	vma_start_write(vma);
+	vma_set_range(new, addr, end, vma->vm_flags);
 	if (anon_vma_clone(new, vma))
 		return -ENOMEM;
+	if (vma->anon_vma)
+		anon_vma_lock_write(vma->anon_vma);
 	write_seqcount_begin(&vma->vm_seq);
 	WRITE_ONCE(vma->vm_end, addr);
 	write_seqcount_end(&vma->vm_seq);
-	vma_attach(new, addr, end, vma->vm_flags);
+	if (vma->anon_vma)
+		anon_vma_unlock_write(vma->anon_vma);
+	vma_mark_attached(new);
 	return 0;
 }
 
@@ -393,8 +408,10 @@ int ft_mmap(struct mm_struct *mm, unsigned long start, unsigned long len,
 			ret = -EEXIST;
 	}
 	vma = ret ? NULL : vma_alloc(mm);
-	if (vma)
-		vma_attach(vma, start, end, vm_flags | VM_MAYREAD | VM_MAYWRITE);
+	if (vma) {
+		vma_set_range(vma, start, end, vm_flags | VM_MAYREAD | VM_MAYWRITE);
+		vma_mark_attached(vma);
+	}
 	else if (!ret)
 		ret = -ENOMEM;
 	mmap_write_unlock(mm);
@@ -458,10 +475,11 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		tmp = vma_alloc(mm);
 		if (!tmp)
 			return -ENOMEM;
+		vma_set_range(tmp, mpnt->vm_start, mpnt->vm_end, mpnt->vm_flags);
 		ret = anon_vma_fork(tmp, mpnt);
 		if (ret)
 			return ret;
-		vma_attach(tmp, mpnt->vm_start, mpnt->vm_end, mpnt->vm_flags);
+		vma_mark_attached(tmp);
 		ret = copy_page_range(tmp, mpnt);
 		if (ret)
 			return ret;

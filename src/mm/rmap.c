@@ -68,10 +68,21 @@ void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma)
  * @flags: RMAP_EXCLUSIVE to mark every page AnonExclusive
  *
  * No lock: nobody else can see the folio yet.  The caller holds the
- * references (one per PTE) already.
+ * references (one per PTE) already.  __folio_add_new_anon_rmap() is the
+ * speculative fault's (Android SPF): the VMA may be split under it, so its
+ * bounds are not checked; the anon_vma stays right, a split half shares it.
  */
 void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address, rmap_t flags)
+{
+	VM_WARN_ON_FOLIO(address < vma->vm_start ||
+			 address + (folio_nr_pages(folio) << PAGE_SHIFT) > vma->vm_end,
+			 folio);
+	__folio_add_new_anon_rmap(folio, vma, address, flags);
+}
+
+void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
+			       unsigned long address, rmap_t flags)
 {
 	bool exclusive = flags & RMAP_EXCLUSIVE;
 	int nr = (int)folio_nr_pages(folio);
@@ -99,9 +110,6 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 		if (folio_uses_page_mapcount(folio))
 			atomic_set(&folio->_nr_pages_mapped, nr);
 	}
-	VM_WARN_ON_FOLIO(address < vma->vm_start ||
-			 address + ((unsigned long)nr << PAGE_SHIFT) > vma->vm_end,
-			 folio);
 }
 
 /*

@@ -14,6 +14,8 @@
  *   slot-stale      an owner slot counting a mapping that does not exist
  *   rmap-unlinked   the child's VMA unlinked from the anon_vma, as fork
  *                   without the VMA lock can leave it (Z14)
+ *   no-anon-vma     the child's VMA loses its anon_vma, as when a write
+ *                   fault on the zero page skipped anon_vma_prepare()
  *
  * The corrupted world is not torn down (it would trip the free-path
  * checks); it stays reachable from globals so LeakSanitizer is quiet.
@@ -101,6 +103,8 @@ static bool corrupt(const char *kind)
 		folio_of(parent, 0)->_mm_id_mapcount[1]++;
 	else if (!strcmp(kind, "rmap-unlinked"))
 		unlink_child_vma();
+	else if (!strcmp(kind, "no-anon-vma"))
+		find_vma_speculative(child, VA)->anon_vma = NULL;
 	else
 		return false;
 	return true;

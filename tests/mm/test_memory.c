@@ -404,7 +404,7 @@ static void case_migrate(void)
 
 static void case_vmas(void)
 {
-	struct mm_struct *p = new_mm();
+	struct mm_struct *p = new_mm(), *c;
 	unsigned long v = 1;
 
 	w.anon_orders = BIT(0);
@@ -420,6 +420,15 @@ static void case_vmas(void)
 	ft_mprotect(p, VA, PAGE_SIZE, VM_READ);
 	ft_ktap_result(&k, !put_word(p, 0, 5) && get_word(p, 0) == 1,
 		       "vmas: a write to a read-only VMA is SIGSEGV");
+	ft_munmap(p, page_va(8), PAGE_SIZE);
+	ft_mmap(p, page_va(8), PAGE_SIZE, VM_READ | VM_WRITE);	/* no anon_vma */
+	v = get_word(p, 8);	/* the zero page */
+	put_word(p, 8, 88);	/* COW of the zero page: anon_vma_prepare() */
+	c = ft_fork(p);
+	ft_ktap_result(&k, v == 0 && get_word(c, 8) == 88 &&
+		       find_vma_speculative(p, page_va(8))->anon_vma,
+		       "vmas: a zero page written, then fork: the child has the page");
+	mmput(c);
 	ft_ktap_result(&k, ft_munmap(p, VA, 3) == -EINVAL &&
 		       ft_mprotect(p, VA, PAGE_SIZE, 0x80) == -EINVAL,
 		       "vmas: bad arguments are -EINVAL");
@@ -442,7 +451,7 @@ int main(int argc, char **argv)
 		return FT_EXIT_INVARIANT;
 	}
 	ft_random_init(&rs, 1, 0, 0, 0);
-	ft_ktap_start(39);
+	ft_ktap_start(40);
 	case_lifecycle();
 	case_cow();
 	case_dontneed();

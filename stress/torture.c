@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The mm torture run, foliotorture's default mode.
+ *
+ * The main thread sets up the world and a population of processes, starts
+ * the workers (torture_ops.c), and then only watches: status lines, the
+ * stop-the-world audit every --audit-interval with the workers parked at
+ * their quiescent point, the stall watchdog, SIGINT/SIGTERM.  At the end
+ * every process exits and the run must leave nothing behind: no folio, no
+ * mm id, no held lock.  The first oracle failure ends the run from the
+ * thread that saw it (ft_report fatal mode), through the die notifier
+ * here, which prints the flight recorders and the repro line.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ft/lock.h"
+#include "ft/mapcount.h"
+#include "ft/report.h"
+#include "ft/zoo.h"
+#include "torture.h"
+
+#define TICK_NS		(20 * NSEC_PER_MSEC)
+
+static volatile sig_atomic_t tt_signalled;
+
+static void on_signal(int sig)
+{
+	tt_signalled = sig;
+}
+
+static const char *exit_reason(int code)
+{
+	switch (code) {
+	case FT_EXIT_SUCCESS:
+		return "success";
+	case FT_EXIT_INVARIANT:
+		return "invariant failure";
+	case FT_EXIT_SPLAT:
+		return "lock-model splat";
+	case FT_EXIT_STALL:
+		return "stall";
+	default:
+		return "fatal";
+	}
+}
+
+static void print_banner(struct torture *t, FILE *out, int code)
+{
+	fprintf(out, TT_NAME ":--- End of test: %s", code ? "FAILURE" : "SUCCESS");
+	if (code)
+		fprintf(out, " (%s)", exit_reason(code));
+	fprintf(out, ": ");
+	tt_print_params(out, &t->p);
+	fprintf(out, "\n");
+}
+
+/* The dying thread, on the first fatal failure anywhere. */
+static void tt_die_notifier(int code, void *arg)
+{
+	struct torture *t = arg;
+	char why[64];
+
+	fflush(stdout);
+	tt_dump_recorders(t, stderr);
+	print_banner(t, stderr, code);
+	tt_print_repro(stderr, &t->p);
+	snprintf(why, sizeof(why), "FAILURE (%s)", exit_reason(code));
+	tt_write_repro_file(&t->p, why);
+	tt_write_json(t, ft_now_ns() - t->start_ns, "FAILURE", code);
+}
+
+/* ---- Set-up --------------------------------------------------------------------------- */
+
+static int enable_injections(const struct tt_params *p)
+{
+	char list[sizeof(p->inject)], *save, *tok;
+
+	strcpy(list, p->inject);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (ft_inject_enable(tok))
+			return ft_usage_error("--inject: cannot enable '%s'", tok);
+	return 0;
+}
+
+static int setup_world(struct torture *t)
+{
+	const struct tt_params *p = &t->p;
+	char model[64];
+	unsigned long pfns, max_order = (unsigned long)fls64(p->orders) - 1;
+
+	strcpy(model, p->model);
+	*strchrnul(model, ',') = '\0';
+	t->nr_pages = p->vma_size / PAGE_SIZE;
+	t->task_size = ALIGN(TT_VA_BASE + p->vma_size, PMD_SIZE) + PMD_SIZE;
+	/* Every process may end up with private copies of every page; pins
+	 * and gathers keep folios beyond their processes. */
+	pfns = p->max_mms * t->nr_pages * 2 +
+	       p->threads * (TT_MAX_PINS + 2) * (1UL << max_order) + 4096;
+	pfns = ALIGN(pfns, 1UL << MAX_PAGE_ORDER);
+	if (ft_pmem_init(&t->pmem, pfns, ft_mapcount_model_find(model),
+			 strchr(p->model, ',') != NULL))
+		return ft_usage_error("cannot allocate %lu pages of physical memory", pfns);
+	if (ft_world_init(&t->world, &t->pmem, ft_locking_mode_find(p->locking))) {
+		t->world.pmem = NULL;		/* nothing for teardown() */
+		ft_pmem_destroy(&t->pmem);
+		return ft_usage_error("cannot set up the world");
+	}
+	if (enable_injections(p))
+		return FT_EXIT_USAGE;
+	t->world.anon_orders = p->orders;
+	t->world.gather_capacity = (unsigned int)p->gather_size;
+	t->world.no_gather = p->no_gather;
+	for (int i = 0; i < TT_MAX_MMS; i++)
+		spin_lock_init(&t->slots[i].lock);
+	return 0;
+}
+
+/* Half the population to start with; forks fill the rest. */
+static int setup_population(struct torture *t)
+{
+	for (u64 i = 0; i < max(t->p.max_mms / 2, 1ULL); i++) {
+		struct tt_proc *proc = tt_proc_create(t);
+
+		if (!proc)
+			return ft_usage_error("cannot create the first processes");
+		tt_proc_insert(t, proc);
+	}
+	return 0;
+}
+
+static void stop_and_join(struct torture *t, u64 nr)
+{
+	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
+	for (u64 i = 0; i < nr; i++)
+		pthread_join(t->threads[i].pthread, NULL);
+}
+
+static int start_threads(struct torture *t)
+{
+	t->threads = calloc(t->p.threads, sizeof(*t->threads));
+	if (!t->threads)
+		return ft_usage_error("out of memory");
+	for (u64 i = 0; i < t->p.threads; i++) {
+		struct tt_thread *th = &t->threads[i];
+
+		th->t = t;
+		th->id = (int)i;
+		th->sched = (struct ft_sched){
+			.policy = t->p.break_policy,
+			.threshold = (unsigned int)t->p.break_threshold,
+			.resched_ppm = (u32)t->p.resched_ppm,
+		};
+		if (pthread_create(&th->pthread, NULL, tt_worker, th)) {
+			stop_and_join(t, i);
+			return ft_usage_error("cannot create thread %llu",
+					      (unsigned long long)i);
+		}
+	}
+	return 0;
+}
+
+/* ---- Audits and the watchdog ---------------------------------------------------------- */
+
+static void stall(struct torture *t, const char *what, int id, u64 ns)
+{
+	fprintf(stderr, TT_NAME ": ??? ft-%d %s for %llu ms\n", id, what,
+		(unsigned long long)(ns / NSEC_PER_MSEC));
+	debug_show_all_locks(stderr);
+	ft_die(FT_EXIT_STALL);
+}
+
+/* Odd generation: park; wait until every worker acknowledged it. */
+static void park_workers(struct torture *t)
+{
+	int gen = __atomic_add_fetch(&t->park, 1, __ATOMIC_ACQ_REL);
+	u64 start = ft_now_ns();
+
+	for (u64 i = 0; i < t->p.threads; i++) {
+		struct tt_thread *th = &t->threads[i];
+
+		for (u32 step = 0;; step++) {
+			int parked = __atomic_load_n(&th->parked, __ATOMIC_ACQUIRE);
+
+			if (parked == gen || parked == -1)
+				break;
+			if (ft_now_ns() - start > t->p.stall_timeout_ns)
+				stall(t, "did not reach a quiescent point", th->id,
+				      ft_now_ns() - start);
+			ft_wait_step(step);
+		}
+	}
+}
+
+static void unpark_workers(struct torture *t)
+{
+	__atomic_add_fetch(&t->park, 1, __ATOMIC_ACQ_REL);
+}
+
+/* The stop-the-world audit; a failure ends the run inside ft_audit(). */
+static void run_audit(struct torture *t)
+{
+	struct mm_struct *mms[TT_MAX_MMS];
+	struct ft_audit_stats st;
+	int n;
+
+	park_workers(t);
+	n = tt_procs_mms(t, mms);
+	if (ft_audit(&t->world, mms, n, &st))
+		t->n_audit_failures++;
+	t->n_audits++;
+	if (t->p.verbose > 0)
+		printf(TT_NAME ": audit %llu: %d mms, %llu PTEs, %llu folios, %llu CONT "
+		       "blocks, %llu migration entries\n", (unsigned long long)t->n_audits,
+		       n, (unsigned long long)st.ptes, (unsigned long long)st.folios,
+		       (unsigned long long)st.cont_blocks,
+		       (unsigned long long)st.migration_entries);
+	unpark_workers(t);
+}
+
+struct watchdog {
+	u64 *last_ops, *last_change;
+};
+
+static void watchdog(struct torture *t, struct watchdog *wd, u64 now)
+{
+	for (u64 i = 0; i < t->p.threads; i++) {
+		u64 ops = READ_ONCE(t->threads[i].op_index);
+
+		if (ops != wd->last_ops[i] ||
+		    __atomic_load_n(&t->threads[i].parked, __ATOMIC_ACQUIRE) == -1) {
+			wd->last_ops[i] = ops;
+			wd->last_change[i] = now;
+		} else if (now - wd->last_change[i] > t->p.stall_timeout_ns) {
+			stall(t, "made no progress", (int)i, now - wd->last_change[i]);
+		}
+	}
+	if (lockdep_scan_hold_times(t->p.stall_timeout_ns, stderr)) {
+		debug_show_all_locks(stderr);
+		ft_die(FT_EXIT_STALL);
+	}
+}
+
+static bool all_workers_done(struct torture *t)
+{
+	for (u64 i = 0; i < t->p.threads; i++)
+		if (__atomic_load_n(&t->threads[i].parked, __ATOMIC_ACQUIRE) != -1)
+			return false;
+	return true;
+}
+
+static void main_loop(struct torture *t)
+{
+	const struct tt_params *p = &t->p;
+	u64 next_stat = t->start_ns + p->stat_interval_ns;
+	u64 next_audit = t->start_ns + p->audit_interval_ns;
+	u64 next_progress = t->start_ns + NSEC_PER_SEC;
+	struct watchdog wd = {
+		.last_ops = calloc(p->threads, sizeof(u64)),
+		.last_change = calloc(p->threads, sizeof(u64)),
+	};
+
+	for (u64 i = 0; i < p->threads && wd.last_change; i++)
+		wd.last_change[i] = t->start_ns;
+	while (!tt_signalled && wd.last_ops && wd.last_change) {
+		u64 now = ft_now_ns();
+
+		if (now - t->start_ns >= p->duration_ns || all_workers_done(t))
+			break;
+		if (now >= next_audit) {
+			run_audit(t);
+			next_audit = ft_now_ns() + p->audit_interval_ns;
+		}
+		if (now >= next_stat) {
+			if (p->verbose >= 0)
+				tt_print_status(t, now - t->start_ns);
+			next_stat += p->stat_interval_ns;
+		}
+		if (now >= next_progress && p->verbose >= 0) {
+			tt_progress_line(t, now - t->start_ns);
+			next_progress += NSEC_PER_SEC;
+		}
+		watchdog(t, &wd, now);
+		ft_sleep_ns(TICK_NS);
+	}
+	free(wd.last_ops);
+	free(wd.last_change);
+}
+
+/* ---- The end -------------------------------------------------------------------------- */
+
+static int fail(const char *fmt, unsigned long long v)
+{
+	printf(TT_NAME ": !!! ");
+	printf(fmt, v);
+	printf("\n");
+	return 1;
+}
+
+/* Everything exits; nothing may be left behind. */
+static int end_of_run_checks(struct torture *t)
+{
+	unsigned long used;
+	int bad = 0;
+
+	for (u64 i = 0; i < t->p.threads; i++) {
+		t->trace_hash ^= ft_mix64(t->threads[i].trace_hash + i);
+		tt_unpin_all(&t->threads[i]);
+	}
+	tt_procs_exit_all(t);
+	lockdep_sys_exit();
+	used = ft_pmem_nr_used_pages(&t->pmem);
+	if (used != 1)		/* the zero page */
+		bad += fail("%llu pages still in use after every process exited",
+			    used - 1);
+	if (t->world.ids.nr_in_use)
+		bad += fail("%llu mm ids still in use", t->world.ids.nr_in_use);
+	if (ft_report_failures())
+		bad += fail("%llu oracle failures", ft_report_failures());
+	return bad;
+}
+
+static int run(struct torture *t)
+{
+	u64 elapsed;
+	int ret, code;
+
+	ret = setup_world(t);
+	if (ret)
+		return ret;
+	ret = setup_population(t);
+	if (ret)
+		return ret;
+	tt_print_repro(stdout, &t->p);
+	printf(TT_NAME ":--- Start of test: ");
+	tt_print_params(stdout, &t->p);
+	printf("\n");
+	fflush(stdout);
+	if (tt_write_repro_file(&t->p, "running (a hang leaves this)"))
+		fprintf(stderr, TT_NAME ": cannot write the repro file '%s'\n",
+			t->p.repro_file);
+	ft_die_notifier_register(tt_die_notifier, t);
+	ft_report_set_fatal(true);
+	lockdep_set_enabled(t->p.lockdep);
+	lockdep_set_stall_timeout(t->p.stall_timeout_ns);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	t->start_ns = ft_now_ns();
+	ret = start_threads(t);
+	if (ret)
+		return ret;
+	main_loop(t);
+	stop_and_join(t, t->p.threads);
+	elapsed = ft_now_ns() - t->start_ns;
+	if (tt_signalled)
+		printf(TT_NAME ": stopped by signal %d\n", (int)tt_signalled);
+	run_audit(t);			/* the final one, on what is left */
+	if (t->p.verbose >= 0)
+		tt_print_status(t, elapsed);
+	code = end_of_run_checks(t) ? FT_EXIT_INVARIANT : FT_EXIT_SUCCESS;
+	printf(TT_NAME ": %llu operations, %llu audits, trace hash 0x%016llx\n",
+	       (unsigned long long)tt_total_ops(t), (unsigned long long)t->n_audits,
+	       (unsigned long long)t->trace_hash);
+	print_banner(t, stdout, code);
+	if (code)
+		tt_print_repro(stdout, &t->p);
+	tt_write_repro_file(&t->p, code ? "FAILURE (invariant failure)" : "SUCCESS");
+	if (tt_write_json(t, elapsed, code ? "FAILURE" : "SUCCESS", code))
+		return ft_usage_error("--json: cannot write '%s'", t->p.json);
+	return code;
+}
+
+static void teardown(struct torture *t)
+{
+	if (t->world.pmem) {
+		tt_procs_exit_all(t);
+		ft_world_destroy(&t->world);
+		ft_pmem_destroy(&t->pmem);
+	}
+	free(t->threads);
+	free(t);
+}
+
+int cmd_torture(int argc, char **argv)
+{
+	struct torture *t = calloc(1, sizeof(*t));
+	int ret;
+
+	if (!t)
+		return ft_usage_error("out of memory");
+	ret = tt_parse_options(&t->p, argc, argv);
+	if (ret == 1)
+		ret = FT_EXIT_SUCCESS;		/* --help */
+	else if (!ret)
+		ret = run(t);
+	teardown(t);
+	return ret;
+}

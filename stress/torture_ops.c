@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The workers of the mm torture run.  A worker is a thread of whichever
+ * simulated process it picks for each operation, as if every process ran
+ * every worker: user accesses (through the emulated MMU, faulting when it
+ * says so), fork (the child joins the population), exit, munmap, mmap
+ * (MAP_FIXED over any range), MADV_DONTNEED, mprotect, the rmap walkers
+ * (migration, young-bit clearing) and GUP pins held across operations.
+ *
+ * Every random decision of operation N of worker T comes from streams
+ * derived from (seed, T, N): the operation, its arguments, and, through
+ * the worker's ft_sched, every break decision inside it.  With one worker
+ * a run is a pure function of its options (the trace hash shows it).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ft/contpte.h"
+#include "ft/lock.h"
+#include "torture.h"
+
+#define TT_STREAM_OP	0x6f70ULL	/* "op" */
+#define TT_STREAM_BREAK	0x6272ULL	/* "br" */
+#define TT_MAX_RUN	16		/* pages per access operation */
+#define TT_MAX_RANGE	64		/* pages per unaligned range operation */
+#define TT_MAX_BLOCKS	4		/* blocks per aligned range operation */
+
+/* ---- The population ----------------------------------------------------------------- */
+
+static struct tt_proc *proc_alloc(struct torture *t)
+{
+	struct tt_proc *proc = calloc(1, sizeof(*proc));
+
+	if (!proc)
+		return NULL;
+	proc->tag = __atomic_add_fetch(&t->next_tag, 1, __ATOMIC_RELAXED);
+	proc->shadow = ft_shadow_alloc(proc->tag, TT_VA_BASE, t->nr_pages);
+	if (!proc->shadow) {
+		free(proc);
+		return NULL;
+	}
+	proc->refs = 1;
+	return proc;
+}
+
+static void proc_free(struct tt_proc *proc)
+{
+	if (proc->mm)
+		mmput(proc->mm);
+	ft_shadow_free(proc->shadow);
+	free(proc);
+}
+
+/* exec: a new process with one read-write VMA over its whole window. */
+struct tt_proc *tt_proc_create(struct torture *t)
+{
+	struct tt_proc *proc = proc_alloc(t);
+
+	if (!proc)
+		return NULL;
+	proc->mm = mm_alloc(&t->world, t->task_size);
+	if (!proc->mm || ft_mmap(proc->mm, TT_VA_BASE, t->p.vma_size, VM_READ | VM_WRITE)) {
+		proc_free(proc);
+		return NULL;
+	}
+	proc->mm_id = proc->mm->mm_id;
+	return proc;
+}
+
+/* The last reference: the process exits (exit_mmap through mmput). */
+void tt_proc_put(struct tt_proc *proc)
+{
+	if (!__atomic_sub_fetch(&proc->refs, 1, __ATOMIC_ACQ_REL))
+		proc_free(proc);
+}
+
+/* Hand the caller's reference to a free slot; false if there is none. */
+bool tt_proc_insert(struct torture *t, struct tt_proc *proc)
+{
+	for (u64 i = 0; i < t->p.max_mms; i++) {
+		struct tt_slot *slot = &t->slots[i];
+		bool done = false;
+
+		spin_lock(&slot->lock);
+		if (!slot->proc) {
+			slot->proc = proc;
+			__atomic_fetch_add(&t->nr_procs, 1, __ATOMIC_RELAXED);
+			done = true;
+		}
+		spin_unlock(&slot->lock);
+		if (done)
+			return true;
+	}
+	return false;
+}
+
+/* Take @proc out of its slot (its slot's reference goes to the caller). */
+static bool proc_remove(struct torture *t, struct tt_proc *proc)
+{
+	for (u64 i = 0; i < t->p.max_mms; i++) {
+		struct tt_slot *slot = &t->slots[i];
+		bool found;
+
+		spin_lock(&slot->lock);
+		found = slot->proc == proc;
+		if (found) {
+			slot->proc = NULL;
+			__atomic_fetch_sub(&t->nr_procs, 1, __ATOMIC_RELAXED);
+		}
+		spin_unlock(&slot->lock);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+static struct tt_proc *slot_get(struct tt_slot *slot)
+{
+	struct tt_proc *proc;
+
+	spin_lock(&slot->lock);
+	proc = slot->proc;
+	if (proc)
+		__atomic_fetch_add(&proc->refs, 1, __ATOMIC_RELAXED);
+	spin_unlock(&slot->lock);
+	return proc;
+}
+
+/* A random live process, with a reference; a new one if none is left. */
+static struct tt_proc *proc_pick(struct tt_thread *th)
+{
+	struct torture *t = th->t;
+	u64 start = ft_random_below(&th->rs, t->p.max_mms);
+	struct tt_proc *proc;
+
+	for (u64 i = 0; i < t->p.max_mms; i++) {
+		proc = slot_get(&t->slots[(start + i) % t->p.max_mms]);
+		if (proc)
+			return proc;
+	}
+	proc = tt_proc_create(t);
+	if (!proc)
+		return NULL;
+	proc->refs = 2;			/* the slot's and ours */
+	if (!tt_proc_insert(t, proc))
+		proc->refs = 1;		/* someone filled them all: ours only */
+	return proc;
+}
+
+void tt_procs_exit_all(struct torture *t)
+{
+	for (u64 i = 0; i < t->p.max_mms; i++) {
+		struct tt_slot *slot = &t->slots[i];
+		struct tt_proc *proc;
+
+		spin_lock(&slot->lock);
+		proc = slot->proc;
+		slot->proc = NULL;
+		spin_unlock(&slot->lock);
+		if (proc) {
+			__atomic_fetch_sub(&t->nr_procs, 1, __ATOMIC_RELAXED);
+			tt_proc_put(proc);
+		}
+	}
+}
+
+/* The mms of the population; only while the workers are parked. */
+int tt_procs_mms(struct torture *t, struct mm_struct **mms)
+{
+	int n = 0;
+
+	for (u64 i = 0; i < t->p.max_mms; i++) {
+		struct tt_slot *slot = &t->slots[i];
+
+		spin_lock(&slot->lock);
+		if (slot->proc)
+			mms[n++] = slot->proc->mm;
+		spin_unlock(&slot->lock);
+	}
+	return n;
+}
+
+/* ---- Arguments ---------------------------------------------------------------------- */
+
+static unsigned long page_addr(unsigned long idx)
+{
+	return TT_VA_BASE + idx * PAGE_SIZE;
+}
+
+/* Half the time whole CONT blocks, else any pages: partial blocks. */
+static void pick_range(struct tt_thread *th, unsigned long *first, unsigned long *nr)
+{
+	unsigned long pages = th->t->nr_pages;
+
+	if (ft_random_below(&th->rs, 2)) {
+		unsigned long blocks = pages / CONT_PTES;
+		unsigned long b = ft_random_below(&th->rs, blocks);
+
+		*first = b * CONT_PTES;
+		*nr = (1 + ft_random_below(&th->rs, min(blocks - b, (unsigned long)TT_MAX_BLOCKS))) *
+		      CONT_PTES;
+		return;
+	}
+	*first = ft_random_below(&th->rs, pages);
+	*nr = 1 + ft_random_below(&th->rs, min(pages - *first, (unsigned long)TT_MAX_RANGE));
+}
+
+static enum tt_op pick_op(struct tt_thread *th)
+{
+	const u32 *w = th->t->p.weights;
+	u64 total = 0, r;
+	int op;
+
+	for (op = 0; op < NR_TT_OPS; op++)
+		total += w[op];
+	r = ft_random_below(&th->rs, total);
+	for (op = 0; r >= w[op]; op++)
+		r -= w[op];
+	return (enum tt_op)op;
+}
+
+/* ---- Operations: each returns >= 0 done, < 0 refused (-errno) ------------------------ */
+
+/* One access of page @idx, checked against the shadow. */
+static int access_page(struct tt_thread *th, struct tt_proc *proc, unsigned long idx,
+		       bool write)
+{
+	struct ft_shadow *sh = proc->shadow;
+	struct ft_shadow_write wr;
+	enum ft_fault_result r;
+	unsigned long v = 0;
+
+	if (!ft_shadow_claim(sh, idx)) {
+		WRITE_ONCE(th->n_busy, th->n_busy + 1);
+		return 0;
+	}
+	if (write) {
+		ft_shadow_write_begin(sh, idx, &wr);
+		v = wr.value;
+		r = ft_user_access(proc->mm, page_addr(idx), true, &v, &th->rs);
+		ft_shadow_write_end(sh, idx, &wr, r == FT_FAULT_OK);
+	} else {
+		r = ft_user_access(proc->mm, page_addr(idx), false, &v, &th->rs);
+		if (r == FT_FAULT_OK)
+			ft_shadow_check_read(sh, idx, v, proc->mm);
+	}
+	ft_shadow_release(sh, idx);
+	return r == FT_FAULT_OK ? 1 : r == FT_FAULT_SIGSEGV ? -EFAULT : -ENOMEM;
+}
+
+/* A run of pages, so that faults fill whole blocks; how many worked. */
+static int op_access(struct tt_thread *th, struct tt_proc *proc, bool write,
+		     unsigned long *addr, unsigned long *len)
+{
+	unsigned long first = ft_random_below(&th->rs, th->t->nr_pages);
+	unsigned long nr = 1 + ft_random_below(&th->rs, min(th->t->nr_pages - first,
+							      (unsigned long)TT_MAX_RUN));
+	int done = 0, ret = 0;
+
+	*addr = page_addr(first);
+	*len = nr * PAGE_SIZE;
+	for (unsigned long i = first; i < first + nr; i++) {
+		int r = access_page(th, proc, i, write);
+
+		if (r < 0)
+			ret = r;
+		else
+			done += r;
+	}
+	return done ? done : ret;
+}
+
+static int op_fork(struct tt_thread *th, struct tt_proc *parent)
+{
+	struct torture *t = th->t;
+	struct tt_proc *child;
+
+	if ((u64)__atomic_load_n(&t->nr_procs, __ATOMIC_RELAXED) >= t->p.max_mms)
+		return -EAGAIN;
+	child = proc_alloc(t);
+	if (!child)
+		return -ENOMEM;
+	ft_shadow_fork_begin(parent->shadow);
+	child->mm = ft_fork(parent->mm);
+	if (child->mm)
+		ft_shadow_fork_copy(child->shadow, parent->shadow);
+	ft_shadow_fork_end(parent->shadow);
+	if (!child->mm) {
+		proc_free(child);
+		return -ENOMEM;
+	}
+	child->mm_id = child->mm->mm_id;
+	if (!tt_proc_insert(t, child)) {
+		tt_proc_put(child);	/* the population filled up meanwhile */
+		return -EAGAIN;
+	}
+	return (int)child->tag;
+}
+
+static int op_exit(struct tt_thread *th, struct tt_proc *proc)
+{
+	if (__atomic_load_n(&th->t->nr_procs, __ATOMIC_RELAXED) <= 1 ||
+	    !proc_remove(th->t, proc))
+		return -EAGAIN;
+	tt_proc_put(proc);		/* the slot's; ours goes after the op */
+	return 0;
+}
+
+/* munmap, mmap (MAP_FIXED: unmap, then map) and MADV_DONTNEED zap. */
+static int op_zap(struct tt_thread *th, struct tt_proc *proc, enum tt_op op,
+		  unsigned long *addr, unsigned long *len)
+{
+	unsigned long first, nr;
+	int ret;
+
+	pick_range(th, &first, &nr);
+	*addr = page_addr(first);
+	*len = nr * PAGE_SIZE;
+	ft_shadow_zap_begin(proc->shadow, first, nr);
+	if (op == TT_DONTNEED) {
+		ret = ft_madvise_dontneed(proc->mm, *addr, *len);
+	} else {
+		ret = ft_munmap(proc->mm, *addr, *len);
+		if (!ret && op == TT_MMAP)
+			ret = ft_mmap(proc->mm, *addr, *len, VM_READ | VM_WRITE);
+	}
+	ft_shadow_zap_end(proc->shadow, first, nr);
+	return ret;
+}
+
+static int op_mprotect(struct tt_thread *th, struct tt_proc *proc,
+		       unsigned long *addr, unsigned long *len)
+{
+	unsigned long first, nr;
+	unsigned long prot = ft_random_below(&th->rs, 2) ? VM_READ : VM_READ | VM_WRITE;
+
+	pick_range(th, &first, &nr);
+	*addr = page_addr(first);
+	*len = nr * PAGE_SIZE;
+	return ft_mprotect(proc->mm, *addr, *len, prot);
+}
+
+static int op_pin(struct tt_thread *th, struct tt_proc *proc, unsigned long idx)
+{
+	struct folio *folio;
+
+	if (th->nr_pins == TT_MAX_PINS)
+		return -EAGAIN;
+	if (!ft_shadow_claim(proc->shadow, idx))
+		return -EBUSY;
+	folio = ft_pin_user_page(proc->mm, page_addr(idx));
+	ft_shadow_release(proc->shadow, idx);
+	if (!folio)
+		return -EFAULT;
+	th->pins[th->nr_pins++] = folio;
+	return 0;
+}
+
+static int op_unpin(struct tt_thread *th)
+{
+	if (!th->nr_pins)
+		return -EAGAIN;
+	ft_unpin_user_page(th->pins[--th->nr_pins]);
+	return 0;
+}
+
+void tt_unpin_all(struct tt_thread *th)
+{
+	while (th->nr_pins)
+		op_unpin(th);
+}
+
+static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
+		  unsigned long *addr, unsigned long *len)
+{
+	unsigned long idx = ft_random_below(&th->rs, th->t->nr_pages);
+
+	*addr = page_addr(idx);
+	*len = PAGE_SIZE;
+	switch (op) {
+	case TT_READ:
+	case TT_WRITE:
+		return op_access(th, proc, op == TT_WRITE, addr, len);
+	case TT_FORK:
+		return op_fork(th, proc);
+	case TT_EXIT:
+		return op_exit(th, proc);
+	case TT_MUNMAP:
+	case TT_MMAP:
+	case TT_DONTNEED:
+		return op_zap(th, proc, op, addr, len);
+	case TT_MPROTECT:
+		return op_mprotect(th, proc, addr, len);
+	case TT_MIGRATE:
+		return ft_migrate_at(proc->mm, *addr, &th->rs);
+	case TT_YOUNG:
+		return ft_clear_young_at(proc->mm, *addr);
+	case TT_PIN:
+		return op_pin(th, proc, idx);
+	case TT_UNPIN:
+		return op_unpin(th);
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * locktorture's long_hold for the mm: a PTL held across a sleep, as by a
+ * holder preempted in the middle of its critical section.  Faults, fork
+ * and zap of that table wait; the watchdog must notice a hold beyond
+ * --stall-timeout.
+ */
+static void long_hold(struct tt_thread *th, struct tt_proc *proc)
+{
+	unsigned long addr = page_addr(ft_random_below(&th->rs, th->t->nr_pages));
+	struct mm_struct *mm = proc->mm;
+	spinlock_t *ptl;
+	pte_t *pte;
+
+	mmap_read_lock(mm);
+	pte = pte_offset_map_lock(mm, pmd_off(mm, addr), addr, &ptl);
+	if (pte) {
+		ft_sleep_ns(th->t->p.long_hold_ns);
+		pte_unmap_unlock(pte, ptl);
+	}
+	mmap_read_unlock(mm);
+}
+
+/* ---- The worker loop ------------------------------------------------------------------ */
+
+static void record(struct tt_thread *th, u64 index, enum tt_op op,
+		   const struct tt_proc *proc, unsigned long addr, unsigned long len,
+		   int result, bool done)
+{
+	struct tt_record *r = &th->rec[index % TT_RECORDER];
+
+	WRITE_ONCE(r->done, 0);
+	WRITE_ONCE(r->index, index);
+	WRITE_ONCE(r->op, (u32)op);
+	WRITE_ONCE(r->tag, proc ? proc->tag : 0);
+	WRITE_ONCE(r->mm_id, proc ? proc->mm_id : 0);
+	WRITE_ONCE(r->addr, addr);
+	WRITE_ONCE(r->len, len);
+	WRITE_ONCE(r->result, result);
+	WRITE_ONCE(r->done, done);
+}
+
+static void do_one_op(struct tt_thread *th)
+{
+	struct torture *t = th->t;
+	u64 index = th->op_index;
+	unsigned long addr = 0, len = 0;
+	struct tt_proc *proc;
+	enum tt_op op;
+	int result;
+
+	ft_random_init(&th->rs, t->p.seed, TT_STREAM_OP, (u64)th->id, index);
+	ft_random_init(&th->sched.rs, t->p.seed, TT_STREAM_BREAK, (u64)th->id, index);
+	op = pick_op(th);
+	proc = proc_pick(th);
+	if (!proc) {
+		result = -ENOMEM;
+	} else {
+		record(th, index, op, proc, 0, 0, 0, false);
+		result = run_op(th, op, proc, &addr, &len);
+		if (op == TT_WRITE && t->p.long_hold_ns && !ft_random_below(&th->rs, 4096))
+			long_hold(th, proc);
+	}
+	record(th, index, op, proc, addr, len, result, true);
+	th->trace_hash = ft_mix64(th->trace_hash ^ ft_mix64(index << 8 | op) ^
+				  ((u64)(proc ? proc->tag : 0) << 32 | (u32)result) ^
+				  ft_mix64(addr ^ len << 1));
+	WRITE_ONCE(th->n_ops[op], th->n_ops[op] + 1);
+	if (result < 0)
+		WRITE_ONCE(th->n_fail[op], th->n_fail[op] + 1);
+	if (proc)
+		tt_proc_put(proc);
+	WRITE_ONCE(th->op_index, index + 1);
+}
+
+/* Quiescent point for the audit: the main thread's park generation is odd
+ * while it wants the workers still; each acknowledges that generation. */
+static void park_here(struct tt_thread *th)
+{
+	int gen = __atomic_load_n(&th->t->park, __ATOMIC_ACQUIRE);
+
+	if (!(gen & 1))
+		return;
+	__atomic_store_n(&th->parked, gen, __ATOMIC_RELEASE);
+	for (u32 step = 0; __atomic_load_n(&th->t->park, __ATOMIC_ACQUIRE) == gen; step++)
+		ft_wait_step(step);
+}
+
+void *tt_worker(void *arg)
+{
+	struct tt_thread *th = arg;
+	struct torture *t = th->t;
+	char name[16];
+
+	snprintf(name, sizeof(name), "ft-%d", th->id);
+	pthread_setname_np(pthread_self(), name);
+	ft_sched_set_current(&th->sched);
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		park_here(th);
+		if (t->p.max_ops && th->op_index >= t->p.max_ops)
+			break;
+		do_one_op(th);
+		lockdep_sys_exit();
+	}
+	ft_sched_set_current(NULL);
+	/* Parked for good: the audits need not wait for this worker. */
+	__atomic_store_n(&th->parked, -1, __ATOMIC_RELEASE);
+	return NULL;
+}

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The mm torture run's options: the command line, scenario files (the
+ * same options in a file, as rcutorture's CFLAGS files), and the repro
+ * line that states every parameter so a run can be repeated exactly.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ft/contpte.h"
+#include "ft/mapcount.h"
+#include "ft/zoo.h"
+#include "torture.h"
+
+#define MAX_SCENARIO_ARGS	128
+
+const char *const tt_op_names[NR_TT_OPS] = {
+	[TT_READ] = "read", [TT_WRITE] = "write", [TT_FORK] = "fork",
+	[TT_EXIT] = "exit", [TT_MUNMAP] = "munmap", [TT_MMAP] = "mmap",
+	[TT_DONTNEED] = "dontneed", [TT_MPROTECT] = "mprotect",
+	[TT_MIGRATE] = "migrate", [TT_YOUNG] = "young", [TT_PIN] = "pin",
+	[TT_UNPIN] = "unpin",
+};
+
+/* Every operation often enough that each race of the spec's "real"
+ * column comes up within seconds; accesses dominate, as in a process. */
+static const u32 default_weights[NR_TT_OPS] = {
+	[TT_READ] = 30, [TT_WRITE] = 30, [TT_FORK] = 3, [TT_EXIT] = 2,
+	[TT_MUNMAP] = 2, [TT_MMAP] = 3, [TT_DONTNEED] = 5, [TT_MPROTECT] = 4,
+	[TT_MIGRATE] = 6, [TT_YOUNG] = 3, [TT_PIN] = 2, [TT_UNPIN] = 2,
+};
+
+static void tt_default_params(struct tt_params *p)
+{
+	*p = (struct tt_params){
+		.threads = 4, .duration_ns = 30 * NSEC_PER_SEC,
+		.seed = ft_seed_from_clock(), .max_mms = 8, .vma_size = 4UL << 20,
+		.orders = BIT(0) | BIT(2) | BIT(4), .locking = "upstream",
+		.model = "owner_slots", .break_policy = FT_BREAK_POLICY_KERNEL,
+		.break_threshold = 32, .resched_ppm = 100000, .gather_size = 64,
+		.stat_interval_ns = 5 * NSEC_PER_SEC,
+		.audit_interval_ns = 2 * NSEC_PER_SEC,
+		.stall_timeout_ns = 30 * NSEC_PER_SEC, .lockdep = true,
+		.repro_file = TT_NAME ".repro",
+	};
+	memcpy(p->weights, default_weights, sizeof(p->weights));
+}
+
+/* ---- Values ------------------------------------------------------------------ */
+
+/* "4M", "512K", "65536": a multiple of the 64K CONT block, 64K..16M. */
+static int parse_vma_size(const char *arg, u64 *out)
+{
+	u64 mult = 1, v;
+	size_t len = strlen(arg);
+	char num[32];
+
+	if (len && (arg[len - 1] == 'K' || arg[len - 1] == 'M')) {
+		mult = arg[len - 1] == 'K' ? 1024 : 1024 * 1024;
+		len--;
+	}
+	if (!len || len >= sizeof(num))
+		return ft_usage_error("--vma-size: '%s' is not a size (like 4M, 512K)", arg);
+	memcpy(num, arg, len);
+	num[len] = '\0';
+	if (ft_parse_u64(num, 0, TT_MAX_VMA_SIZE, &v))
+		return ft_usage_error("--vma-size: '%s' is not a size (like 4M, 512K)", arg);
+	v *= mult;
+	if (v < CONT_PTE_SIZE || v > TT_MAX_VMA_SIZE || v % CONT_PTE_SIZE)
+		return ft_usage_error("--vma-size: '%s' is not a multiple of 64K in "
+				      "64K..16M", arg);
+	*out = v;
+	return 0;
+}
+
+static int parse_orders(const char *arg, unsigned long *out)
+{
+	char list[64], *save, *tok;
+	unsigned long orders = 0;
+	u64 o;
+
+	if (strlen(arg) >= sizeof(list))
+		return ft_usage_error("--orders: list too long");
+	strcpy(list, arg);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (ft_parse_u64(tok, 0, MAX_PAGE_ORDER, &o))
+			return ft_usage_error("--orders: '%s' is not an order 0..%d",
+					      tok, MAX_PAGE_ORDER);
+		orders |= BIT(o);
+	}
+	if (!orders)
+		return ft_usage_error("--orders: empty list");
+	*out = orders;
+	return 0;
+}
+
+static int op_by_name(const char *name)
+{
+	for (int i = 0; i < NR_TT_OPS; i++)
+		if (!strcmp(tt_op_names[i], name))
+			return i;
+	return -1;
+}
+
+/* "read=30,fork=0": the named weights change, the others keep theirs. */
+static int parse_ops(const char *arg, u32 *weights)
+{
+	char list[256], *save, *tok;
+	u64 total = 0, v;
+
+	if (strlen(arg) >= sizeof(list))
+		return ft_usage_error("--ops: list too long");
+	strcpy(list, arg);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		int op;
+
+		if (!eq)
+			return ft_usage_error("--ops: '%s' is not NAME=WEIGHT", tok);
+		*eq = '\0';
+		op = op_by_name(tok);
+		if (op < 0)
+			return ft_usage_error("--ops: unknown operation '%s'; valid: read "
+					      "write fork exit munmap mmap dontneed "
+					      "mprotect migrate young pin unpin", tok);
+		if (ft_parse_u64(eq + 1, 0, 1000, &v))
+			return ft_usage_error("--ops: weight '%s' of %s is not 0..1000",
+					      eq + 1, tok);
+		weights[op] = (u32)v;
+	}
+	for (int i = 0; i < NR_TT_OPS; i++)
+		total += weights[i];
+	if (!total)
+		return ft_usage_error("--ops: every weight is 0");
+	return 0;
+}
+
+static int parse_model(const char *arg, struct tt_params *p)
+{
+	char name[64];
+	const char *comma = strchr(arg, ',');
+	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+
+	if (len >= sizeof(name) || (comma && strcmp(comma, ",nopagemapcount")))
+		return ft_usage_error("--model: '%s' is not MODEL[,nopagemapcount]", arg);
+	memcpy(name, arg, len);
+	name[len] = '\0';
+	if (!ft_mapcount_model_find(name))
+		return ft_usage_error("--model: unknown model '%s'; valid: owner_slots",
+				      name);
+	strcpy(p->model, arg);
+	return 0;
+}
+
+static int parse_inject(const char *arg, struct tt_params *p)
+{
+	char list[sizeof(p->inject)], *save, *tok;
+
+	if (strlen(arg) >= sizeof(list))
+		return ft_usage_error("--inject: list too long");
+	strcpy(list, arg);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int i;
+
+		for (i = 0; i < FT_NR_INJECTIONS; i++)
+			if (!strcmp(ft_injections[i].name, tok))
+				break;
+		if (i == FT_NR_INJECTIONS)
+			return ft_usage_error("--inject: unknown injection '%s' (see "
+					      "--list-injections)", tok);
+	}
+	strcpy(p->inject, arg);
+	return 0;
+}
+
+static int copy_string(const char *opt, const char *arg, char *dst, size_t len)
+{
+	if (strlen(arg) >= len)
+		return ft_usage_error("--%s: '%s' is too long", opt, arg);
+	strcpy(dst, arg);
+	return 0;
+}
+
+/* ---- The option table ---------------------------------------------------------- */
+
+enum {
+	OPT_THREADS = 256, OPT_DURATION, OPT_SEED, OPT_MAX_MMS, OPT_VMA_SIZE,
+	OPT_ORDERS, OPT_OPS, OPT_LOCKING, OPT_MODEL, OPT_BREAK_POLICY,
+	OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_GATHER_SIZE, OPT_NO_GATHER,
+	OPT_STAT, OPT_AUDIT, OPT_STALL, OPT_MAX_OPS, OPT_NO_LOCKDEP, OPT_JSON,
+	OPT_SCENARIO, OPT_REPRO_FILE, OPT_LONG_HOLD, OPT_INJECT, OPT_HELP,
+};
+
+static const struct option tt_options[] = {
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "max-mms", required_argument, NULL, OPT_MAX_MMS },
+	{ "vma-size", required_argument, NULL, OPT_VMA_SIZE },
+	{ "orders", required_argument, NULL, OPT_ORDERS },
+	{ "ops", required_argument, NULL, OPT_OPS },
+	{ "locking", required_argument, NULL, OPT_LOCKING },
+	{ "model", required_argument, NULL, OPT_MODEL },
+	{ "break-policy", required_argument, NULL, OPT_BREAK_POLICY },
+	{ "break-threshold", required_argument, NULL, OPT_BREAK_THRESHOLD },
+	{ "resched-ppm", required_argument, NULL, OPT_RESCHED_PPM },
+	{ "gather-size", required_argument, NULL, OPT_GATHER_SIZE },
+	{ "no-gather", no_argument, NULL, OPT_NO_GATHER },
+	{ "stat-interval", required_argument, NULL, OPT_STAT },
+	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
+	{ "stall-timeout", required_argument, NULL, OPT_STALL },
+	{ "max-ops", required_argument, NULL, OPT_MAX_OPS },
+	{ "no-lockdep", no_argument, NULL, OPT_NO_LOCKDEP },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "repro-file", required_argument, NULL, OPT_REPRO_FILE },
+	{ "long-hold", required_argument, NULL, OPT_LONG_HOLD },
+	{ "inject", required_argument, NULL, OPT_INJECT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	printf("usage: " TT_NAME " [options]          the mm torture run (default mode)\n"
+	       "  --threads=N            workers, 1..%d (4)\n"
+	       "  --duration=D           run time: 10s, 30m, 8h (30s)\n"
+	       "  --seed=S               seed (drawn from the clock and printed)\n"
+	       "  --max-mms=N            processes alive at once, 1..%d (8)\n"
+	       "  --vma-size=SIZE        each process's window, 64K..16M (4M)\n"
+	       "  --orders=LIST          enabled mTHP orders, e.g. 0,2,4,9 (0,2,4)\n"
+	       "  --ops=NAME=W,...       operation weights: read write fork exit munmap\n"
+	       "                         mmap dontneed mprotect migrate young pin unpin\n"
+	       "  --locking=MODE         upstream, spf or fork-no-vma-lock (upstream)\n"
+	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots)\n"
+	       "  --break-policy=P       kernel, random, aligned or never (kernel)\n"
+	       "  --break-threshold=N    fork's progress threshold (32)\n"
+	       "  --resched-ppm=N        need_resched() per break check, per million (100000)\n"
+	       "  --gather-size=N        mmu_gather capacity, 1..4096 (64)\n"
+	       "  --no-gather            MMU_GATHER_NO_GATHER (s390)\n"
+	       "  --stat-interval=D      status lines (5s)\n"
+	       "  --audit-interval=D     stop-the-world audits (2s)\n"
+	       "  --stall-timeout=D      no progress this long is a stall (30s)\n"
+	       "  --max-ops=N            stop each worker after N operations\n"
+	       "  --no-lockdep           without the lock validator\n"
+	       "  --long-hold=D          one write in 4096 holds its PTL this long\n"
+	       "                         (locktorture's long_hold; default 0)\n"
+	       "  --inject=LIST          bug-zoo injections, comma-separated\n"
+	       "  --json=FILE            write the figures and the outcome\n"
+	       "  --scenario=FILE        read options from FILE (stress/scenarios/)\n"
+	       "  --repro-file=FILE      the repro line goes here too (" TT_NAME ".repro;\n"
+	       "                         empty: none)\n"
+	       "  -q, --quiet            no status lines;  -v, --verbose  more\n",
+	       TT_MAX_THREADS, TT_MAX_MMS);
+}
+
+static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scenario)
+{
+	const u64 ms = NSEC_PER_MSEC;
+
+	switch (opt) {
+	case OPT_THREADS:
+		return ft_opt_u64("threads", optarg, 1, TT_MAX_THREADS, &p->threads);
+	case OPT_DURATION:
+		return ft_opt_duration("duration", optarg, 100 * ms, &p->duration_ns);
+	case OPT_SEED:
+		return ft_opt_u64("seed", optarg, 0, UINT64_MAX, &p->seed);
+	case OPT_MAX_MMS:
+		return ft_opt_u64("max-mms", optarg, 1, TT_MAX_MMS, &p->max_mms);
+	case OPT_VMA_SIZE:
+		return parse_vma_size(optarg, &p->vma_size);
+	case OPT_ORDERS:
+		return parse_orders(optarg, &p->orders);
+	case OPT_OPS:
+		return parse_ops(optarg, p->weights);
+	case OPT_LOCKING:
+		if (!ft_locking_mode_find(optarg))
+			return ft_usage_error("--locking: unknown mode '%s'; valid: "
+					      "upstream spf fork-no-vma-lock", optarg);
+		return copy_string("locking", optarg, p->locking, sizeof(p->locking));
+	case OPT_MODEL:
+		return parse_model(optarg, p);
+	case OPT_BREAK_POLICY:
+		if (ft_break_policy_parse(optarg, &p->break_policy))
+			return ft_usage_error("--break-policy: unknown policy '%s'; "
+					      "valid: kernel random aligned never", optarg);
+		return 0;
+	case OPT_BREAK_THRESHOLD:
+		return ft_opt_u64("break-threshold", optarg, 1, 100000, &p->break_threshold);
+	case OPT_RESCHED_PPM:
+		return ft_opt_u64("resched-ppm", optarg, 0, 1000000, &p->resched_ppm);
+	case OPT_GATHER_SIZE:
+		return ft_opt_u64("gather-size", optarg, 1, 4096, &p->gather_size);
+	case OPT_NO_GATHER:
+		p->no_gather = true;
+		return 0;
+	case OPT_STAT:
+		return ft_opt_duration("stat-interval", optarg, 100 * ms, &p->stat_interval_ns);
+	case OPT_AUDIT:
+		return ft_opt_duration("audit-interval", optarg, 100 * ms,
+				       &p->audit_interval_ns);
+	case OPT_STALL:
+		return ft_opt_duration("stall-timeout", optarg, 100 * ms,
+				       &p->stall_timeout_ns);
+	case OPT_MAX_OPS:
+		return ft_opt_u64("max-ops", optarg, 1, UINT64_MAX, &p->max_ops);
+	case OPT_NO_LOCKDEP:
+		p->lockdep = false;
+		return 0;
+	case OPT_JSON:
+		return copy_string("json", optarg, p->json, sizeof(p->json));
+	case OPT_SCENARIO:
+		if (in_scenario)
+			return ft_usage_error("--scenario: not allowed inside a scenario");
+		return 0;	/* read before the command line */
+	case OPT_LONG_HOLD:
+		return ft_opt_duration("long-hold", optarg, 0, &p->long_hold_ns);
+	case OPT_INJECT:
+		return parse_inject(optarg, p);
+	case OPT_REPRO_FILE:
+		return copy_string("repro-file", optarg, p->repro_file, sizeof(p->repro_file));
+	case 'q':
+		p->verbose = -1;
+		return 0;
+	case 'v':
+		p->verbose = 1;
+		return 0;
+	default:
+		return ft_bad_option(opt, argv);
+	}
+}
+
+/* One pass of getopt_long over @argv; 1 if --help was asked for. */
+static int parse_argv(struct tt_params *p, int argc, char **argv, bool in_scenario)
+{
+	int opt, ret;
+
+	opterr = 0;
+	optind = 0;		/* glibc: full re-initialization */
+	while ((opt = getopt_long(argc, argv, ":qv", tt_options, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			usage();
+			return 1;
+		}
+		ret = parse_option(p, opt, argv, in_scenario);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return ft_usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* ---- Scenario files -------------------------------------------------------------- */
+
+/* The scenario named on the command line, if any. */
+static const char *find_scenario(int argc, char **argv)
+{
+	const char *file = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "--scenario=", 11))
+			file = argv[i] + 11;
+		else if (!strcmp(argv[i], "--scenario") && i + 1 < argc)
+			file = argv[i + 1];
+	}
+	return file;
+}
+
+static int read_scenario(struct tt_params *p, const char *file)
+{
+	char *args[MAX_SCENARIO_ARGS + 1] = { (char *)"scenario" };
+	char line[512], *save, *tok;
+	int nr = 1, lineno = 0, ret;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return ft_usage_error("--scenario: cannot open '%s': %s", file,
+				      strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fclose(f);
+			return ft_usage_error("--scenario: %s:%d: line too long", file, lineno);
+		}
+		for (tok = strtok_r(line, " \t\r\n", &save); tok && *tok != '#';
+		     tok = strtok_r(NULL, " \t\r\n", &save)) {
+			if (nr == MAX_SCENARIO_ARGS || !(args[nr] = strdup(tok))) {
+				fclose(f);
+				return ft_usage_error("--scenario: %s: too many options", file);
+			}
+			nr++;
+		}
+	}
+	fclose(f);
+	ret = parse_argv(p, nr, args, true);
+	for (int i = 1; i < nr; i++)
+		free(args[i]);
+	if (ret == 1)
+		return ft_usage_error("--scenario: %s: --help in a scenario", file);
+	return ret;
+}
+
+/* 0, 1 after --help, or an exit code. */
+int tt_parse_options(struct tt_params *p, int argc, char **argv)
+{
+	const char *scenario = find_scenario(argc, argv);
+	int ret;
+
+	tt_default_params(p);
+	if (scenario) {
+		ret = copy_string("scenario", scenario, p->scenario, sizeof(p->scenario));
+		if (!ret)
+			ret = read_scenario(p, scenario);
+		if (ret)
+			return ret;
+	}
+	return parse_argv(p, argc, argv, false);
+}
+
+/* ---- The repro line ----------------------------------------------------------------- */
+
+static void print_orders(FILE *out, unsigned long orders)
+{
+	const char *sep = "";
+
+	for (int o = 0; o <= MAX_PAGE_ORDER; o++) {
+		if (orders & BIT(o)) {
+			fprintf(out, "%s%d", sep, o);
+			sep = ",";
+		}
+	}
+}
+
+static void print_ops(FILE *out, const u32 *weights)
+{
+	for (int i = 0; i < NR_TT_OPS; i++)
+		fprintf(out, "%s%s=%u", i ? "," : "", tt_op_names[i], weights[i]);
+}
+
+static void print_size(FILE *out, u64 bytes)
+{
+	if (bytes % (1UL << 20) == 0)
+		fprintf(out, "%lluM", (unsigned long long)(bytes >> 20));
+	else
+		fprintf(out, "%lluK", (unsigned long long)(bytes >> 10));
+}
+
+void tt_print_params(FILE *out, const struct tt_params *p)
+{
+	char d[32], si[32], ai[32], st[32];
+
+	fprintf(out, "--threads=%llu --duration=%s --seed=0x%llx --max-mms=%llu --vma-size=",
+		(unsigned long long)p->threads,
+		ft_format_duration(p->duration_ns, d, sizeof(d)),
+		(unsigned long long)p->seed, (unsigned long long)p->max_mms);
+	print_size(out, p->vma_size);
+	fprintf(out, " --orders=");
+	print_orders(out, p->orders);
+	fprintf(out, " --ops=");
+	print_ops(out, p->weights);
+	fprintf(out, " --locking=%s --model=%s --break-policy=%s --break-threshold=%llu "
+		"--resched-ppm=%llu --gather-size=%llu%s --stat-interval=%s "
+		"--audit-interval=%s --stall-timeout=%s",
+		p->locking, p->model, ft_break_policy_names[p->break_policy],
+		(unsigned long long)p->break_threshold,
+		(unsigned long long)p->resched_ppm, (unsigned long long)p->gather_size,
+		p->no_gather ? " --no-gather" : "",
+		ft_format_duration(p->stat_interval_ns, si, sizeof(si)),
+		ft_format_duration(p->audit_interval_ns, ai, sizeof(ai)),
+		ft_format_duration(p->stall_timeout_ns, st, sizeof(st)));
+	if (p->max_ops)
+		fprintf(out, " --max-ops=%llu", (unsigned long long)p->max_ops);
+	if (p->long_hold_ns)
+		fprintf(out, " --long-hold=%s",
+			ft_format_duration(p->long_hold_ns, d, sizeof(d)));
+	if (p->inject[0])
+		fprintf(out, " --inject=%s", p->inject);
+	if (!p->lockdep)
+		fprintf(out, " --no-lockdep");
+}
+
+void tt_print_repro(FILE *out, const struct tt_params *p)
+{
+	fprintf(out, TT_NAME ": repro: " TT_NAME " ");
+	tt_print_params(out, p);
+	fprintf(out, "\n");
+}
+
+/* Written at the start and again on failure, so a hang leaves it too. */
+int tt_write_repro_file(const struct tt_params *p, const char *why)
+{
+	FILE *f;
+
+	if (!p->repro_file[0])
+		return 0;
+	f = fopen(p->repro_file, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "# %s\n", why);
+	tt_print_repro(f, p);
+	return fclose(f) ? -EIO : 0;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_shadow [--case=NAME]: the shadow-memory oracle (include/ft/check.h)
+ * on the real model, as the torture driver uses it.  A parent writes four
+ * pages, forks, and both read everything back.
+ *
+ *   clean         plus a MADV_DONTNEED, writes on both sides, a fork during
+ *                 which the parent writes the same value: no report
+ *   cow-broken    the parent's PTE of a shared page made writable behind
+ *                 the model's back: the parent's next write lands in the
+ *                 child's page, and the child's read must be reported
+ *   lost-write    a page's content set back to an older value
+ *   zero-no-zap   a page's content cleared without any zap
+ *
+ * The broken cases expect exactly one report and its text (ctest checks).
+ */
+#include "ft/check.h"
+#include "ft/contpte.h"
+#include "ft/report.h"
+#include "mm_test.h"
+
+#define NR_PFNS		(4UL << MAX_PAGE_ORDER)
+#define TASK_SIZE	(8 * PMD_SIZE)
+#define VA		(2 * PMD_SIZE)
+#define NR_PAGES	16UL
+
+static struct ft_pmem pmem;
+static struct ft_world w;
+static struct ft_random_state rs;
+
+struct proc {
+	struct mm_struct *mm;
+	struct ft_shadow *sh;
+};
+
+static void write_page(struct proc *p, unsigned long idx)
+{
+	struct ft_shadow_write wr;
+	unsigned long v;
+	enum ft_fault_result r;
+
+	ft_shadow_claim(p->sh, idx);
+	ft_shadow_write_begin(p->sh, idx, &wr);
+	v = wr.value;
+	r = ft_user_access(p->mm, VA + idx * PAGE_SIZE, true, &v, &rs);
+	ft_shadow_write_end(p->sh, idx, &wr, r == FT_FAULT_OK);
+	ft_shadow_release(p->sh, idx);
+}
+
+/* Reads every page; how many the shadow accepted. */
+static unsigned long read_all(struct proc *p)
+{
+	unsigned long ok = 0;
+
+	for (unsigned long i = 0; i < NR_PAGES; i++) {
+		unsigned long v = ~0UL;
+
+		ft_user_access(p->mm, VA + i * PAGE_SIZE, false, &v, &rs);
+		ok += ft_shadow_check_read(p->sh, i, v, p->mm);
+	}
+	return ok;
+}
+
+static void fork_proc(struct proc *parent, struct proc *child, u32 tag)
+{
+	child->sh = ft_shadow_alloc(tag, VA, NR_PAGES);
+	ft_shadow_fork_begin(parent->sh);
+	write_page(parent, 3);		/* during the fork: the same value */
+	child->mm = ft_fork(parent->mm);
+	ft_shadow_fork_copy(child->sh, parent->sh);
+	ft_shadow_fork_end(parent->sh);
+}
+
+static struct page *page_of(struct proc *p, unsigned long idx)
+{
+	struct ptdesc *pt = pmdp_get_lockless(pmd_off(p->mm, VA + idx * PAGE_SIZE));
+
+	return pfn_to_page(&pmem, pte_pfn(__ptep_get(&pt->ptes[pte_index(VA + idx * PAGE_SIZE)])));
+}
+
+static void break_model(const char *name, struct proc *parent, struct proc *child)
+{
+	if (!strcmp(name, "cow-broken")) {
+		struct ptdesc *pt = pmdp_get_lockless(pmd_off(parent->mm, VA));
+		pte_t *ptep = &pt->ptes[pte_index(VA + 2 * PAGE_SIZE)];
+
+		__set_pte(ptep, pte_mkwrite_novma(pte_mkdirty(__ptep_get(ptep))));
+		write_page(parent, 2);
+	} else if (!strcmp(name, "lost-write")) {
+		unsigned long old;
+
+		write_page(child, 1);		/* the COW copy */
+		old = READ_ONCE(page_of(child, 1)->data);
+		write_page(child, 1);
+		WRITE_ONCE(page_of(child, 1)->data, old);
+	} else if (!strcmp(name, "zero-no-zap")) {
+		write_page(child, 0);		/* the child's own copy */
+		WRITE_ONCE(page_of(child, 0)->data, 0);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = ft_test_arg(argc, argv, "--case", "clean");
+	bool clean = !strcmp(name, "clean");
+	struct proc parent = { 0 }, child = { 0 };
+	struct ft_ktap k = { 0 };
+	unsigned long ok;
+
+	if (!clean && strcmp(name, "cow-broken") && strcmp(name, "lost-write") &&
+	    strcmp(name, "zero-no-zap")) {
+		fprintf(stderr, "--case: unknown case '%s'\n", name);
+		return FT_EXIT_USAGE;
+	}
+	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
+	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream")))
+		return FT_EXIT_INVARIANT;
+	ft_random_init(&rs, 1, 0, 0, 0);
+	parent.mm = mm_alloc(&w, TASK_SIZE);
+	ft_mmap(parent.mm, VA, NR_PAGES * PAGE_SIZE, VM_READ | VM_WRITE);
+	parent.sh = ft_shadow_alloc(1, VA, NR_PAGES);
+	for (unsigned long i = 0; i < 4; i++)
+		write_page(&parent, i);
+	fork_proc(&parent, &child, 2);
+	if (clean) {
+		ft_shadow_zap_begin(child.sh, 0, 2);
+		ft_madvise_dontneed(child.mm, VA, 2 * PAGE_SIZE);
+		ft_shadow_zap_end(child.sh, 0, 2);
+		write_page(&parent, 0);
+		write_page(&child, 3);
+	} else {
+		break_model(name, &parent, &child);
+	}
+	ft_ktap_start(2);
+	ok = read_all(&parent);
+	ft_ktap_result(&k, ok == NR_PAGES, "%s: the parent reads back %lu of %lu pages",
+		       name, ok, NR_PAGES);
+	ok = read_all(&child);
+	ft_ktap_result(&k, ok == NR_PAGES, "%s: the child reads back %lu of %lu pages",
+		       name, ok, NR_PAGES);
+	mmput(child.mm);
+	mmput(parent.mm);
+	ft_shadow_free(child.sh);
+	ft_shadow_free(parent.sh);
+	ft_world_destroy(&w);
+	ft_pmem_destroy(&pmem);
+	return ft_ktap_finish(&k);
+}
