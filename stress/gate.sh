@@ -5,11 +5,14 @@
 # ThreadSanitizer, and fail on any TSan report, invariant failure, lock-model
 # splat or stall.  Prints the repro line of every failure.
 #
-#   stress/gate.sh [--duration=D] [--seed=S] [--threads=N] [SCENARIO...]
+#   stress/gate.sh [--duration=D] [--seed=S] [--threads=N] [--inject=LIST]
+#                  [--no-build] [SCENARIO...]
 #
 # D (default 10m; 30s, 10m, 1h) is the total, split evenly between the
 # scenarios (at least 2s each).  Without --seed each scenario draws its own
-# seed from the clock; the repro line names it.
+# seed from the clock; the repro line names it.  --inject is for the gate's
+# own negative control; --no-build uses build/tsan as it is (the test suite
+# runs the gate from inside that build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,13 +29,15 @@ to_seconds() {
 }
 
 total=600
+build=1
 extra=()
 scenarios=()
 for arg in "$@"; do
   case "$arg" in
     --duration=*) total=$(to_seconds "${arg#*=}") ||
                     usage "--duration: '${arg#*=}' is not a duration (like 30s, 10m, 1h)" ;;
-    --seed=* | --threads=*) extra+=("$arg") ;;
+    --seed=* | --threads=* | --inject=*) extra+=("$arg") ;;
+    --no-build) build=0 ;;
     -*) usage "unknown option '$arg'" ;;
     *) [ -f "stress/scenarios/$arg" ] || usage "no scenario '$arg' in stress/scenarios"
        scenarios+=("$arg") ;;
@@ -44,9 +49,11 @@ fi
 each=$(( total / ${#scenarios[@]} ))
 [ "$each" -ge 2 ] || each=2
 
-. stress/setup.sh
-ft_setup
-ft_build tsan >/dev/null
+if [ "$build" = 1 ]; then
+  . stress/setup.sh
+  ft_setup
+  ft_build tsan >/dev/null
+fi
 
 # A report fails the run at once, with TSan's exit code.
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"

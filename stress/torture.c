@@ -65,6 +65,8 @@ static void tt_die_notifier(int code, void *arg)
 	char why[64];
 
 	fflush(stdout);
+	if (code != FT_EXIT_STALL)	/* a stall has shown them already */
+		debug_show_all_locks(stderr);
 	tt_dump_recorders(t, stderr);
 	print_banner(t, stderr, code);
 	tt_print_repro(stderr, &t->p);

@@ -131,13 +131,13 @@ static void dump_thread(struct tt_thread *th, FILE *out)
 
 		if (READ_ONCE(r->index) != i || op >= NR_TT_OPS)
 			continue;
-		fprintf(out, "  #%llu %-8s mm id %u (tag %u) %#lx+%#lx: ",
-			(unsigned long long)i, tt_op_names[op], READ_ONCE(r->mm_id),
-			READ_ONCE(r->tag), READ_ONCE(r->addr), READ_ONCE(r->len));
+		fprintf(out, "  #%llu %-8s mm id %u (tag %u)", (unsigned long long)i,
+			tt_op_names[op], READ_ONCE(r->mm_id), READ_ONCE(r->tag));
 		if (READ_ONCE(r->done))
-			fprintf(out, "%d\n", READ_ONCE(r->result));
+			fprintf(out, " %#lx+%#lx: %d\n", READ_ONCE(r->addr),
+				READ_ONCE(r->len), READ_ONCE(r->result));
 		else
-			fprintf(out, "in progress\n");
+			fprintf(out, ": in progress\n");
 	}
 	fprintf(out, "  breaks (last %d of %llu):", FT_SCHED_HISTORY,
 		(unsigned long long)n_hist);

@@ -204,12 +204,21 @@ static void print_instance(FILE *out, const void *inst, int bit)
 		fprintf(out, "%p ", inst);
 }
 
+/*
+ * Another thread's record names its lock from the class, never through
+ * the instance: the lock may be released and its memory freed (an exiting
+ * mm) while we print, as debug_show_all_locks() runs without stopping
+ * anyone, like the kernel's.
+ */
 static void print_held_lock(FILE *out, const struct held_lock *h)
 {
 	struct lock_class c = class_get(h->class_idx);
 
 	print_instance(out, h->instance, h->bit);
-	lockdep_print_lock_name(out, h->map, c.subclass);
+	fprintf(out, "(%s", c.name);
+	if (c.subclass)
+		fprintf(out, "/%u", c.subclass);
+	fprintf(out, "){%s}", kind_names[c.kind]);
 	if (h->flags & LOCK_F_READ)
 		fprintf(out, "{read}");
 	if (h->flags & LOCK_F_TRYLOCK)
