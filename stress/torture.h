@@ -32,7 +32,7 @@
 
 enum tt_op {
 	TT_READ, TT_WRITE, TT_FORK, TT_EXIT, TT_MUNMAP, TT_MMAP, TT_DONTNEED,
-	TT_MPROTECT, TT_MIGRATE, TT_YOUNG, TT_PIN, TT_UNPIN,
+	TT_LAZYFREE, TT_MPROTECT, TT_MIGRATE, TT_YOUNG, TT_PIN, TT_UNPIN,
 	NR_TT_OPS
 };
 
@@ -114,7 +114,7 @@ struct tt_totals {
 	u64 ops[NR_TT_OPS], fails[NR_TT_OPS], busy;
 	u64 events[NR_VM_EVENTS];
 	u64 checks[NR_FT_BREAK_SITES], breaks[NR_FT_BREAK_SITES];
-	u64 breaks_mid_block;
+	u64 breaks_mid_block, break_folds, resume_unfolds;
 };
 
 struct torture {

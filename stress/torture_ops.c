@@ -235,11 +235,14 @@ static int access_page(struct tt_thread *th, struct tt_proc *proc, unsigned long
 		WRITE_ONCE(th->n_busy, th->n_busy + 1);
 		return 0;
 	}
+	ft_shadow_check_dirty(sh, idx, proc->mm);
 	if (write) {
 		ft_shadow_write_begin(sh, idx, &wr);
 		v = wr.value;
 		r = ft_user_access(proc->mm, page_addr(idx), true, &v, &th->rs);
 		ft_shadow_write_end(sh, idx, &wr, r == FT_FAULT_OK);
+		if (r == FT_FAULT_OK)
+			ft_shadow_note_write(sh, idx, &wr, proc->mm);
 	} else {
 		r = ft_user_access(proc->mm, page_addr(idx), false, &v, &th->rs);
 		if (r == FT_FAULT_OK)
@@ -307,25 +310,36 @@ static int op_exit(struct tt_thread *th, struct tt_proc *proc)
 	return 0;
 }
 
-/* munmap, mmap (MAP_FIXED: unmap, then map) and MADV_DONTNEED zap. */
+/*
+ * munmap, mmap (MAP_FIXED: unmap, then map) and MADV_DONTNEED zap;
+ * MADV_FREE cleans (a zap for the shadow, which may then not rely on dirty
+ * bits, but one that leaves the data: zapped stays false).
+ */
 static int op_zap(struct tt_thread *th, struct tt_proc *proc, enum tt_op op,
 		  unsigned long *addr, unsigned long *len)
 {
 	unsigned long first, nr;
+	bool zapped;
+	u64 token;
 	int ret;
 
 	pick_range(th, &first, &nr);
 	*addr = page_addr(first);
 	*len = nr * PAGE_SIZE;
-	ft_shadow_zap_begin(proc->shadow, first, nr);
+	token = ft_shadow_zap_begin(proc->shadow, first, nr);
 	if (op == TT_DONTNEED) {
 		ret = ft_madvise_dontneed(proc->mm, *addr, *len);
+		zapped = !ret;
+	} else if (op == TT_LAZYFREE) {
+		ret = ft_madvise_free(proc->mm, *addr, *len);
+		zapped = false;
 	} else {
 		ret = ft_munmap(proc->mm, *addr, *len);
+		zapped = !ret;
 		if (!ret && op == TT_MMAP)
 			ret = ft_mmap(proc->mm, *addr, *len, VM_READ | VM_WRITE);
 	}
-	ft_shadow_zap_end(proc->shadow, first, nr);
+	ft_shadow_zap_end(proc->shadow, first, nr, token, zapped);
 	return ret;
 }
 
@@ -350,6 +364,7 @@ static int op_pin(struct tt_thread *th, struct tt_proc *proc, unsigned long idx)
 	if (!ft_shadow_claim(proc->shadow, idx))
 		return -EBUSY;
 	folio = ft_pin_user_page(proc->mm, page_addr(idx));
+	ft_shadow_forget_dirty(proc->shadow, idx);	/* maybe an unshare */
 	ft_shadow_release(proc->shadow, idx);
 	if (!folio)
 		return -EFAULT;
@@ -389,6 +404,7 @@ static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
 	case TT_MUNMAP:
 	case TT_MMAP:
 	case TT_DONTNEED:
+	case TT_LAZYFREE:
 		return op_zap(th, proc, op, addr, len);
 	case TT_MPROTECT:
 		return op_mprotect(th, proc, addr, len);

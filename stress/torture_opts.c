@@ -19,7 +19,7 @@
 const char *const tt_op_names[NR_TT_OPS] = {
 	[TT_READ] = "read", [TT_WRITE] = "write", [TT_FORK] = "fork",
 	[TT_EXIT] = "exit", [TT_MUNMAP] = "munmap", [TT_MMAP] = "mmap",
-	[TT_DONTNEED] = "dontneed", [TT_MPROTECT] = "mprotect",
+	[TT_DONTNEED] = "dontneed", [TT_LAZYFREE] = "lazyfree", [TT_MPROTECT] = "mprotect",
 	[TT_MIGRATE] = "migrate", [TT_YOUNG] = "young", [TT_PIN] = "pin",
 	[TT_UNPIN] = "unpin",
 };
@@ -28,7 +28,8 @@ const char *const tt_op_names[NR_TT_OPS] = {
  * column comes up within seconds; accesses dominate, as in a process. */
 static const u32 default_weights[NR_TT_OPS] = {
 	[TT_READ] = 30, [TT_WRITE] = 30, [TT_FORK] = 3, [TT_EXIT] = 2,
-	[TT_MUNMAP] = 2, [TT_MMAP] = 3, [TT_DONTNEED] = 5, [TT_MPROTECT] = 4,
+	[TT_MUNMAP] = 2, [TT_MMAP] = 3, [TT_DONTNEED] = 5, [TT_LAZYFREE] = 3,
+	[TT_MPROTECT] = 4,
 	[TT_MIGRATE] = 6, [TT_YOUNG] = 3, [TT_PIN] = 2, [TT_UNPIN] = 2,
 };
 
@@ -38,7 +39,7 @@ static void tt_default_params(struct tt_params *p)
 		.threads = 4, .duration_ns = 30 * NSEC_PER_SEC,
 		.seed = ft_seed_from_clock(), .max_mms = 8, .vma_size = 4UL << 20,
 		.orders = BIT(0) | BIT(2) | BIT(4), .locking = "upstream",
-		.model = "owner_slots", .break_policy = FT_BREAK_POLICY_KERNEL,
+		.model = "owner_slots", .break_policy = FT_BREAK_POLICY_RANDOM,
 		.break_threshold = 32, .resched_ppm = 100000, .gather_size = 64,
 		.stat_interval_ns = 5 * NSEC_PER_SEC,
 		.audit_interval_ns = 2 * NSEC_PER_SEC,
@@ -124,7 +125,7 @@ static int parse_ops(const char *arg, u32 *weights)
 		if (op < 0)
 			return ft_usage_error("--ops: unknown operation '%s'; valid: read "
 					      "write fork exit munmap mmap dontneed "
-					      "mprotect migrate young pin unpin", tok);
+					      "lazyfree mprotect migrate young pin unpin", tok);
 		if (ft_parse_u64(eq + 1, 0, 1000, &v))
 			return ft_usage_error("--ops: weight '%s' of %s is not 0..1000",
 					      eq + 1, tok);
@@ -234,10 +235,11 @@ static void usage(void)
 	       "  --vma-size=SIZE        each process's window, 64K..16M (4M)\n"
 	       "  --orders=LIST          enabled mTHP orders, e.g. 0,2,4,9 (0,2,4)\n"
 	       "  --ops=NAME=W,...       operation weights: read write fork exit munmap\n"
-	       "                         mmap dontneed mprotect migrate young pin unpin\n"
+	       "                         mmap dontneed lazyfree (MADV_FREE) mprotect\n"
+	       "                         migrate young pin unpin\n"
 	       "  --locking=MODE         upstream, spf or fork-no-vma-lock (upstream)\n"
 	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots)\n"
-	       "  --break-policy=P       kernel, random, aligned or never (kernel)\n"
+	       "  --break-policy=P       random, kernel, aligned or never (random)\n"
 	       "  --break-threshold=N    fork's progress threshold (32)\n"
 	       "  --resched-ppm=N        need_resched() per break check, per million (100000)\n"
 	       "  --gather-size=N        mmu_gather capacity, 1..4096 (64)\n"

@@ -29,6 +29,8 @@ static void sum_totals(struct torture *t, struct tt_totals *s)
 			s->breaks[site] += READ_ONCE(th->sched.n_breaks[site]);
 		}
 		s->breaks_mid_block += READ_ONCE(th->sched.n_fork_breaks_mid_block);
+		s->break_folds += READ_ONCE(th->sched.n_fork_break_folds);
+		s->resume_unfolds += READ_ONCE(th->sched.n_fork_resume_unfolds);
 	}
 	for (int e = 0; e < NR_VM_EVENTS; e++)
 		s->events[e] = ft_vm_event(&t->pmem, (enum vm_event_item)e);
@@ -88,12 +90,15 @@ void tt_print_status(struct torture *t, u64 elapsed_ns)
 	for (int e = CONTPTE_UNFOLD_SET_PTE; e <= CONTPTE_UNFOLD_MPROTECT_PARTIAL; e++)
 		printf(" %s %llu", vm_event_names[e] + strlen("contpte_unfold_"),
 		       (unsigned long long)s.events[e]);
-	printf("\n" TT_NAME ": %llus breaks: fork %llu (mid-block %llu) zap %llu "
-	       "cond_resched %llu | busy %llu | audits %llu | failures %llu%s\n", sec,
+	printf("\n" TT_NAME ": %llus breaks: fork %llu (mid-block %llu, folded meanwhile "
+	       "%llu, resume unfolds %llu) zap %llu cond_resched %llu gather %llu | busy "
+	       "%llu | audits %llu | failures %llu%s\n", sec,
 	       (unsigned long long)s.breaks[FT_BREAK_FORK],
-	       (unsigned long long)s.breaks_mid_block,
+	       (unsigned long long)s.breaks_mid_block, (unsigned long long)s.break_folds,
+	       (unsigned long long)s.resume_unfolds,
 	       (unsigned long long)s.breaks[FT_BREAK_ZAP],
 	       (unsigned long long)s.breaks[FT_BREAK_COND_RESCHED],
+	       (unsigned long long)s.breaks[FT_BREAK_GATHER],
 	       (unsigned long long)s.busy, (unsigned long long)t->n_audits,
 	       (unsigned long long)t->n_audit_failures, t->n_audit_failures ? " !!!" : "");
 	fflush(stdout);
@@ -176,7 +181,7 @@ static void json_counts(FILE *f, const char *name, const char *const *names,
 
 int tt_write_json(struct torture *t, u64 elapsed_ns, const char *outcome, int code)
 {
-	static const char *const sites[NR_FT_BREAK_SITES] = { "fork", "zap", "cond_resched" };
+	const char *const *sites = ft_break_site_names;
 	struct tt_totals s;
 	FILE *f;
 
@@ -196,10 +201,13 @@ int tt_write_json(struct torture *t, u64 elapsed_ns, const char *outcome, int co
 	json_counts(f, "vm_events", vm_event_names, s.events, NR_VM_EVENTS);
 	json_counts(f, "break_checks", sites, s.checks, NR_FT_BREAK_SITES);
 	json_counts(f, "breaks", sites, s.breaks, NR_FT_BREAK_SITES);
-	fprintf(f, "  \"fork_breaks_mid_block\": %llu,\n  \"busy_pages\": %llu,\n"
+	fprintf(f, "  \"fork_breaks_mid_block\": %llu,\n  \"fork_break_folds\": %llu,\n"
+		"  \"fork_resume_unfolds\": %llu,\n",
+		(unsigned long long)s.breaks_mid_block, (unsigned long long)s.break_folds,
+		(unsigned long long)s.resume_unfolds);
+	fprintf(f, "  \"busy_pages\": %llu,\n"
 		"  \"audits\": %llu,\n  \"audit_failures\": %llu,\n"
-		"  \"trace_hash\": \"0x%016llx\"\n}\n",
-		(unsigned long long)s.breaks_mid_block, (unsigned long long)s.busy,
+		"  \"trace_hash\": \"0x%016llx\"\n}\n", (unsigned long long)s.busy,
 		(unsigned long long)t->n_audits, (unsigned long long)t->n_audit_failures,
 		(unsigned long long)t->trace_hash);
 	return fclose(f) ? -EIO : 0;

@@ -46,10 +46,13 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
  *    (a try-claim; a busy page is skipped, never waited for);
  *  - a zap (MADV_DONTNEED, munmap, MAP_FIXED) of the page may turn the
  *    value into 0: reading 0 is allowed iff a zap of the page began after
- *    the last write was prepared or was in flight then;
+ *    the last write was prepared or was in flight then; a zap that ends
+ *    with nothing else going on makes 0 the only right value;
  *  - fork: while the parent forks, its writers store the value the page
  *    already should hold, so what the child inherits is exact; writers
- *    that prepared a new value before the fork began are waited for.
+ *    that prepared a new value before the fork began are waited for;
+ *  - dirty: a PTE written through stays dirty while it maps that page
+ *    (checked after each write and before the next access).
  */
 struct ft_shadow;
 
@@ -79,9 +82,18 @@ void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
 bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 			  unsigned long value, struct mm_struct *mm);
 
-/* Around a zap of pages [first, first + nr). */
-void ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr);
-void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long nr);
+/* Around a zap of pages [first, first + nr); _end() takes _begin()'s token
+ * and whether the zap was done (munmap can fail before zapping). */
+u64 ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr);
+void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long nr,
+		       u64 token, bool zapped);
+
+/* With the claim: after the write @wr worked, and before any access. */
+void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
+			  const struct ft_shadow_write *wr, struct mm_struct *mm);
+void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_struct *mm);
+/* With the claim: the page was replaced by a clean copy (an unshare). */
+void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx);
 
 /* Around ft_fork() of the parent; _copy() fills the child's before _end(). */
 void ft_shadow_fork_begin(struct ft_shadow *parent);

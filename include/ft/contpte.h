@@ -94,6 +94,9 @@ static inline void ptep_set_wrprotect(struct mm_struct *mm, unsigned long addr,
 
 int ptep_test_and_clear_young(struct vm_area_struct *vma, unsigned long addr,
 			      pte_t *ptep);
+/* MADV_FREE: @nr entries old and clean, a CONT block whole (no unfold). */
+void clear_young_dirty_ptes(struct vm_area_struct *vma, unsigned long addr,
+			    pte_t *ptep, unsigned int nr);
 int ptep_set_access_flags(struct vm_area_struct *vma, unsigned long addr,
 			  pte_t *ptep, pte_t entry, int dirty);
 /* mprotect's batch: get-and-clear (unfolding partial blocks), then set. */

@@ -290,6 +290,8 @@ int ft_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 		unsigned long vm_flags);
 int ft_madvise_dontneed(struct mm_struct *mm, unsigned long start,
 			unsigned long len);
+/* MADV_FREE: this MM's own anon folios in the range become old and clean. */
+int ft_madvise_free(struct mm_struct *mm, unsigned long start, unsigned long len);
 /* FOLL_PIN of the page at @addr (made exclusive first): the folio, or NULL. */
 struct folio *ft_pin_user_page(struct mm_struct *mm, unsigned long addr);
 void ft_unpin_user_page(struct folio *folio);

@@ -208,10 +208,12 @@ static inline pte_t pte_modify(pte_t pte, pgprot_t newprot)
  * Neither VALID nor PRESENT_INVALID: the type in bits 2-6, the pfn where a
  * present entry has it.  Only migration entries exist in the model (no
  * swap); they keep the soft-dirty and uffd-wp bits of the entry they
- * replaced.
+ * replaced, and whether it was dirty (the kernel's SWP_MIG_DIRTY_BIT), so
+ * remove_migration_pte() gives the dirty state back.
  */
 #define SWP_TYPE_SHIFT		2
 #define SWP_TYPE_MASK		(0x1fUL << SWP_TYPE_SHIFT)
+#define SWP_MIG_DIRTY		PTE_DIRTY	/* FT-DEVIATION: not an offset bit */
 
 enum swp_type {
 	SWP_MIGRATION_READ = 1,
@@ -248,12 +250,21 @@ static inline bool is_readable_exclusive_migration_entry(pte_t pte)
 	       pte_swp_type(pte) == SWP_MIGRATION_READ_EXCLUSIVE;
 }
 
+/* @from: the present entry it replaces, or the migration entry it converts. */
 static inline pte_t make_migration_pte(unsigned long pfn, enum swp_type type,
 				       pte_t from)
 {
+	bool dirty = pte_present(from) ? pte_dirty(from) :
+		     (pte_val(from) & SWP_MIG_DIRTY) != 0;
+
 	return __pte(((u64)pfn << PTE_ADDR_SHIFT) |
-		     ((u64)type << SWP_TYPE_SHIFT) |
+		     ((u64)type << SWP_TYPE_SHIFT) | (dirty ? SWP_MIG_DIRTY : 0) |
 		     (pte_val(from) & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));
+}
+
+static inline bool is_migration_entry_dirty(pte_t pte)
+{
+	return pte_val(pte) & SWP_MIG_DIRTY;
 }
 
 /* ---- Tables ------------------------------------------------------------------ */
@@ -374,6 +385,8 @@ void __clear_full_ptes(pte_t *ptep, unsigned int nr);
 pte_t __get_and_clear_full_ptes(pte_t *ptep, unsigned int nr);
 void __wrprotect_ptes(pte_t *ptep, unsigned int nr);
 bool __ptep_test_and_clear_young(pte_t *ptep);
+/* MADV_FREE's: old and clean (write-protected for the hardware's DBM). */
+void __clear_young_dirty_pte(pte_t *ptep);
 int __ptep_set_access_flags(pte_t *ptep, pte_t entry);
 /* What __ptep_set_access_flags() would make of @old: the no-op test. */
 pte_t pte_apply_access_flags(pte_t old, pte_t entry);

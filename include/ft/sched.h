@@ -8,7 +8,9 @@
  *   kernel   fork breaks at progress >= 32 when "need_resched" (drawn with
  *            probability resched_ppm) or a PTL is contended (a real
  *            signal from the lock model); zap's need_resched likewise
- *   random   the fork threshold is drawn per check from [1, 2 * threshold]
+ *   random   the fork threshold is drawn per check from [1, 2 * threshold],
+ *            and each mmu_gather's capacity from [1, capacity], so "batch
+ *            full" comes at random points too
  *   aligned  as kernel, but fork breaks only at CONT-aligned addresses
  *            (OPPO's change, pagetable spec §6)
  *   never    no break at all, contention included
@@ -24,6 +26,8 @@ enum ft_break_site {
 	FT_BREAK_FORK,		/* copy_pte_range: progress >= threshold */
 	FT_BREAK_ZAP,		/* zap_pte_range: need_resched() */
 	FT_BREAK_COND_RESCHED,	/* cond_resched() between tables */
+	FT_BREAK_GATHER,	/* tlb_gather_mmu: a smaller batch (random policy) */
+	FT_BREAK_IRQ,		/* an interrupt between two instructions */
 	NR_FT_BREAK_SITES
 };
 
@@ -36,6 +40,7 @@ enum ft_break_policy {
 };
 
 extern const char *const ft_break_policy_names[NR_FT_BREAK_POLICIES];
+extern const char *const ft_break_site_names[NR_FT_BREAK_SITES];
 
 #define FT_SCHED_HISTORY	16
 
@@ -52,6 +57,11 @@ struct ft_sched {
 	u64 n_checks[NR_FT_BREAK_SITES];
 	u64 n_breaks[NR_FT_BREAK_SITES];
 	u64 n_fork_breaks_mid_block;	/* fork breaks at a non-CONT-aligned addr */
+	/* The mid-block break experiment (pagetable spec §6): after a break
+	 * inside a block, the parent's block was folded when fork resumed,
+	 * and fork's partial write-protect had to unfold it again. */
+	u64 n_fork_break_folds;
+	u64 n_fork_resume_unfolds;
 	/* The last breaks taken, for the flight recorder: ring of
 	 * FT_SCHED_HISTORY, n_history entries written so far. */
 	struct {
@@ -72,6 +82,17 @@ int ft_break_policy_parse(const char *name, enum ft_break_policy *out);
  * spin_needbreak() of either PTL, a real signal from the lock model.
  */
 bool ft_fork_should_break(int *progress, unsigned long addr, bool contended);
+/* The mmu_gather's "batch full" point: its capacity for this gather. */
+unsigned int ft_gather_capacity(unsigned int capacity);
+/* copy_pte_range's mid-block resume statistics (see struct ft_sched). */
+void ft_fork_count_resume(bool folded_during_break, bool unfolds);
+/*
+ * An interrupt may arrive here (interrupts are on, as under a spinlock):
+ * with the need_resched probability the thread is delayed for a moment.
+ * Placed only where the window matters, e.g. between the load and the
+ * store of a non-atomic PTE update, where hardware a/d updates land.
+ */
+void ft_irq_window(void);
 /* need_resched() at @site. */
 bool ft_need_resched(enum ft_break_site site);
 /* cond_resched(): maybe give the CPU away. */

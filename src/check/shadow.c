@@ -2,15 +2,23 @@
 /*
  * Shadow memory (include/ft/check.h): what every mm must read back.
  *
- * Why the zero rule is exact enough: a writer samples the page's zap
- * count and in-flight flag before it stores, a zapper raises both before
- * it zaps (sequentially consistent on both sides), so a zap that can have
- * cleared the store is always visible to the later read as a changed
- * count or a recorded in-flight flag.  Why fork inherits exactly: the
- * forker announces itself and waits until no writer holds a new value
- * (a Dekker pair, seq_cst on both sides); writers that come later store
- * the value the page already should hold, so the parent's contents cannot
- * change while the child's copy of the shadow is taken.
+ * Why the zero rule is sound: a writer samples the page's zap count and
+ * in-flight flag before it stores, a zapper raises both before it zaps
+ * (sequentially consistent on both sides), so a zap that can have cleared
+ * the store is always visible to the later read as a changed count or a
+ * recorded in-flight flag.  When a zap ends with no other zap, write or
+ * fork around it, the page is certainly zero: the expectation becomes
+ * exactly 0, so a zapped page that still shows old data is caught.
+ * Why fork inherits exactly: the forker announces itself and waits until
+ * no writer holds a new value (a Dekker pair, seq_cst on both sides);
+ * writers that come later store the value the page already should hold,
+ * so the parent's contents cannot change while the child's copy of the
+ * shadow is taken.
+ *
+ * The dirty rule (pagetable spec I6): after a write through a PTE, the
+ * entry that maps the page is dirty, and stays dirty while it maps the
+ * same page: nothing in the model cleans a private anon PTE (write-protect
+ * moves hardware dirty to software dirty, migration entries carry it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,17 +39,23 @@
 struct shadow_page {
 	unsigned long value;	/* what a read must return */
 	u64 w_zap_started;	/* zap_started when value was prepared */
+	u64 w_zap_end;		/* zap_started when it was stored */
 	u64 zap_started;	/* zaps of this page begun */
 	u32 w_zap_inflight;	/* a zap was in flight then */
 	u32 zap_inflight;	/* zaps of this page not finished */
 	u32 claimed;		/* one access at a time */
 	u32 writes;		/* under the claim */
+	/* Under the claim: the page last written through (pfn + 1, 0 for
+	 * none) and the zap count then. */
+	unsigned long dirty_pfn;
+	u64 dirty_zaps;
 };
 
 struct ft_shadow {
 	u32 tag;
 	unsigned long base, nr_pages;
 	int forks;		/* forks of this mm in progress */
+	u64 fork_seq;		/* bumped as each fork begins and ends */
 	int new_writers;	/* writers holding a new value */
 	struct shadow_page pages[];
 };
@@ -89,22 +103,19 @@ void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
 {
 	struct shadow_page *p = &sh->pages[idx];
 
+	wr->zap_started = __atomic_load_n(&p->zap_started, SEQ);
+	wr->zap_inflight = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
 	__atomic_fetch_add(&sh->new_writers, 1, SEQ);
 	if (__atomic_load_n(&sh->forks, SEQ)) {
 		__atomic_fetch_sub(&sh->new_writers, 1, __ATOMIC_RELEASE);
-		*wr = (struct ft_shadow_write){
-			.value = __atomic_load_n(&p->value, RLX), .same_value = true,
-		};
+		wr->value = __atomic_load_n(&p->value, RLX);
+		wr->same_value = true;
 		return;
 	}
 	p->writes++;
-	*wr = (struct ft_shadow_write){
-		.value = (unsigned long)sh->tag << 32 |
-			 (idx & VALUE_IDX_MASK) << VALUE_IDX_SHIFT |
-			 (p->writes & VALUE_COUNT_MASK),
-		.zap_started = __atomic_load_n(&p->zap_started, SEQ),
-		.zap_inflight = __atomic_load_n(&p->zap_inflight, SEQ) != 0,
-	};
+	wr->value = (unsigned long)sh->tag << 32 | (idx & VALUE_IDX_MASK) << VALUE_IDX_SHIFT |
+		    (p->writes & VALUE_COUNT_MASK);
+	wr->same_value = false;
 }
 
 void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
@@ -117,31 +128,24 @@ void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
 	if (done) {
 		__atomic_store_n(&p->value, wr->value, RLX);
 		__atomic_store_n(&p->w_zap_started, wr->zap_started, RLX);
+		__atomic_store_n(&p->w_zap_end, __atomic_load_n(&p->zap_started, SEQ), RLX);
 		__atomic_store_n(&p->w_zap_inflight, wr->zap_inflight, RLX);
 	}
 	/* Release: a forker that sees no writer sees the stores above. */
 	__atomic_fetch_sub(&sh->new_writers, 1, __ATOMIC_RELEASE);
 }
 
-/* The entry and the folio behind @addr now, for the report. */
+/* The entry and the page behind @addr now, for the report. */
 static void dump_mapping(struct mm_struct *mm, unsigned long addr)
 {
 	struct ptdesc *table = pmdp_get_lockless(pmd_off(mm, addr));
-	struct folio *folio;
+	pte_t pte = table ? __ptep_get(&table->ptes[pte_index(addr)]) : __pte(0);
 
 	fprintf(stderr, "pte at %#lx: ", addr);
-	if (table)
-		pte_describe(stderr, __ptep_get(&table->ptes[pte_index(addr)]));
-	else
-		fprintf(stderr, "no page table");
+	pte_describe(stderr, pte);
 	fprintf(stderr, "\n");
-	folio = ft_folio_at(mm, addr);
-	if (folio) {
-		dump_page(stderr, folio_page(folio, (addr >> PAGE_SHIFT) -
-					     (folio_pfn(folio) & (folio_nr_pages(folio) - 1))),
-			  "shadow memory");
-		folio_put(folio);
-	}
+	if (pte_present(pte))
+		dump_page(stderr, pfn_to_page(mm->pmem, pte_pfn(pte)), "shadow memory");
 }
 
 static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long got,
@@ -157,6 +161,9 @@ static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long g
 		mm->mm_id, sh->tag, got, addr, want);
 	if (!got)
 		fprintf(stderr, "zero, but no zap of the page since the write\n");
+	else if (!want)
+		fprintf(stderr, "the page was zapped, but shows the value of mm tag %u "
+			"(its page %lu, write #%lu)\n", writer, page, got & VALUE_COUNT_MASK);
 	else if (writer != sh->tag)
 		fprintf(stderr, "a value written by mm tag %u (its page %lu, write "
 			"#%lu): COW isolation broken\n", writer, page,
@@ -186,23 +193,125 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 	return false;
 }
 
-void ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+u64 ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr)
 {
 	for (unsigned long i = first; i < first + nr && i < sh->nr_pages; i++) {
 		__atomic_fetch_add(&sh->pages[i].zap_inflight, 1, SEQ);
 		__atomic_fetch_add(&sh->pages[i].zap_started, 1, SEQ);
 	}
+	return __atomic_load_n(&sh->fork_seq, SEQ);
 }
 
-void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+/*
+ * After the zap, with the claim: if no other zap is in flight, the last
+ * write was stored before any zap of the page began (so before this one),
+ * and no fork ran meanwhile (a fork's writers store old values without
+ * telling the shadow), the page is zero now.
+ */
+static void zap_settle(struct ft_shadow *sh, unsigned long idx, u64 fork_seq)
 {
-	for (unsigned long i = first; i < first + nr && i < sh->nr_pages; i++)
+	struct shadow_page *p = &sh->pages[idx];
+	u64 started = __atomic_load_n(&p->zap_started, SEQ);
+	u64 w_begin = __atomic_load_n(&p->w_zap_started, RLX);
+
+	if (__atomic_load_n(&sh->forks, SEQ) ||
+	    __atomic_load_n(&sh->fork_seq, SEQ) != fork_seq ||
+	    __atomic_load_n(&p->zap_inflight, SEQ) || w_begin == started ||
+	    __atomic_load_n(&p->w_zap_end, RLX) != w_begin ||
+	    __atomic_load_n(&p->w_zap_inflight, RLX))
+		return;
+	__atomic_store_n(&p->value, 0, RLX);
+	__atomic_store_n(&p->w_zap_started, started, RLX);
+	__atomic_store_n(&p->w_zap_end, started, RLX);
+}
+
+void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long nr,
+		       u64 fork_seq, bool zapped)
+{
+	for (unsigned long i = first; i < first + nr && i < sh->nr_pages; i++) {
 		__atomic_fetch_sub(&sh->pages[i].zap_inflight, 1, SEQ);
+		if (zapped && ft_shadow_claim(sh, i)) {
+			zap_settle(sh, i, fork_seq);
+			ft_shadow_release(sh, i);
+		}
+	}
+}
+
+/* ---- The dirty rule ------------------------------------------------------------- */
+
+/* What maps page @idx of @mm now, as a lockless walker sees it. */
+static pte_t shadow_pte(struct ft_shadow *sh, unsigned long idx, struct mm_struct *mm)
+{
+	unsigned long addr = sh->base + idx * PAGE_SIZE;
+	struct ptdesc *table = pmdp_get_lockless(pmd_off(mm, addr));
+
+	return table ? ptep_get_lockless(&table->ptes[pte_index(addr)]) : __pte(0);
+}
+
+static void report_clean(struct ft_shadow *sh, unsigned long idx, struct mm_struct *mm,
+			 pte_t pte, const char *when)
+{
+	if (!ft_report_begin("dirty bit"))
+		return;
+	fprintf(stderr, "BUG: mm id %u (tag %u): the PTE at %#lx is clean %s: a "
+		"dirty bit was lost\n", mm->mm_id, sh->tag, sh->base + idx * PAGE_SIZE,
+		when);
+	fprintf(stderr, "pte: ");
+	pte_describe(stderr, pte);
+	fprintf(stderr, "\n");
+	ft_report_end();
+}
+
+void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
+			  const struct ft_shadow_write *wr, struct mm_struct *mm)
+{
+	struct shadow_page *p = &sh->pages[idx];
+	/* The count first: a zap that begins after it will change it. */
+	u64 zaps = __atomic_load_n(&p->zap_started, SEQ);
+	pte_t pte;
+
+	p->dirty_pfn = 0;
+	/* A zap or MADV_FREE overlapped the write: nothing to expect. */
+	if (zaps != wr->zap_started || wr->zap_inflight ||
+	    __atomic_load_n(&p->zap_inflight, SEQ))
+		return;
+	pte = shadow_pte(sh, idx, mm);
+	/* Raced with a zap begun since, or a migration: nothing either. */
+	if (__atomic_load_n(&p->zap_started, SEQ) != zaps ||
+	    !pte_present(pte) || pte_special(pte) ||
+	    READ_ONCE(pfn_to_page(mm->pmem, pte_pfn(pte))->data) != wr->value)
+		return;
+	if (!pte_dirty(pte))
+		report_clean(sh, idx, mm, pte, "right after a write through it");
+	p->dirty_pfn = pte_pfn(pte) + 1;
+	p->dirty_zaps = zaps;
+}
+
+void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_struct *mm)
+{
+	struct shadow_page *p = &sh->pages[idx];
+	pte_t pte;
+
+	if (!p->dirty_pfn)
+		return;
+	/* The entry first, then the count: a zap or MADV_FREE raises the
+	 * count before it touches the entry, so one we saw shows here. */
+	pte = shadow_pte(sh, idx, mm);
+	if (__atomic_load_n(&p->zap_started, SEQ) != p->dirty_zaps)
+		return;
+	if (pte_present(pte) && pte_pfn(pte) == p->dirty_pfn - 1 && !pte_dirty(pte))
+		report_clean(sh, idx, mm, pte, "though the page was written through it");
+}
+
+void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx)
+{
+	sh->pages[idx].dirty_pfn = 0;
 }
 
 void ft_shadow_fork_begin(struct ft_shadow *parent)
 {
 	__atomic_fetch_add(&parent->forks, 1, SEQ);
+	__atomic_fetch_add(&parent->fork_seq, 1, SEQ);
 	for (u32 step = 0; __atomic_load_n(&parent->new_writers, SEQ); step++)
 		ft_wait_step(step);
 }
@@ -219,6 +328,7 @@ void ft_shadow_fork_copy(struct ft_shadow *child, const struct ft_shadow *parent
 		 * it counts as in flight at the child's last write. */
 		c->value = __atomic_load_n(&p->value, RLX);
 		c->w_zap_started = __atomic_load_n(&p->w_zap_started, RLX);
+		c->w_zap_end = __atomic_load_n(&p->w_zap_end, RLX);
 		c->zap_started = __atomic_load_n(&p->zap_started, SEQ);
 		c->w_zap_inflight = inflight;
 	}
@@ -227,4 +337,5 @@ void ft_shadow_fork_copy(struct ft_shadow *child, const struct ft_shadow *parent
 void ft_shadow_fork_end(struct ft_shadow *parent)
 {
 	__atomic_fetch_sub(&parent->forks, 1, SEQ);
+	__atomic_fetch_add(&parent->fork_seq, 1, SEQ);
 }

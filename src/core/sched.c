@@ -16,6 +16,14 @@ const char *const ft_break_policy_names[NR_FT_BREAK_POLICIES] = {
 	[FT_BREAK_POLICY_NEVER] = "never",
 };
 
+const char *const ft_break_site_names[NR_FT_BREAK_SITES] = {
+	[FT_BREAK_FORK] = "fork",
+	[FT_BREAK_ZAP] = "zap",
+	[FT_BREAK_COND_RESCHED] = "cond_resched",
+	[FT_BREAK_GATHER] = "gather",
+	[FT_BREAK_IRQ] = "irq",
+};
+
 static _Thread_local struct ft_sched *current_sched;
 
 void ft_sched_set_current(struct ft_sched *s)
@@ -91,6 +99,36 @@ bool ft_need_resched(enum ft_break_site site)
 	brk = draw_resched(s);
 	count(s, site, 0, brk);
 	return brk;
+}
+
+unsigned int ft_gather_capacity(unsigned int capacity)
+{
+	struct ft_sched *s = current_sched;
+	unsigned int c;
+
+	if (!s || s->policy != FT_BREAK_POLICY_RANDOM || capacity <= 1)
+		return capacity;
+	c = 1 + (unsigned int)ft_random_below(&s->rs, capacity);
+	count(s, FT_BREAK_GATHER, 0, c < capacity);
+	return c;
+}
+
+void ft_fork_count_resume(bool folded_during_break, bool unfolds)
+{
+	struct ft_sched *s = current_sched;
+
+	if (!s)
+		return;
+	if (folded_during_break)
+		WRITE_ONCE(s->n_fork_break_folds, s->n_fork_break_folds + 1);
+	if (unfolds)
+		WRITE_ONCE(s->n_fork_resume_unfolds, s->n_fork_resume_unfolds + 1);
+}
+
+void ft_irq_window(void)
+{
+	if (ft_need_resched(FT_BREAK_IRQ) && !current_sched->no_yield)
+		sched_yield();
 }
 
 void cond_resched(void)

@@ -14,6 +14,7 @@
  */
 #include "ft/contpte.h"
 #include "ft/report.h"
+#include "ft/sched.h"
 #include "ft/zoo.h"
 
 /* Only user mms are managed (never init_mm): all of the model's are. */
@@ -71,6 +72,7 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr,
 		if (pte_young(ptent))
 			pte = pte_mkyoung(pte);
 	}
+	ft_irq_window();	/* hardware keeps going unless the entries are gone */
 	flush_tlb_range(mm, start_addr, start_addr + CONT_PTE_SIZE);
 	/* Make: every entry again, with the gathered a/d. */
 	__set_ptes(start_ptep, pte, CONT_PTES);
@@ -328,6 +330,27 @@ int ptep_test_and_clear_young(struct vm_area_struct *vma, unsigned long addr,
 	for (unsigned int i = 0; i < CONT_PTES; i++)
 		young |= __ptep_test_and_clear_young(p + i);
 	return young;
+}
+
+/*
+ * contpte_clear_young_dirty_ptes(): a/d belong to the whole block, so the
+ * range grows to whole blocks (Z5 was this expansion done in the wrong
+ * units).  Callers pass whole folios, so the blocks stay inside them.
+ */
+void clear_young_dirty_ptes(struct vm_area_struct *vma, unsigned long addr,
+			    pte_t *ptep, unsigned int nr)
+{
+	pte_t *start = ptep, *end = ptep + nr;
+
+	(void)vma;
+	(void)addr;
+	assert_ptl_held(ptep);
+	if (pte_valid_cont(__ptep_get(start)))
+		start = contpte_align_down(start);
+	if (pte_valid_cont(__ptep_get(end - 1)))
+		end = contpte_align_down(end - 1) + CONT_PTES;
+	for (pte_t *p = start; p < end; p++)
+		__clear_young_dirty_pte(p);
 }
 
 /* Would applying @entry change any entry of the block?  (Z6's fix: per

@@ -639,6 +639,20 @@ static void copy_nonpresent_pte(struct vm_area_struct *dst_vma,
 	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte);
 }
 
+/*
+ * The mid-block break experiment (pagetable spec §6): fork resumes inside a
+ * contpte block.  Was the block folded while the PTLs were dropped, and
+ * will this batch's write-protect of part of it unfold it again?
+ */
+static void count_mid_block_resume(struct vm_area_struct *src_vma, pte_t at_break,
+				   pte_t now)
+{
+	bool cont = pte_valid_cont(now);
+
+	ft_fork_count_resume(cont && !pte_valid_cont(at_break),
+			     cont && pte_write(now) && is_cow_mapping(src_vma->vm_flags));
+}
+
 static int copy_pte_range(struct vm_area_struct *dst_vma,
 			  struct vm_area_struct *src_vma, pmd_t *dst_pmd,
 			  pmd_t *src_pmd, unsigned long addr, unsigned long end)
@@ -650,6 +664,8 @@ static int copy_pte_range(struct vm_area_struct *dst_vma,
 	int progress, ret = 0, nr;
 	int rss[NR_MM_COUNTERS];
 	unsigned long copied = 0;
+	pte_t at_break = __pte(0);	/* the source entry where we broke off */
+	bool broke = false;
 
 again:
 	progress = 0;
@@ -666,14 +682,20 @@ again:
 		goto out;
 	}
 	spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);
+	if (broke && (addr & ~CONT_PTE_MASK))
+		count_mid_block_resume(src_vma, at_break, __ptep_get(src_pte));
+	broke = false;
 	do {
 		pte_t ptent;
 
 		nr = 1;
 		/* Between batches only: one batch is never split (§3.2). */
 		if (ft_fork_should_break(&progress, addr,
-					 spin_needbreak(src_ptl) || spin_needbreak(dst_ptl)))
+					 spin_needbreak(src_ptl) || spin_needbreak(dst_ptl))) {
+			at_break = __ptep_get(src_pte);
+			broke = true;
 			break;
+		}
 		ptent = ptep_get(src_pte);
 		if (pte_none(ptent)) {
 			progress++;

@@ -70,6 +70,8 @@ static bool remove_migration_pte(struct folio *folio, struct vm_area_struct *vma
 		return true;
 	new = folio_page(m->dst, pte_pfn(entry) - folio_pfn(folio));
 	pte = pfn_pte(page_to_pfn(new), vma_page_prot(vma));
+	if (is_migration_entry_dirty(entry))
+		pte = pte_mkdirty(pte);
 	if (is_writable_migration_entry(entry))
 		pte = pte_mkwrite_novma(pte_mkdirty(pte));
 	if (pte_soft_dirty(entry))

@@ -358,20 +358,28 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr)
 	return 0;
 }
 
-/* Split the VMAs straddling @start or @end; 0 or -ENOMEM. */
+/*
+ * Split the VMAs straddling @start, then those straddling @end; 0 or
+ * -ENOMEM.  Two passes: the upper half of a split at @start may land in a
+ * slot this loop has passed, and it is the one that straddles @end (one
+ * pass left it whole, and munmap skipped it: the shadow memory's exact
+ * zero after a zap caught that).
+ */
 static int split_at(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	for (int i = 0; i < MAX_VMAS; i++) {
-		struct vm_area_struct *vma = &mm->vmas[i];
-		int ret;
+	const unsigned long at[] = { start, end };
 
-		if (!vma->attached)
-			continue;
-		ret = split_vma(vma, start);
-		if (!ret && vma->attached)
-			ret = split_vma(vma, end);
-		if (ret)
-			return ret;
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < MAX_VMAS; i++) {
+			struct vm_area_struct *vma = &mm->vmas[i];
+			int ret;
+
+			if (!vma->attached)
+				continue;
+			ret = split_vma(vma, at[k]);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }

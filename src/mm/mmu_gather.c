@@ -29,7 +29,7 @@ static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm,
 	tlb->start = ~0UL;
 	tlb->end = 0;
 	tlb->nr = 0;
-	tlb->capacity = max(mm->world->gather_capacity, 1U);
+	tlb->capacity = ft_gather_capacity(max(mm->world->gather_capacity, 1U));
 	tlb->entries = tlb_entries(tlb->capacity);
 	if (!tlb->entries) {
 		/* GFP_NOWAIT failed: make do with the small local batch. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ft/contpte.h"
+#include "ft/sched.h"
 #include "ft/zoo.h"
 
 /* ---- Tables ------------------------------------------------------------------ */
@@ -130,6 +131,7 @@ static bool rmw_not_atomic(pte_t *ptep, pte_t old, pte_t new)
 {
 	if (!ft_injected(FT_INJ_PTE_RMW_NOT_ATOMIC))
 		return false;
+	ft_irq_window();	/* between the load and the store */
 	__set_pte(ptep, new);
 	(void)old;
 	return true;
@@ -170,6 +172,16 @@ void __wrprotect_ptes(pte_t *ptep, unsigned int nr)
 {
 	for (unsigned int i = 0; i < nr; i++)
 		__ptep_set_wrprotect(ptep + i);
+}
+
+void __clear_young_dirty_pte(pte_t *ptep)
+{
+	pte_t old = __ptep_get(ptep);
+
+	if (rmw_not_atomic(ptep, old, pte_mkclean(pte_mkold(old))))
+		return;
+	while (!pte_try_cmpxchg(ptep, &old, pte_mkclean(pte_mkold(old))))
+		;
 }
 
 bool __ptep_test_and_clear_young(pte_t *ptep)

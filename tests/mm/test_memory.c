@@ -429,6 +429,14 @@ static void case_vmas(void)
 		       find_vma_speculative(p, page_va(8))->anon_vma,
 		       "vmas: a zero page written, then fork: the child has the page");
 	mmput(c);
+	/* Free slot 0, then split a later VMA twice: the upper half of the
+	 * first split lands in slot 0, below the loop, and still straddles. */
+	ft_munmap(p, VA, PAGE_SIZE);
+	put_word(p, 40, 40);
+	ft_munmap(p, page_va(20), 4 * PAGE_SIZE);
+	ft_ktap_result(&k, ft_user_access(p, page_va(21), false, &v, &rs) == FT_FAULT_SIGSEGV &&
+		       get_word(p, 40) == 40 && put_word(p, 19, 19),
+		       "vmas: munmap in the middle of a VMA unmaps just that range");
 	ft_ktap_result(&k, ft_munmap(p, VA, 3) == -EINVAL &&
 		       ft_mprotect(p, VA, PAGE_SIZE, 0x80) == -EINVAL,
 		       "vmas: bad arguments are -EINVAL");
@@ -451,7 +459,7 @@ int main(int argc, char **argv)
 		return FT_EXIT_INVARIANT;
 	}
 	ft_random_init(&rs, 1, 0, 0, 0);
-	ft_ktap_start(40);
+	ft_ktap_start(41);
 	case_lifecycle();
 	case_cow();
 	case_dontneed();

@@ -11,6 +11,9 @@
  *                 child's page, and the child's read must be reported
  *   lost-write    a page's content set back to an older value
  *   zero-no-zap   a page's content cleared without any zap
+ *   zap-missed    a "zap" that leaves the page mapped (no MADV_DONTNEED
+ *                 behind the shadow's zap): the old value must be reported
+ *   dirty-lost    the dirty bit of a PTE just written through cleared
  *
  * The broken cases expect exactly one report and its text (ctest checks).
  */
@@ -33,6 +36,7 @@ struct proc {
 	struct ft_shadow *sh;
 };
 
+/* As the torture's workers do it (stress/torture_ops.c). */
 static void write_page(struct proc *p, unsigned long idx)
 {
 	struct ft_shadow_write wr;
@@ -40,23 +44,31 @@ static void write_page(struct proc *p, unsigned long idx)
 	enum ft_fault_result r;
 
 	ft_shadow_claim(p->sh, idx);
+	ft_shadow_check_dirty(p->sh, idx, p->mm);
 	ft_shadow_write_begin(p->sh, idx, &wr);
 	v = wr.value;
 	r = ft_user_access(p->mm, VA + idx * PAGE_SIZE, true, &v, &rs);
 	ft_shadow_write_end(p->sh, idx, &wr, r == FT_FAULT_OK);
+	if (r == FT_FAULT_OK)
+		ft_shadow_note_write(p->sh, idx, &wr, p->mm);
 	ft_shadow_release(p->sh, idx);
 }
 
-/* Reads every page; how many the shadow accepted. */
+/* Reads every page; how many passed both checks. */
 static unsigned long read_all(struct proc *p)
 {
 	unsigned long ok = 0;
 
 	for (unsigned long i = 0; i < NR_PAGES; i++) {
+		u64 before = ft_report_failures();
 		unsigned long v = ~0UL;
 
+		ft_shadow_claim(p->sh, i);
+		ft_shadow_check_dirty(p->sh, i, p->mm);
 		ft_user_access(p->mm, VA + i * PAGE_SIZE, false, &v, &rs);
-		ok += ft_shadow_check_read(p->sh, i, v, p->mm);
+		ok += ft_shadow_check_read(p->sh, i, v, p->mm) &&
+		      ft_report_failures() == before;
+		ft_shadow_release(p->sh, i);
 	}
 	return ok;
 }
@@ -96,6 +108,16 @@ static void break_model(const char *name, struct proc *parent, struct proc *chil
 	} else if (!strcmp(name, "zero-no-zap")) {
 		write_page(child, 0);		/* the child's own copy */
 		WRITE_ONCE(page_of(child, 0)->data, 0);
+	} else if (!strcmp(name, "zap-missed")) {
+		ft_shadow_zap_end(child->sh, 1, 1, ft_shadow_zap_begin(child->sh, 1, 1), true);
+	} else if (!strcmp(name, "dirty-lost")) {
+		struct ptdesc *pt;
+		pte_t *ptep;
+
+		write_page(child, 2);		/* the child's own, dirty copy */
+		pt = pmdp_get_lockless(pmd_off(child->mm, VA));
+		ptep = &pt->ptes[pte_index(VA + 2 * PAGE_SIZE)];
+		__set_pte(ptep, pte_mkclean(__ptep_get(ptep)));
 	}
 }
 
@@ -108,7 +130,8 @@ int main(int argc, char **argv)
 	unsigned long ok;
 
 	if (!clean && strcmp(name, "cow-broken") && strcmp(name, "lost-write") &&
-	    strcmp(name, "zero-no-zap")) {
+	    strcmp(name, "zero-no-zap") && strcmp(name, "zap-missed") &&
+	    strcmp(name, "dirty-lost")) {
 		fprintf(stderr, "--case: unknown case '%s'\n", name);
 		return FT_EXIT_USAGE;
 	}
@@ -123,9 +146,10 @@ int main(int argc, char **argv)
 		write_page(&parent, i);
 	fork_proc(&parent, &child, 2);
 	if (clean) {
-		ft_shadow_zap_begin(child.sh, 0, 2);
+		u64 token = ft_shadow_zap_begin(child.sh, 0, 2);
+
 		ft_madvise_dontneed(child.mm, VA, 2 * PAGE_SIZE);
-		ft_shadow_zap_end(child.sh, 0, 2);
+		ft_shadow_zap_end(child.sh, 0, 2, token, true);
 		write_page(&parent, 0);
 		write_page(&child, 3);
 	} else {
