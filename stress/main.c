@@ -26,6 +26,7 @@ static const struct ft_mode modes[] = {
 	  "torture the lock model (spinlock_t, bit_spin_lock, rw_semaphore, seqcount_t)" },
 	{ "--list-lock-kinds", cmd_list_lock_kinds, "print the lock kinds" },
 	{ "--list-injections", cmd_list_injections, "print the bug-zoo injections" },
+	{ "--zoo", cmd_zoo, "run every bug-zoo injection against the oracles (KTAP)" },
 	{ "--bench", cmd_bench, "ns per PTE of fault, fork and zap: the model and this kernel" },
 	{ "--help", cmd_help, "this text; MODE --help for a mode's options" },
 };

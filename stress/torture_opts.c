@@ -237,7 +237,7 @@ static void usage(void)
 	       "  --ops=NAME=W,...       operation weights: read write fork exit munmap\n"
 	       "                         mmap dontneed lazyfree (MADV_FREE) mprotect\n"
 	       "                         migrate young pin unpin\n"
-	       "  --locking=MODE         upstream, spf or fork-no-vma-lock (upstream)\n"
+	       "  --locking=MODE         upstream or spf (upstream)\n"
 	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots)\n"
 	       "  --break-policy=P       random, kernel, aligned or never (random)\n"
 	       "  --break-threshold=N    fork's progress threshold (32)\n"
@@ -282,7 +282,7 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	case OPT_LOCKING:
 		if (!ft_locking_mode_find(optarg))
 			return ft_usage_error("--locking: unknown mode '%s'; valid: "
-					      "upstream spf fork-no-vma-lock", optarg);
+					      "upstream spf", optarg);
 		return copy_string("locking", optarg, p->locking, sizeof(p->locking));
 	case OPT_MODEL:
 		return parse_model(optarg, p);

@@ -173,7 +173,7 @@ void mm_id_space_destroy(struct mm_id_space *ids);
 int mm_alloc_id(struct mm_id_space *ids, struct mm_struct *mm);
 void mm_free_id(struct mm_id_space *ids, struct mm_struct *mm);
 
-/* ---- Locking modes (pagetable spec §8.2, §6, Z14) ---------------------------------- */
+/* ---- Locking modes (pagetable spec §8.2, §6) ------------------------------------------- */
 
 /* Which lock each operation takes; the operations assert it. */
 struct ft_locking_mode {
@@ -181,7 +181,6 @@ struct ft_locking_mode {
 	const char *desc;
 	bool fault_vma_lock;		/* faults try the per-VMA read lock */
 	bool fault_speculative;		/* faults take no lock (SPF) */
-	bool fork_locks_vmas;		/* dup_mmap write-locks each parent VMA */
 	bool dontneed_vma_lock;		/* MADV_DONTNEED tries the VMA lock */
 };
 

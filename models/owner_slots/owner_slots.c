@@ -19,6 +19,7 @@
  * never held across anything that sleeps (rmap spec §2.1).
  */
 #include "ft/report.h"
+#include "ft/sched.h"
 #include "ft/zoo.h"
 #include "models.h"
 
@@ -221,6 +222,17 @@ static bool owner_slots_maybe_mapped_shared(const struct folio *folio)
 	return folio_test_large_maybe_mapped_shared(folio);
 }
 
+/* The kernel's sanity warnings on a folio it is about to reuse. */
+static void reuse_sanity_checks(struct folio *folio, struct vm_area_struct *vma)
+{
+	MC_CHECK(folio, folio_large_mapcount(folio) <= (int)folio_nr_pages(folio),
+		 "I12: reuse with mapcount > nr_pages");
+	MC_CHECK(folio, !folio_entire_mapcount(folio), "I12: reuse of a PMD-mapped folio");
+	MC_CHECK(folio, folio_mm_id(folio, 0) == vma->vm_mm->mm_id ||
+		 folio_mm_id(folio, 1) == vma->vm_mm->mm_id,
+		 "I12: reuse by an MM that owns no slot");
+}
+
 /*
  * __wp_can_reuse_large_anon_folio() (rmap spec §5.2, with the B1 and B2
  * fixes): anon pages are mapped at most once per MM and every mapping holds
@@ -238,6 +250,12 @@ static bool owner_slots_can_reuse_anon(struct folio *folio,
 		return false;
 	if (folio_test_large_maybe_mapped_shared(folio))
 		return false;
+	/* Another MM may map the folio from here on (migration restoring
+	 * its entries, say): an interrupt now is what B2 needed. */
+	ft_irq_window();
+	/* B2 (fixed 2025-04-15): the checks ran here, on an unstable folio. */
+	if (ft_injected(FT_INJ_REUSE_CHECKS_BEFORE_LOCK))
+		reuse_sanity_checks(folio, vma);
 	/* FT-DEVIATION: no swap in the model; a swapcache folio is copied. */
 	if (folio_test_swapcache(folio))
 		return false;
@@ -253,12 +271,8 @@ static bool owner_slots_can_reuse_anon(struct folio *folio,
 	if (folio_large_mapcount(folio) != folio_ref_count(folio))
 		goto unlock;
 	/* B2's fix: these only after mapcount and refcount are stable. */
-	MC_CHECK(folio, folio_large_mapcount(folio) <= (int)folio_nr_pages(folio),
-		 "I12: reuse with mapcount > nr_pages");
-	MC_CHECK(folio, !folio_entire_mapcount(folio), "I12: reuse of a PMD-mapped folio");
-	MC_CHECK(folio, folio_mm_id(folio, 0) == vma->vm_mm->mm_id ||
-		 folio_mm_id(folio, 1) == vma->vm_mm->mm_id,
-		 "I12: reuse by an MM that owns no slot");
+	if (!ft_injected(FT_INJ_REUSE_CHECKS_BEFORE_LOCK))
+		reuse_sanity_checks(folio, vma);
 	exclusive = true;
 unlock:
 	folio_unlock_large_mapcount(folio);

@@ -39,6 +39,53 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"ptep_get_lockless ORs the block's a/d without checking that the "
 		"block stayed consistent",
 	},
+	[FT_INJ_BATCHZAP_S390] = {
+		"batchzap-s390", "Z1",
+		"zap hands a batch's references to the gather (NO_GATHER frees at "
+		"once) before removing its rmap",
+	},
+	[FT_INJ_FORK_MAP_BEFORE_REF] = {
+		"fork-map-before-ref", "Z2",
+		"fork raises the mapcount of a batch before its references",
+	},
+	[FT_INJ_BATCH_PAST_FOLIO] = {
+		"batch-past-folio", "Z3/B3",
+		"folio_pte_batch without the folio-end clamp; the advanced PTE "
+		"past the folio is none (XEN PV)",
+	},
+	[FT_INJ_BATCH_OVER_HOLE] = {
+		"batch-over-hole", "review",
+		"fork sizes a batch from the folio instead of scanning the PTEs, "
+		"copying across a none PTE",
+	},
+	[FT_INJ_EBUSY_NO_REF_ROLLBACK] = {
+		"ebusy-no-ref-rollback", "Z24/H3",
+		"fork keeps a batch's references when the dup fails with -EBUSY",
+	},
+	[FT_INJ_DUP_WITH_PARENT_MM_ID] = {
+		"dup-with-parent-mm-id", "B11",
+		"fork accounts the child's mappings to the parent's mm id",
+	},
+	[FT_INJ_MPROTECT_WRITE_MERGE] = {
+		"mprotect-write-merge", "B12/Z7",
+		"mprotect batches ignore the write bit and count AnonExclusive "
+		"runs from the folio's first page, not the batch's",
+	},
+	[FT_INJ_FORK_NO_VMA_LOCK] = {
+		"fork-no-vma-lock", "Z14",
+		"dup_mmap does not write-lock the parent's VMAs: per-VMA-locked "
+		"faults run during fork (v6.4)",
+	},
+	[FT_INJ_BREAK_INSIDE_BATCH] = {
+		"break-inside-batch", "Z22",
+		"fork's progress break taken inside a batch, after the whole "
+		"batch's references and mapcounts",
+	},
+	[FT_INJ_REUSE_CHECKS_BEFORE_LOCK] = {
+		"reuse-checks-before-lock", "B2",
+		"large-folio COW reuse runs its sanity checks before mapcount and "
+		"refcount are stable",
+	},
 };
 
 unsigned long ft_injected_mask;

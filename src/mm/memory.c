@@ -30,6 +30,18 @@ static pte_t __pte_batch_clear_ignored(pte_t pte, unsigned int flags)
 	return pte_mkold(pte);
 }
 
+/*
+ * The next PTE the batch expects.  Z3 (7b08b74f3d99): on XEN PV a PFN past
+ * the folio has no machine frame, the advanced PTE came out empty and
+ * matched a none PTE after the folio.
+ */
+static pte_t batch_expected(pte_t pte, unsigned long end_pfn, unsigned int flags)
+{
+	if (ft_injected(FT_INJ_BATCH_PAST_FOLIO) && pte_pfn(pte) >= end_pfn)
+		return __pte_batch_clear_ignored(__pte(0), flags);
+	return __pte_batch_clear_ignored(pte, flags);
+}
+
 unsigned int folio_pte_batch_flags(struct folio *folio, pte_t *ptep,
 				   pte_t *ptentp, unsigned int max_nr,
 				   unsigned int flags)
@@ -40,9 +52,10 @@ unsigned int folio_pte_batch_flags(struct folio *folio, pte_t *ptep,
 	unsigned int nr;
 
 	/* Never past the folio's end (the Z3/B3 fix). */
-	max_nr = min(max_nr, (unsigned int)(end_pfn - pte_pfn(pte)));
+	if (!ft_injected(FT_INJ_BATCH_PAST_FOLIO))
+		max_nr = min(max_nr, (unsigned int)(end_pfn - pte_pfn(pte)));
 	nr = pte_batch_hint(ptep, pte);
-	expected = __pte_batch_clear_ignored(pte_advance_pfn(pte, nr), flags);
+	expected = batch_expected(pte_advance_pfn(pte, nr), end_pfn, flags);
 	p = ptep + nr;
 	while (nr < max_nr) {
 		unsigned int step;
@@ -54,7 +67,7 @@ unsigned int folio_pte_batch_flags(struct folio *folio, pte_t *ptep,
 		any_young |= pte_young(pte);
 		any_dirty |= pte_dirty(pte);
 		step = pte_batch_hint(p, pte);
-		expected = pte_advance_pfn(expected, step);
+		expected = batch_expected(pte_advance_pfn(expected, step), end_pfn, flags);
 		p += step;
 		nr += step;
 	}
@@ -582,7 +595,43 @@ static int copy_present_page(struct vm_area_struct *dst_vma, pte_t *dst_pte,
 	return 0;
 }
 
-/* copy_present_ptes(): a batch of one folio, reference before mapcount. */
+/*
+ * The PTEs fork copies as one batch.  The batch-over-hole injection sizes
+ * it from the folio alone, as if every PTE up to the folio's end still
+ * mapped it: a none PTE left by MADV_DONTNEED is copied as present.
+ */
+static unsigned int fork_batch(struct folio *folio, struct page *page,
+			       pte_t *src_pte, pte_t *ptentp, unsigned int max_nr,
+			       unsigned int flags)
+{
+	if (ft_injected(FT_INJ_BATCH_OVER_HOLE))
+		return min(max_nr, (unsigned int)(folio_pfn(folio) +
+						  folio_nr_pages(folio) -
+						  page_to_pfn(page)));
+	return folio_pte_batch_flags(folio, src_pte, ptentp, max_nr, flags);
+}
+
+/*
+ * Z22: copy_pte_range's progress check moved inside the batch.  The batch
+ * already has its references, mapcounts and rss; a break at PTE i copies i
+ * of them and the resumed loop duplicates the rest a second time.
+ */
+static unsigned int break_inside_batch(unsigned int nr, unsigned long addr)
+{
+	int progress = 0;
+
+	for (unsigned int i = 1; i < nr; i++) {
+		progress += 8;
+		if (ft_fork_should_break(&progress, addr + i * PAGE_SIZE, false))
+			return i;
+	}
+	return nr;
+}
+
+/*
+ * copy_present_ptes(): a batch of one folio, reference before mapcount
+ * (Z2 had them the other way round), dropped again on -EBUSY (Z24).
+ */
 static int copy_present_ptes(struct vm_area_struct *dst_vma,
 			     struct vm_area_struct *src_vma, pte_t *dst_pte,
 			     pte_t *src_pte, pte_t pte, unsigned long addr,
@@ -599,14 +648,21 @@ static int copy_present_ptes(struct vm_area_struct *dst_vma,
 	if (!*prealloc && folio_test_large(folio) && max_nr != 1) {
 		if (!(src_vma->vm_flags & VM_SHARED))
 			flags |= FPB_RESPECT_DIRTY;
-		nr = folio_pte_batch_flags(folio, src_pte, &pte, max_nr, flags);
-		folio_ref_add(folio, (int)nr);
+		nr = fork_batch(folio, page, src_pte, &pte, max_nr, flags);
+		if (!ft_injected(FT_INJ_FORK_MAP_BEFORE_REF))
+			folio_ref_add(folio, (int)nr);
 		if (folio_try_dup_anon_rmap_ptes(folio, page, (int)nr, dst_vma, src_vma)) {
-			folio_ref_sub(folio, (int)nr);
+			if (!ft_injected(FT_INJ_FORK_MAP_BEFORE_REF) &&
+			    !ft_injected(FT_INJ_EBUSY_NO_REF_ROLLBACK))
+				folio_ref_sub(folio, (int)nr);
 			return -EAGAIN;
 		}
+		if (ft_injected(FT_INJ_FORK_MAP_BEFORE_REF))
+			folio_ref_add(folio, (int)nr);
 		rss[MM_ANONPAGES] += (int)nr;
 		VM_WARN_ON_FOLIO(PageAnonExclusive(page), folio);
+		if (ft_injected(FT_INJ_BREAK_INSIDE_BATCH))
+			nr = break_inside_batch(nr, addr);
 		__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, nr);
 		return (int)nr;
 	}
@@ -755,7 +811,7 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 		return 0;
 	if (is_cow) {
 		mmap_assert_write_locked(src_mm);
-		if (src_mm->world->locking->fork_locks_vmas)
+		if (!ft_injected(FT_INJ_FORK_NO_VMA_LOCK))
 			vma_assert_write_locked(src_vma);
 		/* GUP-fast backs off while the parent is write-protected. */
 		raw_write_seqcount_begin(&src_mm->write_protect_seq);
@@ -781,6 +837,15 @@ struct zap_state {
 	bool force_flush, force_break;
 };
 
+static void zap_hand_to_gather(struct mmu_gather *tlb, struct page *page,
+			       unsigned int nr, bool delay_rmap, struct zap_state *zs)
+{
+	if (__tlb_remove_folio_pages(tlb, page, nr, delay_rmap)) {
+		zs->force_flush = true;
+		zs->force_break = true;
+	}
+}
+
 /* zap_present_folio_ptes(): mapcount down, then the reference to the gather. */
 static void zap_present_folio_ptes(struct mmu_gather *tlb,
 				   struct vm_area_struct *vma, struct folio *folio,
@@ -804,14 +869,15 @@ static void zap_present_folio_ptes(struct mmu_gather *tlb,
 		zs->rss[MM_ANONPAGES] -= (int)nr;
 	}
 	tlb_remove_tlb_entries(tlb, pte, nr, addr);
+	/* Z1: the July 2023 batch-zap order, harmless unless NO_GATHER. */
+	if (ft_injected(FT_INJ_BATCHZAP_S390))
+		zap_hand_to_gather(tlb, page, nr, delay_rmap, zs);
 	if (!delay_rmap) {
 		folio_remove_rmap_ptes(folio, page, (int)nr, vma);
 		VM_WARN_ON_FOLIO(folio_mapcount(folio) < 0, folio);
 	}
-	if (__tlb_remove_folio_pages(tlb, page, nr, delay_rmap)) {
-		zs->force_flush = true;
-		zs->force_break = true;
-	}
+	if (!ft_injected(FT_INJ_BATCHZAP_S390))
+		zap_hand_to_gather(tlb, page, nr, delay_rmap, zs);
 }
 
 static unsigned int zap_present_ptes(struct mmu_gather *tlb,

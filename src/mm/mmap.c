@@ -17,7 +17,6 @@ static const struct ft_locking_mode upstream_mode = {
 	.name = "upstream",
 	.desc = "v6.5+: per-VMA fault locks, fork write-locks every parent VMA",
 	.fault_vma_lock = true,
-	.fork_locks_vmas = true,
 	.dontneed_vma_lock = true,
 };
 
@@ -26,20 +25,10 @@ static const struct ft_locking_mode spf_mode = {
 	.desc = "Android speculative faults: no mmap or VMA lock, VMA checked "
 		"by sequence count under the PTL",
 	.fault_speculative = true,
-	.fork_locks_vmas = true,
-};
-
-/* Bug zoo Z14: v6.4 with per-VMA locks, before fb49c455323f. */
-static const struct ft_locking_mode fork_no_vma_lock_mode = {
-	.name = "fork-no-vma-lock",
-	.desc = "v6.4: per-VMA fault locks, but fork does not write-lock the "
-		"parent's VMAs (Z14)",
-	.fault_vma_lock = true,
-	.dontneed_vma_lock = true,
 };
 
 const struct ft_locking_mode *const ft_locking_modes[] = {
-	&upstream_mode, &spf_mode, &fork_no_vma_lock_mode, NULL,
+	&upstream_mode, &spf_mode, NULL,
 };
 
 const struct ft_locking_mode *ft_locking_mode_find(const char *name)
@@ -467,7 +456,6 @@ int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 
 static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 {
-	const struct ft_locking_mode *locking = oldmm->world->locking;
 	struct vm_area_struct *vmas[MAX_VMAS];
 	int n = mm_vmas_sorted(oldmm, vmas);
 
@@ -477,8 +465,8 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		int ret;
 
 		/* Since fb49c455323f: no fault on the parent VMA while it is
-		 * copied.  The "fork-no-vma-lock" mode is v6.4 without it. */
-		if (locking->fork_locks_vmas)
+		 * copied.  Z14 is v6.4 without it. */
+		if (!ft_injected(FT_INJ_FORK_NO_VMA_LOCK))
 			vma_start_write(mpnt);
 		tmp = vma_alloc(mm);
 		if (!tmp)

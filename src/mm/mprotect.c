@@ -42,6 +42,9 @@ static void set_write_prot_commit_flush_ptes(struct mmu_gather *tlb,
 		prot_commit_flush_ptes(tlb, vma, addr, ptep, oldpte, ptent, nr, 0, false);
 		return;
 	}
+	/* Z7: v5 6/7 counted from the folio's head, wrong mid-folio. */
+	if (ft_injected(FT_INJ_MPROTECT_WRITE_MERGE))
+		first = page_folio(first)->page;
 	while (idx < nr) {
 		bool exclusive = PageAnonExclusive(first + idx);
 		unsigned int len = 1;
@@ -52,6 +55,14 @@ static void set_write_prot_commit_flush_ptes(struct mmu_gather *tlb,
 				       exclusive);
 		idx += len;
 	}
+}
+
+/* B12: before FPB_RESPECT_WRITE the batch merged the write bit. */
+static unsigned int mprotect_batch_flags(void)
+{
+	if (ft_injected(FT_INJ_MPROTECT_WRITE_MERGE))
+		return FPB_RESPECT_SOFT_DIRTY | FPB_MERGE_WRITE;
+	return FPB_RESPECT_SOFT_DIRTY | FPB_RESPECT_WRITE;
 }
 
 static long change_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
@@ -75,8 +86,7 @@ static long change_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 
 			if (folio && folio_test_large(folio) && max_nr > 1)
 				nr = folio_pte_batch_flags(folio, pte, &oldpte, max_nr,
-							   FPB_RESPECT_SOFT_DIRTY |
-							   FPB_RESPECT_WRITE);
+							   mprotect_batch_flags());
 			oldpte = modify_prot_start_ptes(vma, addr, pte, nr);
 			ptent = pte_modify(oldpte, newprot);
 			if ((cp_flags & MM_CP_TRY_CHANGE_WRITABLE) && !pte_write(ptent))

@@ -390,6 +390,8 @@ enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
 	if (ret == FT_HW_OK) {
 		struct page *page = pfn_to_page(mm->pmem, pfn);
 
+		/* The translation stays in the TLB until a flush waits us out. */
+		ft_irq_window();
 		if (write)
 			WRITE_ONCE(page->data, *data);
 		else

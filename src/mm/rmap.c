@@ -191,7 +191,8 @@ void folio_add_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
 
 /* The counting half of dup: never a first mapping, so no _nr_pages_mapped. */
 static void __folio_dup_rmap(struct folio *folio, struct page *page, int nr,
-			     struct vm_area_struct *dst_vma, bool anon)
+			     struct vm_area_struct *dst_vma,
+			     struct vm_area_struct *src_vma, bool anon)
 {
 	folio_rmap_sanity_checks(folio, page, nr);
 	if (likely(!folio_test_large(folio))) {
@@ -206,8 +207,9 @@ static void __folio_dup_rmap(struct folio *folio, struct page *page, int nr,
 		if (folio_uses_page_mapcount(folio))
 			atomic_inc(&page[i]._mapcount);
 	}
-	/* The child's mm id: dst_vma (v3 series, patch 07/20). */
-	folio_mc(folio)->add(folio, nr, dst_vma);
+	/* The child's mm id: dst_vma (v3 series, patch 07/20); B11 used src's. */
+	folio_mc(folio)->add(folio, nr, ft_injected(FT_INJ_DUP_WITH_PARENT_MM_ID) ?
+				       src_vma : dst_vma);
 }
 
 /**
@@ -222,7 +224,7 @@ static void __folio_dup_rmap(struct folio *folio, struct page *page, int nr,
 void folio_dup_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
 			      struct vm_area_struct *dst_vma)
 {
-	__folio_dup_rmap(folio, page, nr, dst_vma, false);
+	__folio_dup_rmap(folio, page, nr, dst_vma, dst_vma, false);
 }
 
 /**
@@ -249,7 +251,7 @@ int folio_try_dup_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
 				return -EBUSY;
 		}
 	}
-	__folio_dup_rmap(folio, page, nr, dst_vma, true);
+	__folio_dup_rmap(folio, page, nr, dst_vma, src_vma, true);
 	return 0;
 }
 

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * foliotorture --zoo: every bug-zoo injection run against the torture
+ * run's oracles, and the clean run beside them.
+ *
+ * Each run is a child process (this binary, re-executed), so a crash or a
+ * hang of one case is that case's result.  A case is detected when the
+ * child ends with an oracle's exit code (1 invariant, 2 lock-model splat,
+ * 66 ThreadSanitizer) within its bound; the clean case must end with 0.
+ * Output is KTAP (Documentation/dev-tools/ktap.rst), one test per case.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ft/sched.h"
+#include "ft/zoo.h"
+#include "stress.h"
+
+#define ZOO_MAX_SEEDS	100
+#define ZOO_MAX_ARGS	32
+#define ZOO_GRACE_S	45	/* past the bound: the child's own watchdog first */
+
+/*
+ * The hardware a/d races: stress/scenarios/dirty-race (Z10, Z18, and Z19,
+ * whose torn view reaches the dirty rule through its lockless read).
+ */
+#define DIRTY_RACE "--vma-size=512K --max-mms=2 --orders=0,4 " \
+	"--ops=read=10,write=40,fork=1,exit=1,munmap=2,mmap=2,dontneed=8," \
+	"lazyfree=15,mprotect=8,migrate=3,young=5,pin=0,unpin=0"
+
+/*
+ * Large folios shared by two MMs migrated all the time: the window in which
+ * remove_migration_ptes() has restored one MM's entries and not yet the
+ * other's, where B2's early checks see a folio that is not stable.
+ */
+#define MIGRATION_RESTORE "--vma-size=512K --max-mms=4 --orders=0,4 " \
+	"--ops=read=10,write=30,fork=4,exit=3,munmap=1,mmap=1,dontneed=4," \
+	"lazyfree=0,mprotect=0,migrate=25,young=0,pin=0,unpin=0"
+
+/*
+ * A case: the torture options that give its bug a chance, the shipped
+ * seed and the bound.  An injection without an entry runs the default
+ * options; "clean" is the run without injections.
+ */
+struct zoo_case {
+	const char *name;
+	const char *opts;
+	u64 seed;
+	unsigned int bound_s;
+};
+
+static const struct zoo_case zoo_cases[] = {
+	{ "clean", "", 0x5eed, 10 },
+	{ "pte-rmw-not-atomic", DIRTY_RACE, 0x5eed, 60 },
+	{ "convert-drops-ad", DIRTY_RACE, 0x5eed, 60 },
+	{ "lockless-read-no-retry", DIRTY_RACE, 0x5eed, 60 },
+	{ "batchzap-s390", "--no-gather", 0x5eed, 60 },
+	{ "reuse-checks-before-lock", MIGRATION_RESTORE, 0x5eed, 60 },
+};
+
+#define ZOO_DEFAULT_SEED	0x5eed
+#define ZOO_DEFAULT_BOUND_S	60
+
+struct zoo_opts {
+	unsigned long cases;		/* bit 0: clean, bit i+1: injection i */
+	u64 nr_seeds;
+	u64 bound_ns;			/* 0: each case's own */
+	char policy[16];		/* --break-policy for the children */
+	char json[256];
+	char log_dir[256];
+	bool list;
+};
+
+enum zoo_verdict { ZOO_DETECTED, ZOO_PASSED, ZOO_MISSED, ZOO_STALLED,
+		   ZOO_CRASHED, ZOO_HUNG, ZOO_ERROR };
+
+struct zoo_run {
+	u64 seed;
+	int status;			/* exit code, or -signal */
+	double seconds;
+	enum zoo_verdict verdict;
+};
+
+/* Case index 0 is clean, i + 1 is injection i. */
+static const char *case_name(int c)
+{
+	return c ? ft_injections[c - 1].name : "clean";
+}
+
+static struct zoo_case case_get(int c)
+{
+	struct zoo_case zc = { case_name(c), "", ZOO_DEFAULT_SEED, ZOO_DEFAULT_BOUND_S };
+
+	for (size_t i = 0; i < ARRAY_SIZE(zoo_cases); i++)
+		if (!strcmp(zoo_cases[i].name, zc.name))
+			return zoo_cases[i];
+	return zc;
+}
+
+static int case_find(const char *name)
+{
+	for (int c = 0; c <= FT_NR_INJECTIONS; c++)
+		if (!strcmp(case_name(c), name))
+			return c;
+	return -1;
+}
+
+/* ---- Options ---------------------------------------------------------------------- */
+
+static int parse_cases(const char *arg, struct zoo_opts *o)
+{
+	char list[512], *save, *tok;
+
+	if (strlen(arg) >= sizeof(list))
+		return ft_usage_error("--cases: list too long");
+	strcpy(list, arg);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int c = case_find(tok);
+
+		if (c < 0)
+			return ft_usage_error("--cases: unknown case '%s' (clean, or see "
+					      "--list-injections)", tok);
+		o->cases |= BIT(c);
+	}
+	if (!o->cases)
+		return ft_usage_error("--cases: empty list");
+	return 0;
+}
+
+static int copy_opt(const char *opt, const char *arg, char *dst, size_t size)
+{
+	if (!*arg || strlen(arg) >= size)
+		return ft_usage_error("--%s: '%s' is empty or too long", opt, arg);
+	strcpy(dst, arg);
+	return 0;
+}
+
+static void zoo_usage(void)
+{
+	printf("usage: " FT_PROG " --zoo [--cases=LIST] [--seeds=N] [--bound=D]\n"
+	       "                    [--break-policy=P] [--json=FILE] [--log-dir=DIR] [--list]\n"
+	       "  --cases=LIST        clean and injection names (all)\n"
+	       "  --seeds=N           runs per case, seeds S..S+N-1 from the shipped S (1)\n"
+	       "  --bound=D           time allowed to each run (each case's own)\n"
+	       "  --break-policy=P    the children's break policy (their default)\n"
+	       "  --json=FILE         every run's outcome and time\n"
+	       "  --log-dir=DIR       the children's output (a new directory in $TMPDIR)\n"
+	       "  --list              print the cases and exit\n");
+}
+
+static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
+{
+	enum { OPT_CASES = 256, OPT_SEEDS, OPT_BOUND, OPT_POLICY, OPT_JSON, OPT_LOGDIR,
+	       OPT_LIST, OPT_HELP };
+	static const struct option longopts[] = {
+		{ "cases", required_argument, NULL, OPT_CASES },
+		{ "seeds", required_argument, NULL, OPT_SEEDS },
+		{ "bound", required_argument, NULL, OPT_BOUND },
+		{ "break-policy", required_argument, NULL, OPT_POLICY },
+		{ "json", required_argument, NULL, OPT_JSON },
+		{ "log-dir", required_argument, NULL, OPT_LOGDIR },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum ft_break_policy policy;
+	int opt, ret = 0;
+
+	o->nr_seeds = 1;
+	optind = 1;
+	while (!ret && (opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_CASES:
+			ret = parse_cases(optarg, o);
+			break;
+		case OPT_SEEDS:
+			ret = ft_opt_u64("seeds", optarg, 1, ZOO_MAX_SEEDS, &o->nr_seeds);
+			break;
+		case OPT_BOUND:
+			ret = ft_opt_duration("bound", optarg, NSEC_PER_SEC, &o->bound_ns);
+			break;
+		case OPT_POLICY:
+			if (ft_break_policy_parse(optarg, &policy))
+				return ft_usage_error("--break-policy: unknown policy '%s'; "
+						      "valid: random kernel aligned never",
+						      optarg);
+			ret = copy_opt("break-policy", optarg, o->policy, sizeof(o->policy));
+			break;
+		case OPT_JSON:
+			ret = copy_opt("json", optarg, o->json, sizeof(o->json));
+			break;
+		case OPT_LOGDIR:
+			ret = copy_opt("log-dir", optarg, o->log_dir, sizeof(o->log_dir));
+			break;
+		case OPT_LIST:
+			o->list = true;
+			break;
+		case OPT_HELP:
+			zoo_usage();
+			return -1;
+		default:
+			return ft_bad_option(opt, argv);
+		}
+	}
+	if (!ret && optind < argc)
+		ret = ft_usage_error("--zoo: unexpected argument '%s'", argv[optind]);
+	if (!o->cases)
+		o->cases = BIT(FT_NR_INJECTIONS + 1) - 1;
+	return ret;
+}
+
+/* ---- One run ------------------------------------------------------------------------ */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The child's command line, in @buf; NULL-terminated @argv. */
+static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 seed,
+		       unsigned int bound_s, const char *repro, char *buf, size_t size,
+		       char **argv)
+{
+	char *tok, *save;
+	int n = 0;
+
+	snprintf(buf, size, "%s%s --seed=0x%llx --duration=%us --stat-interval=%us -q "
+		 "--repro-file=%s%s%s %s", strcmp(zc->name, "clean") ? "--inject=" : "",
+		 strcmp(zc->name, "clean") ? zc->name : "", (unsigned long long)seed,
+		 bound_s, bound_s, repro, o->policy[0] ? " --break-policy=" : "",
+		 o->policy, zc->opts);
+	argv[n++] = (char *)FT_PROG;
+	for (tok = strtok_r(buf, " ", &save); tok && n < ZOO_MAX_ARGS - 1;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
+}
+
+static pid_t spawn(char **argv, const char *log)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (!freopen(log, "w", stdout) || dup2(fileno(stdout), STDERR_FILENO) < 0)
+		_exit(FT_EXIT_USAGE);
+	execv("/proc/self/exe", argv);
+	fprintf(stderr, FT_PROG ": --zoo: cannot run /proc/self/exe: %s\n", strerror(errno));
+	_exit(FT_EXIT_USAGE);
+}
+
+/* Wait for the child; kill it once it overstays its bound by the grace. */
+static int reap(pid_t pid, double start, unsigned int bound_s, bool *hung)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	int status;
+
+	*hung = false;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (!*hung && now_s() - start > bound_s + ZOO_GRACE_S) {
+			kill(pid, SIGKILL);
+			*hung = true;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+static enum zoo_verdict verdict(bool clean, int status, bool hung)
+{
+	if (hung)
+		return ZOO_HUNG;
+	if (status < 0)
+		return ZOO_CRASHED;
+	switch (status) {
+	case FT_EXIT_SUCCESS:
+		return clean ? ZOO_PASSED : ZOO_MISSED;
+	case FT_EXIT_INVARIANT:
+	case FT_EXIT_SPLAT:
+	case FT_EXIT_TSAN:
+		return ZOO_DETECTED;
+	case FT_EXIT_STALL:
+		return ZOO_STALLED;
+	default:
+		return ZOO_ERROR;
+	}
+}
+
+static void run_one(const struct zoo_case *zc, const struct zoo_opts *o,
+		    unsigned int bound_s, u64 seed, struct zoo_run *r)
+{
+	char buf[1024], log[512], repro[512], *argv[ZOO_MAX_ARGS];
+	double start;
+	bool hung;
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/%s-0x%llx.log", o->log_dir, zc->name,
+		 (unsigned long long)seed);
+	snprintf(repro, sizeof(repro), "%s/%s-0x%llx.repro", o->log_dir, zc->name,
+		 (unsigned long long)seed);
+	build_argv(zc, o, seed, bound_s, repro, buf, sizeof(buf), argv);
+	fflush(stdout);
+	start = now_s();
+	pid = spawn(argv, log);
+	r->seed = seed;
+	if (pid < 0) {
+		r->status = -SIGABRT;
+		r->seconds = 0;
+		r->verdict = ZOO_ERROR;
+		return;
+	}
+	r->status = reap(pid, start, bound_s, &hung);
+	r->seconds = now_s() - start;
+	r->verdict = verdict(!strcmp(zc->name, "clean"), r->status, hung);
+}
+
+/* ---- Results -------------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median and max time to detect; a missed run counts as its bound. */
+static void detect_times(const struct zoo_run *runs, int n, unsigned int bound_s,
+			 double *median, double *max)
+{
+	double t[ZOO_MAX_SEEDS];
+
+	for (int i = 0; i < n; i++)
+		t[i] = runs[i].verdict == ZOO_DETECTED ? runs[i].seconds : bound_s;
+	qsort(t, (size_t)n, sizeof(t[0]), cmp_double);
+	*median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+	*max = t[n - 1];
+}
+
+static const char *const verdict_names[] = {
+	[ZOO_DETECTED] = "detected", [ZOO_PASSED] = "passed", [ZOO_MISSED] = "missed",
+	[ZOO_STALLED] = "stalled", [ZOO_CRASHED] = "crashed", [ZOO_HUNG] = "hung",
+	[ZOO_ERROR] = "error",
+};
+
+/* The KTAP result line of case number @num; true if it passed. */
+static bool report_case(int num, const struct zoo_case *zc, const struct zoo_run *runs,
+			int n, unsigned int bound_s, const char *log_dir)
+{
+	bool clean = !strcmp(zc->name, "clean");
+	int good = 0, first_bad = -1;
+	double median, max;
+
+	for (int i = 0; i < n; i++) {
+		if (runs[i].verdict == (clean ? ZOO_PASSED : ZOO_DETECTED))
+			good++;
+		else if (first_bad < 0)
+			first_bad = i;
+	}
+	detect_times(runs, n, bound_s, &median, &max);
+	printf("%sok %d %s # ", good == n ? "" : "not ", num, zc->name);
+	if (clean && good == n)
+		printf("passed %us, %d seed%s\n", bound_s, n, n > 1 ? "s" : "");
+	else if (good == n && n == 1)
+		printf("time-to-detect %.1fs\n", runs[0].seconds);
+	else if (good == n)
+		printf("time-to-detect median %.1fs max %.1fs over %d seeds\n", median, max, n);
+	else if (!clean && runs[first_bad].verdict == ZOO_MISSED)
+		printf("not detected in %us (%d/%d seeds detected)\n", bound_s, good, n);
+	else
+		printf("%s, exit %d after %.1fs (%d/%d seeds good)\n",
+		       verdict_names[runs[first_bad].verdict], runs[first_bad].status,
+		       runs[first_bad].seconds, good, n);
+	if (first_bad >= 0)
+		printf("# %s: seed 0x%llx, log %s/%s-0x%llx.log\n", zc->name,
+		       (unsigned long long)runs[first_bad].seed, log_dir, zc->name,
+		       (unsigned long long)runs[first_bad].seed);
+	fflush(stdout);
+	return good == n;
+}
+
+static void json_case(FILE *f, const struct zoo_case *zc, const struct zoo_run *runs,
+		      int n, unsigned int bound_s, bool ok, bool last)
+{
+	double median, max;
+
+	detect_times(runs, n, bound_s, &median, &max);
+	fprintf(f, "    { \"name\": \"%s\", \"ok\": %s, \"bound_s\": %u, "
+		"\"median_s\": %.3f, \"max_s\": %.3f, \"runs\": [", zc->name,
+		ok ? "true" : "false", bound_s, median, max);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s{ \"seed\": \"0x%llx\", \"verdict\": \"%s\", \"exit\": %d, "
+			"\"seconds\": %.3f }", i ? ", " : "", (unsigned long long)runs[i].seed,
+			verdict_names[runs[i].verdict], runs[i].status, runs[i].seconds);
+	fprintf(f, "] }%s\n", last ? "" : ",");
+}
+
+static void list_cases(const struct zoo_opts *o)
+{
+	for (int c = 0; c <= FT_NR_INJECTIONS; c++) {
+		struct zoo_case zc = case_get(c);
+
+		if (o->cases & BIT(c))
+			printf("%-28s seed 0x%llx bound %us %s\n", zc.name,
+			       (unsigned long long)zc.seed, zc.bound_s,
+			       zc.opts[0] ? zc.opts : "(default options)");
+	}
+}
+
+static int make_log_dir(struct zoo_opts *o)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (o->log_dir[0]) {
+		if (mkdir(o->log_dir, 0777) && errno != EEXIST)
+			return ft_usage_error("--log-dir: cannot create '%s': %s", o->log_dir,
+					      strerror(errno));
+		return 0;
+	}
+	snprintf(o->log_dir, sizeof(o->log_dir), "%s/foliotorture-zoo.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(o->log_dir))
+		return ft_usage_error("--zoo: cannot create a log directory in %s: %s",
+				      tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	return 0;
+}
+
+int cmd_zoo(int argc, char **argv)
+{
+	struct zoo_opts o = { 0 };
+	static struct zoo_run runs[ZOO_MAX_SEEDS];
+	int ret = parse_zoo(argc, argv, &o), num = 0, pass = 0, fail = 0;
+	FILE *json = NULL;
+
+	if (ret)
+		return ret < 0 ? FT_EXIT_SUCCESS : ret;
+	if (o.list) {
+		list_cases(&o);
+		return FT_EXIT_SUCCESS;
+	}
+	ret = make_log_dir(&o);
+	if (ret)
+		return ret;
+	if (o.json[0] && !(json = fopen(o.json, "w")))
+		return ft_usage_error("--json: cannot write '%s': %s", o.json, strerror(errno));
+	printf("KTAP version 1\n# " FT_PROG " --zoo: seeds %llu, break policy %s, logs in %s\n"
+	       "1..%d\n", (unsigned long long)o.nr_seeds, o.policy[0] ? o.policy : "default",
+	       o.log_dir, __builtin_popcountl(o.cases));
+	if (json)
+		fprintf(json, "{\n  \"break_policy\": \"%s\",\n  \"seeds\": %llu,\n  \"cases\": [\n",
+			o.policy[0] ? o.policy : "default", (unsigned long long)o.nr_seeds);
+	for (int c = 0; c <= FT_NR_INJECTIONS; c++) {
+		struct zoo_case zc = case_get(c);
+		unsigned int bound_s = o.bound_ns ? (unsigned int)(o.bound_ns / NSEC_PER_SEC) :
+				       zc.bound_s;
+		bool ok;
+
+		if (!(o.cases & BIT(c)))
+			continue;
+		for (u64 i = 0; i < o.nr_seeds; i++)
+			run_one(&zc, &o, bound_s, zc.seed + i, &runs[i]);
+		ok = report_case(++num, &zc, runs, (int)o.nr_seeds, bound_s, o.log_dir);
+		ok ? pass++ : fail++;
+		if (json)
+			json_case(json, &zc, runs, (int)o.nr_seeds, bound_s, ok,
+				  num == __builtin_popcountl(o.cases));
+	}
+	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n", pass, fail);
+	if (json) {
+		fprintf(json, "  ]\n}\n");
+		if (fclose(json))
+			return ft_usage_error("--json: cannot write '%s'", o.json);
+	}
+	return fail ? FT_EXIT_INVARIANT : FT_EXIT_SUCCESS;
+}
