@@ -222,11 +222,13 @@ static enum tt_op pick_op(struct tt_thread *th)
 
 /* ---- Operations: each returns >= 0 done, < 0 refused (-errno) ------------------------ */
 
-/* One access of page @idx, checked against the shadow. */
-static int access_page(struct tt_thread *th, struct tt_proc *proc, unsigned long idx,
+/* One access of a word of page @page, checked against the shadow. */
+static int access_page(struct tt_thread *th, struct tt_proc *proc, unsigned long page,
 		       bool write)
 {
 	struct ft_shadow *sh = proc->shadow;
+	unsigned long idx = page * FT_PAGE_WORDS + ft_random_below(&th->rs, FT_PAGE_WORDS);
+	unsigned long addr = ft_shadow_addr(sh, idx);
 	struct ft_shadow_write wr;
 	enum ft_fault_result r;
 	unsigned long v = 0;
@@ -239,12 +241,12 @@ static int access_page(struct tt_thread *th, struct tt_proc *proc, unsigned long
 	if (write) {
 		ft_shadow_write_begin(sh, idx, &wr);
 		v = wr.value;
-		r = ft_user_access(proc->mm, page_addr(idx), true, &v, &th->rs);
+		r = ft_user_access(proc->mm, addr, true, &v, &th->rs);
 		ft_shadow_write_end(sh, idx, &wr, r == FT_FAULT_OK);
 		if (r == FT_FAULT_OK)
 			ft_shadow_note_write(sh, idx, &wr, proc->mm);
 	} else {
-		r = ft_user_access(proc->mm, page_addr(idx), false, &v, &th->rs);
+		r = ft_user_access(proc->mm, addr, false, &v, &th->rs);
 		if (r == FT_FAULT_OK)
 			ft_shadow_check_read(sh, idx, v, proc->mm);
 	}
@@ -284,7 +286,7 @@ static int op_fork(struct tt_thread *th, struct tt_proc *parent)
 	child = proc_alloc(t);
 	if (!child)
 		return -ENOMEM;
-	ft_shadow_fork_begin(parent->shadow);
+	ft_shadow_fork_begin(parent->shadow, child->shadow);
 	child->mm = ft_fork(parent->mm);
 	if (child->mm)
 		ft_shadow_fork_copy(child->shadow, parent->shadow);
@@ -355,17 +357,33 @@ static int op_mprotect(struct tt_thread *th, struct tt_proc *proc,
 	return ft_mprotect(proc->mm, *addr, *len, prot);
 }
 
-static int op_pin(struct tt_thread *th, struct tt_proc *proc, unsigned long idx)
+/* Claim every word of page @page, or none. */
+static bool claim_page(struct ft_shadow *sh, unsigned long page)
+{
+	for (unsigned long w = 0; w < FT_PAGE_WORDS; w++) {
+		if (!ft_shadow_claim(sh, page * FT_PAGE_WORDS + w)) {
+			while (w--)
+				ft_shadow_release(sh, page * FT_PAGE_WORDS + w);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int op_pin(struct tt_thread *th, struct tt_proc *proc, unsigned long page)
 {
 	struct folio *folio;
 
 	if (th->nr_pins == TT_MAX_PINS)
 		return -EAGAIN;
-	if (!ft_shadow_claim(proc->shadow, idx))
+	if (!claim_page(proc->shadow, page))
 		return -EBUSY;
-	folio = ft_pin_user_page(proc->mm, page_addr(idx));
-	ft_shadow_forget_dirty(proc->shadow, idx);	/* maybe an unshare */
-	ft_shadow_release(proc->shadow, idx);
+	folio = ft_pin_user_page(proc->mm, page_addr(page));
+	for (unsigned long w = 0; w < FT_PAGE_WORDS; w++) {
+		/* Maybe an unshare: a clean copy. */
+		ft_shadow_forget_dirty(proc->shadow, page * FT_PAGE_WORDS + w);
+		ft_shadow_release(proc->shadow, page * FT_PAGE_WORDS + w);
+	}
 	if (!folio)
 		return -EFAULT;
 	th->pins[th->nr_pins++] = folio;

@@ -29,48 +29,70 @@
 #define ZOO_GRACE_S	45	/* past the bound: the child's own watchdog first */
 
 /*
- * The hardware a/d races: stress/scenarios/dirty-race (Z10, Z18, and Z19,
- * whose torn view reaches the dirty rule through its lockless read).
+ * The scenarios the cases run: the torture options that give a bug its
+ * chance.  Each also runs clean, without injections, and must pass: a
+ * detection in a scenario that fails clean would prove nothing.
  */
-#define DIRTY_RACE "--vma-size=512K --max-mms=2 --orders=0,4 " \
-	"--ops=read=10,write=40,fork=1,exit=1,munmap=2,mmap=2,dontneed=8," \
-	"lazyfree=15,mprotect=8,migrate=3,young=5,pin=0,unpin=0"
-
-/*
- * Large folios shared by two MMs migrated all the time: the window in which
- * remove_migration_ptes() has restored one MM's entries and not yet the
- * other's, where B2's early checks see a folio that is not stable.
- */
-#define MIGRATION_RESTORE "--vma-size=512K --max-mms=4 --orders=0,4 " \
-	"--ops=read=10,write=30,fork=4,exit=3,munmap=1,mmap=1,dontneed=4," \
-	"lazyfree=0,mprotect=0,migrate=25,young=0,pin=0,unpin=0"
-
-/*
- * A case: the torture options that give its bug a chance, the shipped
- * seed and the bound.  An injection without an entry runs the default
- * options; "clean" is the run without injections.
- */
-struct zoo_case {
+struct zoo_scenario {
 	const char *name;
 	const char *opts;
-	u64 seed;
+};
+
+static const struct zoo_scenario zoo_scenarios[] = {
+	{ "default", "" },
+	/* The audit often enough to see a PTE before the next mprotect. */
+	{ "audit-often", "--audit-interval=250ms --resched-ppm=300000" },
+	{ "no-gather", "--no-gather" },
+	/* The hardware a/d races: stress/scenarios/dirty-race. */
+	{ "dirty-race", "--vma-size=256K --max-mms=2 --orders=0,4 --resched-ppm=300000 "
+	  "--ops=read=10,write=40,fork=1,exit=1,munmap=2,mmap=2,dontneed=8,"
+	  "lazyfree=15,mprotect=8,migrate=3,young=5,pin=0,unpin=0" },
+	/* Large folios shared by two MMs migrated all the time: the window
+	 * in which remove_migration_ptes() has restored one MM's entries and
+	 * not yet the other's. */
+	{ "migration-restore", "--vma-size=512K --max-mms=4 --orders=0,4 "
+	  "--ops=read=10,write=30,fork=4,exit=3,munmap=1,mmap=1,dontneed=4,"
+	  "lazyfree=0,mprotect=0,migrate=25,young=0,pin=0,unpin=0" },
+	/* Parent threads writing through TLB entries cached before fork's
+	 * write-protect while others fault on the same pages. */
+	{ "fork-race", "--vma-size=256K --max-mms=2 --orders=0,4 "
+	  "--ops=read=10,write=50,fork=10,exit=10,munmap=0,mmap=0,dontneed=0,"
+	  "lazyfree=0,mprotect=0,migrate=0,young=0,pin=0,unpin=0" },
+};
+
+#define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
+#define NR_ZOO_CASES		(NR_ZOO_SCENARIOS + FT_NR_INJECTIONS)
+#define ZOO_SEED		0x5eed
+#define ZOO_CLEAN_BOUND_S	10
+/* ThreadSanitizer runs the model about ten times slower. */
+#ifdef __SANITIZE_THREAD__
+#define ZOO_BOUND_S		120
+#else
+#define ZOO_BOUND_S		60
+#endif
+
+/* The injections that need more than the default scenario. */
+static const struct { const char *inj, *scenario; } zoo_needs[] = {
+	{ "pte-rmw-not-atomic", "dirty-race" },
+	{ "convert-drops-ad", "dirty-race" },
+	/* Z19's torn view reaches the dirty rule through its lockless read. */
+	{ "lockless-read-no-retry", "dirty-race" },
+	{ "batchzap-s390", "no-gather" },
+	{ "mprotect-write-merge", "audit-often" },
+	{ "reuse-checks-before-lock", "migration-restore" },
+	{ "fork-no-vma-lock", "fork-race" },
+};
+
+/* A case: clean in scenario c, or injection c - NR_ZOO_SCENARIOS. */
+struct zoo_case {
+	char name[64];
+	const char *inject;		/* NULL: clean */
+	const struct zoo_scenario *scenario;
 	unsigned int bound_s;
 };
 
-static const struct zoo_case zoo_cases[] = {
-	{ "clean", "", 0x5eed, 10 },
-	{ "pte-rmw-not-atomic", DIRTY_RACE, 0x5eed, 60 },
-	{ "convert-drops-ad", DIRTY_RACE, 0x5eed, 60 },
-	{ "lockless-read-no-retry", DIRTY_RACE, 0x5eed, 60 },
-	{ "batchzap-s390", "--no-gather", 0x5eed, 60 },
-	{ "reuse-checks-before-lock", MIGRATION_RESTORE, 0x5eed, 60 },
-};
-
-#define ZOO_DEFAULT_SEED	0x5eed
-#define ZOO_DEFAULT_BOUND_S	60
-
 struct zoo_opts {
-	unsigned long cases;		/* bit 0: clean, bit i+1: injection i */
+	u64 cases;			/* bit c: case c */
 	u64 nr_seeds;
 	u64 bound_ns;			/* 0: each case's own */
 	char policy[16];		/* --break-policy for the children */
@@ -89,27 +111,43 @@ struct zoo_run {
 	enum zoo_verdict verdict;
 };
 
-/* Case index 0 is clean, i + 1 is injection i. */
-static const char *case_name(int c)
+static const struct zoo_scenario *scenario_of(const char *inj)
 {
-	return c ? ft_injections[c - 1].name : "clean";
+	for (size_t i = 0; i < ARRAY_SIZE(zoo_needs); i++) {
+		if (strcmp(zoo_needs[i].inj, inj))
+			continue;
+		for (int s = 0; s < NR_ZOO_SCENARIOS; s++)
+			if (!strcmp(zoo_scenarios[s].name, zoo_needs[i].scenario))
+				return &zoo_scenarios[s];
+	}
+	return &zoo_scenarios[0];
 }
 
-static struct zoo_case case_get(int c)
+static void case_get(int c, struct zoo_case *zc)
 {
-	struct zoo_case zc = { case_name(c), "", ZOO_DEFAULT_SEED, ZOO_DEFAULT_BOUND_S };
-
-	for (size_t i = 0; i < ARRAY_SIZE(zoo_cases); i++)
-		if (!strcmp(zoo_cases[i].name, zc.name))
-			return zoo_cases[i];
-	return zc;
+	if (c < NR_ZOO_SCENARIOS) {
+		zc->scenario = &zoo_scenarios[c];
+		zc->inject = NULL;
+		zc->bound_s = ZOO_CLEAN_BOUND_S;
+		snprintf(zc->name, sizeof(zc->name), c ? "clean-%s" : "clean",
+			 zc->scenario->name);
+		return;
+	}
+	zc->inject = ft_injections[c - NR_ZOO_SCENARIOS].name;
+	zc->scenario = scenario_of(zc->inject);
+	zc->bound_s = ZOO_BOUND_S;
+	snprintf(zc->name, sizeof(zc->name), "%s", zc->inject);
 }
 
 static int case_find(const char *name)
 {
-	for (int c = 0; c <= FT_NR_INJECTIONS; c++)
-		if (!strcmp(case_name(c), name))
+	struct zoo_case zc;
+
+	for (int c = 0; c < NR_ZOO_CASES; c++) {
+		case_get(c, &zc);
+		if (!strcmp(zc.name, name))
 			return c;
+	}
 	return -1;
 }
 
@@ -126,9 +164,9 @@ static int parse_cases(const char *arg, struct zoo_opts *o)
 		int c = case_find(tok);
 
 		if (c < 0)
-			return ft_usage_error("--cases: unknown case '%s' (clean, or see "
-					      "--list-injections)", tok);
-		o->cases |= BIT(c);
+			return ft_usage_error("--cases: unknown case '%s' (see --zoo --list)",
+					      tok);
+		o->cases |= 1ULL << c;
 	}
 	if (!o->cases)
 		return ft_usage_error("--cases: empty list");
@@ -213,7 +251,7 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 	if (!ret && optind < argc)
 		ret = ft_usage_error("--zoo: unexpected argument '%s'", argv[optind]);
 	if (!o->cases)
-		o->cases = BIT(FT_NR_INJECTIONS + 1) - 1;
+		o->cases = (1ULL << NR_ZOO_CASES) - 1;
 	return ret;
 }
 
@@ -236,10 +274,10 @@ static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 
 	int n = 0;
 
 	snprintf(buf, size, "%s%s --seed=0x%llx --duration=%us --stat-interval=%us -q "
-		 "--repro-file=%s%s%s %s", strcmp(zc->name, "clean") ? "--inject=" : "",
-		 strcmp(zc->name, "clean") ? zc->name : "", (unsigned long long)seed,
+		 "--repro-file=%s%s%s %s", zc->inject ? "--inject=" : "",
+		 zc->inject ? zc->inject : "", (unsigned long long)seed,
 		 bound_s, bound_s, repro, o->policy[0] ? " --break-policy=" : "",
-		 o->policy, zc->opts);
+		 o->policy, zc->scenario->opts);
 	argv[n++] = (char *)FT_PROG;
 	for (tok = strtok_r(buf, " ", &save); tok && n < ZOO_MAX_ARGS - 1;
 	     tok = strtok_r(NULL, " ", &save))
@@ -322,7 +360,7 @@ static void run_one(const struct zoo_case *zc, const struct zoo_opts *o,
 	}
 	r->status = reap(pid, start, bound_s, &hung);
 	r->seconds = now_s() - start;
-	r->verdict = verdict(!strcmp(zc->name, "clean"), r->status, hung);
+	r->verdict = verdict(!zc->inject, r->status, hung);
 }
 
 /* ---- Results -------------------------------------------------------------------------- */
@@ -357,7 +395,7 @@ static const char *const verdict_names[] = {
 static bool report_case(int num, const struct zoo_case *zc, const struct zoo_run *runs,
 			int n, unsigned int bound_s, const char *log_dir)
 {
-	bool clean = !strcmp(zc->name, "clean");
+	bool clean = !zc->inject;
 	int good = 0, first_bad = -1;
 	double median, max;
 
@@ -407,13 +445,14 @@ static void json_case(FILE *f, const struct zoo_case *zc, const struct zoo_run *
 
 static void list_cases(const struct zoo_opts *o)
 {
-	for (int c = 0; c <= FT_NR_INJECTIONS; c++) {
-		struct zoo_case zc = case_get(c);
+	struct zoo_case zc;
 
-		if (o->cases & BIT(c))
-			printf("%-28s seed 0x%llx bound %us %s\n", zc.name,
-			       (unsigned long long)zc.seed, zc.bound_s,
-			       zc.opts[0] ? zc.opts : "(default options)");
+	for (int c = 0; c < NR_ZOO_CASES; c++) {
+		case_get(c, &zc);
+		if (o->cases & 1ULL << c)
+			printf("%-28s seed %#x bound %us %s: %s\n", zc.name, ZOO_SEED,
+			       zc.bound_s, zc.scenario->name,
+			       zc.scenario->opts[0] ? zc.scenario->opts : "(default options)");
 	}
 }
 
@@ -455,25 +494,26 @@ int cmd_zoo(int argc, char **argv)
 		return ft_usage_error("--json: cannot write '%s': %s", o.json, strerror(errno));
 	printf("KTAP version 1\n# " FT_PROG " --zoo: seeds %llu, break policy %s, logs in %s\n"
 	       "1..%d\n", (unsigned long long)o.nr_seeds, o.policy[0] ? o.policy : "default",
-	       o.log_dir, __builtin_popcountl(o.cases));
+	       o.log_dir, __builtin_popcountll(o.cases));
 	if (json)
 		fprintf(json, "{\n  \"break_policy\": \"%s\",\n  \"seeds\": %llu,\n  \"cases\": [\n",
 			o.policy[0] ? o.policy : "default", (unsigned long long)o.nr_seeds);
-	for (int c = 0; c <= FT_NR_INJECTIONS; c++) {
-		struct zoo_case zc = case_get(c);
-		unsigned int bound_s = o.bound_ns ? (unsigned int)(o.bound_ns / NSEC_PER_SEC) :
-				       zc.bound_s;
+	for (int c = 0; c < NR_ZOO_CASES; c++) {
+		struct zoo_case zc;
+		unsigned int bound_s;
 		bool ok;
 
-		if (!(o.cases & BIT(c)))
+		if (!(o.cases & 1ULL << c))
 			continue;
+		case_get(c, &zc);
+		bound_s = o.bound_ns ? (unsigned int)(o.bound_ns / NSEC_PER_SEC) : zc.bound_s;
 		for (u64 i = 0; i < o.nr_seeds; i++)
-			run_one(&zc, &o, bound_s, zc.seed + i, &runs[i]);
+			run_one(&zc, &o, bound_s, ZOO_SEED + i, &runs[i]);
 		ok = report_case(++num, &zc, runs, (int)o.nr_seeds, bound_s, o.log_dir);
 		ok ? pass++ : fail++;
 		if (json)
 			json_case(json, &zc, runs, (int)o.nr_seeds, bound_s, ok,
-				  num == __builtin_popcountl(o.cases));
+				  num == __builtin_popcountll(o.cases));
 	}
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n", pass, fail);
 	if (json) {

@@ -35,41 +35,49 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
 	     struct ft_audit_stats *stats);
 
 /*
- * Shadow memory (COW isolation, DESIGN.md "Oracles"): per mm and page,
- * the value the mm must read back.  Values name their writer: the mm's
- * tag (a serial number, never reused, unlike mm ids) in the high 32 bits,
- * the page index and a per-page write count below, so a foreign value
- * says which mm wrote it.
+ * Shadow memory (COW isolation, DESIGN.md "Oracles"): per mm and word of
+ * a page (FT_PAGE_WORDS each; a slot, idx = page * FT_PAGE_WORDS + word),
+ * the value the mm must read back.  Values name their writer: the mm's tag
+ * (a serial number, never reused, unlike mm ids) in the high 32 bits, the
+ * slot and a per-slot write count below, so a foreign value says which mm
+ * wrote it.
  *
  * Rules that keep the oracle exact while other operations run:
- *  - one access per (mm, page) at a time: the worker claims the page
- *    (a try-claim; a busy page is skipped, never waited for);
+ *  - one access per (mm, slot) at a time: the worker claims the slot
+ *    (a try-claim; a busy slot is skipped, never waited for); two workers
+ *    may use the two words of one page at once;
  *  - a zap (MADV_DONTNEED, munmap, MAP_FIXED) of the page may turn the
  *    value into 0: reading 0 is allowed iff a zap of the page began after
  *    the last write was prepared or was in flight then; a zap that ends
  *    with nothing else going on makes 0 the only right value;
- *  - fork: while the parent forks, its writers store the value the page
- *    already should hold, so what the child inherits is exact; writers
- *    that prepared a new value before the fork began are waited for;
+ *  - fork: writers that prepared a value before the fork began are waited
+ *    for, so what the child inherits is exact, except in the slots the
+ *    parent wrote while it forked: the child may or may not see those
+ *    writes, so its first read there is taken as it comes (and exact
+ *    afterwards).  The parent's own values stay exact: a write during a
+ *    fork that the parent later misses is a lost write (bug zoo Z14);
  *  - dirty: a PTE written through stays dirty while it maps that page
  *    (checked after each write and before the next access).
  */
 struct ft_shadow;
 
+/* @nr_pages pages from @base: nr_pages * FT_PAGE_WORDS slots. */
 struct ft_shadow *ft_shadow_alloc(u32 tag, unsigned long base, unsigned long nr_pages);
 void ft_shadow_free(struct ft_shadow *sh);
 u32 ft_shadow_tag(const struct ft_shadow *sh);
+/* The user address of slot @idx. */
+unsigned long ft_shadow_addr(const struct ft_shadow *sh, unsigned long idx);
 
-/* Claim page @idx for one access; false if another worker has it. */
+/* Claim slot @idx for one access; false if another worker has it. */
 bool ft_shadow_claim(struct ft_shadow *sh, unsigned long idx);
 void ft_shadow_release(struct ft_shadow *sh, unsigned long idx);
 
 /* A write in preparation, between ft_shadow_write_begin() and _end(). */
 struct ft_shadow_write {
 	unsigned long value;	/* what to store */
-	u64 zap_started;	/* the page's zap count when prepared */
+	u64 zap_started;	/* the slot's zap count when prepared */
 	bool zap_inflight;
-	bool same_value;	/* a fork is running: the old value again */
+	bool during_fork;	/* the mm was forking: not waited for */
 };
 
 void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
@@ -78,7 +86,7 @@ void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
 void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
 			 const struct ft_shadow_write *wr, bool done);
 
-/* Is @value what a read of page @idx may return?  Reports if not. */
+/* Is @value what a read of slot @idx may return?  Reports if not. */
 bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 			  unsigned long value, struct mm_struct *mm);
 
@@ -96,7 +104,7 @@ void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_st
 void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx);
 
 /* Around ft_fork() of the parent; _copy() fills the child's before _end(). */
-void ft_shadow_fork_begin(struct ft_shadow *parent);
+void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child);
 void ft_shadow_fork_copy(struct ft_shadow *child, const struct ft_shadow *parent);
 void ft_shadow_fork_end(struct ft_shadow *parent);
 

@@ -82,10 +82,15 @@ enum pageflags {
 
 struct ft_pmem;
 
+#define FT_PAGE_WORDS	2
+
 struct page {
 	unsigned long flags;		/* PG_*, atomic bitops */
 	atomic_t _mapcount;		/* -1 based, PAGE_MAPCOUNT only for large */
-	unsigned long data;		/* the simulated content: READ/WRITE_ONCE */
+	/* The simulated content, READ/WRITE_ONCE: two words, so that two
+	 * threads can use one page at once (a write through a stale TLB
+	 * entry racing a COW fault on the other word, bug zoo Z14). */
+	unsigned long data[FT_PAGE_WORDS];
 	struct folio *folio;		/* compound head; NULL while free */
 	unsigned long pfn;
 	unsigned int buddy_order;	/* with PG_buddy, under zone_lock */
@@ -154,6 +159,19 @@ static inline struct folio *page_folio(const struct page *page)
 static inline unsigned long page_to_pfn(const struct page *page)
 {
 	return page->pfn;
+}
+
+/* copy_highpage(): the content only. */
+static inline void copy_page_data(struct page *dst, const struct page *src)
+{
+	for (int i = 0; i < FT_PAGE_WORDS; i++)
+		WRITE_ONCE(dst->data[i], READ_ONCE(src->data[i]));
+}
+
+static inline void fill_page_data(struct page *page, unsigned long v)
+{
+	for (int i = 0; i < FT_PAGE_WORDS; i++)
+		WRITE_ONCE(page->data[i], v);
 }
 
 /* ---- Flags ------------------------------------------------------------------------ */

@@ -122,6 +122,9 @@ struct mm_struct {
 	spinlock_t page_table_lock;
 	pmd_t *pgd;
 	unsigned long task_size;
+	/* The TLB generation: unique to this mm in the high half, bumped by
+	 * every flush; a cached translation of another one is stale. */
+	u64 tlb_gen;
 	/* VMA slots, type-stable (SLAB_TYPESAFE_BY_RCU's idea): a lockless
 	 * lookup may find a slot being reused and rechecks after locking. */
 	struct vm_area_struct vmas[MAX_VMAS];

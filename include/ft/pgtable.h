@@ -412,21 +412,25 @@ enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
 			       unsigned long *pfn);
 
 /*
- * The same, and the load or store of the page's content word (*@data)
- * within the same access: the translation and the data access are one
- * unit that a TLB flush of @mm waits for, as a TLB shootdown waits for the
- * other CPUs.  So a page whose last reference is dropped only after the
- * flush can never be written through a stale translation; one dropped
- * before it can (bug zoo Z1, Z11).
+ * A user load or store of one of the page's content words (*@data; the
+ * word at @addr's offset in the page) through the CPU's TLB: a translation
+ * cached since @mm's last flush is used as it is, whatever the PTE says
+ * now; otherwise the walk above, whose result is cached.  The translation
+ * and the data access are one unit that a TLB flush of @mm waits for, as a
+ * TLB shootdown waits for the other CPUs.  So a page whose last reference
+ * is dropped only after the flush can never be written through a stale
+ * translation; one dropped before it can (bug zoo Z1, Z11), and a PTE
+ * write-protected without a flush stays writable for a CPU that cached it
+ * (fork until its flush_tlb_mm(), Z14).
  */
 enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
 				    bool write, struct ft_random_state *rs,
 				    unsigned long *data);
 
 /*
- * The model's TLB holds no entries beyond an access in progress:
- * flush_tlb_range() waits until every access to @mm that started before it
- * has finished (counted as VM_TLB_FLUSH).
+ * Make every cached translation of @mm stale, then wait until every access
+ * to @mm that started before has finished (counted as VM_TLB_FLUSH).
+ * FT-DEVIATION: the whole mm, whatever the range.
  */
 void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end);
 

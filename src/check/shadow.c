@@ -9,11 +9,15 @@
  * recorded in-flight flag.  When a zap ends with no other zap, write or
  * fork around it, the page is certainly zero: the expectation becomes
  * exactly 0, so a zapped page that still shows old data is caught.
- * Why fork inherits exactly: the forker announces itself and waits until
- * no writer holds a new value (a Dekker pair, seq_cst on both sides);
- * writers that come later store the value the page already should hold,
- * so the parent's contents cannot change while the child's copy of the
- * shadow is taken.
+ * Why fork inherits exactly: the forker counts each slot's writes made
+ * during forks, announces itself and waits until no writer that missed
+ * the announcement holds a new value (a Dekker pair, seq_cst on both
+ * sides).  A writer that saw the announcement counts itself before its
+ * access; the child's copy is taken after ft_fork() returned, whose TLB
+ * flush waited for every access that could still reach a page the child
+ * maps.  A slot whose count did not move holds for the child what it held
+ * before the fork; one whose count moved is unknown until the child's
+ * first read of it.
  *
  * The dirty rule (pagetable spec I6): after a write through a PTE, the
  * entry that maps the page is dirty, and stays dirty while it maps the
@@ -30,12 +34,12 @@
 #define SEQ	__ATOMIC_SEQ_CST
 #define RLX	__ATOMIC_RELAXED
 
-/* Bits of a value below the tag: page index, then the write count. */
-#define VALUE_IDX_SHIFT		20
-#define VALUE_IDX_MASK		0xfffUL
-#define VALUE_COUNT_MASK	0xfffffUL
+/* Bits of a value below the tag: slot index, then the write count. */
+#define VALUE_IDX_SHIFT		19
+#define VALUE_IDX_MASK		0x1fffUL
+#define VALUE_COUNT_MASK	0x7ffffUL
 
-/* One page.  Atomics: fork copies them while claims are held. */
+/* One slot.  Atomics: fork copies them while claims are held. */
 struct shadow_page {
 	unsigned long value;	/* what a read must return */
 	u64 w_zap_started;	/* zap_started when value was prepared */
@@ -45,6 +49,8 @@ struct shadow_page {
 	u32 zap_inflight;	/* zaps of this page not finished */
 	u32 claimed;		/* one access at a time */
 	u32 writes;		/* under the claim */
+	u32 fork_writes;	/* writes begun while the mm forked */
+	u32 unknown;		/* the child's: a write during the fork */
 	/* Under the claim: the page last written through (pfn + 1, 0 for
 	 * none) and the zap count then. */
 	unsigned long dirty_pfn;
@@ -53,7 +59,7 @@ struct shadow_page {
 
 struct ft_shadow {
 	u32 tag;
-	unsigned long base, nr_pages;
+	unsigned long base, nr_slots;
 	int forks;		/* forks of this mm in progress */
 	u64 fork_seq;		/* bumped as each fork begins and ends */
 	int new_writers;	/* writers holding a new value */
@@ -64,15 +70,21 @@ struct ft_shadow *ft_shadow_alloc(u32 tag, unsigned long base, unsigned long nr_
 {
 	struct ft_shadow *sh;
 
-	if (!tag || nr_pages > VALUE_IDX_MASK + 1)
+	if (!tag || nr_pages * FT_PAGE_WORDS > VALUE_IDX_MASK + 1)
 		return NULL;
-	sh = calloc(1, sizeof(*sh) + nr_pages * sizeof(sh->pages[0]));
+	sh = calloc(1, sizeof(*sh) + nr_pages * FT_PAGE_WORDS * sizeof(sh->pages[0]));
 	if (!sh)
 		return NULL;
 	sh->tag = tag;
 	sh->base = base;
-	sh->nr_pages = nr_pages;
+	sh->nr_slots = nr_pages * FT_PAGE_WORDS;
 	return sh;
+}
+
+unsigned long ft_shadow_addr(const struct ft_shadow *sh, unsigned long idx)
+{
+	return sh->base + idx / FT_PAGE_WORDS * PAGE_SIZE +
+	       idx % FT_PAGE_WORDS * sizeof(long);
 }
 
 void ft_shadow_free(struct ft_shadow *sh)
@@ -106,16 +118,15 @@ void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
 	wr->zap_started = __atomic_load_n(&p->zap_started, SEQ);
 	wr->zap_inflight = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
 	__atomic_fetch_add(&sh->new_writers, 1, SEQ);
-	if (__atomic_load_n(&sh->forks, SEQ)) {
+	wr->during_fork = __atomic_load_n(&sh->forks, SEQ);
+	if (wr->during_fork) {
+		/* Not waited for: counted, before the access. */
 		__atomic_fetch_sub(&sh->new_writers, 1, __ATOMIC_RELEASE);
-		wr->value = __atomic_load_n(&p->value, RLX);
-		wr->same_value = true;
-		return;
+		__atomic_fetch_add(&p->fork_writes, 1, SEQ);
 	}
 	p->writes++;
 	wr->value = (unsigned long)sh->tag << 32 | (idx & VALUE_IDX_MASK) << VALUE_IDX_SHIFT |
 		    (p->writes & VALUE_COUNT_MASK);
-	wr->same_value = false;
 }
 
 void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
@@ -123,16 +134,16 @@ void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
 {
 	struct shadow_page *p = &sh->pages[idx];
 
-	if (wr->same_value)
-		return;		/* nothing changed, not a new writer */
 	if (done) {
+		__atomic_store_n(&p->unknown, 0, RLX);
 		__atomic_store_n(&p->value, wr->value, RLX);
 		__atomic_store_n(&p->w_zap_started, wr->zap_started, RLX);
 		__atomic_store_n(&p->w_zap_end, __atomic_load_n(&p->zap_started, SEQ), RLX);
 		__atomic_store_n(&p->w_zap_inflight, wr->zap_inflight, RLX);
 	}
 	/* Release: a forker that sees no writer sees the stores above. */
-	__atomic_fetch_sub(&sh->new_writers, 1, __ATOMIC_RELEASE);
+	if (!wr->during_fork)
+		__atomic_fetch_sub(&sh->new_writers, 1, __ATOMIC_RELEASE);
 }
 
 /* The entry and the page behind @addr now, for the report. */
@@ -153,7 +164,7 @@ static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long g
 {
 	u32 writer = (u32)(got >> 32);
 	unsigned long page = (got >> VALUE_IDX_SHIFT) & VALUE_IDX_MASK;
-	unsigned long addr = sh->base + idx * PAGE_SIZE;
+	unsigned long addr = ft_shadow_addr(sh, idx);
 
 	if (!ft_report_begin("shadow memory"))
 		return;
@@ -163,13 +174,13 @@ static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long g
 		fprintf(stderr, "zero, but no zap of the page since the write\n");
 	else if (!want)
 		fprintf(stderr, "the page was zapped, but shows the value of mm tag %u "
-			"(its page %lu, write #%lu)\n", writer, page, got & VALUE_COUNT_MASK);
+			"(its slot %lu, write #%lu)\n", writer, page, got & VALUE_COUNT_MASK);
 	else if (writer != sh->tag)
-		fprintf(stderr, "a value written by mm tag %u (its page %lu, write "
+		fprintf(stderr, "a value written by mm tag %u (its slot %lu, write "
 			"#%lu): COW isolation broken\n", writer, page,
 			got & VALUE_COUNT_MASK);
 	else if (page != idx)
-		fprintf(stderr, "its own value for page %lu\n", page);
+		fprintf(stderr, "its own value for slot %lu\n", page);
 	else
 		fprintf(stderr, "its own write #%lu, not the last one (#%lu): a "
 			"write was lost\n", got & VALUE_COUNT_MASK, want & VALUE_COUNT_MASK);
@@ -185,6 +196,12 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 
 	if (value == want)
 		return true;
+	/* Written by the parent while it forked us: whatever we see first. */
+	if (__atomic_load_n(&p->unknown, RLX)) {
+		__atomic_store_n(&p->unknown, 0, RLX);
+		__atomic_store_n(&p->value, value, RLX);
+		return true;
+	}
 	if (!value && (__atomic_load_n(&p->zap_started, SEQ) !=
 		       __atomic_load_n(&p->w_zap_started, RLX) ||
 		       __atomic_load_n(&p->w_zap_inflight, RLX)))
@@ -195,7 +212,9 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 
 u64 ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr)
 {
-	for (unsigned long i = first; i < first + nr && i < sh->nr_pages; i++) {
+	first *= FT_PAGE_WORDS;
+	nr *= FT_PAGE_WORDS;
+	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++) {
 		__atomic_fetch_add(&sh->pages[i].zap_inflight, 1, SEQ);
 		__atomic_fetch_add(&sh->pages[i].zap_started, 1, SEQ);
 	}
@@ -205,8 +224,7 @@ u64 ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long
 /*
  * After the zap, with the claim: if no other zap is in flight, the last
  * write was stored before any zap of the page began (so before this one),
- * and no fork ran meanwhile (a fork's writers store old values without
- * telling the shadow), the page is zero now.
+ * and no fork ran meanwhile, the slot is zero now.
  */
 static void zap_settle(struct ft_shadow *sh, unsigned long idx, u64 fork_seq)
 {
@@ -220,6 +238,7 @@ static void zap_settle(struct ft_shadow *sh, unsigned long idx, u64 fork_seq)
 	    __atomic_load_n(&p->w_zap_end, RLX) != w_begin ||
 	    __atomic_load_n(&p->w_zap_inflight, RLX))
 		return;
+	__atomic_store_n(&p->unknown, 0, RLX);
 	__atomic_store_n(&p->value, 0, RLX);
 	__atomic_store_n(&p->w_zap_started, started, RLX);
 	__atomic_store_n(&p->w_zap_end, started, RLX);
@@ -228,7 +247,9 @@ static void zap_settle(struct ft_shadow *sh, unsigned long idx, u64 fork_seq)
 void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long nr,
 		       u64 fork_seq, bool zapped)
 {
-	for (unsigned long i = first; i < first + nr && i < sh->nr_pages; i++) {
+	first *= FT_PAGE_WORDS;
+	nr *= FT_PAGE_WORDS;
+	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++) {
 		__atomic_fetch_sub(&sh->pages[i].zap_inflight, 1, SEQ);
 		if (zapped && ft_shadow_claim(sh, i)) {
 			zap_settle(sh, i, fork_seq);
@@ -239,10 +260,10 @@ void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long 
 
 /* ---- The dirty rule ------------------------------------------------------------- */
 
-/* What maps page @idx of @mm now, as a lockless walker sees it. */
+/* What maps slot @idx of @mm now, as a lockless walker sees it. */
 static pte_t shadow_pte(struct ft_shadow *sh, unsigned long idx, struct mm_struct *mm)
 {
-	unsigned long addr = sh->base + idx * PAGE_SIZE;
+	unsigned long addr = ft_shadow_addr(sh, idx);
 	struct ptdesc *table = pmdp_get_lockless(pmd_off(mm, addr));
 
 	return table ? ptep_get_lockless(&table->ptes[pte_index(addr)]) : __pte(0);
@@ -254,7 +275,7 @@ static void report_clean(struct ft_shadow *sh, unsigned long idx, struct mm_stru
 	if (!ft_report_begin("dirty bit"))
 		return;
 	fprintf(stderr, "BUG: mm id %u (tag %u): the PTE at %#lx is clean %s: a "
-		"dirty bit was lost\n", mm->mm_id, sh->tag, sh->base + idx * PAGE_SIZE,
+		"dirty bit was lost\n", mm->mm_id, sh->tag, ft_shadow_addr(sh, idx),
 		when);
 	fprintf(stderr, "pte: ");
 	pte_describe(stderr, pte);
@@ -279,7 +300,8 @@ void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
 	/* Raced with a zap begun since, or a migration: nothing either. */
 	if (__atomic_load_n(&p->zap_started, SEQ) != zaps ||
 	    !pte_present(pte) || pte_special(pte) ||
-	    READ_ONCE(pfn_to_page(mm->pmem, pte_pfn(pte))->data) != wr->value)
+	    READ_ONCE(pfn_to_page(mm->pmem, pte_pfn(pte))->data[idx % FT_PAGE_WORDS]) !=
+	    wr->value)
 		return;
 	if (!pte_dirty(pte))
 		report_clean(sh, idx, mm, pte, "right after a write through it");
@@ -308,8 +330,12 @@ void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx)
 	sh->pages[idx].dirty_pfn = 0;
 }
 
-void ft_shadow_fork_begin(struct ft_shadow *parent)
+void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child)
 {
+	/* Before the announcement: a writer that sees it counts after. */
+	for (unsigned long i = 0; i < parent->nr_slots && i < child->nr_slots; i++)
+		child->pages[i].fork_writes = __atomic_load_n(&parent->pages[i].fork_writes,
+							      SEQ);
 	__atomic_fetch_add(&parent->forks, 1, SEQ);
 	__atomic_fetch_add(&parent->fork_seq, 1, SEQ);
 	for (u32 step = 0; __atomic_load_n(&parent->new_writers, SEQ); step++)
@@ -318,7 +344,7 @@ void ft_shadow_fork_begin(struct ft_shadow *parent)
 
 void ft_shadow_fork_copy(struct ft_shadow *child, const struct ft_shadow *parent)
 {
-	for (unsigned long i = 0; i < parent->nr_pages && i < child->nr_pages; i++) {
+	for (unsigned long i = 0; i < parent->nr_slots && i < child->nr_slots; i++) {
 		const struct shadow_page *p = &parent->pages[i];
 		struct shadow_page *c = &child->pages[i];
 		bool inflight = __atomic_load_n(&p->w_zap_inflight, RLX) ||
@@ -331,6 +357,9 @@ void ft_shadow_fork_copy(struct ft_shadow *child, const struct ft_shadow *parent
 		c->w_zap_end = __atomic_load_n(&p->w_zap_end, RLX);
 		c->zap_started = __atomic_load_n(&p->zap_started, SEQ);
 		c->w_zap_inflight = inflight;
+		c->unknown = __atomic_load_n(&p->unknown, RLX) ||
+			     __atomic_load_n(&p->fork_writes, SEQ) != c->fork_writes;
+		c->fork_writes = 0;
 	}
 }
 

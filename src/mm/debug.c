@@ -75,8 +75,9 @@ void dump_page(FILE *out, struct page *page, const char *reason)
 {
 	struct folio *folio = page_folio(page);
 
-	fprintf(out, "page: pfn:%#lx mapcount:%d data:%#lx\n", page_to_pfn(page),
-		atomic_read(&page->_mapcount) + 1, READ_ONCE(page->data));
+	fprintf(out, "page: pfn:%#lx mapcount:%d data:%#lx,%#lx\n", page_to_pfn(page),
+		atomic_read(&page->_mapcount) + 1, READ_ONCE(page->data[0]),
+		READ_ONCE(page->data[1]));
 	if (folio) {
 		fprintf(out, "page %lu of ", folio_page_idx(folio, page));
 		print_folio_fields(out, folio);

@@ -65,8 +65,8 @@ int ft_madvise_dontneed(struct mm_struct *mm, unsigned long start,
  * stays until the next write or zap).  Upstream splits a large folio that
  * the range covers only in part; the model cannot split and skips it.
  */
-static void madvise_free_pte_range(struct vm_area_struct *vma, unsigned long addr,
-				   unsigned long end)
+static void madvise_free_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
+				   unsigned long addr, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	spinlock_t *ptl;
@@ -92,6 +92,7 @@ static void madvise_free_pte_range(struct vm_area_struct *vma, unsigned long add
 				continue;	/* would be split first */
 		}
 		clear_young_dirty_ptes(vma, addr, pte, nr);
+		tlb_remove_tlb_entries(tlb, pte, nr, addr);
 	}
 	pte_unmap_unlock(start_pte, ptl);
 }
@@ -99,15 +100,19 @@ static void madvise_free_pte_range(struct vm_area_struct *vma, unsigned long add
 static void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start,
 				    unsigned long end)
 {
+	struct mmu_gather tlb;
 	unsigned long next;
 
-	if (!vma->anon_vma)
+	if (!READ_ONCE(vma->anon_vma))		/* a racing fault may set it */
 		return;
+	/* A clean entry cached writable would let writes skip the dirty bit. */
+	tlb_gather_mmu(&tlb, vma->vm_mm);
 	for (; start < end; start = next) {
 		next = pmd_addr_end(start, end);
-		madvise_free_pte_range(vma, start, next);
+		madvise_free_pte_range(&tlb, vma, start, next);
 		cond_resched();
 	}
+	tlb_finish_mmu(&tlb);
 }
 
 int ft_madvise_free(struct mm_struct *mm, unsigned long start, unsigned long len)

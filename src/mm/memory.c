@@ -359,7 +359,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 		return ret;
 	}
 	if (old)
-		WRITE_ONCE(new->page->data, READ_ONCE(vmf->page->data));
+		copy_page_data(new->page, vmf->page);
 	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
 	if (!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte) ||
 	    vmf_vma_changed(vmf)) {
@@ -586,7 +586,7 @@ static int copy_present_page(struct vm_area_struct *dst_vma, pte_t *dst_pte,
 	if (!new)
 		return -EAGAIN;
 	*prealloc = NULL;
-	WRITE_ONCE(new->page->data, READ_ONCE(page->data));
+	copy_page_data(new->page, page);
 	folio_add_new_anon_rmap(new, dst_vma, addr, RMAP_EXCLUSIVE);
 	rss[MM_ANONPAGES]++;
 	pte = pfn_pte(folio_pfn(new), dst_vma->vm_page_prot);

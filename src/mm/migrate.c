@@ -101,7 +101,7 @@ static void remove_migration_ptes(struct folio *src, struct folio *dst,
 static void folio_migrate_copy(struct folio *dst, struct folio *src)
 {
 	for (unsigned long i = 0; i < folio_nr_pages(src); i++)
-		WRITE_ONCE(folio_page(dst, i)->data, READ_ONCE(folio_page(src, i)->data));
+		copy_page_data(folio_page(dst, i), folio_page(src, i));
 	WRITE_ONCE(dst->index, READ_ONCE(src->index));
 	if (!folio_test_swapbacked(dst))
 		__folio_set_swapbacked(dst);

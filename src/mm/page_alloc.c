@@ -106,7 +106,7 @@ int ft_pmem_init(struct ft_pmem *pmem, unsigned long nr_pfns,
 		struct page *page = &pmem->pages[pfn];
 
 		page->pfn = pfn;
-		page->data = PAGE_POISON;
+		fill_page_data(page, PAGE_POISON);
 		atomic_set(&page->_mapcount, -1);
 		INIT_LIST_HEAD(&page->buddy_list);
 		pmem->folios[pfn].page = page;
@@ -188,8 +188,9 @@ static const char *free_check_reason(struct folio *folio)
 static void check_new_pages(struct page *page, unsigned int order)
 {
 	for (unsigned long i = 0; i < (1UL << order); i++) {
-		if (READ_ONCE(page[i].data) != PAGE_POISON)
-			bad_page(&page[i], "corrupted page poison (write after free)");
+		for (int w = 0; w < FT_PAGE_WORDS; w++)
+			if (READ_ONCE(page[i].data[w]) != PAGE_POISON)
+				bad_page(&page[i], "corrupted page poison (write after free)");
 		if (READ_ONCE(page[i].flags) & ~BIT(PG_bad))
 			bad_page(&page[i], "flags set on a free page");
 	}
@@ -215,7 +216,7 @@ static struct folio *prep_new_folio(struct ft_pmem *pmem, struct page *page,
 	WRITE_ONCE(folio->_mm_ids, 0UL);
 	for (unsigned long i = 0; i < (1UL << order); i++) {
 		WRITE_ONCE(page[i].flags, 0UL);
-		WRITE_ONCE(page[i].data, 0UL);	/* a zeroed page */
+		fill_page_data(&page[i], 0UL);	/* a zeroed page */
 		atomic_set(&page[i]._mapcount, -1);
 		WRITE_ONCE(page[i].folio, folio);
 	}
@@ -267,7 +268,7 @@ void __folio_put(struct folio *folio)
 
 		WRITE_ONCE(page->folio, NULL);
 		WRITE_ONCE(page->flags, 0UL);	/* AnonExclusive included */
-		WRITE_ONCE(page->data, PAGE_POISON);
+		fill_page_data(page, PAGE_POISON);
 	}
 	__atomic_fetch_add(&pmem->stats.n_free[order], 1, __ATOMIC_RELAXED);
 	free_one_block(pmem, folio_pfn(folio), order);

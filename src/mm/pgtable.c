@@ -38,6 +38,8 @@ static struct ptdesc *pte_alloc_one(void)
 	return ptdesc;
 }
 
+static u64 tlb_gen_base;	/* mms ever made */
+
 int mm_pgtables_init(struct mm_struct *mm, struct ft_pmem *pmem,
 		     unsigned long task_size)
 {
@@ -48,6 +50,7 @@ int mm_pgtables_init(struct mm_struct *mm, struct ft_pmem *pmem,
 		return -ENOMEM;
 	mm->pmem = pmem;
 	mm->task_size = task_size;
+	mm->tlb_gen = __atomic_add_fetch(&tlb_gen_base, 1, __ATOMIC_RELAXED) << 32;
 	spin_lock_init(&mm->page_table_lock);
 	return 0;
 }
@@ -238,10 +241,26 @@ int __ptep_set_access_flags(pte_t *ptep, pte_t entry)
  */
 #define FT_MAX_CPUS	1024
 
+/*
+ * A TLB entry: a translation kept after its access, used by later accesses
+ * of the same CPU until a flush of its mm.  Only a write walk fills a
+ * writable entry (the walk set hardware dirty), so a write through a clean
+ * entry walks again, as DBM hardware updates the descriptor.
+ */
+struct ft_tlb_entry {
+	const struct mm_struct *mm;
+	unsigned long vpn, pfn;
+	u64 tlb_gen;
+	bool write;
+};
+
+#define FT_TLB_ENTRIES	64
+
 struct ft_cpu {
 	int in_use;
 	struct mm_struct *active_mm;
 	u64 gen;
+	struct ft_tlb_entry tlb[FT_TLB_ENTRIES];	/* this CPU's only */
 };
 
 static struct ft_cpu cpus[FT_MAX_CPUS];
@@ -304,6 +323,8 @@ void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long en
 	(void)start;
 	(void)end;
 	count_vm_event(mm->pmem, VM_TLB_FLUSH);
+	/* Every cached translation of @mm is stale from now on. */
+	__atomic_fetch_add(&mm->tlb_gen, 1, __ATOMIC_SEQ_CST);
 	smp_mb();	/* The PTE changes before the flush, then the scan. */
 	for (int i = 0; i < n; i++) {
 		struct ft_cpu *cpu = &cpus[i];
@@ -377,6 +398,32 @@ enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
 	return ret;
 }
 
+static struct ft_tlb_entry *tlb_entry(struct ft_cpu *cpu, unsigned long addr)
+{
+	return &cpu->tlb[(addr >> PAGE_SHIFT) % FT_TLB_ENTRIES];
+}
+
+/* A translation of @addr cached since @mm's last flush, or a walk. */
+static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
+				       unsigned long addr, bool write,
+				       struct ft_random_state *rs, unsigned long *pfn)
+{
+	struct ft_tlb_entry *e = tlb_entry(cpu, addr);
+	/* Before the walk: a flush after this read makes the fill stale. */
+	u64 gen = __atomic_load_n(&mm->tlb_gen, __ATOMIC_SEQ_CST);
+	enum ft_hw_result ret;
+
+	if (e->mm == mm && e->vpn == addr >> PAGE_SHIFT && e->tlb_gen == gen &&
+	    (e->write || !write)) {
+		*pfn = e->pfn;
+		return FT_HW_OK;
+	}
+	ret = hw_translate(mm, addr, write, rs, pfn);
+	if (ret == FT_HW_OK)
+		*e = (struct ft_tlb_entry){ mm, addr >> PAGE_SHIFT, *pfn, gen, write };
+	return ret;
+}
+
 enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
 				    bool write, struct ft_random_state *rs,
 				    unsigned long *data)
@@ -386,16 +433,17 @@ enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
 	unsigned long pfn;
 
 	access_begin(cpu, mm);
-	ret = hw_translate(mm, addr, write, rs, &pfn);
+	ret = tlb_translate(cpu, mm, addr, write, rs, &pfn);
 	if (ret == FT_HW_OK) {
 		struct page *page = pfn_to_page(mm->pmem, pfn);
+		unsigned long w = (addr & (PAGE_SIZE - 1)) / sizeof(long) % FT_PAGE_WORDS;
 
 		/* The translation stays in the TLB until a flush waits us out. */
 		ft_irq_window();
 		if (write)
-			WRITE_ONCE(page->data, *data);
+			WRITE_ONCE(page->data[w], *data);
 		else
-			*data = READ_ONCE(page->data);
+			*data = READ_ONCE(page->data[w]);
 	}
 	access_end(cpu);
 	return ret;

@@ -23,7 +23,7 @@ static bool folio_is_fresh(struct folio *folio, unsigned int order)
 	for (unsigned long i = 0; i < folio_nr_pages(folio); i++) {
 		struct page *page = folio_page(folio, i);
 
-		ok = ok && page_folio(page) == folio && page->data == 0 &&
+		ok = ok && page_folio(page) == folio && page->data[0] == 0 && page->data[1] == 0 &&
 		     atomic_read(&page->_mapcount) == -1 && !PageAnonExclusive(page);
 	}
 	if (order)
@@ -186,7 +186,7 @@ static void case_write_after_free(void)
 	struct page *page = folio->page;
 
 	folio_put(folio);
-	WRITE_ONCE(page->data, 42);	/* a stale user writes */
+	WRITE_ONCE(page->data[1], 42);	/* a stale user writes */
 	while (folio_alloc(&pmem, 0, NULL))
 		;
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * test_shadow [--case=NAME]: the shadow-memory oracle (include/ft/check.h)
- * on the real model, as the torture driver uses it.  A parent writes four
- * pages, forks, and both read everything back.
+ * on the real model, as the torture driver uses it.  A parent writes the
+ * first word of four pages, forks, and both read every word back.
  *
  *   clean         plus a MADV_DONTNEED, writes on both sides, a fork during
- *                 which the parent writes the same value: no report
+ *                 which the parent writes a new value (the child may see
+ *                 it or not): no report
  *   cow-broken    the parent's PTE of a shared page made writable behind
  *                 the model's back: the parent's next write lands in the
  *                 child's page, and the child's read must be reported
@@ -36,9 +37,12 @@ struct proc {
 	struct ft_shadow *sh;
 };
 
-/* As the torture's workers do it (stress/torture_ops.c). */
-static void write_page(struct proc *p, unsigned long idx)
+#define NR_SLOTS	(NR_PAGES * FT_PAGE_WORDS)
+
+/* As the torture's workers do it (stress/torture_ops.c): word 0. */
+static void write_page(struct proc *p, unsigned long page)
 {
+	unsigned long idx = page * FT_PAGE_WORDS;
 	struct ft_shadow_write wr;
 	unsigned long v;
 	enum ft_fault_result r;
@@ -47,25 +51,25 @@ static void write_page(struct proc *p, unsigned long idx)
 	ft_shadow_check_dirty(p->sh, idx, p->mm);
 	ft_shadow_write_begin(p->sh, idx, &wr);
 	v = wr.value;
-	r = ft_user_access(p->mm, VA + idx * PAGE_SIZE, true, &v, &rs);
+	r = ft_user_access(p->mm, ft_shadow_addr(p->sh, idx), true, &v, &rs);
 	ft_shadow_write_end(p->sh, idx, &wr, r == FT_FAULT_OK);
 	if (r == FT_FAULT_OK)
 		ft_shadow_note_write(p->sh, idx, &wr, p->mm);
 	ft_shadow_release(p->sh, idx);
 }
 
-/* Reads every page; how many passed both checks. */
+/* Reads every word; how many passed both checks. */
 static unsigned long read_all(struct proc *p)
 {
 	unsigned long ok = 0;
 
-	for (unsigned long i = 0; i < NR_PAGES; i++) {
+	for (unsigned long i = 0; i < NR_SLOTS; i++) {
 		u64 before = ft_report_failures();
 		unsigned long v = ~0UL;
 
 		ft_shadow_claim(p->sh, i);
 		ft_shadow_check_dirty(p->sh, i, p->mm);
-		ft_user_access(p->mm, VA + i * PAGE_SIZE, false, &v, &rs);
+		ft_user_access(p->mm, ft_shadow_addr(p->sh, i), false, &v, &rs);
 		ok += ft_shadow_check_read(p->sh, i, v, p->mm) &&
 		      ft_report_failures() == before;
 		ft_shadow_release(p->sh, i);
@@ -76,8 +80,8 @@ static unsigned long read_all(struct proc *p)
 static void fork_proc(struct proc *parent, struct proc *child, u32 tag)
 {
 	child->sh = ft_shadow_alloc(tag, VA, NR_PAGES);
-	ft_shadow_fork_begin(parent->sh);
-	write_page(parent, 3);		/* during the fork: the same value */
+	ft_shadow_fork_begin(parent->sh, child->sh);
+	write_page(parent, 3);		/* during the fork: the child may see it */
 	child->mm = ft_fork(parent->mm);
 	ft_shadow_fork_copy(child->sh, parent->sh);
 	ft_shadow_fork_end(parent->sh);
@@ -102,12 +106,12 @@ static void break_model(const char *name, struct proc *parent, struct proc *chil
 		unsigned long old;
 
 		write_page(child, 1);		/* the COW copy */
-		old = READ_ONCE(page_of(child, 1)->data);
+		old = READ_ONCE(page_of(child, 1)->data[0]);
 		write_page(child, 1);
-		WRITE_ONCE(page_of(child, 1)->data, old);
+		WRITE_ONCE(page_of(child, 1)->data[0], old);
 	} else if (!strcmp(name, "zero-no-zap")) {
 		write_page(child, 0);		/* the child's own copy */
-		WRITE_ONCE(page_of(child, 0)->data, 0);
+		WRITE_ONCE(page_of(child, 0)->data[0], 0);
 	} else if (!strcmp(name, "zap-missed")) {
 		ft_shadow_zap_end(child->sh, 1, 1, ft_shadow_zap_begin(child->sh, 1, 1), true);
 	} else if (!strcmp(name, "dirty-lost")) {
@@ -157,11 +161,11 @@ int main(int argc, char **argv)
 	}
 	ft_ktap_start(2);
 	ok = read_all(&parent);
-	ft_ktap_result(&k, ok == NR_PAGES, "%s: the parent reads back %lu of %lu pages",
-		       name, ok, NR_PAGES);
+	ft_ktap_result(&k, ok == NR_SLOTS, "%s: the parent reads back %lu of %lu words",
+		       name, ok, NR_SLOTS);
 	ok = read_all(&child);
-	ft_ktap_result(&k, ok == NR_PAGES, "%s: the child reads back %lu of %lu pages",
-		       name, ok, NR_PAGES);
+	ft_ktap_result(&k, ok == NR_SLOTS, "%s: the child reads back %lu of %lu words",
+		       name, ok, NR_SLOTS);
 	mmput(child.mm);
 	mmput(parent.mm);
 	ft_shadow_free(child.sh);
