@@ -6,7 +6,7 @@
  * Each run is a child process (this binary, re-executed), so a crash or a
  * hang of one case is that case's result.  A case is detected when the
  * child ends with an oracle's exit code (1 invariant, 2 lock-model splat,
- * 66 ThreadSanitizer) within its bound; the clean case must end with 0.
+ * 66 ThreadSanitizer) within its bound; a clean case must end with 0.
  * Output is KTAP (Documentation/dev-tools/ktap.rst), one test per case.
  */
 #include <errno.h>

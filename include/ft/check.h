@@ -49,7 +49,10 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
  *  - a zap (MADV_DONTNEED, munmap, MAP_FIXED) of the page may turn the
  *    value into 0: reading 0 is allowed iff a zap of the page began after
  *    the last write was prepared or was in flight then; a zap that ends
- *    with nothing else going on makes 0 the only right value;
+ *    with nothing else going on makes 0 the only right value; while a zap
+ *    overlaps an access, the value from before the zap is allowed too (a
+ *    stale TLB entry reaches the old page until the zap's flush, while a
+ *    fault may already have mapped and written a new one);
  *  - fork: writers that prepared a value before the fork began are waited
  *    for, so what the child inherits is exact, except in the slots the
  *    parent wrote while it forked: the child may or may not see those

@@ -51,6 +51,8 @@ struct shadow_page {
 	u32 writes;		/* under the claim */
 	u32 fork_writes;	/* writes begun while the mm forked */
 	u32 unknown;		/* the child's: a write during the fork */
+	unsigned long pre_zap;	/* value when the last zap began */
+	u64 claim_zaps;		/* zap_started when claimed */
 	/* Under the claim: the page last written through (pfn + 1, 0 for
 	 * none) and the zap count then. */
 	unsigned long dirty_pfn;
@@ -99,10 +101,14 @@ u32 ft_shadow_tag(const struct ft_shadow *sh)
 
 bool ft_shadow_claim(struct ft_shadow *sh, unsigned long idx)
 {
+	struct shadow_page *p = &sh->pages[idx];
 	u32 free_ = 0;
 
-	return __atomic_compare_exchange_n(&sh->pages[idx].claimed, &free_, 1, false,
-					   __ATOMIC_ACQUIRE, RLX);
+	if (!__atomic_compare_exchange_n(&p->claimed, &free_, 1, false,
+					 __ATOMIC_ACQUIRE, RLX))
+		return false;
+	p->claim_zaps = __atomic_load_n(&p->zap_started, SEQ);
+	return true;
 }
 
 void ft_shadow_release(struct ft_shadow *sh, unsigned long idx)
@@ -184,6 +190,13 @@ static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long g
 	else
 		fprintf(stderr, "its own write #%lu, not the last one (#%lu): a "
 			"write was lost\n", got & VALUE_COUNT_MASK, want & VALUE_COUNT_MASK);
+	fprintf(stderr, "zaps of the slot: %llu begun (%llu when claimed), %u in flight; "
+		"value before the last one %#lx%s\n",
+		(unsigned long long)__atomic_load_n(&sh->pages[idx].zap_started, SEQ),
+		(unsigned long long)sh->pages[idx].claim_zaps,
+		__atomic_load_n(&sh->pages[idx].zap_inflight, SEQ),
+		__atomic_load_n(&sh->pages[idx].pre_zap, RLX),
+		__atomic_load_n(&sh->forks, SEQ) ? "; the mm is forking" : "");
 	dump_mapping(mm, addr);
 	ft_report_end();
 }
@@ -194,14 +207,20 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 	struct shadow_page *p = &sh->pages[idx];
 	unsigned long want = __atomic_load_n(&p->value, RLX);
 
-	if (value == want)
-		return true;
 	/* Written by the parent while it forked us: whatever we see first. */
 	if (__atomic_load_n(&p->unknown, RLX)) {
 		__atomic_store_n(&p->unknown, 0, RLX);
 		__atomic_store_n(&p->value, value, RLX);
 		return true;
 	}
+	if (value == want)
+		return true;
+	/* A zap overlapped the access: until its flush a CPU may still
+	 * reach the page it takes away, while a fault maps a new one. */
+	if (value == __atomic_load_n(&p->pre_zap, RLX) &&
+	    (__atomic_load_n(&p->zap_inflight, SEQ) ||
+	     __atomic_load_n(&p->zap_started, SEQ) != p->claim_zaps))
+		return true;
 	if (!value && (__atomic_load_n(&p->zap_started, SEQ) !=
 		       __atomic_load_n(&p->w_zap_started, RLX) ||
 		       __atomic_load_n(&p->w_zap_inflight, RLX)))
@@ -215,6 +234,8 @@ u64 ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long
 	first *= FT_PAGE_WORDS;
 	nr *= FT_PAGE_WORDS;
 	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++) {
+		__atomic_store_n(&sh->pages[i].pre_zap,
+				 __atomic_load_n(&sh->pages[i].value, RLX), RLX);
 		__atomic_fetch_add(&sh->pages[i].zap_inflight, 1, SEQ);
 		__atomic_fetch_add(&sh->pages[i].zap_started, 1, SEQ);
 	}

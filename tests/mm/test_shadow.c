@@ -15,6 +15,9 @@
  *   zap-missed    a "zap" that leaves the page mapped (no MADV_DONTNEED
  *                 behind the shadow's zap): the old value must be reported
  *   dirty-lost    the dirty bit of a PTE just written through cleared
+ *   fork-write-lost  the parent's write made during the fork undone (what a
+ *                 COW fault during fork does with a stale TLB entry, Z14):
+ *                 the parent's read is reported, the child's is not
  *
  * The broken cases expect exactly one report and its text (ctest checks).
  */
@@ -114,6 +117,10 @@ static void break_model(const char *name, struct proc *parent, struct proc *chil
 		WRITE_ONCE(page_of(child, 0)->data[0], 0);
 	} else if (!strcmp(name, "zap-missed")) {
 		ft_shadow_zap_end(child->sh, 1, 1, ft_shadow_zap_begin(child->sh, 1, 1), true);
+	} else if (!strcmp(name, "fork-write-lost")) {
+		/* Page 3 as the parent's first write left it (fork_proc). */
+		WRITE_ONCE(page_of(parent, 3)->data[0],
+			   1UL << 32 | 3UL * FT_PAGE_WORDS << 19 | 1);
 	} else if (!strcmp(name, "dirty-lost")) {
 		struct ptdesc *pt;
 		pte_t *ptep;
@@ -135,7 +142,7 @@ int main(int argc, char **argv)
 
 	if (!clean && strcmp(name, "cow-broken") && strcmp(name, "lost-write") &&
 	    strcmp(name, "zero-no-zap") && strcmp(name, "zap-missed") &&
-	    strcmp(name, "dirty-lost")) {
+	    strcmp(name, "dirty-lost") && strcmp(name, "fork-write-lost")) {
 		fprintf(stderr, "--case: unknown case '%s'\n", name);
 		return FT_EXIT_USAGE;
 	}
