@@ -53,6 +53,7 @@ struct ft_sched {
 	 * tests, where a yield gains nothing and costs a time slice on a
 	 * loaded machine (a break still drops and retakes the locks). */
 	bool no_yield;
+	bool resched_pending;		/* fork broke for it: cond_resched() yields */
 	/* statistics (this thread's, read racily by status lines) */
 	u64 n_checks[NR_FT_BREAK_SITES];
 	u64 n_breaks[NR_FT_BREAK_SITES];

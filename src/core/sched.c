@@ -80,7 +80,8 @@ bool ft_fork_should_break(int *progress, unsigned long addr, bool contended)
 	if (*progress < (int)threshold)
 		return false;
 	*progress = 0;
-	brk = draw_resched(s) || contended;
+	s->resched_pending = draw_resched(s);
+	brk = s->resched_pending || contended;
 	if (s->policy == FT_BREAK_POLICY_ALIGNED && (addr & (FT_CONT_BLOCK_SIZE - 1)))
 		brk = false;
 	count(s, FT_BREAK_FORK, addr, brk);
@@ -131,8 +132,18 @@ void ft_irq_window(void)
 		sched_yield();
 }
 
+/* need_resched() that made fork break is still set here: schedule. */
 void cond_resched(void)
 {
+	struct ft_sched *s = current_sched;
+
+	if (s && s->resched_pending) {
+		s->resched_pending = false;
+		count(s, FT_BREAK_COND_RESCHED, 0, true);
+		if (!s->no_yield)
+			sched_yield();
+		return;
+	}
 	if (ft_need_resched(FT_BREAK_COND_RESCHED) && !current_sched->no_yield)
 		sched_yield();
 }
