@@ -53,6 +53,8 @@ struct tt_params {
 	u64 resched_ppm;
 	u64 gather_size;
 	bool no_gather;
+	bool tlb;			/* --tlb */
+	u64 page_words;			/* --page-words: words used per page */
 	u64 stat_interval_ns;
 	u64 audit_interval_ns;
 	u64 stall_timeout_ns;

@@ -227,7 +227,8 @@ static int access_page(struct tt_thread *th, struct tt_proc *proc, unsigned long
 		       bool write)
 {
 	struct ft_shadow *sh = proc->shadow;
-	unsigned long idx = page * FT_PAGE_WORDS + ft_random_below(&th->rs, FT_PAGE_WORDS);
+	unsigned long idx = page * FT_PAGE_WORDS +
+			    ft_random_below(&th->rs, th->t->p.page_words);
 	unsigned long addr = ft_shadow_addr(sh, idx);
 	struct ft_shadow_write wr;
 	enum ft_fault_result r;

@@ -41,6 +41,7 @@ static void tt_default_params(struct tt_params *p)
 		.orders = BIT(0) | BIT(2) | BIT(4), .locking = "upstream",
 		.model = "owner_slots", .break_policy = FT_BREAK_POLICY_RANDOM,
 		.break_threshold = 32, .resched_ppm = 100000, .gather_size = 64,
+		.page_words = 1,
 		.stat_interval_ns = 5 * NSEC_PER_SEC,
 		.audit_interval_ns = 2 * NSEC_PER_SEC,
 		.stall_timeout_ns = 30 * NSEC_PER_SEC, .lockdep = true,
@@ -189,7 +190,7 @@ static int copy_string(const char *opt, const char *arg, char *dst, size_t len)
 enum {
 	OPT_THREADS = 256, OPT_DURATION, OPT_SEED, OPT_MAX_MMS, OPT_VMA_SIZE,
 	OPT_ORDERS, OPT_OPS, OPT_LOCKING, OPT_MODEL, OPT_BREAK_POLICY,
-	OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_GATHER_SIZE, OPT_NO_GATHER,
+	OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_GATHER_SIZE, OPT_NO_GATHER, OPT_TLB, OPT_PAGE_WORDS,
 	OPT_STAT, OPT_AUDIT, OPT_STALL, OPT_MAX_OPS, OPT_NO_LOCKDEP, OPT_JSON,
 	OPT_SCENARIO, OPT_REPRO_FILE, OPT_LONG_HOLD, OPT_INJECT, OPT_HELP,
 };
@@ -209,6 +210,8 @@ static const struct option tt_options[] = {
 	{ "resched-ppm", required_argument, NULL, OPT_RESCHED_PPM },
 	{ "gather-size", required_argument, NULL, OPT_GATHER_SIZE },
 	{ "no-gather", no_argument, NULL, OPT_NO_GATHER },
+	{ "tlb", no_argument, NULL, OPT_TLB },
+	{ "page-words", required_argument, NULL, OPT_PAGE_WORDS },
 	{ "stat-interval", required_argument, NULL, OPT_STAT },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL },
@@ -244,6 +247,9 @@ static void usage(void)
 	       "  --resched-ppm=N        need_resched() per break check, per million (100000)\n"
 	       "  --gather-size=N        mmu_gather capacity, 1..4096 (64)\n"
 	       "  --no-gather            MMU_GATHER_NO_GATHER (s390)\n"
+	       "  --tlb                  CPUs keep translations until a flush\n"
+	       "  --page-words=N         content words a page's accesses use, 1 or 2;\n"
+	       "                         2: two workers may use one page at once (1)\n"
 	       "  --stat-interval=D      status lines (5s)\n"
 	       "  --audit-interval=D     stop-the-world audits (2s)\n"
 	       "  --stall-timeout=D      no progress this long is a stall (30s)\n"
@@ -297,6 +303,11 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		return ft_opt_u64("resched-ppm", optarg, 0, 1000000, &p->resched_ppm);
 	case OPT_GATHER_SIZE:
 		return ft_opt_u64("gather-size", optarg, 1, 4096, &p->gather_size);
+	case OPT_TLB:
+		p->tlb = true;
+		return 0;
+	case OPT_PAGE_WORDS:
+		return ft_opt_u64("page-words", optarg, 1, FT_PAGE_WORDS, &p->page_words);
 	case OPT_NO_GATHER:
 		p->no_gather = true;
 		return 0;
@@ -466,12 +477,13 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 	fprintf(out, " --ops=");
 	print_ops(out, p->weights);
 	fprintf(out, " --locking=%s --model=%s --break-policy=%s --break-threshold=%llu "
-		"--resched-ppm=%llu --gather-size=%llu%s --stat-interval=%s "
+		"--resched-ppm=%llu --gather-size=%llu%s%s --page-words=%llu --stat-interval=%s "
 		"--audit-interval=%s --stall-timeout=%s",
 		p->locking, p->model, ft_break_policy_names[p->break_policy],
 		(unsigned long long)p->break_threshold,
 		(unsigned long long)p->resched_ppm, (unsigned long long)p->gather_size,
-		p->no_gather ? " --no-gather" : "",
+		p->no_gather ? " --no-gather" : "", p->tlb ? " --tlb" : "",
+		(unsigned long long)p->page_words,
 		ft_format_duration(p->stat_interval_ns, si, sizeof(si)),
 		ft_format_duration(p->audit_interval_ns, ai, sizeof(ai)),
 		ft_format_duration(p->stall_timeout_ns, st, sizeof(st)));

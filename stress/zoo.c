@@ -54,8 +54,9 @@ static const struct zoo_scenario zoo_scenarios[] = {
 	  "--ops=read=10,write=30,fork=4,exit=3,munmap=1,mmap=1,dontneed=4,"
 	  "lazyfree=0,mprotect=0,migrate=25,young=0,pin=0,unpin=0" },
 	/* Parent threads writing through TLB entries cached before fork's
-	 * write-protect while others fault on the same pages. */
-	{ "fork-race", "--vma-size=256K --max-mms=2 --orders=0,4 "
+	 * write-protect (--tlb) while others fault on the other word of the
+	 * same pages (--page-words=2). */
+	{ "fork-race", "--tlb --page-words=2 --vma-size=256K --max-mms=2 --orders=0,4 "
 	  "--ops=read=10,write=50,fork=10,exit=10,munmap=0,mmap=0,dontneed=0,"
 	  "lazyfree=0,mprotect=0,migrate=0,young=0,pin=0,unpin=0" },
 };

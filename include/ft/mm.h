@@ -199,6 +199,7 @@ struct ft_world {
 	unsigned long anon_orders;	/* enabled mTHP orders, bit n = order n */
 	unsigned int gather_capacity;	/* mmu_gather entries before "full" */
 	bool no_gather;			/* MMU_GATHER_NO_GATHER (s390) */
+	bool tlb;			/* CPUs cache translations (pgtable.h) */
 	struct folio *zero_folio;	/* the shared zero page */
 	/*
 	 * anon_vmas are type-stable (SLAB_TYPESAFE_BY_RCU in the kernel): a

@@ -413,6 +413,8 @@ static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
 	u64 gen = __atomic_load_n(&mm->tlb_gen, __ATOMIC_SEQ_CST);
 	enum ft_hw_result ret;
 
+	if (!mm->world->tlb)
+		return hw_translate(mm, addr, write, rs, pfn);
 	if (e->mm == mm && e->vpn == addr >> PAGE_SHIFT && e->tlb_gen == gen &&
 	    (e->write || !write)) {
 		*pfn = e->pfn;
