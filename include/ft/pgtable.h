@@ -413,9 +413,10 @@ enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
 
 /*
  * A user load or store of one of the page's content words (*@data; the
- * word at @addr's offset in the page) through the CPU's TLB: a translation
- * cached since @mm's last flush is used as it is, whatever the PTE says
- * now; otherwise the walk above, whose result is cached.  The translation
+ * word at @addr's offset in the page).  With world->tlb (--tlb) through the
+ * CPU's TLB: a translation cached since @mm's last flush is used as it is,
+ * whatever the PTE says now; otherwise the walk above, whose result is
+ * cached.  The translation
  * and the data access are one unit that a TLB flush of @mm waits for, as a
  * TLB shootdown waits for the other CPUs.  So a page whose last reference
  * is dropped only after the flush can never be written through a stale

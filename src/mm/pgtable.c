@@ -440,7 +440,7 @@ enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
 		struct page *page = pfn_to_page(mm->pmem, pfn);
 		unsigned long w = (addr & (PAGE_SIZE - 1)) / sizeof(long) % FT_PAGE_WORDS;
 
-		/* The translation stays in the TLB until a flush waits us out. */
+		/* In flight, the translation holds until a flush waits us out. */
 		ft_irq_window();
 		if (write)
 			WRITE_ONCE(page->data[w], *data);
