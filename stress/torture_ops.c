@@ -281,6 +281,7 @@ static int op_fork(struct tt_thread *th, struct tt_proc *parent)
 {
 	struct torture *t = th->t;
 	struct tt_proc *child;
+	u32 tag;
 
 	if ((u64)__atomic_load_n(&t->nr_procs, __ATOMIC_RELAXED) >= t->p.max_mms)
 		return -EAGAIN;
@@ -297,11 +298,12 @@ static int op_fork(struct tt_thread *th, struct tt_proc *parent)
 		return -ENOMEM;
 	}
 	child->mm_id = child->mm->mm_id;
+	tag = child->tag;	/* once inserted, another worker may exit it */
 	if (!tt_proc_insert(t, child)) {
 		tt_proc_put(child);	/* the population filled up meanwhile */
 		return -EAGAIN;
 	}
-	return (int)child->tag;
+	return (int)tag;
 }
 
 static int op_exit(struct tt_thread *th, struct tt_proc *proc)
