@@ -92,6 +92,14 @@ int ft_opt_u64(const char *opt, const char *arg, u64 lo, u64 hi, u64 *out)
 	return 0;
 }
 
+int ft_opt_string(const char *opt, const char *arg, char *dst, size_t size)
+{
+	if (!*arg || strlen(arg) >= size)
+		return ft_usage_error("--%s: '%s' is empty or too long", opt, arg);
+	strcpy(dst, arg);
+	return 0;
+}
+
 int ft_opt_duration(const char *opt, const char *arg, u64 lo, u64 *out)
 {
 	int ret = ft_parse_duration(arg, out);

@@ -25,5 +25,7 @@ int ft_bad_option(int opt, char **argv);
 /* Parse a numeric option or say which option was wrong and why. */
 int ft_opt_u64(const char *opt, const char *arg, u64 lo, u64 hi, u64 *out);
 int ft_opt_duration(const char *opt, const char *arg, u64 lo, u64 *out);
+/* Copy a string option into @dst: empty or longer than @size is an error. */
+int ft_opt_string(const char *opt, const char *arg, char *dst, size_t size);
 
 #endif /* FT_STRESS_H */

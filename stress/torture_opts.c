@@ -177,14 +177,6 @@ static int parse_inject(const char *arg, struct tt_params *p)
 	return 0;
 }
 
-static int copy_string(const char *opt, const char *arg, char *dst, size_t len)
-{
-	if (strlen(arg) >= len)
-		return ft_usage_error("--%s: '%s' is too long", opt, arg);
-	strcpy(dst, arg);
-	return 0;
-}
-
 /* ---- The option table ---------------------------------------------------------- */
 
 enum {
@@ -289,7 +281,7 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		if (!ft_locking_mode_find(optarg))
 			return ft_usage_error("--locking: unknown mode '%s'; valid: "
 					      "upstream spf", optarg);
-		return copy_string("locking", optarg, p->locking, sizeof(p->locking));
+		return ft_opt_string("locking", optarg, p->locking, sizeof(p->locking));
 	case OPT_MODEL:
 		return parse_model(optarg, p);
 	case OPT_BREAK_POLICY:
@@ -325,7 +317,7 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		p->lockdep = false;
 		return 0;
 	case OPT_JSON:
-		return copy_string("json", optarg, p->json, sizeof(p->json));
+		return ft_opt_string("json", optarg, p->json, sizeof(p->json));
 	case OPT_SCENARIO:
 		if (in_scenario)
 			return ft_usage_error("--scenario: not allowed inside a scenario");
@@ -335,7 +327,7 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	case OPT_INJECT:
 		return parse_inject(optarg, p);
 	case OPT_REPRO_FILE:
-		return copy_string("repro-file", optarg, p->repro_file, sizeof(p->repro_file));
+		return ft_opt_string("repro-file", optarg, p->repro_file, sizeof(p->repro_file));
 	case 'q':
 		p->verbose = -1;
 		return 0;
@@ -426,7 +418,7 @@ int tt_parse_options(struct tt_params *p, int argc, char **argv)
 
 	tt_default_params(p);
 	if (scenario) {
-		ret = copy_string("scenario", scenario, p->scenario, sizeof(p->scenario));
+		ret = ft_opt_string("scenario", scenario, p->scenario, sizeof(p->scenario));
 		if (!ret)
 			ret = read_scenario(p, scenario);
 		if (ret)

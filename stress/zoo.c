@@ -174,14 +174,6 @@ static int parse_cases(const char *arg, struct zoo_opts *o)
 	return 0;
 }
 
-static int copy_opt(const char *opt, const char *arg, char *dst, size_t size)
-{
-	if (!*arg || strlen(arg) >= size)
-		return ft_usage_error("--%s: '%s' is empty or too long", opt, arg);
-	strcpy(dst, arg);
-	return 0;
-}
-
 static void zoo_usage(void)
 {
 	printf("usage: " FT_PROG " --zoo [--cases=LIST] [--seeds=N] [--bound=D]\n"
@@ -231,13 +223,13 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 				return ft_usage_error("--break-policy: unknown policy '%s'; "
 						      "valid: random kernel aligned never",
 						      optarg);
-			ret = copy_opt("break-policy", optarg, o->policy, sizeof(o->policy));
+			ret = ft_opt_string("break-policy", optarg, o->policy, sizeof(o->policy));
 			break;
 		case OPT_JSON:
-			ret = copy_opt("json", optarg, o->json, sizeof(o->json));
+			ret = ft_opt_string("json", optarg, o->json, sizeof(o->json));
 			break;
 		case OPT_LOGDIR:
-			ret = copy_opt("log-dir", optarg, o->log_dir, sizeof(o->log_dir));
+			ret = ft_opt_string("log-dir", optarg, o->log_dir, sizeof(o->log_dir));
 			break;
 		case OPT_LIST:
 			o->list = true;
