@@ -327,6 +327,9 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	case OPT_INJECT:
 		return parse_inject(optarg, p);
 	case OPT_REPRO_FILE:
+		p->repro_file[0] = '\0';	/* empty: no repro file (--help) */
+		if (!*optarg)
+			return 0;
 		return ft_opt_string("repro-file", optarg, p->repro_file, sizeof(p->repro_file));
 	case 'q':
 		p->verbose = -1;
