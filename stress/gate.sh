@@ -79,6 +79,9 @@ for s in "${scenarios[@]}"; do
   esac
   echo "gate: FAIL $s: $why (log: $log)"
   grep -m1 -E "^(WARNING: ThreadSanitizer|!!! oracle|BUG|WARNING|INFO)" "$log" | sed 's/^/gate:   /' || true
+  # The two accesses of a race: enough to start on when only CI saw it.
+  grep -E "^  (Read|Write|Previous|Atomic)|^    #[0-2] |^SUMMARY: ThreadSanitizer" "$log" |
+    head -n 12 | sed 's/^/gate:   /' || true
   grep -m1 "repro: " "$log" | sed 's/^/gate:   /' || true
 done
 if [ "$failed" = 0 ]; then

@@ -298,7 +298,7 @@ int ft_madvise_free(struct mm_struct *mm, unsigned long start, unsigned long len
 /* FOLL_PIN of the page at @addr (made exclusive first): the folio, or NULL. */
 struct folio *ft_pin_user_page(struct mm_struct *mm, unsigned long addr);
 void ft_unpin_user_page(struct folio *folio);
-/* The folio mapped at @addr in @mm, with a reference, or NULL (lockless). */
+/* The folio mapped at @addr in @mm, with a reference, or NULL (takes the PTL). */
 struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr);
 
 /*

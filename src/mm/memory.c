@@ -90,30 +90,30 @@ struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr,
 	return pfn_to_page(vma->vm_mm->pmem, pte_pfn(pte));
 }
 
+/*
+ * follow_page_pte(): the PTE read and the reference under the PTL.  The PTL
+ * orders this after everything the mapper did before set_ptes() (the new
+ * anon_vma, folio->mapping); a lockless read would see the entry without
+ * them, as ThreadSanitizer showed on a reused anon_vma's root.
+ */
 struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr)
 {
-	struct ptdesc *table;
-	struct folio *folio;
-	struct page *page;
-	pte_t pte;
+	struct folio *folio = NULL;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
 
 	if (addr >= mm->task_size)
 		return NULL;
-	table = pmdp_get_lockless(pmd_off(mm, addr));
-	if (!table)
+	ptep = pte_offset_map_lock(mm, pmd_off(mm, addr), addr, &ptl);
+	if (!ptep)
 		return NULL;
-	pte = __ptep_get(&table->ptes[pte_index(addr)]);
-	if (!pte_valid(pte) || pte_special(pte))
-		return NULL;
-	page = pfn_to_page(mm->pmem, pte_pfn(pte));
-	folio = page_folio(page);
-	if (!folio || !folio_try_get(folio))
-		return NULL;
-	/* The descriptor is type-stable: is the page still part of it? */
-	if (page_folio(page) != folio) {
-		folio_put(folio);
-		return NULL;
+	pte = ptep_get(ptep);
+	if (pte_valid(pte) && !pte_special(pte)) {
+		folio = page_folio(pfn_to_page(mm->pmem, pte_pfn(pte)));
+		/* Mapped under the PTL: the folio cannot be freed meanwhile. */
+		folio_get(folio);
 	}
+	spin_unlock(ptl);
 	return folio;
 }
 
