@@ -107,6 +107,8 @@ static inline pgprot_t vma_page_prot(struct vm_area_struct *vma)
 	return (pgprot_t){ READ_ONCE(vma->vm_page_prot.pgprot) };
 }
 
+#define FT_TLB_VA_GENS	64
+
 struct mm_struct {
 	mm_id_t mm_id;
 	unsigned long flags;		/* MMF_*, atomic bitops */
@@ -123,8 +125,11 @@ struct mm_struct {
 	pmd_t *pgd;
 	unsigned long task_size;
 	/* The TLB generation: unique to this mm in the high half, bumped by
-	 * every flush; a cached translation of another one is stale. */
+	 * every whole-mm flush; a cached translation of another one is
+	 * stale.  A range flush bumps the generations of its pages instead
+	 * (hashed: page vpn uses tlb_va_gen[vpn % FT_TLB_VA_GENS]). */
 	u64 tlb_gen;
+	u64 tlb_va_gen[FT_TLB_VA_GENS];
 	/* VMA slots, type-stable (SLAB_TYPESAFE_BY_RCU's idea): a lockless
 	 * lookup may find a slot being reused and rechecks after locking. */
 	struct vm_area_struct vmas[MAX_VMAS];

@@ -429,9 +429,13 @@ enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
 				    unsigned long *data);
 
 /*
- * Make every cached translation of @mm stale, then wait until every access
- * to @mm that started before has finished (counted as VM_TLB_FLUSH).
- * FT-DEVIATION: the whole mm, whatever the range.
+ * Make every cached translation of @mm in [@start, @end) stale, then wait
+ * until every access to @mm that started before has finished (counted as
+ * VM_TLB_FLUSH).  As arm64's __flush_tlb_range(): by page, or the whole mm
+ * from FT_TLB_VA_GENS pages up.  FT-DEVIATION: a page's generation is
+ * shared by the pages congruent to it modulo FT_TLB_VA_GENS, so a range
+ * flush also makes those stale (a TLB may always lose an entry); and the
+ * wait is for every access to @mm, in the range or not.
  */
 void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end);
 

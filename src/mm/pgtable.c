@@ -250,7 +250,7 @@ int __ptep_set_access_flags(pte_t *ptep, pte_t entry)
 struct ft_tlb_entry {
 	const struct mm_struct *mm;
 	unsigned long vpn, pfn;
-	u64 tlb_gen;
+	u64 tlb_gen, va_gen;		/* mm's and the page's, at the fill */
 	bool write;
 };
 
@@ -320,11 +320,16 @@ void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long en
 {
 	int n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE);
 
-	(void)start;
-	(void)end;
+	unsigned long vpn = start >> PAGE_SHIFT, end_vpn = PAGE_ALIGN(end) >> PAGE_SHIFT;
+
 	count_vm_event(mm->pmem, VM_TLB_FLUSH);
-	/* Every cached translation of @mm is stale from now on. */
-	__atomic_fetch_add(&mm->tlb_gen, 1, __ATOMIC_SEQ_CST);
+	/* The range's cached translations are stale from now on. */
+	if (end_vpn - vpn >= FT_TLB_VA_GENS)
+		__atomic_fetch_add(&mm->tlb_gen, 1, __ATOMIC_SEQ_CST);
+	else
+		for (; vpn < end_vpn; vpn++)
+			__atomic_fetch_add(&mm->tlb_va_gen[vpn % FT_TLB_VA_GENS], 1,
+					   __ATOMIC_SEQ_CST);
 	smp_mb();	/* The PTE changes before the flush, then the scan. */
 	for (int i = 0; i < n; i++) {
 		struct ft_cpu *cpu = &cpus[i];
@@ -409,20 +414,23 @@ static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
 				       struct ft_random_state *rs, unsigned long *pfn)
 {
 	struct ft_tlb_entry *e = tlb_entry(cpu, addr);
-	/* Before the walk: a flush after this read makes the fill stale. */
-	u64 gen = __atomic_load_n(&mm->tlb_gen, __ATOMIC_SEQ_CST);
+	unsigned long vpn = addr >> PAGE_SHIFT;
+	u64 gen, va_gen;
 	enum ft_hw_result ret;
 
 	if (!mm->world->tlb)
 		return hw_translate(mm, addr, write, rs, pfn);
-	if (e->mm == mm && e->vpn == addr >> PAGE_SHIFT && e->tlb_gen == gen &&
+	/* Before the walk: a flush after these reads makes the fill stale. */
+	gen = __atomic_load_n(&mm->tlb_gen, __ATOMIC_SEQ_CST);
+	va_gen = __atomic_load_n(&mm->tlb_va_gen[vpn % FT_TLB_VA_GENS], __ATOMIC_SEQ_CST);
+	if (e->mm == mm && e->vpn == vpn && e->tlb_gen == gen && e->va_gen == va_gen &&
 	    (e->write || !write)) {
 		*pfn = e->pfn;
 		return FT_HW_OK;
 	}
 	ret = hw_translate(mm, addr, write, rs, pfn);
 	if (ret == FT_HW_OK)
-		*e = (struct ft_tlb_entry){ mm, addr >> PAGE_SHIFT, *pfn, gen, write };
+		*e = (struct ft_tlb_entry){ mm, vpn, *pfn, gen, va_gen, write };
 	return ret;
 }
 
