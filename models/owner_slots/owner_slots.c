@@ -157,6 +157,8 @@ static int owner_slots_add(struct folio *folio, int diff,
 	folio_lock_large_mapcount(folio);
 	sanity_checks(folio, diff, mm_id);
 	new_mapcount_val = total_add(folio, diff);
+	/* bit_spin_lock() disables preemption, not interrupts. */
+	ft_irq_window();
 	if (folio_mm_id(folio, 0) == mm_id) {
 		slot_add(folio, 0, diff);
 	} else if (folio_mm_id(folio, 1) == mm_id) {
@@ -190,6 +192,7 @@ static int owner_slots_sub(struct folio *folio, int diff,
 	folio_lock_large_mapcount(folio);
 	sanity_checks(folio, diff, mm_id);
 	new_mapcount_val = total_add(folio, -diff);
+	ft_irq_window();	/* as in owner_slots_add() */
 	idx = folio_mm_id(folio, 0) == mm_id ? 0 :
 	      folio_mm_id(folio, 1) == mm_id ? 1 : -1;
 	if (idx >= 0) {

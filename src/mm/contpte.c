@@ -163,8 +163,12 @@ retry:
 	ptep = contpte_align_down(orig_ptep);
 	pfn = pte_pfn(orig_pte) - contpte_index(orig_ptep);
 	for (unsigned int i = 0; i < CONT_PTES; i++, ptep++, pfn++) {
-		pte_t pte = __ptep_get(ptep);
+		pte_t pte;
 
+		/* The fault path reads with interrupts on (GUP-fast would not). */
+		if (i == CONT_PTES / 2)
+			ft_irq_window();
+		pte = __ptep_get(ptep);
 		/* Someone is changing the block: start over. */
 		if (ft_injected(FT_INJ_LOCKLESS_NO_RETRY))
 			;	/* Z19: trust whatever the block holds now */
