@@ -76,6 +76,8 @@ static const struct zoo_scenario zoo_scenarios[] = {
 static const struct { const char *inj, *scenario; } zoo_needs[] = {
 	{ "pte-rmw-not-atomic", "dirty-race" },
 	{ "convert-drops-ad", "dirty-race" },
+	/* Partial mprotect of folded blocks, often. */
+	{ "wrprotect-partial-no-unfold", "dirty-race" },
 	/* Z19's torn view reaches the dirty rule through its lockless read. */
 	{ "lockless-read-no-retry", "dirty-race" },
 	{ "batchzap-s390", "no-gather" },
