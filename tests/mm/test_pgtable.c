@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * test_pgtable: the arm64 PTE helpers (pagetable spec §1.1), the hardware
- * walker's answers, and table allocation: threads racing to populate one
- * pmd install exactly one table, pte_offset_map_lock() finds no table where
- * none was installed, and a PTE pointer finds its own table's PTL.
+ * walker's answers, the TLB (--tlb: a translation outlives its PTE until a
+ * flush of its page, or of 64 pages or more), and table allocation: threads
+ * racing to populate one pmd install exactly one table,
+ * pte_offset_map_lock() finds no table where none was installed, and a PTE
+ * pointer finds its own table's PTL.
  */
 #include <pthread.h>
 
@@ -16,6 +18,7 @@
 static struct ft_pmem pmem;
 static struct mm_id_space ids;
 static struct test_mm t;
+static struct ft_world w = { .tlb = true };	/* the TLB's switch only */
 
 static void test_helpers(struct ft_ktap *k)
 {
@@ -85,6 +88,70 @@ static void test_hw(struct ft_ktap *k)
 	folio_put(f);
 }
 
+/* A user store of @v at @va: the fault type, FT_HW_OK if it landed. */
+static enum ft_hw_result store(unsigned long va, unsigned long v)
+{
+	return ft_hw_access_data(&t.mm, va, true, NULL, &v);
+}
+
+static void wrprotect(unsigned long va, pte_t *ptep)
+{
+	spinlock_t *ptl = pte_lockptr(ptep);
+
+	spin_lock(ptl);
+	ptep_set_wrprotect(&t.mm, va, ptep);
+	spin_unlock(ptl);
+}
+
+static void make_writable(unsigned long va, pte_t *ptep, struct folio *f)
+{
+	spinlock_t *ptl = pte_lockptr(ptep);
+
+	spin_lock(ptl);
+	set_pte_at(&t.mm, va, ptep, pfn_pte(folio_pfn(f), PAGE_SHARED));
+	spin_unlock(ptl);
+}
+
+static void test_tlb(struct ft_ktap *k)
+{
+	struct folio *f = folio_alloc(&pmem, 0, NULL);
+	unsigned long va = 5 * PMD_SIZE + 3 * PAGE_SIZE, other = va + PAGE_SIZE;
+	pmd_t *pmd = pmd_off(&t.mm, va);
+	pte_t *ptep;
+
+	__pte_alloc(&t.mm, pmd, va);
+	ptep = &pmdp_get_lockless(pmd)->ptes[pte_index(va)];
+	make_writable(va, ptep, f);
+	ft_ktap_result(k, store(va, 1) == FT_HW_OK && f->page[0].data[0] == 1,
+		       "tlb: a store fills a writable translation");
+	wrprotect(va, ptep);
+	ft_ktap_result(k, store(va, 2) == FT_HW_OK && f->page[0].data[0] == 2,
+		       "tlb: write-protected, not flushed: the store still lands (Z14)");
+	flush_tlb_range(&t.mm, other, other + PAGE_SIZE);
+	ft_ktap_result(k, store(va, 3) == FT_HW_OK,
+		       "tlb: a flush of another page keeps the translation");
+	flush_tlb_range(&t.mm, va, va + PAGE_SIZE);
+	ft_ktap_result(k, store(va, 4) == FT_HW_FAULT_PERM && f->page[0].data[0] == 3,
+		       "tlb: a flush of its page drops it: permission fault");
+	make_writable(va, ptep, f);
+	store(va, 5);
+	wrprotect(va, ptep);
+	flush_tlb_range(&t.mm, va + PMD_SIZE, va + PMD_SIZE + FT_TLB_VA_GENS * PAGE_SIZE);
+	ft_ktap_result(k, store(va, 6) == FT_HW_FAULT_PERM,
+		       "tlb: a flush of %d pages elsewhere flushes the whole mm",
+		       FT_TLB_VA_GENS);
+	w.tlb = false;
+	make_writable(va, ptep, f);
+	store(va, 7);
+	wrprotect(va, ptep);
+	ft_ktap_result(k, store(va, 8) == FT_HW_FAULT_PERM,
+		       "no tlb: every access walks the page table");
+	spin_lock(pte_lockptr(ptep));
+	ptep_get_and_clear(&t.mm, va, ptep);
+	spin_unlock(pte_lockptr(ptep));
+	folio_put(f);
+}
+
 static struct ptdesc *seen[NR_RACERS];
 
 static void *racer(void *arg)
@@ -121,9 +188,11 @@ int main(void)
 	    mm_id_space_init(&ids, MM_ID_MAX) || test_mm_init(&t, &ids) ||
 	    mm_pgtables_init(&t.mm, &pmem, 16 * PMD_SIZE))
 		return FT_EXIT_USAGE;
-	ft_ktap_start(17);
+	t.mm.world = &w;
+	ft_ktap_start(23);
 	test_helpers(&k);
 	test_hw(&k);
+	test_tlb(&k);
 	test_alloc_race(&k);
 	ft_ktap_result(&k, ft_report_failures() == 0, "no oracle fired");
 	free_pgtables(&t.mm);
