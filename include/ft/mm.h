@@ -130,6 +130,7 @@ struct mm_struct {
 	 * (hashed: page vpn uses tlb_va_gen[vpn % FT_TLB_VA_GENS]). */
 	u64 tlb_gen;
 	u64 tlb_va_gen[FT_TLB_VA_GENS];
+	u32 tlb_asid;			/* the high half: the TLB's index */
 	/* VMA slots, type-stable (SLAB_TYPESAFE_BY_RCU's idea): a lockless
 	 * lookup may find a slot being reused and rechecks after locking. */
 	struct vm_area_struct vmas[MAX_VMAS];

@@ -360,6 +360,10 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 	}
 	if (old)
 		copy_page_data(new->page, vmf->page);
+	/* Preemptible until the PTL (mmu_notifier_invalidate_range_start()
+	 * may sleep): a store through a stale TLB entry to the old page
+	 * lands after the copy (Z14's lost write). */
+	ft_irq_window();
 	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
 	if (!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte) ||
 	    vmf_vma_changed(vmf)) {

@@ -50,7 +50,8 @@ int mm_pgtables_init(struct mm_struct *mm, struct ft_pmem *pmem,
 		return -ENOMEM;
 	mm->pmem = pmem;
 	mm->task_size = task_size;
-	mm->tlb_gen = __atomic_add_fetch(&tlb_gen_base, 1, __ATOMIC_RELAXED) << 32;
+	mm->tlb_asid = __atomic_add_fetch(&tlb_gen_base, 1, __ATOMIC_RELAXED);
+	mm->tlb_gen = (u64)mm->tlb_asid << 32;
 	spin_lock_init(&mm->page_table_lock);
 	return 0;
 }
@@ -254,7 +255,7 @@ struct ft_tlb_entry {
 	bool write;
 };
 
-#define FT_TLB_ENTRIES	64
+#define FT_TLB_ENTRIES	256
 
 struct ft_cpu {
 	int in_use;
@@ -403,9 +404,18 @@ enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
 	return ret;
 }
 
-static struct ft_tlb_entry *tlb_entry(struct ft_cpu *cpu, unsigned long addr)
+/*
+ * Direct-mapped, indexed by page and address space (the high half of the
+ * generation, fixed for the mm's life): a thread that alternates between
+ * parent and child does not evict one's entry of a page with the other's,
+ * as ASID-tagged entries live side by side on the hardware.
+ */
+static struct ft_tlb_entry *tlb_entry(struct ft_cpu *cpu, const struct mm_struct *mm,
+				      unsigned long addr)
 {
-	return &cpu->tlb[(addr >> PAGE_SHIFT) % FT_TLB_ENTRIES];
+	unsigned long asid = mm->tlb_asid;
+
+	return &cpu->tlb[((addr >> PAGE_SHIFT) + asid * 61) % FT_TLB_ENTRIES];
 }
 
 /* A translation of @addr cached since @mm's last flush, or a walk. */
@@ -413,7 +423,7 @@ static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
 				       unsigned long addr, bool write,
 				       struct ft_random_state *rs, unsigned long *pfn)
 {
-	struct ft_tlb_entry *e = tlb_entry(cpu, addr);
+	struct ft_tlb_entry *e = tlb_entry(cpu, mm, addr);
 	unsigned long vpn = addr >> PAGE_SHIFT;
 	u64 gen, va_gen;
 	enum ft_hw_result ret;
