@@ -211,7 +211,10 @@ static vm_fault_t vmf_anon_prepare(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	int ret;
 
-	if (likely(READ_ONCE(vma->anon_vma)))
+	/* Pairs with anon_vma_prepare()'s release: the kernel's address
+	 * dependency, which C11 spells acquire (the anon_vma's init before
+	 * the folios mapped through it; TSan, a reused anon_vma's root). */
+	if (likely(smp_load_acquire(&vma->anon_vma)))
 		return 0;
 	if (vmf->flags & FAULT_FLAG_SPECULATIVE)
 		return VM_FAULT_RETRY;

@@ -420,7 +420,7 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	struct anon_vma_chain *avc;
 	struct anon_vma *av;
 
-	if (likely(READ_ONCE(vma->anon_vma)))
+	if (likely(smp_load_acquire(&vma->anon_vma)))
 		return 0;
 	avc = malloc(sizeof(*avc));
 	av = anon_vma_alloc(mm->world);
@@ -435,7 +435,8 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	spin_lock(&mm->page_table_lock);
 	if (likely(!vma->anon_vma)) {
 		anon_vma_chain_link(vma, avc, av);
-		WRITE_ONCE(vma->anon_vma, av);
+		/* Lockless readers: vmf_anon_prepare(). */
+		smp_store_release(&vma->anon_vma, av);
 		avc = NULL;
 	}
 	spin_unlock(&mm->page_table_lock);
