@@ -40,11 +40,10 @@ struct zoo_scenario {
 
 static const struct zoo_scenario zoo_scenarios[] = {
 	{ "default", "" },
-	/* The audit often enough to see a PTE before the next mprotect. */
-	{ "audit-often", "--audit-interval=250ms --resched-ppm=300000" },
 	{ "no-gather", "--no-gather" },
-	/* The hardware a/d races: stress/scenarios/dirty-race. */
-	{ "dirty-race", "--vma-size=256K --max-mms=2 --orders=0,4 --resched-ppm=300000 "
+	/* The hardware a/d races: stress/scenarios/dirty-race, on two
+	 * blocks instead of four (twice the collisions). */
+	{ "dirty-race", "--vma-size=128K --max-mms=2 --orders=0,4 --resched-ppm=300000 "
 	  "--ops=read=10,write=40,fork=1,exit=1,munmap=2,mmap=2,dontneed=8,"
 	  "lazyfree=15,mprotect=8,migrate=3,young=5,pin=0,unpin=0" },
 	/* Large folios shared by two MMs migrated all the time: the window
@@ -68,7 +67,7 @@ static const struct zoo_scenario zoo_scenarios[] = {
 #define ZOO_CLEAN_BOUND_S	10
 /* ThreadSanitizer runs the model about ten times slower. */
 #ifdef __SANITIZE_THREAD__
-#define ZOO_BOUND_S		120
+#define ZOO_BOUND_S		180
 #else
 #define ZOO_BOUND_S		60
 #endif
@@ -82,7 +81,8 @@ static const struct { const char *inj, *scenario; } zoo_needs[] = {
 	/* Z19's torn view reaches the dirty rule through its lockless read. */
 	{ "lockless-read-no-retry", "dirty-race" },
 	{ "batchzap-s390", "no-gather" },
-	{ "mprotect-write-merge", "audit-often" },
+	/* A wrongly writable page shared with the other MM: the shadow. */
+	{ "mprotect-write-merge", "dirty-race" },
 	{ "reuse-checks-before-lock", "migration-restore" },
 	{ "fork-no-vma-lock", "fork-race" },
 };
