@@ -55,11 +55,12 @@ for policy in random kernel; do
   zoo_rows "$work/$policy.json" > "$work/$policy.rows"
 done
 
-# Counters of a torture --json file, per second of the run.
+# A counter of a torture --json file, per second of the run, and its count
+# (the rare events are a handful per minute).
 rate() { # FILE KEY
   awk -v key="\"$2\":" '$1 == key { gsub(/,/, "", $2); v = $2 }
     $1 == "\"elapsed_s\":" { gsub(/,/, "", $2); t = $2 }
-    END { printf "%.1f", v / t }' "$1"
+    END { printf "%.2f (%d)", v / t, v }' "$1"
 }
 fork_breaks() { # FILE
   sed -n 's/.*"breaks": {"fork": \([0-9]*\),.*/\1/p' "$1"
@@ -81,7 +82,7 @@ tables() {
   echo
   echo "The mid-block fork break experiment (spf-midblock, ${duration} s, seed 0x5eed):"
   echo
-  echo "| break policy | fork breaks/s | inside a block/s | folded meanwhile/s | resume unfolds/s |"
+  echo "| break policy | fork breaks/s | inside a block/s (count) | folded meanwhile/s (count) | resume unfolds/s (count) |"
   echo "|---|---|---|---|---|"
   for policy in kernel aligned; do
     f="$work/mid-$policy.json"

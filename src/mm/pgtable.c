@@ -244,7 +244,7 @@ int __ptep_set_access_flags(pte_t *ptep, pte_t entry)
 
 /*
  * A TLB entry: a translation kept after its access, used by later accesses
- * of the same CPU until a flush of its mm.  Only a write walk fills a
+ * of the same CPU until a flush of its page (or of its mm).  Only a write walk fills a
  * writable entry (the walk set hardware dirty), so a write through a clean
  * entry walks again, as DBM hardware updates the descriptor.
  */
@@ -319,9 +319,8 @@ static void access_end(struct ft_cpu *cpu)
 
 void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	int n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE);
-
 	unsigned long vpn = start >> PAGE_SHIFT, end_vpn = PAGE_ALIGN(end) >> PAGE_SHIFT;
+	int n = __atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE);
 
 	count_vm_event(mm->pmem, VM_TLB_FLUSH);
 	/* The range's cached translations are stale from now on. */
@@ -405,10 +404,10 @@ enum ft_hw_result ft_hw_access(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
- * Direct-mapped, indexed by page and address space (the high half of the
- * generation, fixed for the mm's life): a thread that alternates between
- * parent and child does not evict one's entry of a page with the other's,
- * as ASID-tagged entries live side by side on the hardware.
+ * Direct-mapped, indexed by page and address space (mm->tlb_asid): a
+ * thread that alternates between parent and child does not evict one's
+ * entry of a page with the other's, as ASID-tagged entries live side by
+ * side on the hardware.
  */
 static struct ft_tlb_entry *tlb_entry(struct ft_cpu *cpu, const struct mm_struct *mm,
 				      unsigned long addr)
