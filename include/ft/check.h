@@ -55,8 +55,9 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
  *    fault may already have mapped and written a new one);
  *  - fork: writers that prepared a value before the fork began are waited
  *    for, so what the child inherits is exact, except in the slots the
- *    parent wrote while it forked: the child may or may not see those
- *    writes, so its first read there is taken as it comes (and exact
+ *    parent changed while it forked (a write, or the first read of a slot
+ *    it had itself inherited as unknown): the child may or may not see
+ *    those, so its first read there is taken as it comes (and exact
  *    afterwards).  The parent's own values stay exact: a write during a
  *    fork that the parent later misses is a lost write (bug zoo Z14);
  *  - dirty: a PTE written through stays dirty while it maps that page
@@ -106,9 +107,12 @@ void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_st
 /* With the claim: the page was replaced by a clean copy (an unshare). */
 void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx);
 
-/* Around ft_fork() of the parent; _copy() fills the child's before _end(). */
+/*
+ * Around ft_fork() of the parent; _copy() fills the child's before _end(),
+ * claiming each of the parent's slots in turn (the caller holds none).
+ */
 void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child);
-void ft_shadow_fork_copy(struct ft_shadow *child, const struct ft_shadow *parent);
+void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent);
 void ft_shadow_fork_end(struct ft_shadow *parent);
 
 #endif /* FT_CHECK_H */

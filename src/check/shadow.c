@@ -12,12 +12,16 @@
  * Why fork inherits exactly: the forker counts each slot's writes made
  * during forks, announces itself and waits until no writer that missed
  * the announcement holds a new value (a Dekker pair, seq_cst on both
- * sides).  A writer that saw the announcement counts itself before its
- * access; the child's copy is taken after ft_fork() returned, whose TLB
- * flush waited for every access that could still reach a page the child
- * maps.  A slot whose count did not move holds for the child what it held
- * before the fork; one whose count moved is unknown until the child's
- * first read of it.
+ * sides).  A writer that saw the announcement (this fork's or another's
+ * still running) counts itself before its access and again at its end;
+ * the child's copy is taken after ft_fork() returned, whose TLB flush
+ * waited for every access that could still reach a page the child maps,
+ * and under each slot's claim, so after any such write ended.  A slot
+ * whose count did not move holds for the child what it held before the
+ * fork; one whose count moved is unknown until the child's first read.
+ * That first read changes the slot for a fork of the child under way
+ * (the zero it read may be newer than that fork's page tables), so it
+ * counts as a write during the fork too.
  *
  * The dirty rule (pagetable spec I6): after a write through a PTE, the
  * entry that maps the page is dirty, and stays dirty while it maps the
@@ -49,7 +53,8 @@ struct shadow_page {
 	u32 zap_inflight;	/* zaps of this page not finished */
 	u32 claimed;		/* one access at a time */
 	u32 writes;		/* under the claim */
-	u32 fork_writes;	/* writes begun while the mm forked */
+	u32 fork_writes;	/* changes while the mm forked: writes begun
+				 * and ended, first reads of unknown slots */
 	u32 unknown;		/* the child's: a write during the fork */
 	unsigned long pre_zap;	/* value when the last zap began */
 	u64 claim_zaps;		/* zap_started when claimed */
@@ -150,6 +155,9 @@ void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
 	/* Release: a forker that sees no writer sees the stores above. */
 	if (!wr->during_fork)
 		__atomic_fetch_sub(&sh->new_writers, 1, __ATOMIC_RELEASE);
+	else	/* Counted at the end too: a fork that began after this
+		 * write did (it waits for no such writer) sees a change. */
+		__atomic_fetch_add(&p->fork_writes, 1, SEQ);
 }
 
 /* The entry and the page behind @addr now, for the report. */
@@ -163,6 +171,32 @@ static void dump_mapping(struct mm_struct *mm, unsigned long addr)
 	fprintf(stderr, "\n");
 	if (pte_present(pte))
 		dump_page(stderr, pfn_to_page(mm->pmem, pte_pfn(pte)), "shadow memory");
+}
+
+/*
+ * Every page of physical memory whose word @w holds @value: where a lost
+ * write went (a page freed since, another MM's page) tells which path lost
+ * it.  Racy reads: a diagnostic after the fact.
+ */
+static void find_value(struct ft_pmem *pmem, unsigned int w, unsigned long value,
+		       const char *what)
+{
+	int found = 0;
+
+	if (!value)
+		return;
+	for (unsigned long pfn = 0; pfn < pmem->nr_pfns && found < 4; pfn++) {
+		struct page *page = pfn_to_page(pmem, pfn);
+
+		if (READ_ONCE(page->data[w]) != value)
+			continue;
+		fprintf(stderr, "%s %#lx is in pfn %#lx: %s, page mapcount %d\n", what,
+			value, pfn, READ_ONCE(page->folio) ? "allocated" : "free",
+			atomic_read(&page->_mapcount) + 1);
+		found++;
+	}
+	if (!found)
+		fprintf(stderr, "%s %#lx is in no page\n", what, value);
 }
 
 static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long got,
@@ -198,6 +232,8 @@ static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long g
 		__atomic_load_n(&sh->pages[idx].pre_zap, RLX),
 		__atomic_load_n(&sh->forks, SEQ) ? "; the mm is forking" : "");
 	dump_mapping(mm, addr);
+	find_value(mm->pmem, idx % FT_PAGE_WORDS, want, "the value expected");
+	find_value(mm->pmem, idx % FT_PAGE_WORDS, got, "the value read");
 	ft_report_end();
 }
 
@@ -207,10 +243,14 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 	struct shadow_page *p = &sh->pages[idx];
 	unsigned long want = __atomic_load_n(&p->value, RLX);
 
-	/* Written by the parent while it forked us: whatever we see first. */
+	/* Written by the parent while it forked us: whatever we see first.
+	 * Known from now on, a change to a fork of ours under way: counted
+	 * as a write, as our page tables may have changed since its copy. */
 	if (__atomic_load_n(&p->unknown, RLX)) {
 		__atomic_store_n(&p->unknown, 0, RLX);
 		__atomic_store_n(&p->value, value, RLX);
+		if (__atomic_load_n(&sh->forks, SEQ))
+			__atomic_fetch_add(&p->fork_writes, 1, SEQ);
 		return true;
 	}
 	if (value == want)
@@ -363,13 +403,23 @@ void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child)
 		ft_wait_step(step);
 }
 
-void ft_shadow_fork_copy(struct ft_shadow *child, const struct ft_shadow *parent)
+/*
+ * Each slot under its claim: a slot's fields are one state, changed
+ * together by its claim holder (a zap settling it to zero, a first read
+ * of an unknown slot); a copy without the claim could take the new zap
+ * count with the old value, or "known" with the stale value.
+ */
+void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent)
 {
 	for (unsigned long i = 0; i < parent->nr_slots && i < child->nr_slots; i++) {
 		const struct shadow_page *p = &parent->pages[i];
 		struct shadow_page *c = &child->pages[i];
-		bool inflight = __atomic_load_n(&p->w_zap_inflight, RLX) ||
-				__atomic_load_n(&p->zap_inflight, SEQ);
+		bool inflight;
+
+		for (u32 step = 0; !ft_shadow_claim(parent, i); step++)
+			ft_wait_step(step);
+		inflight = __atomic_load_n(&p->w_zap_inflight, RLX) ||
+			   __atomic_load_n(&p->zap_inflight, SEQ);
 
 		/* A zap still running in the parent never ends in the child:
 		 * it counts as in flight at the child's last write. */
@@ -381,6 +431,7 @@ void ft_shadow_fork_copy(struct ft_shadow *child, const struct ft_shadow *parent
 		c->unknown = __atomic_load_n(&p->unknown, RLX) ||
 			     __atomic_load_n(&p->fork_writes, SEQ) != c->fork_writes;
 		c->fork_writes = 0;
+		ft_shadow_release(parent, i);
 	}
 }
 

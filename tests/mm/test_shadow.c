@@ -18,9 +18,22 @@
  *   fork-write-lost  the parent's write made during the fork undone (what a
  *                 COW fault during fork does with a stale TLB entry, Z14):
  *                 the parent's read is reported, the child's is not
+ *   forks-overlap two forks of the parent, the second begun while a write
+ *                 counted by the first is in flight; the write lands after
+ *                 the second's copy of the page tables: no report (the
+ *                 second child may or may not see it)
+ *   read-during-fork  a child whose slot is unknown forks; between the
+ *                 page-table copy and the shadow's, it zaps the page and
+ *                 reads zero: no report (its child keeps the old page)
+ *   copy-waits    the child's copy of a slot waits for the parent's claim
+ *                 holder (a zap settling the slot, a first read of an
+ *                 unknown one changes several fields at once)
  *
  * The broken cases expect exactly one report and its text (ctest checks).
  */
+#include <pthread.h>
+#include <time.h>
+
 #include "ft/check.h"
 #include "ft/contpte.h"
 #include "ft/report.h"
@@ -132,6 +145,122 @@ static void break_model(const char *name, struct proc *parent, struct proc *chil
 	}
 }
 
+/* A second fork of @parent while a write counted by the first runs. */
+static void forks_overlap(struct proc *parent, struct proc *a, struct proc *b)
+{
+	unsigned long idx = 3 * FT_PAGE_WORDS, v;
+	struct ft_shadow_write wr;
+
+	a->sh = ft_shadow_alloc(2, VA, NR_PAGES);
+	b->sh = ft_shadow_alloc(3, VA, NR_PAGES);
+	ft_shadow_fork_begin(parent->sh, a->sh);
+	a->mm = ft_fork(parent->mm);
+	ft_shadow_claim(parent->sh, idx);
+	ft_shadow_write_begin(parent->sh, idx, &wr);	/* during A's fork */
+	ft_shadow_fork_begin(parent->sh, b->sh);	/* waits for no such write */
+	b->mm = ft_fork(parent->mm);
+	v = wr.value;
+	ft_shadow_write_end(parent->sh, idx, &wr,	/* a COW fault: after B */
+			    ft_user_access(parent->mm, VA + 3 * PAGE_SIZE, true, &v,
+					   &rs) == FT_FAULT_OK);
+	ft_shadow_release(parent->sh, idx);
+	ft_shadow_fork_copy(a->sh, parent->sh);
+	ft_shadow_fork_end(parent->sh);
+	ft_shadow_fork_copy(b->sh, parent->sh);
+	ft_shadow_fork_end(parent->sh);
+}
+
+/*
+ * The child @a, one of whose slots is unknown (the parent wrote it during
+ * the fork), forks @b; between @b's page-table copy and its shadow copy
+ * @a zaps that page and reads it for the first time (zero).
+ */
+static void read_during_fork(struct proc *parent, struct proc *a, struct proc *b)
+{
+	unsigned long idx = 3 * FT_PAGE_WORDS, v = ~0UL;
+	u64 token;
+
+	fork_proc(parent, a, 2);
+	b->sh = ft_shadow_alloc(3, VA, NR_PAGES);
+	ft_shadow_fork_begin(a->sh, b->sh);
+	b->mm = ft_fork(a->mm);
+	token = ft_shadow_zap_begin(a->sh, 3, 1);
+	ft_madvise_dontneed(a->mm, VA + 3 * PAGE_SIZE, PAGE_SIZE);
+	ft_shadow_zap_end(a->sh, 3, 1, token, true);
+	ft_shadow_claim(a->sh, idx);
+	ft_user_access(a->mm, ft_shadow_addr(a->sh, idx), false, &v, &rs);
+	ft_shadow_check_read(a->sh, idx, v, a->mm);
+	ft_shadow_release(a->sh, idx);
+	ft_shadow_fork_copy(b->sh, a->sh);
+	ft_shadow_fork_end(a->sh);
+}
+
+/* Case @name: @make builds three MMs, each must read back everything. */
+static int three_mms(const char *name, struct proc *parent,
+		     void (*make)(struct proc *, struct proc *, struct proc *))
+{
+	struct proc a = { 0 }, b = { 0 };
+	struct proc *procs[] = { parent, &a, &b };
+	struct ft_ktap k = { 0 };
+
+	make(parent, &a, &b);
+	ft_ktap_start(3);
+	for (int i = 0; i < 3; i++) {
+		unsigned long ok = read_all(procs[i]);
+
+		ft_ktap_result(&k, ok == NR_SLOTS, "%s: mm tag %u reads back %lu of %lu "
+			       "words", name, ft_shadow_tag(procs[i]->sh), ok, NR_SLOTS);
+	}
+	for (int i = 2; i >= 0; i--) {
+		mmput(procs[i]->mm);
+		ft_shadow_free(procs[i]->sh);
+	}
+	ft_world_destroy(&w);
+	ft_pmem_destroy(&pmem);
+	return ft_ktap_finish(&k);
+}
+
+struct copy_arg {
+	struct ft_shadow *child, *parent;
+	int done;
+};
+
+static void *copy_thread(void *arg)
+{
+	struct copy_arg *a = arg;
+
+	ft_shadow_fork_copy(a->child, a->parent);
+	__atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* fork_copy() while another worker holds a slot of the parent. */
+static int copy_waits(void)
+{
+	struct ft_shadow *parent = ft_shadow_alloc(1, VA, NR_PAGES);
+	struct ft_shadow *child = ft_shadow_alloc(2, VA, NR_PAGES);
+	struct copy_arg a = { child, parent, 0 };
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+	struct ft_ktap k = { 0 };
+	pthread_t t;
+	int early;
+
+	ft_shadow_claim(parent, 5);
+	ft_shadow_fork_begin(parent, child);
+	pthread_create(&t, NULL, copy_thread, &a);
+	nanosleep(&tick, NULL);
+	early = __atomic_load_n(&a.done, __ATOMIC_ACQUIRE);
+	ft_shadow_release(parent, 5);
+	pthread_join(t, NULL);
+	ft_shadow_fork_end(parent);
+	ft_ktap_start(1);
+	ft_ktap_result(&k, !early, "copy-waits: the copy %s for the slot's claim",
+		       early ? "did not wait" : "waited");
+	ft_shadow_free(child);
+	ft_shadow_free(parent);
+	return ft_ktap_finish(&k);
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = ft_test_arg(argc, argv, "--case", "clean");
@@ -140,7 +269,12 @@ int main(int argc, char **argv)
 	struct ft_ktap k = { 0 };
 	unsigned long ok;
 
-	if (!clean && strcmp(name, "cow-broken") && strcmp(name, "lost-write") &&
+	if (!strcmp(name, "copy-waits"))
+		return copy_waits();
+	bool overlap = !strcmp(name, "forks-overlap");
+	bool read_fork = !strcmp(name, "read-during-fork");
+
+	if (!clean && !overlap && !read_fork && strcmp(name, "cow-broken") && strcmp(name, "lost-write") &&
 	    strcmp(name, "zero-no-zap") && strcmp(name, "zap-missed") &&
 	    strcmp(name, "dirty-lost") && strcmp(name, "fork-write-lost")) {
 		fprintf(stderr, "--case: unknown case '%s'\n", name);
@@ -155,6 +289,8 @@ int main(int argc, char **argv)
 	parent.sh = ft_shadow_alloc(1, VA, NR_PAGES);
 	for (unsigned long i = 0; i < 4; i++)
 		write_page(&parent, i);
+	if (overlap || read_fork)
+		return three_mms(name, &parent, overlap ? forks_overlap : read_during_fork);
 	fork_proc(&parent, &child, 2);
 	if (clean) {
 		u64 token = ft_shadow_zap_begin(child.sh, 0, 2);
