@@ -50,9 +50,13 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
  *    value into 0: reading 0 is allowed iff a zap of the page began after
  *    the last write was prepared or was in flight then; a zap that ends
  *    with nothing else going on makes 0 the only right value; while a zap
- *    overlaps an access, the value from before the zap is allowed too (a
- *    stale TLB entry reaches the old page until the zap's flush, while a
- *    fault may already have mapped and written a new one);
+ *    overlaps an access, the value from before the zap (the first of
+ *    overlapping zaps) or a later one is allowed too (a stale TLB entry
+ *    reaches the old page until the zap's flush, while a fault may already
+ *    have mapped and written a new one);
+ *    after writes that raced a zap, any of them may be what is left (one
+ *    through a translation the zap had not flushed yet into the page it
+ *    takes away, an earlier one into the page a fault put in its place);
  *  - fork: writers that prepared a value before the fork began are waited
  *    for, so what the child inherits is exact, except in the slots the
  *    parent changed while it forked (a write, or the first read of a slot

@@ -57,6 +57,8 @@ struct shadow_page {
 				 * and ended, first reads of unknown slots */
 	u32 unknown;		/* the child's: a write during the fork */
 	unsigned long pre_zap;	/* value when the last zap began */
+	unsigned long race_first;	/* first of the writes since the last
+					 * one that raced no zap (0: none) */
 	u64 claim_zaps;		/* zap_started when claimed */
 	/* Under the claim: the page last written through (pfn + 1, 0 for
 	 * none) and the zap count then. */
@@ -146,11 +148,18 @@ void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
 	struct shadow_page *p = &sh->pages[idx];
 
 	if (done) {
+		u64 end_zaps = __atomic_load_n(&p->zap_started, SEQ);
+		bool raced = wr->zap_inflight || end_zaps != wr->zap_started;
+
 		__atomic_store_n(&p->unknown, 0, RLX);
 		__atomic_store_n(&p->value, wr->value, RLX);
 		__atomic_store_n(&p->w_zap_started, wr->zap_started, RLX);
-		__atomic_store_n(&p->w_zap_end, __atomic_load_n(&p->zap_started, SEQ), RLX);
+		__atomic_store_n(&p->w_zap_end, end_zaps, RLX);
 		__atomic_store_n(&p->w_zap_inflight, wr->zap_inflight, RLX);
+		if (!raced)
+			__atomic_store_n(&p->race_first, 0, RLX);
+		else if (!__atomic_load_n(&p->race_first, RLX))
+			__atomic_store_n(&p->race_first, wr->value, RLX);
 	}
 	/* Release: a forker that sees no writer sees the stores above. */
 	if (!wr->during_fork)
@@ -237,6 +246,36 @@ static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long g
 	ft_report_end();
 }
 
+/*
+ * @value is @first or a value of slot @idx written after it: by @sh's own
+ * writes, which all come after a value inherited or zero.
+ */
+static bool own_since(const struct ft_shadow *sh, unsigned long idx, unsigned long first,
+		      unsigned long value)
+{
+	unsigned long own = (unsigned long)sh->tag << 32 | (idx & VALUE_IDX_MASK) << VALUE_IDX_SHIFT;
+
+	if (value == first)
+		return true;
+	if ((value & ~VALUE_COUNT_MASK) != own)
+		return false;
+	return (first & ~VALUE_COUNT_MASK) != own ||
+	       (value & VALUE_COUNT_MASK) >= (first & VALUE_COUNT_MASK);
+}
+
+/*
+ * Writes that raced a zap: one may have gone through a translation the
+ * zap had not flushed yet into the page it takes away, and an earlier
+ * one through a fault into the page that replaced it, which keeps the
+ * earlier value.  Any of them may be what is left.
+ */
+static bool raced_write(const struct ft_shadow *sh, unsigned long idx, unsigned long value)
+{
+	unsigned long first = __atomic_load_n(&sh->pages[idx].race_first, RLX);
+
+	return first && own_since(sh, idx, first, value);
+}
+
 bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 			  unsigned long value, struct mm_struct *mm)
 {
@@ -257,13 +296,15 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 		return true;
 	/* A zap overlapped the access: until its flush a CPU may still
 	 * reach the page it takes away, while a fault maps a new one. */
-	if (value == __atomic_load_n(&p->pre_zap, RLX) &&
+	if (own_since(sh, idx, __atomic_load_n(&p->pre_zap, RLX), value) &&
 	    (__atomic_load_n(&p->zap_inflight, SEQ) ||
 	     __atomic_load_n(&p->zap_started, SEQ) != p->claim_zaps))
 		return true;
 	if (!value && (__atomic_load_n(&p->zap_started, SEQ) !=
 		       __atomic_load_n(&p->w_zap_started, RLX) ||
 		       __atomic_load_n(&p->w_zap_inflight, RLX)))
+		return true;
+	if (raced_write(sh, idx, value))
 		return true;
 	report_read(sh, idx, value, want, mm);
 	return false;
@@ -274,8 +315,11 @@ u64 ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long
 	first *= FT_PAGE_WORDS;
 	nr *= FT_PAGE_WORDS;
 	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++) {
-		__atomic_store_n(&sh->pages[i].pre_zap,
-				 __atomic_load_n(&sh->pages[i].value, RLX), RLX);
+		/* Overlapping zaps: the value before the first of them, as a
+		 * translation the first has not flushed yet still reaches it. */
+		if (!__atomic_load_n(&sh->pages[i].zap_inflight, SEQ))
+			__atomic_store_n(&sh->pages[i].pre_zap,
+					 __atomic_load_n(&sh->pages[i].value, RLX), RLX);
 		__atomic_fetch_add(&sh->pages[i].zap_inflight, 1, SEQ);
 		__atomic_fetch_add(&sh->pages[i].zap_started, 1, SEQ);
 	}
@@ -424,6 +468,7 @@ void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent)
 		/* A zap still running in the parent never ends in the child:
 		 * it counts as in flight at the child's last write. */
 		c->value = __atomic_load_n(&p->value, RLX);
+		c->race_first = __atomic_load_n(&p->race_first, RLX);
 		c->w_zap_started = __atomic_load_n(&p->w_zap_started, RLX);
 		c->w_zap_end = __atomic_load_n(&p->w_zap_end, RLX);
 		c->zap_started = __atomic_load_n(&p->zap_started, SEQ);
