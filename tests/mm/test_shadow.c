@@ -25,6 +25,10 @@
  *   read-during-fork  a child whose slot is unknown forks; between the
  *                 page-table copy and the shadow's, it zaps the page and
  *                 reads zero: no report (its child keeps the old page)
+ *   zap-race      during a MADV_DONTNEED of a page, a write faults in a
+ *                 new page, and the next one goes through a translation
+ *                 the zap has not flushed yet, into the old page: the
+ *                 earlier write is what is left, no report
  *   copy-waits    the child's copy of a slot waits for the parent's claim
  *                 holder (a zap settling the slot, a first read of an
  *                 unknown one changes several fields at once)
@@ -220,6 +224,30 @@ static int three_mms(const char *name, struct proc *parent,
 	return ft_ktap_finish(&k);
 }
 
+/* Case zap-race: the old page kept by an extra reference, as until the flush. */
+static void zap_race(struct proc *p)
+{
+	unsigned long idx = 0, v;
+	struct ft_shadow_write wr;
+	struct page *old;
+	u64 token;
+
+	write_page(p, 0);			/* @p's own page, not shared */
+	old = page_of(p, 0);
+	folio_get(page_folio(old));
+	token = ft_shadow_zap_begin(p->sh, 0, 1);
+	ft_madvise_dontneed(p->mm, VA, PAGE_SIZE);
+	write_page(p, 0);			/* faults in a new page */
+	ft_shadow_claim(p->sh, idx);
+	ft_shadow_write_begin(p->sh, idx, &wr);
+	v = wr.value;
+	WRITE_ONCE(old->data[0], v);		/* the stale translation's store */
+	ft_shadow_write_end(p->sh, idx, &wr, true);
+	ft_shadow_release(p->sh, idx);
+	ft_shadow_zap_end(p->sh, 0, 1, token, true);
+	folio_put(page_folio(old));
+}
+
 struct copy_arg {
 	struct ft_shadow *child, *parent;
 	int done;
@@ -273,8 +301,9 @@ int main(int argc, char **argv)
 		return copy_waits();
 	bool overlap = !strcmp(name, "forks-overlap");
 	bool read_fork = !strcmp(name, "read-during-fork");
+	bool zap_raced = !strcmp(name, "zap-race");
 
-	if (!clean && !overlap && !read_fork && strcmp(name, "cow-broken") && strcmp(name, "lost-write") &&
+	if (!clean && !overlap && !read_fork && !zap_raced && strcmp(name, "cow-broken") && strcmp(name, "lost-write") &&
 	    strcmp(name, "zero-no-zap") && strcmp(name, "zap-missed") &&
 	    strcmp(name, "dirty-lost") && strcmp(name, "fork-write-lost")) {
 		fprintf(stderr, "--case: unknown case '%s'\n", name);
@@ -292,7 +321,9 @@ int main(int argc, char **argv)
 	if (overlap || read_fork)
 		return three_mms(name, &parent, overlap ? forks_overlap : read_during_fork);
 	fork_proc(&parent, &child, 2);
-	if (clean) {
+	if (zap_raced) {
+		zap_race(&child);
+	} else if (clean) {
 		u64 token = ft_shadow_zap_begin(child.sh, 0, 2);
 
 		ft_madvise_dontneed(child.mm, VA, 2 * PAGE_SIZE);
