@@ -248,7 +248,8 @@ static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long g
 
 /*
  * @value is @first or a value of slot @idx written after it: by @sh's own
- * writes, which all come after a value inherited or zero.
+ * writes, which all come after an inherited value.  (After zero it could
+ * be an own write from before a zap: not taken.)
  */
 static bool own_since(const struct ft_shadow *sh, unsigned long idx, unsigned long first,
 		      unsigned long value)
@@ -257,7 +258,7 @@ static bool own_since(const struct ft_shadow *sh, unsigned long idx, unsigned lo
 
 	if (value == first)
 		return true;
-	if ((value & ~VALUE_COUNT_MASK) != own)
+	if (!first || (value & ~VALUE_COUNT_MASK) != own)
 		return false;
 	return (first & ~VALUE_COUNT_MASK) != own ||
 	       (value & VALUE_COUNT_MASK) >= (first & VALUE_COUNT_MASK);
