@@ -35,6 +35,10 @@ enum ft_exit {
 typedef void (*ft_die_fn)(int code, void *arg);
 
 int ft_die_notifier_register(ft_die_fn fn, void *arg);
+/* What is about to end the run, in a few words (a splat's title, a
+ * deadlock); the first caller's stays.  A static string. */
+void ft_die_set_reason(const char *why);
+const char *ft_die_reason(void);
 __noreturn void ft_die(int code);
 
 /* ---- Low-rider random streams (torture_random_state's role) ------------ */

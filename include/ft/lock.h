@@ -45,6 +45,7 @@
 
 #include "ft/core.h"
 #include "ft/kernel.h"
+#include "ft/sched.h"
 
 #if FT_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -213,6 +214,7 @@ static __always_inline void _spin_lock(spinlock_t *lock, unsigned int subclass,
 {
 	bool dl = lockdep_enabled();
 
+	ft_sched_point(FT_SP_LOCK);
 	if (dl)
 		lock_acquire(&lock->dep_map, &lock->dep_map, -1, subclass, 0, site);
 	tsan_pre_lock(lock, 0);
@@ -226,6 +228,7 @@ static __always_inline void _spin_lock(spinlock_t *lock, unsigned int subclass,
 static __always_inline bool _spin_trylock(spinlock_t *lock,
 					  const struct lock_site *site)
 {
+	ft_sched_point(FT_SP_LOCK);
 	tsan_pre_lock(lock, FT_TSAN_TRY);
 	if (!ck_spinlock_fas_trylock(&lock->raw)) {
 		tsan_post_lock(lock, FT_TSAN_TRY | FT_TSAN_TRY_FAILED);
@@ -260,6 +263,7 @@ static __always_inline void _spin_unlock(spinlock_t *lock,
 	tsan_pre_unlock(lock, 0);
 	ck_spinlock_fas_unlock(&lock->raw);
 	tsan_post_unlock(lock, 0);
+	ft_sched_point(FT_SP_UNLOCK);
 }
 
 #define spin_lock(lock)			_spin_lock((lock), 0, LOCK_SITE())
@@ -303,6 +307,7 @@ static __always_inline void _bit_spin_lock(int bitnum, unsigned long *addr,
 	unsigned long mask = BIT(bitnum);
 	bool dl = lockdep_enabled();
 
+	ft_sched_point(FT_SP_LOCK);
 	if (dl)
 		lock_acquire(class, addr, bitnum, 0, 0, site);
 	tsan_pre_lock(bit_tsan_addr(addr, bitnum), 0);
@@ -319,6 +324,7 @@ static __always_inline bool _bit_spin_trylock(int bitnum, unsigned long *addr,
 {
 	unsigned long mask = BIT(bitnum);
 
+	ft_sched_point(FT_SP_LOCK);
 	tsan_pre_lock(bit_tsan_addr(addr, bitnum), FT_TSAN_TRY);
 	if (__atomic_fetch_or(addr, mask, __ATOMIC_ACQUIRE) & mask) {
 		tsan_post_lock(bit_tsan_addr(addr, bitnum),
@@ -351,6 +357,7 @@ static __always_inline void _bit_spin_unlock(int bitnum, unsigned long *addr,
 	tsan_pre_unlock(bit_tsan_addr(addr, bitnum), 0);
 	__atomic_fetch_and(addr, ~BIT(bitnum), __ATOMIC_RELEASE);
 	tsan_post_unlock(bit_tsan_addr(addr, bitnum), 0);
+	ft_sched_point(FT_SP_UNLOCK);
 }
 
 /*
@@ -369,6 +376,7 @@ static __always_inline void ___bit_spin_unlock(int bitnum, unsigned long *addr,
 	v = __atomic_load_n(addr, __ATOMIC_RELAXED);
 	__atomic_store_n(addr, v & ~BIT(bitnum), __ATOMIC_RELEASE);
 	tsan_post_unlock(bit_tsan_addr(addr, bitnum), 0);
+	ft_sched_point(FT_SP_UNLOCK);
 }
 
 static inline bool bit_spin_is_locked(int bitnum, unsigned long *addr)

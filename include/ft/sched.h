@@ -20,6 +20,8 @@
 #ifndef FT_SCHED_H
 #define FT_SCHED_H
 
+#include <sched.h>
+
 #include "ft/core.h"
 
 enum ft_break_site {
@@ -54,6 +56,7 @@ struct ft_sched {
 	 * loaded machine (a break still drops and retakes the locks). */
 	bool no_yield;
 	bool resched_pending;		/* fork broke for it: cond_resched() yields */
+	u32 sites_off;			/* sites not in --break-sites (bit n: site n) */
 	/* statistics (this thread's, read racily by status lines) */
 	u64 n_checks[NR_FT_BREAK_SITES];
 	u64 n_breaks[NR_FT_BREAK_SITES];
@@ -71,6 +74,14 @@ struct ft_sched {
 	} history[FT_SCHED_HISTORY];
 	u64 n_history;
 };
+
+/*
+ * --break-sites: the sites where a break may be taken at all (bit n: site
+ * n); a site out of the mask checks but never breaks.  All by default;
+ * --minimize drops sites while the failure stays.
+ */
+#define FT_BREAK_SITES_ALL	((1u << NR_FT_BREAK_SITES) - 1)
+int ft_break_sites_parse(const char *list, u32 *mask);
 
 /* Install @s as the calling thread's context (NULL: back to "never"). */
 void ft_sched_set_current(struct ft_sched *s);
@@ -98,5 +109,135 @@ void ft_irq_window(void);
 bool ft_need_resched(enum ft_break_site site);
 /* cond_resched(): maybe give the CPU away. */
 void cond_resched(void);
+
+/* ---- Serialized mode (--sched serial) ---------------------------------------
+ *
+ * The workers stay real threads but exactly one runs at a time.  Control
+ * passes only at scheduling points: every acquisition and release of the
+ * lock model, every break site, the MMU emulation's PTE updates, and every
+ * wait loop.  A strategy fed from the seed picks the next thread:
+ *
+ *   random   uniformly among the runnable threads, at every point
+ *   pct      Burckhardt et al., "A Randomized Scheduler with Probabilistic
+ *            Guarantees of Finding Bugs" (ASPLOS 2010): distinct random
+ *            priorities, the highest runnable thread runs; at d-1 change
+ *            points drawn from [1, k] the running thread drops below all
+ *            others.  A bug of depth d is found with probability at least
+ *            1 / (n k^(d-1)).
+ *
+ * A waiting thread is runnable only when what it waits for holds (its
+ * ready() predicate, evaluated by the scheduler): a thread waiting for a
+ * lock another thread holds is never chosen.  When no thread is runnable
+ * the run has deadlocked: reported, and the run ends with FT_EXIT_SPLAT.
+ *
+ * The handoff is a pthread mutex and one condition variable per thread.
+ * Under ThreadSanitizer its happens-before edges are hidden (the
+ * AnnotateIgnore* calls), so TSan still judges the model's own locking and
+ * reports a race the serial order happened to avoid.
+ *
+ * Threads not enrolled (the main thread, tests) see every point as a no-op.
+ */
+
+enum ft_sched_strategy {
+	FT_SCHED_RANDOM,
+	FT_SCHED_PCT,
+	NR_FT_SCHED_STRATEGIES
+};
+
+extern const char *const ft_sched_strategy_names[NR_FT_SCHED_STRATEGIES];
+int ft_sched_strategy_parse(const char *name, enum ft_sched_strategy *out);
+
+enum ft_sched_point {
+	FT_SP_LOCK,		/* before an acquisition (trylocks included) */
+	FT_SP_UNLOCK,		/* after a release */
+	FT_SP_BREAK,		/* a break site's check */
+	FT_SP_PTE,		/* the MMU emulation's a/d update of a PTE */
+	FT_SP_WAIT,		/* a wait loop, before it blocks */
+	FT_SP_YIELD,		/* a retry loop (migration_entry_wait) */
+	NR_FT_SCHED_POINTS
+};
+
+#define FT_PCT_MAX_DEPTH	8
+#define FT_SERIAL_MAX_THREADS	256
+
+struct ft_serial_params {
+	int nr_threads;
+	enum ft_sched_strategy strategy;
+	u64 seed;
+	u32 pct_depth;		/* d >= 1 */
+	u64 pct_steps;		/* k: change points are drawn from [1, k] */
+};
+
+struct ft_serial_stats {
+	u64 steps;		/* scheduling points passed */
+	u64 switches;		/* points where another thread was chosen */
+	u64 hash;		/* of the whole schedule: (step, thread, point) */
+	u64 blocked;		/* waits that had to block */
+	int nr_threads;
+	u32 pct_depth;
+	u64 pct_steps;
+};
+
+struct ft_serial_thread;
+extern _Thread_local struct ft_serial_thread *ft_serial_self;
+
+/* Before the threads start; -EINVAL for bad parameters, -ENOMEM. */
+int ft_serial_init(const struct ft_serial_params *p);
+/* After every thread left. */
+void ft_serial_destroy(void);
+/* Thread @id (0..nr_threads-1) joins; returns when it is first chosen,
+ * which is once every thread has joined. */
+void ft_serial_enter(int id);
+/* The calling thread leaves for good; another is chosen. */
+void ft_serial_exit(void);
+void __ft_sched_point(enum ft_sched_point sp);
+/* Block until @ready(@arg); @what names it in a deadlock report. */
+void __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
+		     const char *what);
+/* A retry loop: let another runnable thread go first. */
+void __ft_sched_yield(void);
+/* Scheduling points passed so far (exact in the running thread). */
+u64 ft_serial_steps(void);
+void ft_serial_get_stats(struct ft_serial_stats *st);
+/* PCT's lower bound 1 / (n k^(d-1)) for @st's run. */
+double ft_pct_bound(const struct ft_serial_stats *st);
+
+static inline bool ft_serial_on(void)
+{
+	return ft_serial_self != NULL;
+}
+
+/* A scheduling point: the calling thread may be switched out here. */
+static inline void ft_sched_point(enum ft_sched_point sp)
+{
+	if (unlikely(ft_serial_self))
+		__ft_sched_point(sp);
+}
+
+/* sched_yield() in a retry loop, in either mode. */
+static inline void ft_sched_yield(void)
+{
+	if (ft_serial_self)
+		__ft_sched_yield();
+	else
+		sched_yield();
+}
+
+/*
+ * A retry loop that waits for another thread to finish a change (a
+ * lockless reader seeing a block rewritten): in serial mode another thread
+ * goes first, or PCT would run the retrying thread forever.
+ */
+static inline void ft_serial_yield(void)
+{
+	if (ft_serial_self)
+		__ft_sched_yield();
+}
+
+/*
+ * Wait until @ready(@arg): in serial mode blocked in the scheduler, else
+ * with ft_wait_step() back-off.  For the waits that are not a lock's.
+ */
+void ft_wait_until(bool (*ready)(const void *arg), const void *arg, const char *what);
 
 #endif /* FT_SCHED_H */

@@ -436,6 +436,16 @@ void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx)
 	sh->pages[idx].dirty_pfn = 0;
 }
 
+static bool no_new_writers(const void *sh)
+{
+	return !__atomic_load_n(&((const struct ft_shadow *)sh)->new_writers, SEQ);
+}
+
+static bool unclaimed(const void *p)
+{
+	return !__atomic_load_n(&((const struct shadow_page *)p)->claimed, RLX);
+}
+
 void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child)
 {
 	/* Before the announcement: a writer that sees it counts after. */
@@ -444,8 +454,7 @@ void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child)
 							      SEQ);
 	__atomic_fetch_add(&parent->forks, 1, SEQ);
 	__atomic_fetch_add(&parent->fork_seq, 1, SEQ);
-	for (u32 step = 0; __atomic_load_n(&parent->new_writers, SEQ); step++)
-		ft_wait_step(step);
+	ft_wait_until(no_new_writers, parent, "the shadow's writers of new values");
 }
 
 /*
@@ -461,8 +470,8 @@ void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent)
 		struct shadow_page *c = &child->pages[i];
 		bool inflight;
 
-		for (u32 step = 0; !ft_shadow_claim(parent, i); step++)
-			ft_wait_step(step);
+		while (!ft_shadow_claim(parent, i))
+			ft_wait_until(unclaimed, p, "a shadow slot's claim");
 		inflight = __atomic_load_n(&p->w_zap_inflight, RLX) ||
 			   __atomic_load_n(&p->zap_inflight, SEQ);
 

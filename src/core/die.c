@@ -24,6 +24,20 @@ static struct die_notifier die_notifiers[FT_MAX_DIE_NOTIFIERS];
 static int nr_die_notifiers;
 static pthread_mutex_t die_lock = PTHREAD_MUTEX_INITIALIZER;
 static int dying;
+static const char *die_reason;		/* atomic: the first one set */
+
+void ft_die_set_reason(const char *why)
+{
+	const char *none = NULL;
+
+	__atomic_compare_exchange_n(&die_reason, &none, why, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_RELAXED);
+}
+
+const char *ft_die_reason(void)
+{
+	return __atomic_load_n(&die_reason, __ATOMIC_ACQUIRE);
+}
 
 int ft_die_notifier_register(ft_die_fn fn, void *arg)
 {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Break points and their policies (include/ft/sched.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ft/sched.h"
@@ -47,9 +49,43 @@ int ft_break_policy_parse(const char *name, enum ft_break_policy *out)
 	return -EINVAL;
 }
 
+int ft_break_sites_parse(const char *list, u32 *mask)
+{
+	char buf[128], *save, *tok;
+
+	if (strlen(list) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, list);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int i;
+
+		for (i = 0; i < NR_FT_BREAK_SITES; i++)
+			if (!strcmp(tok, ft_break_site_names[i]))
+				break;
+		if (i == NR_FT_BREAK_SITES)
+			return -EINVAL;
+		*mask |= 1u << i;
+	}
+	return 0;
+}
+
+static bool site_on(struct ft_sched *s, enum ft_break_site site)
+{
+	return !(s->sites_off & (1u << site));
+}
+
 static bool draw_resched(struct ft_sched *s)
 {
 	return s->resched_ppm && ft_random_below(&s->rs, 1000000) < s->resched_ppm;
+}
+
+/* Give the CPU away at a break: in serial mode the break point already
+ * was a scheduling point, and the OS has no say. */
+static void yield_cpu(struct ft_sched *s)
+{
+	if (!s->no_yield && !ft_serial_on())
+		sched_yield();
 }
 
 static void count(struct ft_sched *s, enum ft_break_site site, unsigned long addr,
@@ -72,6 +108,7 @@ bool ft_fork_should_break(int *progress, unsigned long addr, bool contended)
 	unsigned int threshold;
 	bool brk;
 
+	ft_sched_point(FT_SP_BREAK);
 	if (!s || s->policy == FT_BREAK_POLICY_NEVER)
 		return false;
 	threshold = s->threshold;
@@ -81,7 +118,7 @@ bool ft_fork_should_break(int *progress, unsigned long addr, bool contended)
 		return false;
 	*progress = 0;
 	s->resched_pending = draw_resched(s);
-	brk = s->resched_pending || contended;
+	brk = (s->resched_pending || contended) && site_on(s, FT_BREAK_FORK);
 	if (s->policy == FT_BREAK_POLICY_ALIGNED && (addr & (FT_CONT_BLOCK_SIZE - 1)))
 		brk = false;
 	count(s, FT_BREAK_FORK, addr, brk);
@@ -95,9 +132,10 @@ bool ft_need_resched(enum ft_break_site site)
 	struct ft_sched *s = current_sched;
 	bool brk;
 
+	ft_sched_point(FT_SP_BREAK);
 	if (!s || s->policy == FT_BREAK_POLICY_NEVER)
 		return false;
-	brk = draw_resched(s);
+	brk = draw_resched(s) && site_on(s, site);
 	count(s, site, 0, brk);
 	return brk;
 }
@@ -107,7 +145,9 @@ unsigned int ft_gather_capacity(unsigned int capacity)
 	struct ft_sched *s = current_sched;
 	unsigned int c;
 
-	if (!s || s->policy != FT_BREAK_POLICY_RANDOM || capacity <= 1)
+	ft_sched_point(FT_SP_BREAK);
+	if (!s || s->policy != FT_BREAK_POLICY_RANDOM || capacity <= 1 ||
+	    !site_on(s, FT_BREAK_GATHER))
 		return capacity;
 	c = 1 + (unsigned int)ft_random_below(&s->rs, capacity);
 	count(s, FT_BREAK_GATHER, 0, c < capacity);
@@ -128,8 +168,8 @@ void ft_fork_count_resume(bool folded_during_break, bool unfolds)
 
 void ft_irq_window(void)
 {
-	if (ft_need_resched(FT_BREAK_IRQ) && !current_sched->no_yield)
-		sched_yield();
+	if (ft_need_resched(FT_BREAK_IRQ))
+		yield_cpu(current_sched);
 }
 
 /* need_resched() that made fork break is still set here: schedule. */
@@ -139,11 +179,346 @@ void cond_resched(void)
 
 	if (s && s->resched_pending) {
 		s->resched_pending = false;
+		ft_sched_point(FT_SP_BREAK);
 		count(s, FT_BREAK_COND_RESCHED, 0, true);
-		if (!s->no_yield)
-			sched_yield();
+		yield_cpu(s);
 		return;
 	}
-	if (ft_need_resched(FT_BREAK_COND_RESCHED) && !current_sched->no_yield)
-		sched_yield();
+	if (ft_need_resched(FT_BREAK_COND_RESCHED))
+		yield_cpu(current_sched);
+}
+
+/* ---- Serialized mode (include/ft/sched.h) ------------------------------------ */
+
+const char *const ft_sched_strategy_names[NR_FT_SCHED_STRATEGIES] = {
+	[FT_SCHED_RANDOM] = "random",
+	[FT_SCHED_PCT] = "pct",
+};
+
+int ft_sched_strategy_parse(const char *name, enum ft_sched_strategy *out)
+{
+	for (int i = 0; i < NR_FT_SCHED_STRATEGIES; i++) {
+		if (!strcmp(name, ft_sched_strategy_names[i])) {
+			*out = (enum ft_sched_strategy)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+#if FT_TSAN
+/* TSan's dynamic annotations (tsan_interface_ann): hide the handoff. */
+void AnnotateIgnoreReadsBegin(const char *f, int l);
+void AnnotateIgnoreReadsEnd(const char *f, int l);
+void AnnotateIgnoreWritesBegin(const char *f, int l);
+void AnnotateIgnoreWritesEnd(const char *f, int l);
+void AnnotateIgnoreSyncBegin(const char *f, int l);
+void AnnotateIgnoreSyncEnd(const char *f, int l);
+
+static void hide_begin(void)
+{
+	AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
+	AnnotateIgnoreWritesBegin(__FILE__, __LINE__);
+	AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+}
+
+static void hide_end(void)
+{
+	AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
+	AnnotateIgnoreWritesEnd(__FILE__, __LINE__);
+	AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
+}
+#else
+static void hide_begin(void) { }
+static void hide_end(void) { }
+#endif
+
+struct ft_serial_thread {
+	int id;
+	bool joined, done;
+	pthread_cond_t cond;
+	/* Waiting: runnable only once ready(ready_arg); NULL when not. */
+	bool (*ready)(const void *arg);
+	const void *ready_arg;
+	const char *what;
+	bool yielded;		/* not chosen next if another can run */
+	u64 prio;		/* PCT: higher runs first */
+};
+
+/*
+ * Everything below is read and written only by the thread that holds the
+ * turn (serial.current), or under serial.lock while nobody does (joining).
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct ft_serial_thread *threads;
+	struct ft_serial_params p;
+	int nr_joined;
+	int current;			/* the thread that runs; -1: none yet */
+	struct ft_random_state rs;
+	u64 change_at[FT_PCT_MAX_DEPTH];	/* PCT: step of change point i */
+	u64 steps, switches, blocked, hash;
+} serial = { .lock = PTHREAD_MUTEX_INITIALIZER, .current = -1 };
+
+_Thread_local struct ft_serial_thread *ft_serial_self;
+
+#define STREAM_SCHED	0x73636864ULL	/* "schd" */
+
+/* The watchdog reads the count from outside: an atomic, relaxed. */
+static void count_step(void)
+{
+	__atomic_store_n(&serial.steps, serial.steps + 1, __ATOMIC_RELAXED);
+}
+
+/* PCT: priorities d..d+n-1 in random order; d-1 change points in [1, k]. */
+static void pct_init(void)
+{
+	int n = serial.p.nr_threads;
+
+	for (int i = 0; i < n; i++)
+		serial.threads[i].prio = serial.p.pct_depth + (u64)i;
+	for (int i = n - 1; i > 0; i--) {
+		int j = (int)ft_random_below(&serial.rs, (u64)i + 1);
+		u64 tmp = serial.threads[i].prio;
+
+		serial.threads[i].prio = serial.threads[j].prio;
+		serial.threads[j].prio = tmp;
+	}
+	for (u32 i = 0; i + 1 < serial.p.pct_depth; i++)
+		serial.change_at[i] = 1 + ft_random_below(&serial.rs, serial.p.pct_steps);
+}
+
+int ft_serial_init(const struct ft_serial_params *p)
+{
+	if (p->nr_threads < 1 || p->strategy >= NR_FT_SCHED_STRATEGIES ||
+	    p->pct_depth < 1 || p->pct_depth > FT_PCT_MAX_DEPTH || !p->pct_steps)
+		return -EINVAL;
+	serial.threads = calloc((size_t)p->nr_threads, sizeof(*serial.threads));
+	if (!serial.threads)
+		return -ENOMEM;
+	serial.p = *p;
+	serial.nr_joined = 0;
+	serial.current = -1;
+	serial.steps = serial.switches = serial.blocked = 0;
+	serial.hash = ft_mix64(p->seed);
+	ft_random_init(&serial.rs, p->seed, STREAM_SCHED, p->strategy, p->pct_depth);
+	for (int i = 0; i < p->nr_threads; i++) {
+		serial.threads[i].id = i;
+		pthread_cond_init(&serial.threads[i].cond, NULL);
+	}
+	if (p->strategy == FT_SCHED_PCT)
+		pct_init();
+	return 0;
+}
+
+void ft_serial_destroy(void)
+{
+	for (int i = 0; serial.threads && i < serial.p.nr_threads; i++)
+		pthread_cond_destroy(&serial.threads[i].cond);
+	free(serial.threads);
+	serial.threads = NULL;
+}
+
+static bool runnable(struct ft_serial_thread *th)
+{
+	return th->joined && !th->done && (!th->ready || th->ready(th->ready_arg));
+}
+
+/* The strategy's choice among the runnable threads; NULL if none is. */
+static struct ft_serial_thread *pick(struct ft_serial_thread *self)
+{
+	struct ft_serial_thread *cand[FT_SERIAL_MAX_THREADS], *best = NULL;
+	int n = 0, others = 0;
+
+	for (int i = 0; i < serial.p.nr_threads; i++) {
+		struct ft_serial_thread *th = &serial.threads[i];
+
+		if (runnable(th)) {
+			cand[n++] = th;
+			others += th != self;
+		}
+	}
+	if (self && self->yielded && others) {
+		for (int i = 0; i < n; i++)
+			if (cand[i] == self)
+				cand[i] = cand[--n];
+	}
+	if (!n)
+		return NULL;
+	if (serial.p.strategy == FT_SCHED_RANDOM)
+		return cand[ft_random_below(&serial.rs, (u64)n)];
+	for (int i = 0; i < n; i++)
+		if (!best || cand[i]->prio > best->prio)
+			best = cand[i];
+	return best;
+}
+
+/* PCT's change points: the running thread drops below every other. */
+static void pct_step(struct ft_serial_thread *self)
+{
+	for (u32 i = 0; i + 1 < serial.p.pct_depth; i++)
+		if (serial.change_at[i] == serial.steps)
+			self->prio = i + 1;
+}
+
+__noreturn static void deadlock(void)
+{
+	ft_die_set_reason("deadlock");
+	fprintf(stderr, "\n======================================================\n"
+		"WARNING: deadlock: every thread is blocked (serial scheduler, step %llu)\n"
+		"------------------------------------------------------\n",
+		(unsigned long long)serial.steps);
+	for (int i = 0; i < serial.p.nr_threads; i++) {
+		struct ft_serial_thread *th = &serial.threads[i];
+
+		if (th->joined && !th->done)
+			fprintf(stderr, "ft-%d waits for %s\n", i, th->what ? th->what : "?");
+	}
+	ft_die(FT_EXIT_SPLAT);
+}
+
+/* Hand the turn to @next (not the caller) and wait until it comes back. */
+static void switch_to(struct ft_serial_thread *self, struct ft_serial_thread *next)
+{
+	pthread_mutex_lock(&serial.lock);
+	serial.current = next->id;
+	serial.switches++;
+	pthread_cond_signal(&next->cond);
+	while (self && serial.current != self->id)
+		pthread_cond_wait(&self->cond, &serial.lock);
+	pthread_mutex_unlock(&serial.lock);
+}
+
+/* One scheduling decision by the running thread. */
+static void schedule(struct ft_serial_thread *self, enum ft_sched_point sp)
+{
+	struct ft_serial_thread *next;
+
+	count_step();
+	if (serial.p.strategy == FT_SCHED_PCT)
+		pct_step(self);
+	next = pick(self);
+	if (!next)
+		deadlock();
+	serial.hash = ft_mix64(serial.hash ^ ((u64)self->id << 40) ^
+			       ((u64)sp << 32) ^ (u64)next->id);
+	if (next != self)
+		switch_to(self, next);
+}
+
+void __ft_sched_point(enum ft_sched_point sp)
+{
+	struct ft_serial_thread *self = ft_serial_self;
+
+	hide_begin();
+	schedule(self, sp);
+	hide_end();
+}
+
+void __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
+		     const char *what)
+{
+	struct ft_serial_thread *self = ft_serial_self;
+
+	hide_begin();
+	/* Only the running thread changes anything: if @ready is false now,
+	 * it stays false until another thread runs. */
+	if (!ready(arg)) {
+		self->ready = ready;
+		self->ready_arg = arg;
+		self->what = what;
+		serial.blocked++;
+		schedule(self, FT_SP_WAIT);
+		self->ready = NULL;
+		self->what = NULL;
+	}
+	hide_end();
+}
+
+void __ft_sched_yield(void)
+{
+	struct ft_serial_thread *self = ft_serial_self;
+
+	hide_begin();
+	self->yielded = true;
+	schedule(self, FT_SP_YIELD);
+	self->yielded = false;
+	hide_end();
+}
+
+void ft_serial_enter(int id)
+{
+	struct ft_serial_thread *self = &serial.threads[id];
+
+	hide_begin();
+	pthread_mutex_lock(&serial.lock);
+	self->joined = true;
+	/* The last to join makes the first choice: no choice may depend on
+	 * which threads the OS started first. */
+	if (++serial.nr_joined == serial.p.nr_threads) {
+		serial.current = pick(NULL)->id;
+		pthread_cond_signal(&serial.threads[serial.current].cond);
+	}
+	while (serial.current != id)
+		pthread_cond_wait(&self->cond, &serial.lock);
+	pthread_mutex_unlock(&serial.lock);
+	ft_serial_self = self;
+	hide_end();
+}
+
+void ft_serial_exit(void)
+{
+	struct ft_serial_thread *self = ft_serial_self, *next;
+
+	hide_begin();
+	ft_serial_self = NULL;
+	self->done = true;
+	count_step();
+	next = pick(NULL);
+	if (next) {
+		serial.hash = ft_mix64(serial.hash ^ ((u64)self->id << 40) ^
+				       ((u64)NR_FT_SCHED_POINTS << 32) ^ (u64)next->id);
+		switch_to(NULL, next);
+	} else {
+		for (int i = 0; i < serial.p.nr_threads; i++)
+			if (!serial.threads[i].done)
+				deadlock();
+	}
+	hide_end();
+}
+
+void ft_wait_until(bool (*ready)(const void *arg), const void *arg, const char *what)
+{
+	for (u32 step = 0; !ready(arg); step++) {
+		if (ft_serial_on())
+			__ft_sched_wait(ready, arg, what);
+		else
+			ft_wait_step(step);
+	}
+}
+
+u64 ft_serial_steps(void)
+{
+	return __atomic_load_n(&serial.steps, __ATOMIC_RELAXED);
+}
+
+void ft_serial_get_stats(struct ft_serial_stats *st)
+{
+	hide_begin();
+	*st = (struct ft_serial_stats){
+		.steps = serial.steps, .switches = serial.switches,
+		.hash = serial.hash, .blocked = serial.blocked,
+		.nr_threads = serial.p.nr_threads,
+		.pct_depth = serial.p.pct_depth, .pct_steps = serial.p.pct_steps,
+	};
+	hide_end();
+}
+
+double ft_pct_bound(const struct ft_serial_stats *st)
+{
+	double k = (double)(st->steps ? st->steps : 1), b = 1.0 / st->nr_threads;
+
+	for (u32 i = 1; i < st->pct_depth; i++)
+		b /= k;
+	return b;
 }

@@ -31,15 +31,20 @@ struct spin_wait {
 	int bit;
 	void *tsan_addr;
 	unsigned int tsan_flags;
+	/* What the wait is for, as the serial scheduler tests it. */
+	bool (*ready)(const void *arg);
+	const void *ready_arg;
 };
 
-#define SPIN_WAIT(_map, _inst, _bit, _tsan_addr, _tsan_flags)		\
+#define SPIN_WAIT(_map, _inst, _bit, _tsan_addr, _tsan_flags, _ready, _arg) \
 	((struct spin_wait){ .map = (_map), .inst = (_inst), .bit = (_bit), \
 			     .tsan_addr = (_tsan_addr),			\
-			     .tsan_flags = (_tsan_flags) })
+			     .tsan_flags = (_tsan_flags),		\
+			     .ready = (_ready), .ready_arg = (_arg) })
 
 /* One step of a wait loop: cpu_relax, later ft_wait_step(), then the
- * stall check, which reports a lockup and ends the run. */
+ * stall check, which reports a lockup and ends the run.  In serial mode:
+ * block in the scheduler until ready() (sched.h). */
 void spin_wait_once(struct spin_wait *w);
 /* The stall check alone, for waits that sleep instead of spinning. */
 void spin_wait_check_stall(struct spin_wait *w);

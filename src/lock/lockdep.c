@@ -264,6 +264,7 @@ static void splat_header(FILE *out, const char *title)
 {
 	size_t len = strlen(title) + strlen("WARNING: ");
 
+	ft_die_set_reason(title);
 	fprintf(out, "\n");
 	print_banner(out, '=', len);
 	fprintf(out, "WARNING: %s\n", title);
@@ -285,6 +286,7 @@ static void task_exit(void *arg)
 	if (t->depth) {
 		lockdep_report_begin();
 		fprintf(stderr, "\n=====================================\n");
+		ft_die_set_reason("thread exiting with locks held");
 		fprintf(stderr, "WARNING: ");
 		print_task_name(stderr, t);
 		fprintf(stderr, " still has locks held!\n");
@@ -571,6 +573,7 @@ static __noreturn void report_bad_unlock(const struct lockdep_task *t,
 __noreturn void lock_bug(const struct lockdep_map *map, const void *inst,
 			 int bit, const char *what, const struct lock_site *site)
 {
+	ft_die_set_reason(what);
 	lockdep_report_begin();
 	fprintf(stderr, "\nBUG: %s: ", what);
 	print_instance(stderr, inst, bit);
@@ -592,6 +595,7 @@ __noreturn void lockdep_assert_failed(const struct lockdep_map *map,
 
 	lockdep_report_begin();
 	fprintf(stderr, "\n------------[ cut here ]------------\n");
+	ft_die_set_reason("lockdep_assert_held() failed");
 	fprintf(stderr, "WARNING: lockdep_assert_held(");
 	print_instance(stderr, inst, bit);
 	lockdep_print_lock_name(stderr, map, 0);
@@ -945,6 +949,7 @@ __noreturn void lockdep_report_stall(const struct lockdep_map *map,
 {
 	struct lockdep_task *t = lockdep_current();
 
+	ft_die_set_reason("lockup");
 	lockdep_report_begin();
 	if (map->kind == LOCK_KIND_RWSEM || map->kind == LOCK_KIND_SEQCOUNT)
 		fprintf(stderr, "\nINFO: task %s/%d blocked for more than %llu ms on:\n",

@@ -59,16 +59,30 @@ void __init_rwsem(struct rw_semaphore *sem, const char *name,
 	tsan_create(sem, 0);
 }
 
+struct turn_wait {
+	struct rw_semaphore *sem;
+	u32 ticket;
+};
+
+static bool my_turn(const void *arg)
+{
+	const struct turn_wait *tw = arg;
+
+	return ck_pr_load_32(&tw->sem->t.serving) == tw->ticket;
+}
+
 static void wait_turn(struct rw_semaphore *sem, u32 ticket,
 		      unsigned int tsan_flags)
 {
+	struct turn_wait tw = { sem, ticket };
 	struct spin_wait w = SPIN_WAIT(&sem->dep_map, &sem->dep_map, -1, sem,
-				       tsan_flags);
+				       tsan_flags, my_turn, &tw);
 
 	u32 serving;
 
 	while ((serving = ck_pr_load_32(&sem->t.serving)) != ticket) {
-		if (ticket - serving > 1 && ++w.spins >= SPINS_BEFORE_YIELD) {
+		if (ticket - serving > 1 && !ft_serial_on() &&
+		    ++w.spins >= SPINS_BEFORE_YIELD) {
 			rwsem_sleep(sem, serving);
 			spin_wait_check_stall(&w);
 			continue;
@@ -87,9 +101,15 @@ static void pass_turn(struct rw_semaphore *sem)
 	rwsem_wake(sem);
 }
 
+static bool readers_drained(const void *sem)
+{
+	return !ck_pr_load_32(&((struct rw_semaphore *)sem)->readers);
+}
+
 static void wait_readers_drained(struct rw_semaphore *sem)
 {
-	struct spin_wait w = SPIN_WAIT(&sem->dep_map, &sem->dep_map, -1, sem, 0);
+	struct spin_wait w = SPIN_WAIT(&sem->dep_map, &sem->dep_map, -1, sem, 0,
+				       readers_drained, sem);
 
 	while (ck_pr_load_32(&sem->readers))
 		spin_wait_once(&w);
@@ -123,6 +143,7 @@ void _down_read(struct rw_semaphore *sem, unsigned int subclass,
 {
 	bool dl = lockdep_enabled();
 
+	ft_sched_point(FT_SP_LOCK);
 	if (dl)
 		lock_acquire(&sem->dep_map, &sem->dep_map, -1, subclass,
 			     LOCK_F_READ, site);
@@ -139,6 +160,7 @@ void _down_write(struct rw_semaphore *sem, unsigned int subclass,
 {
 	bool dl = lockdep_enabled();
 
+	ft_sched_point(FT_SP_LOCK);
 	if (dl)
 		lock_acquire(&sem->dep_map, &sem->dep_map, -1, subclass, 0, site);
 	tsan_pre_lock(sem, 0);
@@ -151,6 +173,7 @@ void _down_write(struct rw_semaphore *sem, unsigned int subclass,
 
 bool _down_read_trylock(struct rw_semaphore *sem, const struct lock_site *site)
 {
+	ft_sched_point(FT_SP_LOCK);
 	tsan_pre_lock(sem, FT_TSAN_READ | FT_TSAN_TRY);
 	if (!take_free_turn(sem)) {
 		tsan_post_lock(sem, FT_TSAN_READ | FT_TSAN_TRY | FT_TSAN_TRY_FAILED);
@@ -166,6 +189,7 @@ bool _down_read_trylock(struct rw_semaphore *sem, const struct lock_site *site)
 
 bool _down_write_trylock(struct rw_semaphore *sem, const struct lock_site *site)
 {
+	ft_sched_point(FT_SP_LOCK);
 	tsan_pre_lock(sem, FT_TSAN_TRY);
 	/*
 	 * Readers count themselves before passing the turn on, so once we own
@@ -200,6 +224,7 @@ void _up_read(struct rw_semaphore *sem, const struct lock_site *site)
 	ck_pr_fence_release();
 	ck_pr_dec_32(&sem->readers);
 	tsan_post_unlock(sem, FT_TSAN_READ);
+	ft_sched_point(FT_SP_UNLOCK);
 }
 
 static bool write_owned(struct rw_semaphore *sem)
@@ -219,6 +244,7 @@ void _up_write(struct rw_semaphore *sem, const struct lock_site *site)
 	tsan_pre_unlock(sem, 0);
 	pass_turn(sem);
 	tsan_post_unlock(sem, 0);
+	ft_sched_point(FT_SP_UNLOCK);
 }
 
 void _downgrade_write(struct rw_semaphore *sem, const struct lock_site *site)
@@ -235,6 +261,7 @@ void _downgrade_write(struct rw_semaphore *sem, const struct lock_site *site)
 	tsan_pre_lock(sem, FT_TSAN_READ);
 	reader_enter(sem);
 	tsan_post_lock(sem, FT_TSAN_READ);
+	ft_sched_point(FT_SP_UNLOCK);
 }
 
 bool rwsem_is_locked(struct rw_semaphore *sem)

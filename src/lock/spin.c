@@ -29,6 +29,10 @@ void spin_wait_check_stall(struct spin_wait *w)
 
 void spin_wait_once(struct spin_wait *w)
 {
+	if (ft_serial_on()) {
+		__ft_sched_wait(w->ready, w->ready_arg, w->map->name);
+		return;
+	}
 	if (++w->spins < SPINS_BEFORE_YIELD) {
 		cpu_relax();
 		return;
@@ -49,9 +53,15 @@ void __spin_lock_init(spinlock_t *lock, const char *name,
 	tsan_create(lock, 0);
 }
 
+static bool spin_unlocked(const void *lock)
+{
+	return !ck_spinlock_fas_locked(&((spinlock_t *)lock)->raw);
+}
+
 void __spin_lock_slowpath(spinlock_t *lock)
 {
-	struct spin_wait w = SPIN_WAIT(&lock->dep_map, &lock->dep_map, -1, lock, 0);
+	struct spin_wait w = SPIN_WAIT(&lock->dep_map, &lock->dep_map, -1, lock, 0,
+				       spin_unlocked, lock);
 
 	ck_pr_inc_uint(&lock->waiters);
 	do {
@@ -64,12 +74,25 @@ void __spin_lock_slowpath(spinlock_t *lock)
 /* The catch-all class of bit_spin_lock() callers that declared none. */
 DEFINE_BIT_SPIN_CLASS(bit_spin_lock_class, "bit_spin_lock");
 
+struct bit_wait {
+	unsigned long *addr;
+	unsigned long mask;
+};
+
+static bool bit_clear(const void *arg)
+{
+	const struct bit_wait *b = arg;
+
+	return !(__atomic_load_n(b->addr, __ATOMIC_RELAXED) & b->mask);
+}
+
 void __bit_spin_lock_wait(int bitnum, unsigned long *addr,
 			  const struct lockdep_map *class)
 {
 	unsigned long mask = BIT(bitnum);
+	struct bit_wait b = { addr, mask };
 	struct spin_wait w = SPIN_WAIT(class, addr, bitnum,
-				       bit_tsan_addr(addr, bitnum), 0);
+				       bit_tsan_addr(addr, bitnum), 0, bit_clear, &b);
 
 	/* test_and_set, then spin on a plain test: as bit_spin_lock() does. */
 	do {
@@ -93,6 +116,7 @@ void __write_seqcount_begin(seqcount_t *s, bool validate,
 {
 	unsigned int old;
 
+	ft_sched_point(FT_SP_LOCK);
 	if (validate && lockdep_enabled()) {
 		lock_acquire(&s->dep_map, &s->dep_map, -1, 0, 0, site);
 		lock_acquired(&s->dep_map, -1);
@@ -119,11 +143,18 @@ void __write_seqcount_end(seqcount_t *s, bool validate,
 			 "write_seqcount_end without write_seqcount_begin", site);
 	if (validate && lockdep_enabled())
 		lock_release(&s->dep_map, &s->dep_map, -1, site);
+	ft_sched_point(FT_SP_UNLOCK);
+}
+
+static bool seq_even(const void *s)
+{
+	return !(__atomic_load_n(&((seqcount_t *)s)->sequence, __ATOMIC_RELAXED) & 1);
 }
 
 unsigned int __read_seqcount_begin(seqcount_t *s, const struct lock_site *site)
 {
-	struct spin_wait w = SPIN_WAIT(&s->dep_map, &s->dep_map, -1, NULL, 0);
+	struct spin_wait w = SPIN_WAIT(&s->dep_map, &s->dep_map, -1, NULL, 0,
+				       seq_even, s);
 	unsigned int seq;
 
 	/* A reader inside its own write section would spin forever. */

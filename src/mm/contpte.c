@@ -174,8 +174,10 @@ retry:
 			;	/* Z19: trust whatever the block holds now */
 		else if (!pte_valid_cont(pte) || pte_pfn(pte) != pfn ||
 		    pgprot_val(pte_pgprot(pte_mkold(pte_mkclean(pte)))) !=
-		    pgprot_val(prot))
+		    pgprot_val(prot)) {
+			ft_serial_yield();
 			goto retry;
+		}
 		if (pte_dirty(pte))
 			orig_pte = pte_mkdirty(orig_pte);
 		if (pte_young(pte))

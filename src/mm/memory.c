@@ -446,7 +446,7 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	if (!pte_present(entry)) {
 		/* migration_entry_wait(): until remove_migration_ptes() ran. */
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
-		sched_yield();
+		ft_sched_yield();
 		return 0;
 	}
 	if (write && !pte_write(entry))

@@ -317,6 +317,21 @@ static void access_end(struct ft_cpu *cpu)
 	__atomic_store_n(&cpu->active_mm, NULL, __ATOMIC_RELEASE);
 }
 
+/* A flush waits for each CPU inside an access of @mm to finish it. */
+struct cpu_wait {
+	struct ft_cpu *cpu;
+	struct mm_struct *mm;
+	u64 gen;
+};
+
+static bool cpu_left_access(const void *arg)
+{
+	const struct cpu_wait *w = arg;
+
+	return __atomic_load_n(&w->cpu->active_mm, __ATOMIC_ACQUIRE) != w->mm ||
+	       __atomic_load_n(&w->cpu->gen, __ATOMIC_ACQUIRE) != w->gen;
+}
+
 void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	unsigned long vpn = start >> PAGE_SHIFT, end_vpn = PAGE_ALIGN(end) >> PAGE_SHIFT;
@@ -333,16 +348,13 @@ void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long en
 	smp_mb();	/* The PTE changes before the flush, then the scan. */
 	for (int i = 0; i < n; i++) {
 		struct ft_cpu *cpu = &cpus[i];
-		u64 gen;
+		struct cpu_wait w = { .cpu = cpu, .mm = mm };
 
 		if (cpu == this_cpu ||
 		    __atomic_load_n(&cpu->active_mm, __ATOMIC_ACQUIRE) != mm)
 			continue;
-		gen = __atomic_load_n(&cpu->gen, __ATOMIC_ACQUIRE);
-		for (u32 step = 0;
-		     __atomic_load_n(&cpu->active_mm, __ATOMIC_ACQUIRE) == mm &&
-		     __atomic_load_n(&cpu->gen, __ATOMIC_ACQUIRE) == gen; step++)
-			ft_wait_step(step);
+		w.gen = __atomic_load_n(&cpu->gen, __ATOMIC_ACQUIRE);
+		ft_wait_until(cpu_left_access, &w, "a CPU's TLB flush acknowledgement");
 	}
 }
 
@@ -383,6 +395,7 @@ static enum ft_hw_result hw_translate(struct mm_struct *mm, unsigned long addr,
 		new = pte_mkyoung(tlb);
 		if (write)	/* DBM: the hardware clears RDONLY */
 			new = clear_pte_bit(new, PTE_RDONLY);
+		ft_sched_point(FT_SP_PTE);	/* the walk done, the update next */
 		if (pte_same(new, tlb) || pte_try_cmpxchg(entryp, &tlb, new)) {
 			*pfn = out;
 			return FT_HW_OK;
