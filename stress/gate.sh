@@ -6,12 +6,13 @@
 # splat or stall.  Prints the repro line of every failure.
 #
 #   stress/gate.sh [--duration=D] [--seed=S] [--threads=N] [--inject=LIST]
-#                  [--no-build] [SCENARIO...]
+#                  [--escalate=D] [--no-build] [SCENARIO...]
 #
 # D (default 10m; 30s, 10m, 1h) is the total, split evenly between the
 # scenarios (at least 2s each).  Without --seed each scenario draws its own
 # seed from the clock; the repro line names it.  --inject is for the gate's
-# own negative control; --no-build uses build/tsan as it is (the test suite
+# own negative control; --escalate is the runs' (a failure is tried again in
+# serial mode for that long, 60s by default, 0 not at all); --no-build uses build/tsan as it is (the test suite
 # runs the gate from inside that build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ for arg in "$@"; do
   case "$arg" in
     --duration=*) total=$(to_seconds "${arg#*=}") ||
                     usage "--duration: '${arg#*=}' is not a duration (like 30s, 10m, 1h)" ;;
-    --seed=* | --threads=* | --inject=*) extra+=("$arg") ;;
+    --seed=* | --threads=* | --inject=* | --escalate=*) extra+=("$arg") ;;
     --no-build) build=0 ;;
     -*) usage "unknown option '$arg'" ;;
     *) [ -f "stress/scenarios/$arg" ] || usage "no scenario '$arg' in stress/scenarios"
@@ -83,6 +84,7 @@ for s in "${scenarios[@]}"; do
   grep -E "^  (Read|Write|Previous|Atomic)|^    #[0-2] |^SUMMARY: ThreadSanitizer" "$log" |
     head -n 12 | sed 's/^/gate:   /' || true
   grep -m1 "repro: " "$log" | sed 's/^/gate:   /' || true
+  grep -E "escalation: (REPRODUCED|not reproduced)" "$log" | sed 's/^/gate:   /' || true
 done
 if [ "$failed" = 0 ]; then
   echo "gate: PASS: ${#scenarios[@]} scenarios, ${each}s each, tsan build"

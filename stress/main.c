@@ -3,9 +3,6 @@
  * foliotorture: the binary.  Its modes dispatch from one table, as perf's
  * commands[] do (STYLE.md §8); each mode parses its own options.
  */
-#include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +24,9 @@ static const struct ft_mode modes[] = {
 	{ "--list-lock-kinds", cmd_list_lock_kinds, "print the lock kinds" },
 	{ "--list-injections", cmd_list_injections, "print the bug-zoo injections" },
 	{ "--zoo", cmd_zoo, "run every bug-zoo injection against the oracles (KTAP)" },
+	{ "--replay", cmd_replay, "run a repro file again: FILE [--json=F] [-q|-v]" },
+	{ "--minimize", cmd_minimize,
+	  "shrink a failing serial repro file: FILE [--time=D] [--output=F]" },
 	{ "--bench", cmd_bench, "ns per PTE of fault, fork and zap: the model and this kernel" },
 	{ "--help", cmd_help, "this text; MODE --help for a mode's options" },
 };
@@ -56,63 +56,6 @@ static int cmd_list_injections(int argc, char **argv)
 		printf("%-30s %-5s %s\n", ft_injections[i].name, ft_injections[i].spec,
 		       ft_injections[i].desc);
 	return FT_EXIT_SUCCESS;
-}
-
-int ft_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, FT_PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return FT_EXIT_USAGE;
-}
-
-int ft_bad_option(int opt, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (opt == ':')
-		return ft_usage_error("option '%s' needs a value", arg);
-	return ft_usage_error("unknown option '%s' (see --help)", arg);
-}
-
-int ft_opt_u64(const char *opt, const char *arg, u64 lo, u64 hi, u64 *out)
-{
-	int ret = ft_parse_u64(arg, lo, hi, out);
-
-	if (ret == -ERANGE)
-		return ft_usage_error("--%s: '%s' is out of range %llu..%llu", opt,
-				      arg, (unsigned long long)lo,
-				      (unsigned long long)hi);
-	if (ret)
-		return ft_usage_error("--%s: '%s' is not a number", opt, arg);
-	return 0;
-}
-
-int ft_opt_string(const char *opt, const char *arg, char *dst, size_t size)
-{
-	if (!*arg || strlen(arg) >= size)
-		return ft_usage_error("--%s: '%s' is empty or too long", opt, arg);
-	strcpy(dst, arg);
-	return 0;
-}
-
-int ft_opt_duration(const char *opt, const char *arg, u64 lo, u64 *out)
-{
-	int ret = ft_parse_duration(arg, out);
-
-	if (ret == -ERANGE)
-		return ft_usage_error("--%s: '%s' is too long", opt, arg);
-	if (ret)
-		return ft_usage_error("--%s: '%s' is not a duration "
-				      "(like 500ms, 10s, 30m, 8h)", opt, arg);
-	if (*out < lo)
-		return ft_usage_error("--%s: '%s' is shorter than %llu ms", opt,
-				      arg, (unsigned long long)(lo / NSEC_PER_MSEC));
-	return 0;
 }
 
 /* perf's run_builtin(): clamp the status, and a failed flush is a failure. */

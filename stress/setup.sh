@@ -5,7 +5,8 @@
 # or with sudo available.
 set -euo pipefail
 
-FT_PACKAGES=(build-essential cmake pkg-config libck-dev libtsan2)
+# clang and its runtimes: the fuzz preset (libFuzzer).
+FT_PACKAGES=(build-essential cmake pkg-config libck-dev libtsan2 clang libclang-rt-14-dev)
 
 ft_missing_packages() {
   local p

@@ -3,6 +3,8 @@
 #ifndef FT_STRESS_H
 #define FT_STRESS_H
 
+#include <sys/types.h>
+
 #include "ft/core.h"
 
 #define FT_PROG "foliotorture"
@@ -16,6 +18,16 @@ int cmd_lock_torture(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_zoo(int argc, char **argv);
 int cmd_list_lock_kinds(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_minimize(int argc, char **argv);
+
+/*
+ * Run this binary again with @argv, its stdout and stderr into @log (NULL:
+ * ours); reap it, killed once past @deadline_ns (CLOCK_MONOTONIC; 0: never).
+ * Returns its exit status, or minus the signal that ended it.
+ */
+pid_t ft_child_spawn(char **argv, const char *log);
+int ft_child_reap(pid_t pid, u64 deadline_ns, bool *hung);
 
 /* The one-line usage error every bad option gets; returns FT_EXIT_USAGE. */
 int __printf(1, 2) ft_usage_error(const char *fmt, ...);

@@ -58,20 +58,122 @@ static void print_banner(struct torture *t, FILE *out, int code)
 	fprintf(out, "\n");
 }
 
+#define TSAN_INVARIANT	"data race (ThreadSanitizer)"
+
+/* A ThreadSanitizer report seen by the run: its step (serial mode). */
+static struct {
+	int seen;			/* atomic */
+	u64 step;
+} tsan_report;
+
+/* The run's outcome as its repro file states it. */
+static void get_outcome(struct torture *t, int code, struct tt_outcome *o)
+{
+	const char *why = code == FT_EXIT_INVARIANT ? ft_report_first() : ft_die_reason();
+
+	/* A TSan report came first, and TSan's exit code 66 wins at exit
+	 * (halt_on_error=0 lets the run go on to other failures). */
+	if (code != FT_EXIT_TSAN && __atomic_load_n(&tsan_report.seen, __ATOMIC_ACQUIRE)) {
+		get_outcome(t, FT_EXIT_TSAN, o);
+		o->step = tsan_report.step;
+		return;
+	}
+	if (code == FT_EXIT_TSAN)
+		why = TSAN_INVARIANT;
+
+	*o = (struct tt_outcome){
+		.outcome = code ? TT_OUTCOME_FAILURE : TT_OUTCOME_SUCCESS,
+		.exit_code = code,
+		.step = t->p.serial ? ft_serial_steps() : 0,
+	};
+	if (code)
+		snprintf(o->invariant, sizeof(o->invariant), "%s",
+			 why ? why : code == FT_EXIT_INVARIANT ? "end-of-run check" :
+			 exit_reason(code));
+	for (u64 i = 0; t->threads && i < t->p.threads; i++)
+		o->ops = max(o->ops, READ_ONCE(t->threads[i].op_index) + 1);
+}
+
+/* --replay: did the run fail as the file says, at the same step? */
+static void replay_verdict(struct torture *t, const struct tt_outcome *o, FILE *out)
+{
+	const struct tt_repro *r = t->expect;
+	bool same;
+
+	if (!r || r->outcome != TT_OUTCOME_FAILURE)
+		return;
+	same = o->exit_code == r->exit_code && !strcmp(o->invariant, r->invariant) &&
+	       (!r->step || o->step == r->step);
+	fprintf(out, TT_NAME ": replay: %s: expected '%s' (exit %d) at step %llu, "
+		"got '%s' (exit %d) at step %llu\n", same ? "REPRODUCED" : "NOT REPRODUCED",
+		r->invariant, r->exit_code, (unsigned long long)r->step,
+		o->invariant[0] ? o->invariant : "success", o->exit_code,
+		(unsigned long long)o->step);
+}
+
+static void write_repro(struct torture *t, const struct tt_outcome *o)
+{
+	if (tt_repro_write(t->p.repro_file, &t->p, o))
+		fprintf(stderr, TT_NAME ": cannot write the repro file '%s'\n",
+			t->p.repro_file);
+}
+
+#if FT_TSAN
+static struct torture *tsan_torture;	/* the run a report belongs to */
+
+/*
+ * ThreadSanitizer's report hook (a weak symbol of its runtime, ours
+ * overrides it): a report is a failure like an oracle's, so the repro
+ * file says so before halt_on_error=1 ends the process.
+ */
+void __tsan_on_report(const void *report);
+void __tsan_on_report(const void *report)
+{
+	struct torture *t = __atomic_load_n(&tsan_torture, __ATOMIC_ACQUIRE);
+	struct tt_outcome o;
+
+	(void)report;
+	if (!t || __atomic_exchange_n(&tsan_report.seen, 1, __ATOMIC_ACQ_REL))
+		return;
+	get_outcome(t, FT_EXIT_TSAN, &o);
+	tsan_report.step = o.step;
+	if (t->p.serial)
+		fprintf(stderr, TT_NAME ": serial scheduler: '%s' at step %llu\n",
+			o.invariant, (unsigned long long)o.step);
+	tt_print_repro(stderr, &t->p);
+	write_repro(t, &o);
+	replay_verdict(t, &o, stderr);
+}
+
+static void tsan_watch(struct torture *t)
+{
+	__atomic_store_n(&tsan_torture, t, __ATOMIC_RELEASE);
+}
+#else
+static void tsan_watch(struct torture *t)
+{
+	(void)t;
+}
+#endif
+
 /* The dying thread, on the first fatal failure anywhere. */
 static void tt_die_notifier(int code, void *arg)
 {
 	struct torture *t = arg;
-	char why[64];
+	struct tt_outcome o;
 
+	get_outcome(t, code, &o);	/* the step first: it is exact now */
 	fflush(stdout);
 	if (code != FT_EXIT_STALL)	/* a stall has shown them already */
 		debug_show_all_locks(stderr);
 	tt_dump_recorders(t, stderr);
+	if (t->p.serial)
+		fprintf(stderr, TT_NAME ": serial scheduler: '%s' at step %llu\n",
+			o.invariant, (unsigned long long)o.step);
 	print_banner(t, stderr, code);
 	tt_print_repro(stderr, &t->p);
-	snprintf(why, sizeof(why), "FAILURE (%s)", exit_reason(code));
-	tt_write_repro_file(&t->p, why);
+	write_repro(t, &o);
+	replay_verdict(t, &o, stderr);
 	tt_write_json(t, ft_now_ns() - t->start_ns, "FAILURE", code);
 }
 
@@ -142,10 +244,22 @@ static void stop_and_join(struct torture *t, u64 nr)
 		pthread_join(t->threads[i].pthread, NULL);
 }
 
+static int start_serial(struct torture *t)
+{
+	struct ft_serial_params sp = {
+		.nr_threads = (int)t->p.threads, .strategy = t->p.strategy,
+		.seed = t->p.sched_seed, .pct_depth = (u32)t->p.pct_depth,
+		.pct_steps = t->p.pct_steps,
+	};
+
+	t->next_audit_step = t->p.audit_steps;
+	return ft_serial_init(&sp);
+}
+
 static int start_threads(struct torture *t)
 {
 	t->threads = calloc(t->p.threads, sizeof(*t->threads));
-	if (!t->threads)
+	if (!t->threads || (t->p.serial && start_serial(t)))
 		return ft_usage_error("out of memory");
 	for (u64 i = 0; i < t->p.threads; i++) {
 		struct tt_thread *th = &t->threads[i];
@@ -156,6 +270,7 @@ static int start_threads(struct torture *t)
 			.policy = t->p.break_policy,
 			.threshold = (unsigned int)t->p.break_threshold,
 			.resched_ppm = (u32)t->p.resched_ppm,
+			.sites_off = FT_BREAK_SITES_ALL & ~t->p.break_sites,
 		};
 		if (pthread_create(&th->pthread, NULL, tt_worker, th)) {
 			stop_and_join(t, i);
@@ -204,13 +319,12 @@ static void unpark_workers(struct torture *t)
 }
 
 /* The stop-the-world audit; a failure ends the run inside ft_audit(). */
-static void run_audit(struct torture *t)
+void tt_audit(struct torture *t)
 {
 	struct mm_struct *mms[TT_MAX_MMS];
 	struct ft_audit_stats st;
 	int n;
 
-	park_workers(t);
 	n = tt_procs_mms(t, mms);
 	if (ft_audit(&t->world, mms, n, &st))
 		t->n_audit_failures++;
@@ -221,15 +335,55 @@ static void run_audit(struct torture *t)
 		       n, (unsigned long long)st.ptes, (unsigned long long)st.folios,
 		       (unsigned long long)st.cont_blocks,
 		       (unsigned long long)st.migration_entries);
+}
+
+static void run_audit(struct torture *t)
+{
+	park_workers(t);
+	tt_audit(t);
 	unpark_workers(t);
+}
+
+static bool all_workers_done(struct torture *t)
+{
+	for (u64 i = 0; i < t->p.threads; i++)
+		if (__atomic_load_n(&t->threads[i].parked, __ATOMIC_ACQUIRE) != -1)
+			return false;
+	return true;
 }
 
 struct watchdog {
 	u64 *last_ops, *last_change;
 };
 
+/*
+ * Serial mode: PCT may keep a thread off the CPU for as long as others
+ * run, and a lock may stay held by a thread that waits its turn; only the
+ * whole run standing still is a stall (a livelock included).
+ */
+static void serial_watchdog(struct torture *t, struct watchdog *wd, u64 now)
+{
+	u64 ops = tt_total_ops(t);
+
+	if (ops != wd->last_ops[0] || all_workers_done(t)) {
+		wd->last_ops[0] = ops;
+		wd->last_change[0] = now;
+	} else if (now - wd->last_change[0] > t->p.stall_timeout_ns) {
+		fprintf(stderr, TT_NAME ": ??? no operation finished for %llu ms "
+			"(serial scheduler at step %llu)\n",
+			(unsigned long long)((now - wd->last_change[0]) / NSEC_PER_MSEC),
+			(unsigned long long)ft_serial_steps());
+		debug_show_all_locks(stderr);
+		ft_die(FT_EXIT_STALL);
+	}
+}
+
 static void watchdog(struct torture *t, struct watchdog *wd, u64 now)
 {
+	if (t->p.serial) {
+		serial_watchdog(t, wd, now);
+		return;
+	}
 	for (u64 i = 0; i < t->p.threads; i++) {
 		u64 ops = READ_ONCE(t->threads[i].op_index);
 
@@ -247,12 +401,25 @@ static void watchdog(struct torture *t, struct watchdog *wd, u64 now)
 	}
 }
 
-static bool all_workers_done(struct torture *t)
+/* Stop the workers; one that never finishes its operation is a stall. */
+static void finish_workers(struct torture *t)
 {
-	for (u64 i = 0; i < t->p.threads; i++)
-		if (__atomic_load_n(&t->threads[i].parked, __ATOMIC_ACQUIRE) != -1)
-			return false;
-	return true;
+	struct watchdog wd = {
+		.last_ops = calloc(t->p.threads, sizeof(u64)),
+		.last_change = calloc(t->p.threads, sizeof(u64)),
+	};
+	u64 now = ft_now_ns();
+
+	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
+	for (u64 i = 0; i < t->p.threads && wd.last_change; i++)
+		wd.last_change[i] = now;
+	while (wd.last_ops && wd.last_change && !all_workers_done(t)) {
+		watchdog(t, &wd, ft_now_ns());
+		ft_sleep_ns(TICK_NS);
+	}
+	free(wd.last_ops);
+	free(wd.last_change);
+	stop_and_join(t, t->p.threads);
 }
 
 static void main_loop(struct torture *t)
@@ -273,7 +440,7 @@ static void main_loop(struct torture *t)
 
 		if (now - t->start_ns >= p->duration_ns || all_workers_done(t))
 			break;
-		if (now >= next_audit) {
+		if (now >= next_audit && !p->serial) {
 			run_audit(t);
 			next_audit = ft_now_ns() + p->audit_interval_ns;
 		}
@@ -326,8 +493,27 @@ static int end_of_run_checks(struct torture *t)
 	return bad;
 }
 
+/* The schedule's figures; PCT's bound with the run's own k. */
+static void print_serial_stats(struct torture *t)
+{
+	struct ft_serial_stats st;
+
+	ft_serial_get_stats(&st);
+	printf(TT_NAME ": serial scheduler: %llu steps, %llu switches, %llu blocked waits, "
+	       "schedule hash 0x%016llx\n", (unsigned long long)st.steps,
+	       (unsigned long long)st.switches, (unsigned long long)st.blocked,
+	       (unsigned long long)st.hash);
+	if (t->p.strategy == FT_SCHED_PCT)
+		printf(TT_NAME ": PCT depth %u: %d threads, %llu scheduling points (change "
+		       "points drawn from [1, %llu]): a depth-%u bug is found with "
+		       "probability >= 1/(n k^(d-1)) = %.3g\n", st.pct_depth, st.nr_threads,
+		       (unsigned long long)st.steps, (unsigned long long)st.pct_steps,
+		       st.pct_depth, ft_pct_bound(&st));
+}
+
 static int run(struct torture *t)
 {
+	struct tt_outcome outcome;
 	u64 elapsed;
 	int ret, code;
 
@@ -342,10 +528,9 @@ static int run(struct torture *t)
 	tt_print_params(stdout, &t->p);
 	printf("\n");
 	fflush(stdout);
-	if (tt_write_repro_file(&t->p, "running (a hang leaves this)"))
-		fprintf(stderr, TT_NAME ": cannot write the repro file '%s'\n",
-			t->p.repro_file);
+	write_repro(t, &(struct tt_outcome){ .outcome = TT_OUTCOME_RUNNING });
 	ft_die_notifier_register(tt_die_notifier, t);
+	tsan_watch(t);
 	ft_report_set_fatal(true);
 	lockdep_set_enabled(t->p.lockdep);
 	lockdep_set_stall_timeout(t->p.stall_timeout_ns);
@@ -357,7 +542,7 @@ static int run(struct torture *t)
 	if (ret)
 		return ret;
 	main_loop(t);
-	stop_and_join(t, t->p.threads);
+	finish_workers(t);
 	elapsed = ft_now_ns() - t->start_ns;
 	if (tt_signalled)
 		printf(TT_NAME ": stopped by signal %d\n", (int)tt_signalled);
@@ -368,10 +553,14 @@ static int run(struct torture *t)
 	printf(TT_NAME ": %llu operations, %llu audits, trace hash 0x%016llx\n",
 	       (unsigned long long)tt_total_ops(t), (unsigned long long)t->n_audits,
 	       (unsigned long long)t->trace_hash);
+	if (t->p.serial)
+		print_serial_stats(t);
+	get_outcome(t, code, &outcome);
 	print_banner(t, stdout, code);
 	if (code)
 		tt_print_repro(stdout, &t->p);
-	tt_write_repro_file(&t->p, code ? "FAILURE (invariant failure)" : "SUCCESS");
+	write_repro(t, &outcome);
+	replay_verdict(t, &outcome, stdout);
 	if (tt_write_json(t, elapsed, code ? "FAILURE" : "SUCCESS", code))
 		return ft_usage_error("--json: cannot write '%s'", t->p.json);
 	return code;
@@ -379,27 +568,42 @@ static int run(struct torture *t)
 
 static void teardown(struct torture *t)
 {
+	tsan_watch(NULL);
 	if (t->world.pmem) {
 		tt_procs_exit_all(t);
 		ft_world_destroy(&t->world);
 		ft_pmem_destroy(&t->pmem);
 	}
+	if (t->p.serial)
+		ft_serial_destroy();
 	free(t->threads);
 	free(t);
 }
 
-int cmd_torture(int argc, char **argv)
+int tt_run(const struct tt_params *p, const struct tt_repro *expect)
 {
 	struct torture *t = calloc(1, sizeof(*t));
 	int ret;
 
 	if (!t)
 		return ft_usage_error("out of memory");
-	ret = tt_parse_options(&t->p, argc, argv);
-	if (ret == 1)
-		ret = FT_EXIT_SUCCESS;		/* --help */
-	else if (!ret)
-		ret = run(t);
+	t->p = *p;
+	t->expect = expect;
+	ret = run(t);
 	teardown(t);
 	return ret;
+}
+
+int cmd_torture(int argc, char **argv)
+{
+	struct tt_params p;
+	int ret = tt_parse_options(&p, argc, argv);
+
+	if (ret == 1)
+		return FT_EXIT_SUCCESS;		/* --help */
+	if (ret)
+		return ret;
+	if (!p.serial && p.escalate_ns)
+		return tt_run_escalating(&p);
+	return tt_run(&p, NULL);
 }

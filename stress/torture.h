@@ -62,6 +62,15 @@ struct tt_params {
 	bool lockdep;
 	u64 long_hold_ns;		/* one write in 4096 holds its PTL this long */
 	char inject[256];		/* injections, comma-separated */
+	u32 break_sites;		/* --break-sites: FT_BREAK_SITES_ALL */
+	bool serial;			/* --sched=serial */
+	enum ft_sched_strategy strategy;
+	u64 pct_depth;
+	u64 pct_steps;			/* 0: estimated from the run's size */
+	u64 sched_seed;			/* the scheduler's own stream */
+	bool sched_seed_set;		/* else --seed's */
+	u64 audit_steps;		/* serial mode's audit interval */
+	u64 escalate_ns;		/* parallel failure: serial re-runs (0: none) */
 	int verbose;			/* -1 quiet, 0, 1 verbose */
 	char json[256];
 	char scenario[256];
@@ -133,15 +142,78 @@ struct torture {
 	int park;			/* atomic: workers, park now */
 	u64 start_ns;
 	u64 n_audits, n_audit_failures;
+	u64 next_audit_step;		/* serial mode: by the turn holder */
 	struct tt_totals last;		/* at the last status line */
 	u64 trace_hash;			/* at the end: all threads' */
+	const struct tt_repro *expect;	/* --replay: the failure expected */
 };
 
+/* What a run came to, for its repro file (torture_repro.c). */
+enum tt_outcome_kind {
+	TT_OUTCOME_RUNNING, TT_OUTCOME_SUCCESS, TT_OUTCOME_FAILURE, NR_TT_OUTCOMES
+};
+
+struct tt_outcome {
+	enum tt_outcome_kind outcome;
+	int exit_code;
+	char invariant[128];	/* the oracle, splat or stall; "" if none */
+	u64 step;		/* serial mode: the scheduling point; 0 unknown */
+	u64 ops;		/* operations the busiest worker had started */
+};
+
+#define TT_REPRO_MAGIC		TT_NAME "-repro"
+#define TT_REPRO_VERSION	1
+#define TT_REPRO_MAX_BYTES	65536
+#define TT_REPRO_MAX_LINE	4096
+#define TT_REPRO_MAX_ARGS	128
+
+/* A parsed repro file; argv points into args. */
+struct tt_repro {
+	enum tt_outcome_kind outcome;
+	int exit_code;
+	char invariant[128];
+	u64 step, ops, seed, pct_depth;
+	bool serial;
+	enum ft_sched_strategy strategy;
+	int argc;
+	char *argv[TT_REPRO_MAX_ARGS + 1];
+	char args[TT_REPRO_MAX_LINE];
+};
+
+/* torture_repro.c */
+int tt_repro_write(const char *file, const struct tt_params *p,
+		   const struct tt_outcome *o);
+/* 0, or -EINVAL with the reason in @err; never prints. */
+int tt_repro_parse(const char *buf, size_t len, struct tt_repro *r, char *err,
+		   size_t errlen);
+/* Read and parse @file; 0, or -errno with the reason in @err.  Quiet. */
+int tt_repro_load(const char *file, struct tt_repro *r, char *err, size_t errlen);
+/* @p from @argv (@r's options and maybe more), checked against @r's keys:
+ * 0, -EINVAL (the option parser printed why) or -EPROTO (@err says). */
+int tt_repro_params(const struct tt_repro *r, int argc, char **argv,
+		    struct tt_params *p, char *err, size_t errlen);
+/* The same two, with the one-line error: 0 or an exit code. */
+int tt_repro_read(const char *file, struct tt_repro *r);
+int tt_repro_read_params(const char *file, const struct tt_repro *r, int argc,
+			 char **argv, struct tt_params *p);
+
 /* torture_opts.c */
+bool tt_option_replayable(const char *name, size_t len);
+/* Make explicit what the options left open (the scheduler's seed, PCT's k). */
+void tt_resolve_params(struct tt_params *p);
 int tt_parse_options(struct tt_params *p, int argc, char **argv);
 void tt_print_params(FILE *out, const struct tt_params *p);
 void tt_print_repro(FILE *out, const struct tt_params *p);
-int tt_write_repro_file(const struct tt_params *p, const char *why);
+
+/* torture.c */
+/* The audit itself, the workers parked. */
+void tt_audit(struct torture *t);
+/* One run; @expect: --replay's expected failure, or NULL. */
+int tt_run(const struct tt_params *p, const struct tt_repro *expect);
+
+/* torture_replay.c */
+/* A parallel run that, if it fails, is tried in serial mode (--escalate). */
+int tt_run_escalating(const struct tt_params *p);
 
 /* torture_ops.c */
 void *tt_worker(void *arg);

@@ -529,6 +529,56 @@ static void park_here(struct tt_thread *th)
 		ft_wait_step(step);
 }
 
+/*
+ * Serial mode's audit, at a step count rather than a time, so that it
+ * replays: the first worker at its quiescent point after the count parks
+ * the others (each at its own quiescent point), audits and lets them go.
+ */
+struct park_wait {
+	struct torture *t;
+	int gen;
+};
+
+static bool park_over(const void *arg)
+{
+	const struct park_wait *w = arg;
+
+	return __atomic_load_n(&w->t->park, __ATOMIC_ACQUIRE) != w->gen;
+}
+
+static bool others_parked(const void *arg)
+{
+	const struct park_wait *w = arg;
+
+	for (u64 i = 0; i < w->t->p.threads; i++) {
+		int parked = __atomic_load_n(&w->t->threads[i].parked, __ATOMIC_ACQUIRE);
+
+		if (parked != w->gen && parked != -1)
+			return false;
+	}
+	return true;
+}
+
+static void serial_park_here(struct tt_thread *th)
+{
+	struct torture *t = th->t;
+	struct park_wait w = { t, __atomic_load_n(&t->park, __ATOMIC_ACQUIRE) };
+
+	if (!(w.gen & 1) && ft_serial_steps() < t->next_audit_step)
+		return;
+	if (w.gen & 1) {
+		__atomic_store_n(&th->parked, w.gen, __ATOMIC_RELEASE);
+		ft_wait_until(park_over, &w, "the end of an audit");
+		return;
+	}
+	w.gen = __atomic_add_fetch(&t->park, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&th->parked, w.gen, __ATOMIC_RELEASE);
+	ft_wait_until(others_parked, &w, "the other workers' quiescent points");
+	tt_audit(t);
+	t->next_audit_step = ft_serial_steps() + t->p.audit_steps;
+	__atomic_add_fetch(&t->park, 1, __ATOMIC_ACQ_REL);
+}
+
 void *tt_worker(void *arg)
 {
 	struct tt_thread *th = arg;
@@ -538,15 +588,23 @@ void *tt_worker(void *arg)
 	snprintf(name, sizeof(name), "ft-%d", th->id);
 	pthread_setname_np(pthread_self(), name);
 	ft_sched_set_current(&th->sched);
+	if (t->p.serial)
+		ft_serial_enter(th->id);
 	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
-		park_here(th);
+		if (t->p.serial)
+			serial_park_here(th);
+		else
+			park_here(th);
 		if (t->p.max_ops && th->op_index >= t->p.max_ops)
 			break;
 		do_one_op(th);
 		lockdep_sys_exit();
 	}
-	ft_sched_set_current(NULL);
-	/* Parked for good: the audits need not wait for this worker. */
+	/* Parked for good: the audits need not wait for this worker (in
+	 * serial mode before it leaves, or an auditor could wait forever). */
 	__atomic_store_n(&th->parked, -1, __ATOMIC_RELEASE);
+	if (t->p.serial)
+		ft_serial_exit();
+	ft_sched_set_current(NULL);
 	return NULL;
 }

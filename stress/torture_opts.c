@@ -46,6 +46,9 @@ static void tt_default_params(struct tt_params *p)
 		.audit_interval_ns = 2 * NSEC_PER_SEC,
 		.stall_timeout_ns = 30 * NSEC_PER_SEC, .lockdep = true,
 		.repro_file = TT_NAME ".repro",
+		.break_sites = FT_BREAK_SITES_ALL, .strategy = FT_SCHED_PCT,
+		.pct_depth = 3, .audit_steps = 200000,
+		.escalate_ns = 60 * NSEC_PER_SEC,
 	};
 	memcpy(p->weights, default_weights, sizeof(p->weights));
 }
@@ -184,7 +187,9 @@ enum {
 	OPT_ORDERS, OPT_OPS, OPT_LOCKING, OPT_MODEL, OPT_BREAK_POLICY,
 	OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_GATHER_SIZE, OPT_NO_GATHER, OPT_TLB, OPT_PAGE_WORDS,
 	OPT_STAT, OPT_AUDIT, OPT_STALL, OPT_MAX_OPS, OPT_NO_LOCKDEP, OPT_JSON,
-	OPT_SCENARIO, OPT_REPRO_FILE, OPT_LONG_HOLD, OPT_INJECT, OPT_HELP,
+	OPT_SCENARIO, OPT_REPRO_FILE, OPT_LONG_HOLD, OPT_INJECT, OPT_BREAK_SITES,
+	OPT_SCHED, OPT_STRATEGY, OPT_PCT_DEPTH, OPT_PCT_STEPS, OPT_SCHED_SEED,
+	OPT_AUDIT_STEPS, OPT_ESCALATE, OPT_HELP,
 };
 
 static const struct option tt_options[] = {
@@ -214,11 +219,35 @@ static const struct option tt_options[] = {
 	{ "repro-file", required_argument, NULL, OPT_REPRO_FILE },
 	{ "long-hold", required_argument, NULL, OPT_LONG_HOLD },
 	{ "inject", required_argument, NULL, OPT_INJECT },
+	{ "break-sites", required_argument, NULL, OPT_BREAK_SITES },
+	{ "sched", required_argument, NULL, OPT_SCHED },
+	{ "strategy", required_argument, NULL, OPT_STRATEGY },
+	{ "pct-depth", required_argument, NULL, OPT_PCT_DEPTH },
+	{ "pct-steps", required_argument, NULL, OPT_PCT_STEPS },
+	{ "sched-seed", required_argument, NULL, OPT_SCHED_SEED },
+	{ "audit-steps", required_argument, NULL, OPT_AUDIT_STEPS },
+	{ "escalate", required_argument, NULL, OPT_ESCALATE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Options a repro file may carry: the run's, none that names a file. */
+bool tt_option_replayable(const char *name, size_t len)
+{
+	static const char *const not_in_file[] = {
+		"json", "scenario", "repro-file", "help", "quiet", "verbose",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(not_in_file); i++)
+		if (strlen(not_in_file[i]) == len && !strncmp(not_in_file[i], name, len))
+			return false;
+	for (const struct option *o = tt_options; o->name; o++)
+		if (strlen(o->name) == len && !strncmp(o->name, name, len))
+			return true;
+	return false;
+}
 
 static void usage(void)
 {
@@ -250,12 +279,24 @@ static void usage(void)
 	       "  --long-hold=D          one write in 4096 holds its PTL this long\n"
 	       "                         (locktorture's long_hold; default 0)\n"
 	       "  --inject=LIST          bug-zoo injections, comma-separated\n"
+	       "  --break-sites=LIST     sites that may break: fork zap cond_resched\n"
+	       "                         gather irq (all)\n"
+	       "  --sched=MODE           parallel, or serial: one thread at a time,\n"
+	       "                         switched at scheduling points (parallel)\n"
+	       "  --strategy=S           serial mode's choice: pct or random (pct)\n"
+	       "  --pct-depth=D          PCT's bug depth, 1..%d (3)\n"
+	       "  --pct-steps=K          PCT's change points fall in [1, K]\n"
+	       "                         (estimated from --threads and --max-ops)\n"
+	       "  --sched-seed=S         the scheduler's seed (--seed)\n"
+	       "  --audit-steps=N        serial mode: an audit every N steps (200000)\n"
+	       "  --escalate=D           after a parallel failure, try to reproduce it\n"
+	       "                         in serial mode for this long; 0: do not (60s)\n"
 	       "  --json=FILE            write the figures and the outcome\n"
 	       "  --scenario=FILE        read options from FILE (stress/scenarios/)\n"
 	       "  --repro-file=FILE      the repro line goes here too (" TT_NAME ".repro;\n"
 	       "                         empty: none)\n"
 	       "  -q, --quiet            no status lines;  -v, --verbose  more\n",
-	       TT_MAX_THREADS, TT_MAX_MMS);
+	       TT_MAX_THREADS, TT_MAX_MMS, FT_PCT_MAX_DEPTH);
 }
 
 static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scenario)
@@ -326,6 +367,37 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		return ft_opt_duration("long-hold", optarg, 0, &p->long_hold_ns);
 	case OPT_INJECT:
 		return parse_inject(optarg, p);
+	case OPT_BREAK_SITES:
+		if (ft_break_sites_parse(optarg, &p->break_sites))
+			return ft_usage_error("--break-sites: '%s' is not a list of fork "
+					      "zap cond_resched gather irq", optarg);
+		return 0;
+	case OPT_SCHED:
+		if (strcmp(optarg, "serial") && strcmp(optarg, "parallel"))
+			return ft_usage_error("--sched: unknown mode '%s'; valid: "
+					      "parallel serial", optarg);
+		p->serial = !strcmp(optarg, "serial");
+		return 0;
+	case OPT_STRATEGY:
+		if (ft_sched_strategy_parse(optarg, &p->strategy))
+			return ft_usage_error("--strategy: unknown strategy '%s'; "
+					      "valid: pct random", optarg);
+		return 0;
+	case OPT_PCT_DEPTH:
+		return ft_opt_u64("pct-depth", optarg, 1, FT_PCT_MAX_DEPTH, &p->pct_depth);
+	case OPT_PCT_STEPS:
+		return ft_opt_u64("pct-steps", optarg, 1, UINT64_MAX, &p->pct_steps);
+	case OPT_SCHED_SEED:
+		p->sched_seed_set = true;
+		return ft_opt_u64("sched-seed", optarg, 0, UINT64_MAX, &p->sched_seed);
+	case OPT_AUDIT_STEPS:
+		return ft_opt_u64("audit-steps", optarg, 1000, UINT64_MAX, &p->audit_steps);
+	case OPT_ESCALATE:
+		if (!strcmp(optarg, "0")) {
+			p->escalate_ns = 0;
+			return 0;
+		}
+		return ft_opt_duration("escalate", optarg, NSEC_PER_SEC, &p->escalate_ns);
 	case OPT_REPRO_FILE:
 		p->repro_file[0] = '\0';	/* empty: no repro file (--help) */
 		if (!*optarg)
@@ -413,6 +485,22 @@ static int read_scenario(struct tt_params *p, const char *file)
 	return ret;
 }
 
+/* Scheduling points per operation, for PCT's k when --pct-steps is not
+ * given: 132 measured on the default mix (README, "Exact replay"). */
+#define TT_STEPS_PER_OP_ESTIMATE	130
+#define TT_OPS_ESTIMATE			10000	/* per thread, without --max-ops */
+
+/* What the options leave open, made explicit so the repro line is exact. */
+void tt_resolve_params(struct tt_params *p)
+{
+	if (!p->sched_seed_set)
+		p->sched_seed = p->seed;
+	p->sched_seed_set = true;
+	if (!p->pct_steps)
+		p->pct_steps = p->threads * (p->max_ops ? p->max_ops : TT_OPS_ESTIMATE) *
+			       TT_STEPS_PER_OP_ESTIMATE;
+}
+
 /* 0, 1 after --help, or an exit code. */
 int tt_parse_options(struct tt_params *p, int argc, char **argv)
 {
@@ -427,7 +515,10 @@ int tt_parse_options(struct tt_params *p, int argc, char **argv)
 		if (ret)
 			return ret;
 	}
-	return parse_argv(p, argc, argv, false);
+	ret = parse_argv(p, argc, argv, false);
+	if (!ret)
+		tt_resolve_params(p);
+	return ret;
 }
 
 /* ---- The repro line ----------------------------------------------------------------- */
@@ -491,6 +582,26 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 		fprintf(out, " --inject=%s", p->inject);
 	if (!p->lockdep)
 		fprintf(out, " --no-lockdep");
+	if (p->break_sites != FT_BREAK_SITES_ALL) {
+		const char *sep = "";
+
+		fprintf(out, " --break-sites=");
+		for (int i = 0; i < NR_FT_BREAK_SITES; i++) {
+			if (p->break_sites & (1u << i)) {
+				fprintf(out, "%s%s", sep, ft_break_site_names[i]);
+				sep = ",";
+			}
+		}
+	}
+	if (p->serial)
+		fprintf(out, " --sched=serial --strategy=%s --pct-depth=%llu --pct-steps=%llu "
+			"--sched-seed=0x%llx --audit-steps=%llu",
+			ft_sched_strategy_names[p->strategy],
+			(unsigned long long)p->pct_depth, (unsigned long long)p->pct_steps,
+			(unsigned long long)p->sched_seed, (unsigned long long)p->audit_steps);
+	else
+		fprintf(out, " --escalate=%s", p->escalate_ns ?
+			ft_format_duration(p->escalate_ns, d, sizeof(d)) : "0");
 }
 
 void tt_print_repro(FILE *out, const struct tt_params *p)
@@ -498,19 +609,4 @@ void tt_print_repro(FILE *out, const struct tt_params *p)
 	fprintf(out, TT_NAME ": repro: " TT_NAME " ");
 	tt_print_params(out, p);
 	fprintf(out, "\n");
-}
-
-/* Written at the start and again on failure, so a hang leaves it too. */
-int tt_write_repro_file(const struct tt_params *p, const char *why)
-{
-	FILE *f;
-
-	if (!p->repro_file[0])
-		return 0;
-	f = fopen(p->repro_file, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "# %s\n", why);
-	tt_print_repro(f, p);
-	return fclose(f) ? -EIO : 0;
 }

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -270,7 +269,7 @@ static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 
 	int n = 0;
 
 	snprintf(buf, size, "%s%s --seed=0x%llx --duration=%us --stat-interval=%us -q "
-		 "--repro-file=%s%s%s %s", zc->inject ? "--inject=" : "",
+		 "--escalate=0 --repro-file=%s%s%s %s", zc->inject ? "--inject=" : "",
 		 zc->inject ? zc->inject : "", (unsigned long long)seed,
 		 bound_s, bound_s, repro, o->policy[0] ? " --break-policy=" : "",
 		 o->policy, zc->scenario->opts);
@@ -279,36 +278,6 @@ static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 
 	     tok = strtok_r(NULL, " ", &save))
 		argv[n++] = tok;
 	argv[n] = NULL;
-}
-
-static pid_t spawn(char **argv, const char *log)
-{
-	pid_t pid = fork();
-
-	if (pid)
-		return pid;
-	if (!freopen(log, "w", stdout) || dup2(fileno(stdout), STDERR_FILENO) < 0)
-		_exit(FT_EXIT_USAGE);
-	execv("/proc/self/exe", argv);
-	fprintf(stderr, FT_PROG ": --zoo: cannot run /proc/self/exe: %s\n", strerror(errno));
-	_exit(FT_EXIT_USAGE);
-}
-
-/* Wait for the child; kill it once it overstays its bound by the grace. */
-static int reap(pid_t pid, double start, unsigned int bound_s, bool *hung)
-{
-	struct timespec tick = { 0, 20 * 1000 * 1000 };
-	int status;
-
-	*hung = false;
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (!*hung && now_s() - start > bound_s + ZOO_GRACE_S) {
-			kill(pid, SIGKILL);
-			*hung = true;
-		}
-		nanosleep(&tick, NULL);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
 static enum zoo_verdict verdict(bool clean, int status, bool hung)
@@ -335,6 +304,7 @@ static void run_one(const struct zoo_case *zc, const struct zoo_opts *o,
 		    unsigned int bound_s, u64 seed, struct zoo_run *r)
 {
 	char buf[1024], log[512], repro[512], *argv[ZOO_MAX_ARGS];
+	u64 deadline;
 	double start;
 	bool hung;
 	pid_t pid;
@@ -345,8 +315,10 @@ static void run_one(const struct zoo_case *zc, const struct zoo_opts *o,
 		 (unsigned long long)seed);
 	build_argv(zc, o, seed, bound_s, repro, buf, sizeof(buf), argv);
 	fflush(stdout);
+	/* Past the bound by the grace: the child's own watchdog first. */
+	deadline = ft_now_ns() + (u64)(bound_s + ZOO_GRACE_S) * NSEC_PER_SEC;
 	start = now_s();
-	pid = spawn(argv, log);
+	pid = ft_child_spawn(argv, log);
 	r->seed = seed;
 	if (pid < 0) {
 		r->status = -SIGABRT;
@@ -354,7 +326,7 @@ static void run_one(const struct zoo_case *zc, const struct zoo_opts *o,
 		r->verdict = ZOO_ERROR;
 		return;
 	}
-	r->status = reap(pid, start, bound_s, &hung);
+	r->status = ft_child_reap(pid, deadline, &hung);
 	r->seconds = now_s() - start;
 	r->verdict = verdict(!zc->inject, r->status, hung);
 }

@@ -241,7 +241,12 @@ struct ft_serial_thread {
 	bool (*ready)(const void *arg);
 	const void *ready_arg;
 	const char *what;
-	bool yielded;		/* not chosen next if another can run */
+	/* Yielded in a retry loop: not chosen again until another thread
+	 * made progress (passed a point other than a yield), or two threads
+	 * retrying for a third could take turns for ever under PCT. */
+	bool yielded;
+	u64 yield_others;	/* others' progress when it yielded */
+	u64 own_progress;
 	u64 prio;		/* PCT: higher runs first */
 };
 
@@ -258,6 +263,7 @@ static struct {
 	struct ft_random_state rs;
 	u64 change_at[FT_PCT_MAX_DEPTH];	/* PCT: step of change point i */
 	u64 steps, switches, blocked, hash;
+	u64 progress;			/* points other than yields */
 } serial = { .lock = PTHREAD_MUTEX_INITIALIZER, .current = -1 };
 
 _Thread_local struct ft_serial_thread *ft_serial_self;
@@ -299,7 +305,7 @@ int ft_serial_init(const struct ft_serial_params *p)
 	serial.p = *p;
 	serial.nr_joined = 0;
 	serial.current = -1;
-	serial.steps = serial.switches = serial.blocked = 0;
+	serial.steps = serial.switches = serial.blocked = serial.progress = 0;
 	serial.hash = ft_mix64(p->seed);
 	ft_random_init(&serial.rs, p->seed, STREAM_SCHED, p->strategy, p->pct_depth);
 	for (int i = 0; i < p->nr_threads; i++) {
@@ -324,24 +330,36 @@ static bool runnable(struct ft_serial_thread *th)
 	return th->joined && !th->done && (!th->ready || th->ready(th->ready_arg));
 }
 
-/* The strategy's choice among the runnable threads; NULL if none is. */
-static struct ft_serial_thread *pick(struct ft_serial_thread *self)
+/* A yielded thread that nobody else has made progress for since. */
+static bool stalled(const struct ft_serial_thread *th)
+{
+	return th->yielded && serial.progress - th->own_progress == th->yield_others;
+}
+
+/*
+ * The strategy's choice among the runnable threads; NULL if none is.
+ * Stalled yielders only when nothing else can run (then the run is stuck
+ * in retry loops, and the watchdog sees no operation finish).
+ */
+static struct ft_serial_thread *pick(void)
 {
 	struct ft_serial_thread *cand[FT_SERIAL_MAX_THREADS], *best = NULL;
-	int n = 0, others = 0;
+	struct ft_serial_thread *waiting[FT_SERIAL_MAX_THREADS];
+	int n = 0, nw = 0;
 
 	for (int i = 0; i < serial.p.nr_threads; i++) {
 		struct ft_serial_thread *th = &serial.threads[i];
 
-		if (runnable(th)) {
+		if (!runnable(th))
+			continue;
+		if (stalled(th))
+			waiting[nw++] = th;
+		else
 			cand[n++] = th;
-			others += th != self;
-		}
 	}
-	if (self && self->yielded && others) {
-		for (int i = 0; i < n; i++)
-			if (cand[i] == self)
-				cand[i] = cand[--n];
+	if (!n) {
+		memcpy(cand, waiting, sizeof(cand[0]) * (size_t)nw);
+		n = nw;
 	}
 	if (!n)
 		return NULL;
@@ -395,9 +413,13 @@ static void schedule(struct ft_serial_thread *self, enum ft_sched_point sp)
 	struct ft_serial_thread *next;
 
 	count_step();
+	if (sp != FT_SP_YIELD) {
+		serial.progress++;
+		self->own_progress++;
+	}
 	if (serial.p.strategy == FT_SCHED_PCT)
 		pct_step(self);
-	next = pick(self);
+	next = pick();
 	if (!next)
 		deadlock();
 	serial.hash = ft_mix64(serial.hash ^ ((u64)self->id << 40) ^
@@ -441,6 +463,7 @@ void __ft_sched_yield(void)
 
 	hide_begin();
 	self->yielded = true;
+	self->yield_others = serial.progress - self->own_progress;
 	schedule(self, FT_SP_YIELD);
 	self->yielded = false;
 	hide_end();
@@ -456,7 +479,7 @@ void ft_serial_enter(int id)
 	/* The last to join makes the first choice: no choice may depend on
 	 * which threads the OS started first. */
 	if (++serial.nr_joined == serial.p.nr_threads) {
-		serial.current = pick(NULL)->id;
+		serial.current = pick()->id;
 		pthread_cond_signal(&serial.threads[serial.current].cond);
 	}
 	while (serial.current != id)
@@ -474,7 +497,7 @@ void ft_serial_exit(void)
 	ft_serial_self = NULL;
 	self->done = true;
 	count_step();
-	next = pick(NULL);
+	next = pick();
 	if (next) {
 		serial.hash = ft_mix64(serial.hash ^ ((u64)self->id << 40) ^
 				       ((u64)NR_FT_SCHED_POINTS << 32) ^ (u64)next->id);
