@@ -130,10 +130,11 @@ void cond_resched(void);
  * lock another thread holds is never chosen.  When no thread is runnable
  * the run has deadlocked: reported, and the run ends with FT_EXIT_SPLAT.
  *
- * The handoff is a pthread mutex and one condition variable per thread.
- * Under ThreadSanitizer its happens-before edges are hidden (the
- * AnnotateIgnore* calls), so TSan still judges the model's own locking and
- * reports a race the serial order happened to avoid.
+ * The handoff is a futex word per thread (a release store and a wake, an
+ * acquire load and a wait).  Under ThreadSanitizer its happens-before
+ * edges and the scheduler's bookkeeping are hidden (AnnotateIgnore*, and
+ * TSan does not see futex calls), so TSan still judges the model's own
+ * locking and reports a race the serial order happened to avoid.
  *
  * Threads not enrolled (the main thread, tests) see every point as a no-op.
  */
@@ -191,8 +192,12 @@ void ft_serial_enter(int id);
 /* The calling thread leaves for good; another is chosen. */
 void ft_serial_exit(void);
 void __ft_sched_point(enum ft_sched_point sp);
-/* Block until @ready(@arg); @what names it in a deadlock report. */
-void __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
+/*
+ * Block until @ready(@arg); @what names it in a deadlock report.  True if
+ * no thread could run: the deadlock is reported, and the caller must end
+ * the run (ft_die(FT_EXIT_SPLAT)) after leaving any TSan annotation.
+ */
+bool __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
 		     const char *what);
 /* A retry loop: let another runnable thread go first. */
 void __ft_sched_yield(void);

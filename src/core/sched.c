@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Break points and their policies (include/ft/sched.h). */
 #include <errno.h>
-#include <pthread.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ft/sched.h"
 
@@ -236,7 +238,7 @@ static void hide_end(void) { }
 struct ft_serial_thread {
 	int id;
 	bool joined, done;
-	pthread_cond_t cond;
+	u32 turn;		/* futex word: 1 when it may run */
 	/* Waiting: runnable only once ready(ready_arg); NULL when not. */
 	bool (*ready)(const void *arg);
 	const void *ready_arg;
@@ -252,19 +254,18 @@ struct ft_serial_thread {
 
 /*
  * Everything below is read and written only by the thread that holds the
- * turn (serial.current), or under serial.lock while nobody does (joining).
+ * turn; nr_joined atomically while the threads join.
  */
 static struct {
-	pthread_mutex_t lock;
 	struct ft_serial_thread *threads;
 	struct ft_serial_params p;
 	int nr_joined;
-	int current;			/* the thread that runs; -1: none yet */
 	struct ft_random_state rs;
 	u64 change_at[FT_PCT_MAX_DEPTH];	/* PCT: step of change point i */
 	u64 steps, switches, blocked, hash;
 	u64 progress;			/* points other than yields */
-} serial = { .lock = PTHREAD_MUTEX_INITIALIZER, .current = -1 };
+	bool deadlocked;
+} serial;
 
 _Thread_local struct ft_serial_thread *ft_serial_self;
 
@@ -304,14 +305,12 @@ int ft_serial_init(const struct ft_serial_params *p)
 		return -ENOMEM;
 	serial.p = *p;
 	serial.nr_joined = 0;
-	serial.current = -1;
 	serial.steps = serial.switches = serial.blocked = serial.progress = 0;
+	serial.deadlocked = false;
 	serial.hash = ft_mix64(p->seed);
 	ft_random_init(&serial.rs, p->seed, STREAM_SCHED, p->strategy, p->pct_depth);
-	for (int i = 0; i < p->nr_threads; i++) {
+	for (int i = 0; i < p->nr_threads; i++)
 		serial.threads[i].id = i;
-		pthread_cond_init(&serial.threads[i].cond, NULL);
-	}
 	if (p->strategy == FT_SCHED_PCT)
 		pct_init();
 	return 0;
@@ -319,8 +318,6 @@ int ft_serial_init(const struct ft_serial_params *p)
 
 void ft_serial_destroy(void)
 {
-	for (int i = 0; serial.threads && i < serial.p.nr_threads; i++)
-		pthread_cond_destroy(&serial.threads[i].cond);
 	free(serial.threads);
 	serial.threads = NULL;
 }
@@ -379,8 +376,14 @@ static void pct_step(struct ft_serial_thread *self)
 			self->prio = i + 1;
 }
 
-__noreturn static void deadlock(void)
+/*
+ * No thread can run: report.  The caller ends the run once out of the
+ * hidden section, and a lock's waiter once out of TSan's pre-lock state
+ * (TSan reports ignores still on at exit).
+ */
+static void deadlock(void)
 {
+	serial.deadlocked = true;
 	ft_die_set_reason("deadlock");
 	fprintf(stderr, "\n======================================================\n"
 		"WARNING: deadlock: every thread is blocked (serial scheduler, step %llu)\n"
@@ -392,19 +395,42 @@ __noreturn static void deadlock(void)
 		if (th->joined && !th->done)
 			fprintf(stderr, "ft-%d waits for %s\n", i, th->what ? th->what : "?");
 	}
-	ft_die(FT_EXIT_SPLAT);
+}
+
+
+/*
+ * The turn passes through a futex word per thread.  Its release and
+ * acquire are hidden like the bookkeeping; the sleep itself is a bare
+ * futex call, which TSan does not see, made outside the hidden section.
+ */
+static void give_turn(struct ft_serial_thread *next)
+{
+	__atomic_store_n(&next->turn, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &next->turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Called hidden; sleeps unhidden until the turn comes. */
+static void wait_turn(struct ft_serial_thread *self)
+{
+	for (;;) {
+		bool mine = __atomic_load_n(&self->turn, __ATOMIC_ACQUIRE);
+
+		if (mine)
+			break;
+		hide_end();
+		syscall(SYS_futex, &self->turn, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		hide_begin();
+	}
+	__atomic_store_n(&self->turn, 0, __ATOMIC_RELAXED);
 }
 
 /* Hand the turn to @next (not the caller) and wait until it comes back. */
 static void switch_to(struct ft_serial_thread *self, struct ft_serial_thread *next)
 {
-	pthread_mutex_lock(&serial.lock);
-	serial.current = next->id;
 	serial.switches++;
-	pthread_cond_signal(&next->cond);
-	while (self && serial.current != self->id)
-		pthread_cond_wait(&self->cond, &serial.lock);
-	pthread_mutex_unlock(&serial.lock);
+	give_turn(next);
+	if (self)
+		wait_turn(self);
 }
 
 /* One scheduling decision by the running thread. */
@@ -420,8 +446,10 @@ static void schedule(struct ft_serial_thread *self, enum ft_sched_point sp)
 	if (serial.p.strategy == FT_SCHED_PCT)
 		pct_step(self);
 	next = pick();
-	if (!next)
+	if (!next) {
 		deadlock();
+		return;
+	}
 	serial.hash = ft_mix64(serial.hash ^ ((u64)self->id << 40) ^
 			       ((u64)sp << 32) ^ (u64)next->id);
 	if (next != self)
@@ -433,11 +461,11 @@ void __ft_sched_point(enum ft_sched_point sp)
 	struct ft_serial_thread *self = ft_serial_self;
 
 	hide_begin();
-	schedule(self, sp);
+	schedule(self, sp);	/* the caller can run: never a deadlock */
 	hide_end();
 }
 
-void __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
+bool __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
 		     const char *what)
 {
 	struct ft_serial_thread *self = ft_serial_self;
@@ -455,6 +483,7 @@ void __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
 		self->what = NULL;
 	}
 	hide_end();
+	return serial.deadlocked;
 }
 
 void __ft_sched_yield(void)
@@ -464,7 +493,7 @@ void __ft_sched_yield(void)
 	hide_begin();
 	self->yielded = true;
 	self->yield_others = serial.progress - self->own_progress;
-	schedule(self, FT_SP_YIELD);
+	schedule(self, FT_SP_YIELD);	/* the caller can run */
 	self->yielded = false;
 	hide_end();
 }
@@ -474,17 +503,12 @@ void ft_serial_enter(int id)
 	struct ft_serial_thread *self = &serial.threads[id];
 
 	hide_begin();
-	pthread_mutex_lock(&serial.lock);
 	self->joined = true;
 	/* The last to join makes the first choice: no choice may depend on
 	 * which threads the OS started first. */
-	if (++serial.nr_joined == serial.p.nr_threads) {
-		serial.current = pick()->id;
-		pthread_cond_signal(&serial.threads[serial.current].cond);
-	}
-	while (serial.current != id)
-		pthread_cond_wait(&self->cond, &serial.lock);
-	pthread_mutex_unlock(&serial.lock);
+	if (__atomic_add_fetch(&serial.nr_joined, 1, __ATOMIC_ACQ_REL) == serial.p.nr_threads)
+		give_turn(pick());
+	wait_turn(self);
 	ft_serial_self = self;
 	hide_end();
 }
@@ -503,20 +527,22 @@ void ft_serial_exit(void)
 				       ((u64)NR_FT_SCHED_POINTS << 32) ^ (u64)next->id);
 		switch_to(NULL, next);
 	} else {
-		for (int i = 0; i < serial.p.nr_threads; i++)
+		for (int i = 0; i < serial.p.nr_threads && !serial.deadlocked; i++)
 			if (!serial.threads[i].done)
 				deadlock();
 	}
 	hide_end();
+	if (serial.deadlocked)
+		ft_die(FT_EXIT_SPLAT);
 }
 
 void ft_wait_until(bool (*ready)(const void *arg), const void *arg, const char *what)
 {
 	for (u32 step = 0; !ready(arg); step++) {
-		if (ft_serial_on())
-			__ft_sched_wait(ready, arg, what);
-		else
+		if (!ft_serial_on())
 			ft_wait_step(step);
+		else if (__ft_sched_wait(ready, arg, what))
+			ft_die(FT_EXIT_SPLAT);
 	}
 }
 

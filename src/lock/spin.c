@@ -8,6 +8,14 @@
 /* Look at the clock once per this many wait steps: the stall check is cheap. */
 #define YIELDS_PER_CLOCK	64
 
+/* Leave TSan's pre_lock state before the run ends, or it aborts the exit. */
+static void spin_wait_leave_tsan(struct spin_wait *w)
+{
+	if (w->tsan_addr)
+		tsan_post_lock(w->tsan_addr,
+			       w->tsan_flags | FT_TSAN_TRY | FT_TSAN_TRY_FAILED);
+}
+
 /* Every so often: has this wait lasted longer than the stall timeout? */
 void spin_wait_check_stall(struct spin_wait *w)
 {
@@ -20,17 +28,17 @@ void spin_wait_check_stall(struct spin_wait *w)
 	timeout = lockdep_stall_timeout();
 	if (!timeout || now - w->start_ns <= timeout)
 		return;
-	/* Leave TSan's pre_lock state, or it aborts the exit. */
-	if (w->tsan_addr)
-		tsan_post_lock(w->tsan_addr,
-			       w->tsan_flags | FT_TSAN_TRY | FT_TSAN_TRY_FAILED);
+	spin_wait_leave_tsan(w);
 	lockdep_report_stall(w->map, w->inst, w->bit, now - w->start_ns);
 }
 
 void spin_wait_once(struct spin_wait *w)
 {
 	if (ft_serial_on()) {
-		__ft_sched_wait(w->ready, w->ready_arg, w->map->name);
+		if (__ft_sched_wait(w->ready, w->ready_arg, w->map->name)) {
+			spin_wait_leave_tsan(w);
+			ft_die(FT_EXIT_SPLAT);
+		}
 		return;
 	}
 	if (++w->spins < SPINS_BEFORE_YIELD) {
