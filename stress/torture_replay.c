@@ -91,26 +91,41 @@ static void workdir_remove(struct workdir *w)
 }
 
 /*
- * One child run of @p, quiet, its repro file and log in @w, killed past
- * @bound_ns and the grace; @out: how its repro file says it ended.
+ * One child run of @p, quiet, its repro file and log in @w, killed at
+ * @deadline_ns; @out: how its repro file says it ended ("running" if it
+ * was killed, a failure with its status if it left none).
  */
-static int run_child(const struct tt_params *p, struct workdir *w, u64 bound_ns,
-		     struct tt_repro *out)
+static void run_child(const struct tt_params *p, struct workdir *w, u64 deadline_ns,
+		      struct tt_repro *out)
 {
 	struct child_args a;
 	char err[160];
 	bool hung;
 	int status;
 
+	*out = (struct tt_repro){ .outcome = TT_OUTCOME_FAILURE, .exit_code = FT_EXIT_USAGE };
 	unlink(w->repro);
 	if (child_argv(&a, p, "-q --repro-file=%s", w->repro))
-		return -E2BIG;
-	status = ft_child_reap(ft_child_spawn(a.argv, w->log),
-			       ft_now_ns() + bound_ns + CHILD_GRACE_NS, &hung);
-	if (hung || tt_repro_load(w->repro, out, err, sizeof(err)))
-		*out = (struct tt_repro){ .outcome = TT_OUTCOME_FAILURE,
-					  .exit_code = hung ? FT_EXIT_STALL : status };
-	return status;
+		return;
+	running_child = ft_child_spawn(a.argv, w->log);
+	status = ft_child_reap(running_child, deadline_ns, &hung);
+	running_child = 0;
+	if (hung)
+		*out = (struct tt_repro){ .outcome = TT_OUTCOME_RUNNING };
+	else if (tt_repro_load(w->repro, out, err, sizeof(err)))
+		*out = (struct tt_repro){ .outcome = TT_OUTCOME_FAILURE, .exit_code = status };
+}
+
+static const char *describe(const struct tt_repro *r)
+{
+	switch (r->outcome) {
+	case TT_OUTCOME_RUNNING:
+		return "stopped, out of time";
+	case TT_OUTCOME_SUCCESS:
+		return "passed";
+	default:
+		return r->invariant[0] ? r->invariant : "failed without a repro file";
+	}
 }
 
 static bool same_failure(const struct tt_repro *a, const struct tt_repro *b)
@@ -144,7 +159,8 @@ static int copy_file(const char *from, const char *to)
  * The parallel run's failure in serial mode: PCT depths 1, 2, 3, 1, ...,
  * each round with the next scheduler seed, the same operations (--seed)
  * and as many of them as the failing run had started, until one fails
- * the same way or @p->escalate_ns is spent.
+ * the same way or @p->escalate_ns is spent (a run still going then is
+ * killed).
  */
 static void escalate(const struct tt_params *p, const struct tt_repro *failed)
 {
@@ -167,14 +183,12 @@ static void escalate(const struct tt_params *p, const struct tt_repro *failed)
 		sp.pct_depth = 1 + a % 3;
 		sp.sched_seed = p->seed + a / 3;
 		sp.pct_steps = 0;
-		sp.duration_ns = max(end - t0, 100 * NSEC_PER_MSEC);
 		tt_resolve_params(&sp);
-		run_child(&sp, &w, sp.duration_ns, &got);
+		run_child(&sp, &w, end, &got);
 		printf(TT_NAME ": escalation: attempt %llu, PCT depth %llu, sched seed 0x%llx: "
 		       "%s (%.1f s)\n", (unsigned long long)a + 1,
 		       (unsigned long long)sp.pct_depth, (unsigned long long)sp.sched_seed,
-		       got.outcome == TT_OUTCOME_FAILURE ? got.invariant : "passed",
-		       (double)(ft_now_ns() - t0) / NSEC_PER_SEC);
+		       describe(&got), (double)(ft_now_ns() - t0) / NSEC_PER_SEC);
 		if (!same_failure(&got, failed))
 			continue;
 		if (copy_file(w.repro, p->repro_file))
@@ -299,7 +313,8 @@ static bool try_candidate(struct minimize *m, struct tt_params *cand)
 		return false;
 	tt_resolve_params(cand);
 	m->runs++;
-	run_child(cand, &m->w, cand->duration_ns, &got);
+	run_child(cand, &m->w, min(m->end_ns, ft_now_ns() + cand->duration_ns + CHILD_GRACE_NS),
+		  &got);
 	if (!same_failure(&got, &m->want))
 		return false;
 	m->best = *cand;
@@ -465,9 +480,10 @@ int cmd_minimize(int argc, char **argv)
 		goto out;
 	signal(SIGINT, on_interrupt);
 	m->end_ns = start + time_ns;
+	if (!from.max_ops)		/* the run had no bound: its ops are one */
+		from.max_ops = m->want.ops;
 	m->best = from;
 	m->best.max_ops = m->want.ops ? m->want.ops : from.max_ops;
-	m->best.repro_file[0] = '\0';
 	printf(TT_NAME ": minimize: '%s' (exit %d) at step %llu, for up to %llu s\n",
 	       m->want.invariant, m->want.exit_code, (unsigned long long)m->want.step,
 	       (unsigned long long)(time_ns / NSEC_PER_SEC));

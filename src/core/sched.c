@@ -297,7 +297,8 @@ static void pct_init(void)
 
 int ft_serial_init(const struct ft_serial_params *p)
 {
-	if (p->nr_threads < 1 || p->strategy >= NR_FT_SCHED_STRATEGIES ||
+	if (p->nr_threads < 1 || p->nr_threads > FT_SERIAL_MAX_THREADS ||
+	    p->strategy >= NR_FT_SCHED_STRATEGIES ||
 	    p->pct_depth < 1 || p->pct_depth > FT_PCT_MAX_DEPTH || !p->pct_steps)
 		return -EINVAL;
 	serial.threads = calloc((size_t)p->nr_threads, sizeof(*serial.threads));
@@ -396,7 +397,6 @@ static void deadlock(void)
 			fprintf(stderr, "ft-%d waits for %s\n", i, th->what ? th->what : "?");
 	}
 }
-
 
 /*
  * The turn passes through a futex word per thread.  Its release and
