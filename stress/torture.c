@@ -90,8 +90,10 @@ static void get_outcome(struct torture *t, int code, struct tt_outcome *o)
 		snprintf(o->invariant, sizeof(o->invariant), "%s",
 			 why ? why : code == FT_EXIT_INVARIANT ? "end-of-run check" :
 			 exit_reason(code));
+	/* A failing worker is inside operation op_index: one more started
+	 * (for the others an upper bound, enough for --max-ops). */
 	for (u64 i = 0; t->threads && i < t->p.threads; i++)
-		o->ops = max(o->ops, READ_ONCE(t->threads[i].op_index) + 1);
+		o->ops = max(o->ops, READ_ONCE(t->threads[i].op_index) + (code != 0));
 }
 
 /* --replay: did the run fail as the file says, at the same step? */
