@@ -156,11 +156,12 @@ static int copy_file(const char *from, const char *to)
 /* ---- --escalate ------------------------------------------------------------------ */
 
 /*
- * The parallel run's failure in serial mode: PCT depths 1, 2, 3, 1, ...,
- * each round with the next scheduler seed, the same operations (--seed)
- * and as many of them as the failing run had started, until one fails
- * the same way or @p->escalate_ns is spent (a run still going then is
- * killed).
+ * The parallel run's failure in serial mode: rounds of PCT at depths 1, 2
+ * and 3 with as many operations as the failing run had started, then the
+ * random strategy with four times as many (a serial schedule needs more
+ * operations for the same race than the OS's), each round with the next
+ * scheduler seed and the same operations (--seed), until one fails the
+ * same way or @p->escalate_ns is spent (a run still going then is killed).
  */
 static void escalate(const struct tt_params *p, const struct tt_repro *failed)
 {
@@ -168,26 +169,29 @@ static void escalate(const struct tt_params *p, const struct tt_repro *failed)
 	struct tt_params sp = *p;
 	struct tt_repro got;
 	struct workdir w;
+	char how[24];
 
 	if (workdir_make(&w))
 		return;
 	printf(TT_NAME ": escalation: '%s' in parallel mode; trying serial mode, PCT "
-	       "depth 1..3, for up to %llu s\n", failed->invariant,
+	       "depth 1..3 and random, for up to %llu s\n", failed->invariant,
 	       (unsigned long long)(p->escalate_ns / NSEC_PER_SEC));
 	sp.serial = true;
-	sp.strategy = FT_SCHED_PCT;
-	sp.max_ops = failed->ops ? failed->ops : p->max_ops;
 	for (u64 a = 0; !interrupted && ft_now_ns() < end; a++) {
-		u64 t0 = ft_now_ns();
+		u64 t0 = ft_now_ns(), ops = failed->ops ? failed->ops : p->max_ops;
+		bool random = a % 4 == 3;
 
-		sp.pct_depth = 1 + a % 3;
-		sp.sched_seed = p->seed + a / 3;
+		sp.strategy = random ? FT_SCHED_RANDOM : FT_SCHED_PCT;
+		sp.pct_depth = random ? 1 : 1 + a % 4;
+		sp.max_ops = random ? 4 * ops : ops;
+		sp.sched_seed = p->seed + a / 4;
 		sp.pct_steps = 0;
 		tt_resolve_params(&sp);
 		run_child(&sp, &w, end, &got);
-		printf(TT_NAME ": escalation: attempt %llu, PCT depth %llu, sched seed 0x%llx: "
-		       "%s (%.1f s)\n", (unsigned long long)a + 1,
-		       (unsigned long long)sp.pct_depth, (unsigned long long)sp.sched_seed,
+		snprintf(how, sizeof(how), random ? "random" : "PCT depth %llu",
+			 (unsigned long long)sp.pct_depth);
+		printf(TT_NAME ": escalation: attempt %llu, %s, sched seed 0x%llx: %s (%.1f s)\n",
+		       (unsigned long long)a + 1, how, (unsigned long long)sp.sched_seed,
 		       describe(&got), (double)(ft_now_ns() - t0) / NSEC_PER_SEC);
 		if (!same_failure(&got, failed))
 			continue;
