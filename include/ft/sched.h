@@ -127,8 +127,9 @@ void cond_resched(void);
  *
  * A waiting thread is runnable only when what it waits for holds (its
  * ready() predicate, evaluated by the scheduler): a thread waiting for a
- * lock another thread holds is never chosen.  When no thread is runnable
- * the run has deadlocked: reported, and the run ends with FT_EXIT_SPLAT.
+ * lock another thread holds is never chosen.  A thread in a retry loop
+ * yields and waits for another thread's progress.  When no thread is
+ * runnable the run has deadlocked: reported, and it ends with FT_EXIT_SPLAT.
  *
  * The handoff is a futex word per thread (a release store and a wake, an
  * acquire load and a wait).  Under ThreadSanitizer its happens-before
@@ -199,7 +200,8 @@ void __ft_sched_point(enum ft_sched_point sp);
  */
 bool __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
 		     const char *what);
-/* A retry loop: let another runnable thread go first. */
+/* A retry loop: not chosen again until another thread has passed a
+ * scheduling point (or none other can run). */
 void __ft_sched_yield(void);
 /* Scheduling points passed so far (exact in the running thread). */
 u64 ft_serial_steps(void);
