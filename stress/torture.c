@@ -358,6 +358,30 @@ struct watchdog {
 	u64 *last_ops, *last_change;
 };
 
+static int watchdog_init(struct torture *t, struct watchdog *wd)
+{
+	wd->last_ops = calloc(t->p.threads, sizeof(u64));
+	wd->last_change = calloc(t->p.threads, sizeof(u64));
+	if (wd->last_ops && wd->last_change)
+		return 0;
+	free(wd->last_ops);
+	free(wd->last_change);
+	return ft_usage_error("out of memory");
+}
+
+/* Every worker's last progress counts from @now. */
+static void watchdog_restart(struct torture *t, struct watchdog *wd, u64 now)
+{
+	for (u64 i = 0; i < t->p.threads; i++)
+		wd->last_change[i] = now;
+}
+
+static void watchdog_free(struct watchdog *wd)
+{
+	free(wd->last_ops);
+	free(wd->last_change);
+}
+
 /*
  * Serial mode: PCT may keep a thread off the CPU for as long as others
  * run, and a lock may stay held by a thread that waits its turn; only the
@@ -404,40 +428,26 @@ static void watchdog(struct torture *t, struct watchdog *wd, u64 now)
 }
 
 /* Stop the workers; one that never finishes its operation is a stall. */
-static void finish_workers(struct torture *t)
+static void finish_workers(struct torture *t, struct watchdog *wd)
 {
-	struct watchdog wd = {
-		.last_ops = calloc(t->p.threads, sizeof(u64)),
-		.last_change = calloc(t->p.threads, sizeof(u64)),
-	};
-	u64 now = ft_now_ns();
-
 	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
-	for (u64 i = 0; i < t->p.threads && wd.last_change; i++)
-		wd.last_change[i] = now;
-	while (wd.last_ops && wd.last_change && !all_workers_done(t)) {
-		watchdog(t, &wd, ft_now_ns());
+	watchdog_restart(t, wd, ft_now_ns());
+	while (!all_workers_done(t)) {
+		watchdog(t, wd, ft_now_ns());
 		ft_sleep_ns(TICK_NS);
 	}
-	free(wd.last_ops);
-	free(wd.last_change);
 	stop_and_join(t, t->p.threads);
 }
 
-static void main_loop(struct torture *t)
+static void main_loop(struct torture *t, struct watchdog *wd)
 {
 	const struct tt_params *p = &t->p;
 	u64 next_stat = t->start_ns + p->stat_interval_ns;
 	u64 next_audit = t->start_ns + p->audit_interval_ns;
 	u64 next_progress = t->start_ns + NSEC_PER_SEC;
-	struct watchdog wd = {
-		.last_ops = calloc(p->threads, sizeof(u64)),
-		.last_change = calloc(p->threads, sizeof(u64)),
-	};
 
-	for (u64 i = 0; i < p->threads && wd.last_change; i++)
-		wd.last_change[i] = t->start_ns;
-	while (!tt_signalled && wd.last_ops && wd.last_change) {
+	watchdog_restart(t, wd, t->start_ns);
+	while (!tt_signalled) {
 		u64 now = ft_now_ns();
 
 		if (now - t->start_ns >= p->duration_ns || all_workers_done(t))
@@ -455,11 +465,9 @@ static void main_loop(struct torture *t)
 			tt_progress_line(t, now - t->start_ns);
 			next_progress += NSEC_PER_SEC;
 		}
-		watchdog(t, &wd, now);
+		watchdog(t, wd, now);
 		ft_sleep_ns(TICK_NS);
 	}
-	free(wd.last_ops);
-	free(wd.last_change);
 }
 
 /* ---- The end -------------------------------------------------------------------------- */
@@ -516,6 +524,7 @@ static void print_serial_stats(struct torture *t)
 static int run(struct torture *t)
 {
 	struct tt_outcome outcome;
+	struct watchdog wd;
 	u64 elapsed;
 	int ret, code;
 
@@ -539,12 +548,18 @@ static int run(struct torture *t)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	t->start_ns = ft_now_ns();
-	ret = start_threads(t);
+	ret = watchdog_init(t, &wd);
 	if (ret)
 		return ret;
-	main_loop(t);
-	finish_workers(t);
+	t->start_ns = ft_now_ns();
+	ret = start_threads(t);
+	if (ret) {
+		watchdog_free(&wd);
+		return ret;
+	}
+	main_loop(t, &wd);
+	finish_workers(t, &wd);
+	watchdog_free(&wd);
 	elapsed = ft_now_ns() - t->start_ns;
 	if (tt_signalled)
 		printf(TT_NAME ": stopped by signal %d\n", (int)tt_signalled);

@@ -37,6 +37,7 @@ enum tt_op {
 };
 
 extern const char *const tt_op_names[NR_TT_OPS];
+extern const char *const tt_sched_mode_names[2];	/* by tt_params.serial */
 
 struct tt_params {
 	u64 threads;

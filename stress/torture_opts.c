@@ -24,6 +24,9 @@ const char *const tt_op_names[NR_TT_OPS] = {
 	[TT_UNPIN] = "unpin",
 };
 
+/* --sched's modes, indexed by tt_params.serial. */
+const char *const tt_sched_mode_names[2] = { "parallel", "serial" };
+
 /* Every operation often enough that each race of the spec's "real"
  * column comes up within seconds; accesses dominate, as in a process. */
 static const u32 default_weights[NR_TT_OPS] = {
@@ -373,11 +376,14 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 					      "zap cond_resched gather irq", optarg);
 		return 0;
 	case OPT_SCHED:
-		if (strcmp(optarg, "serial") && strcmp(optarg, "parallel"))
-			return ft_usage_error("--sched: unknown mode '%s'; valid: "
-					      "parallel serial", optarg);
-		p->serial = !strcmp(optarg, "serial");
-		return 0;
+		for (int i = 0; i < 2; i++) {
+			if (!strcmp(optarg, tt_sched_mode_names[i])) {
+				p->serial = i;
+				return 0;
+			}
+		}
+		return ft_usage_error("--sched: unknown mode '%s'; valid: parallel serial",
+				      optarg);
 	case OPT_STRATEGY:
 		if (ft_sched_strategy_parse(optarg, &p->strategy))
 			return ft_usage_error("--strategy: unknown strategy '%s'; "

@@ -75,7 +75,7 @@ int tt_repro_write(const char *file, const struct tt_params *p,
 	if (o->ops)
 		fprintf(f, "ops %llu\n", (unsigned long long)o->ops);
 	fprintf(f, "seed 0x%llx\nsched %s\n", (unsigned long long)p->seed,
-		p->serial ? "serial" : "parallel");
+		tt_sched_mode_names[p->serial]);
 	if (p->serial)
 		fprintf(f, "strategy %s\npct-depth %llu\n", ft_sched_strategy_names[p->strategy],
 			(unsigned long long)p->pct_depth);
@@ -185,7 +185,7 @@ static int parse_value(struct parse *ps, enum repro_key k, char *v)
 	case K_SEED:
 		return parse_number(ps, v, UINT64_MAX, &r->seed);
 	case K_SCHED:
-		ret = parse_name(ps, v, (const char *const[]){ "parallel", "serial" }, 2, &i);
+		ret = parse_name(ps, v, tt_sched_mode_names, 2, &i);
 		r->serial = i;
 		return ret;
 	case K_STRATEGY:

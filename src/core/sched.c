@@ -433,6 +433,14 @@ static void switch_to(struct ft_serial_thread *self, struct ft_serial_thread *ne
 		wait_turn(self);
 }
 
+/* The schedule hash takes in (thread, point, thread chosen next). */
+static void hash_step(struct ft_serial_thread *self, unsigned int sp,
+		      struct ft_serial_thread *next)
+{
+	serial.hash = ft_mix64(serial.hash ^ ((u64)self->id << 40) ^ ((u64)sp << 32) ^
+			       (u64)next->id);
+}
+
 /* One scheduling decision by the running thread. */
 static void schedule(struct ft_serial_thread *self, enum ft_sched_point sp)
 {
@@ -450,8 +458,7 @@ static void schedule(struct ft_serial_thread *self, enum ft_sched_point sp)
 		deadlock();
 		return;
 	}
-	serial.hash = ft_mix64(serial.hash ^ ((u64)self->id << 40) ^
-			       ((u64)sp << 32) ^ (u64)next->id);
+	hash_step(self, sp, next);
 	if (next != self)
 		switch_to(self, next);
 }
@@ -523,8 +530,7 @@ void ft_serial_exit(void)
 	count_step();
 	next = pick();
 	if (next) {
-		serial.hash = ft_mix64(serial.hash ^ ((u64)self->id << 40) ^
-				       ((u64)NR_FT_SCHED_POINTS << 32) ^ (u64)next->id);
+		hash_step(self, NR_FT_SCHED_POINTS, next);	/* an exit */
 		switch_to(NULL, next);
 	} else {
 		for (int i = 0; i < serial.p.nr_threads && !serial.deadlocked; i++)
