@@ -58,6 +58,9 @@ static const struct zoo_scenario zoo_scenarios[] = {
 	{ "fork-race", "--tlb --page-words=2 --vma-size=64K --max-mms=2 --orders=0,4 "
 	  "--resched-ppm=300000 --ops=read=25,write=50,fork=3,exit=3,munmap=0,mmap=0,"
 	  "dontneed=0,lazyfree=0,mprotect=0,migrate=0,young=0,pin=0,unpin=0" },
+	/* stress/scenarios/tlb-zap: --tlb, every zap kind, two zaps on one
+	 * range at once. */
+	{ "tlb-zap", "--tlb --vma-size=256K --max-mms=2" },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
@@ -84,6 +87,7 @@ static const struct { const char *inj, *scenario; } zoo_needs[] = {
 	{ "mprotect-write-merge", "dirty-race" },
 	{ "reuse-checks-before-lock", "migration-restore" },
 	{ "fork-no-vma-lock", "fork-race" },
+	{ "madv-flush-miss", "tlb-zap" },
 };
 
 /* A case: clean in scenario c, or injection c - NR_ZOO_SCENARIOS. */

@@ -26,6 +26,7 @@
 
 struct ptdesc;
 struct ft_world;
+struct ft_tlb_done;
 
 typedef struct {
 	u64 pgprot;
@@ -131,6 +132,14 @@ struct mm_struct {
 	u64 tlb_gen;
 	u64 tlb_va_gen[FT_TLB_VA_GENS];
 	u32 tlb_asid;			/* the high half: the TLB's index */
+	/* mmu_gathers in progress (inc/dec_tlb_flush_pending): two at once
+	 * make tlb_finish_mmu() flush everything (mm_tlb_flush_nested). */
+	atomic_t tlb_flush_pending;
+	/* The TLB oracle (--tlb, include/ft/pgtable.h): per page below
+	 * task_size, when the last call that has returned and must have
+	 * flushed the page began; one for fork, which covers every page. */
+	struct ft_tlb_done *tlb_done;
+	u64 tlb_wrprotect_all_ns;	/* atomic */
 	/* VMA slots, type-stable (SLAB_TYPESAFE_BY_RCU's idea): a lockless
 	 * lookup may find a slot being reused and rechecks after locking. */
 	struct vm_area_struct vmas[MAX_VMAS];

@@ -444,4 +444,42 @@ static inline void flush_tlb_mm(struct mm_struct *mm)
 	flush_tlb_range(mm, 0, mm->task_size);
 }
 
+/*
+ * Did the calling CPU's last ft_hw_access_data() that worked use a cached
+ * translation whose page the PTE no longer maps (--tlb only)?  Its store
+ * went to a page that a zap in flight is taking away (or a migration is
+ * about to copy); its load saw that page.
+ */
+bool ft_hw_stale_translation(void);
+
+/*
+ * The TLB oracle (I11: when munmap or MADV_DONTNEED returns, no CPU holds
+ * a translation of the range; when MADV_FREE, mprotect or fork returns, no
+ * CPU holds a writable one).  Each such call flushes what it changed, and
+ * one that finds an entry already changed by a call still in flight
+ * flushes everything (tlb_finish_mmu()'s mm_tlb_flush_nested()).  So a
+ * translation cached before such a call began and used after it returned
+ * is a missed flush, reported (oracle "tlb") when a CPU uses it.  With
+ * --tlb only: without it no translation outlives its access.
+ */
+enum ft_tlb_done_kind {
+	FT_TLB_UNMAPPED,	/* every translation of the range */
+	FT_TLB_WRPROTECTED,	/* the writable ones */
+};
+
+struct ft_tlb_done {
+	u64 since_ns[2];	/* by ft_tlb_done_kind; atomic */
+};
+
+/* When a call that ends with ft_tlb_done() begins: 0 without --tlb. */
+static inline u64 ft_tlb_call_begin(struct mm_struct *mm)
+{
+	return mm->tlb_done ? ft_now_ns() : 0;
+}
+
+/* The call that began at @since_ns (ft_tlb_call_begin()) has done its
+ * flushes for [@start, @end) of @mm and returns. */
+void ft_tlb_done(struct mm_struct *mm, unsigned long start, unsigned long end,
+		 enum ft_tlb_done_kind kind, u64 since_ns);
+
 #endif /* FT_PGTABLE_H */

@@ -86,6 +86,12 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"large-folio COW reuse runs its sanity checks before mapcount and "
 		"refcount are stable",
 	},
+	[FT_INJ_MADV_FLUSH_MISS] = {
+		"madv-flush-miss", "Z25",
+		"tlb_finish_mmu without the nested-gather flush: a second MADV_DONTNEED "
+		"or MADV_FREE that finds the entries already changed returns before "
+		"the first one's flush",
+	},
 };
 
 unsigned long ft_injected_mask;

@@ -88,6 +88,27 @@ void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb);
 void tlb_flush_rmaps(struct mmu_gather *tlb, struct vm_area_struct *vma);
 void tlb_flush_mmu(struct mmu_gather *tlb);
 
+/*
+ * mm->tlb_flush_pending (include/linux/mm_types.h): gathers in progress.
+ * Relaxed, as the kernel's: a gather's increment comes before its first
+ * PTE change, which is published by the PTL's release, so a second gather
+ * that found the change under that PTL also finds the count.
+ */
+static inline void inc_tlb_flush_pending(struct mm_struct *mm)
+{
+	atomic_inc(&mm->tlb_flush_pending);
+}
+
+static inline void dec_tlb_flush_pending(struct mm_struct *mm)
+{
+	atomic_dec(&mm->tlb_flush_pending);
+}
+
+static inline bool mm_tlb_flush_nested(struct mm_struct *mm)
+{
+	return atomic_read(&mm->tlb_flush_pending) > 1;
+}
+
 static inline bool tlb_delay_rmap(struct mmu_gather *tlb)
 {
 	if (tlb->mm->world->no_gather)

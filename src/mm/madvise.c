@@ -1,23 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * MADV_DONTNEED and MADV_FREE (mm/madvise.c; pagetable spec §7.2, §8.2):
- * under the per-VMA read lock when one VMA covers the range, else under
- * the mmap_lock for read.  Concurrent faults may refill behind them.
+ * MADV_DONTNEED and MADV_FREE (mm/madvise.c v6.16; pagetable spec §7.2,
+ * §7.3, §8.2): under the per-VMA read lock when one VMA covers the range,
+ * else under the mmap_lock for read.  Concurrent faults may refill behind
+ * them, and two calls may work on one range at once: tlb_finish_mmu()'s
+ * nested-gather flush is what makes the second one's return mean "flushed".
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
-typedef void (*madvise_fn)(struct vm_area_struct *vma, unsigned long start,
-			   unsigned long end);
+/* One call (upstream's struct madvise_behavior, reduced to what we use). */
+struct madvise_behavior {
+	unsigned long start, end;
+	/*
+	 * The TLB oracle (--tlb): the pages MADV_FREE looked at, which its
+	 * return leaves with no writable translation from before the call;
+	 * not the large folios it skipped.  NULL without the oracle.
+	 */
+	unsigned long *examined;
+};
 
-/* Apply @fn to every part of [start, start + len) that a VMA covers. */
+typedef void (*madvise_fn)(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long end, struct madvise_behavior *b);
+
+/*
+ * Apply @fn to every part of [start, start + len) that a VMA covers: 0, or
+ * -ENOMEM if some of the range is not mapped (after doing the rest, as
+ * madvise(2) does), -EINVAL for a bad range.
+ */
 static int madvise_walk(struct mm_struct *mm, unsigned long start,
-			unsigned long len, madvise_fn fn)
+			unsigned long len, madvise_fn fn, struct madvise_behavior *b)
 {
-	unsigned long end = start + len;
+	unsigned long end = start + len, done = start;
 	struct vm_area_struct *vmas[MAX_VMAS];
 	struct vm_area_struct *vma;
+	bool hole = false;
 	int n;
 
 	if (!len || (start | len) & (PAGE_SIZE - 1) || end > mm->task_size || end < start)
@@ -28,7 +48,7 @@ static int madvise_walk(struct mm_struct *mm, unsigned long start,
 			bool covers = end <= vma->vm_end;
 
 			if (covers)
-				fn(vma, start, end);
+				fn(vma, start, end, b);
 			vma_end_read(vma);
 			if (covers)
 				return 0;
@@ -40,33 +60,70 @@ static int madvise_walk(struct mm_struct *mm, unsigned long start,
 		unsigned long s = max(start, vmas[i]->vm_start);
 		unsigned long e = min(end, vmas[i]->vm_end);
 
-		if (s < e)
-			fn(vmas[i], s, e);
+		if (s >= e)
+			continue;
+		hole |= s > done;
+		fn(vmas[i], s, e, b);
+		done = e;
 	}
 	mmap_read_unlock(mm);
-	return 0;
+	return hole || done < end ? -ENOMEM : 0;
 }
 
 static void madvise_dontneed_single_vma(struct vm_area_struct *vma,
-					unsigned long start, unsigned long end)
+					unsigned long start, unsigned long end,
+					struct madvise_behavior *b)
 {
+	(void)b;
 	zap_page_range_single(vma, start, end - start);
 }
 
 int ft_madvise_dontneed(struct mm_struct *mm, unsigned long start,
 			unsigned long len)
 {
-	return madvise_walk(mm, start, len, madvise_dontneed_single_vma);
+	u64 since = ft_tlb_call_begin(mm);
+	int ret = madvise_walk(mm, start, len, madvise_dontneed_single_vma, NULL);
+
+	if (!ret)
+		ft_tlb_done(mm, start, start + len, FT_TLB_UNMAPPED, since);
+	return ret;
+}
+
+/* The oracle's bitmap: MADV_FREE did not look at [addr, addr + nr pages). */
+static void madvise_skipped(struct madvise_behavior *b, unsigned long addr,
+			    unsigned int nr)
+{
+	unsigned long first = (addr - b->start) >> PAGE_SHIFT;
+
+	if (!b->examined)
+		return;
+	for (unsigned long i = first; i < first + nr; i++)
+		b->examined[i / BITS_PER_LONG] &= ~BIT(i % BITS_PER_LONG);
+}
+
+/* madvise_folio_pte_batch(): the batch's young and dirty merged in. */
+static unsigned int madvise_folio_pte_batch(unsigned long addr, unsigned long end,
+					    struct folio *folio, pte_t *ptep,
+					    pte_t *ptentp)
+{
+	return folio_pte_batch_flags(folio, ptep, ptentp,
+				     (unsigned int)((end - addr) >> PAGE_SHIFT),
+				     FPB_MERGE_YOUNG_DIRTY);
 }
 
 /*
- * madvise_free_pte_range(): the folios this MM alone maps become old and
- * clean, so reclaim could drop them (there is no reclaim here: the data
- * stays until the next write or zap).  Upstream splits a large folio that
- * the range covers only in part; the model cannot split and skips it.
+ * madvise_free_pte_range(): the entries of each folio become old and
+ * clean, and those that were young or dirty go into the flush range, so
+ * reclaim could drop the folio unless it is written again (there is no
+ * reclaim yet: the data stays until the next write or zap).  Upstream
+ * first makes a shared or swapcache or PG_dirty folio exclusive (or skips
+ * it); the model's anon folios are never in the swapcache and have no
+ * PG_dirty (no swap yet), so every folio goes on to the entries, as
+ * upstream's do.
  */
 static void madvise_free_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
-				   unsigned long addr, unsigned long end)
+				   unsigned long addr, unsigned long end,
+				   struct madvise_behavior *b)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	spinlock_t *ptl;
@@ -83,33 +140,40 @@ static void madvise_free_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		if (!pte_present(ptent))
 			continue;
 		folio = vm_normal_folio(vma, addr, ptent);
-		if (!folio || !folio_test_anon(folio) || folio_maybe_mapped_shared(folio))
+		if (!folio)
 			continue;
 		if (folio_test_large(folio)) {
-			nr = folio_pte_batch(folio, pte, ptent,
-					     (unsigned int)((end - addr) >> PAGE_SHIFT));
-			if (nr != folio_nr_pages(folio))
-				continue;	/* would be split first */
+			nr = madvise_folio_pte_batch(addr, end, folio, pte, &ptent);
+			/*
+			 * FT-DEVIATION: upstream splits a large folio that the
+			 * range covers only in part (unless it may be shared
+			 * or is locked); the model cannot split and skips it.
+			 */
+			if (nr < folio_nr_pages(folio)) {
+				madvise_skipped(b, addr, nr);
+				continue;
+			}
 		}
-		clear_young_dirty_ptes(vma, addr, pte, nr);
-		tlb_remove_tlb_entries(tlb, pte, nr, addr);
+		if (pte_young(ptent) || pte_dirty(ptent)) {
+			clear_young_dirty_ptes(vma, addr, pte, nr);
+			tlb_remove_tlb_entries(tlb, pte, nr, addr);
+		}
 	}
 	pte_unmap_unlock(start_pte, ptl);
 }
 
 static void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start,
-				    unsigned long end)
+				    unsigned long end, struct madvise_behavior *b)
 {
 	struct mmu_gather tlb;
 	unsigned long next;
 
 	if (!READ_ONCE(vma->anon_vma))		/* a racing fault may set it */
 		return;
-	/* A clean entry cached writable would let writes skip the dirty bit. */
 	tlb_gather_mmu(&tlb, vma->vm_mm);
 	for (; start < end; start = next) {
 		next = pmd_addr_end(start, end);
-		madvise_free_pte_range(&tlb, vma, start, next);
+		madvise_free_pte_range(&tlb, vma, start, next, b);
 		cond_resched();
 	}
 	tlb_finish_mmu(&tlb);
@@ -117,5 +181,22 @@ static void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long st
 
 int ft_madvise_free(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
-	return madvise_walk(mm, start, len, madvise_free_single_vma);
+	unsigned long nr = len >> PAGE_SHIFT;
+	struct madvise_behavior b = { .start = start, .end = start + len };
+	u64 since = ft_tlb_call_begin(mm);
+	int ret;
+
+	/* Without the bitmap (no --tlb, or no memory) the oracle learns nothing. */
+	if (mm->tlb_done && nr <= mm->task_size >> PAGE_SHIFT) {
+		b.examined = malloc(BITS_TO_LONGS(nr) * sizeof(long));
+		if (b.examined)
+			memset(b.examined, 0xff, BITS_TO_LONGS(nr) * sizeof(long));
+	}
+	ret = madvise_walk(mm, start, len, madvise_free_single_vma, &b);
+	for (unsigned long i = 0; !ret && b.examined && i < nr; i++)
+		if (b.examined[i / BITS_PER_LONG] & BIT(i % BITS_PER_LONG))
+			ft_tlb_done(mm, start + i * PAGE_SIZE, start + (i + 1) * PAGE_SIZE,
+				    FT_TLB_WRPROTECTED, since);
+	free(b.examined);
+	return ret;
 }

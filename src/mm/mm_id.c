@@ -11,8 +11,6 @@
 #include "ft/mm.h"
 #include "ft/report.h"
 
-#define BITS_TO_LONGS(n)	DIV_ROUND_UP((n), BITS_PER_LONG)
-
 int mm_id_space_init(struct mm_id_space *ids, mm_id_t max)
 {
 	if (max < MM_ID_MIN || max > MM_ID_MAX)

@@ -426,10 +426,12 @@ int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	unsigned long end = start + len;
 	struct vm_area_struct *vmas[MAX_VMAS];
 	struct mmu_gather tlb;
+	u64 since;
 	int n;
 
 	if (!len || (start | len) & (PAGE_SIZE - 1) || end > mm->task_size || end < start)
 		return -EINVAL;
+	since = ft_tlb_call_begin(mm);
 	mmap_write_lock(mm);
 	n = vma_split_range(mm, start, end, vmas);
 	if (n < 0) {
@@ -449,6 +451,7 @@ int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	for (int i = 0; i < n; i++)
 		unlink_anon_vmas(vmas[i]);
 	mmap_read_unlock(mm);
+	ft_tlb_done(mm, start, end, FT_TLB_UNMAPPED, since);
 	return 0;
 }
 
@@ -485,6 +488,7 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 
 struct mm_struct *ft_fork(struct mm_struct *oldmm)
 {
+	u64 since = ft_tlb_call_begin(oldmm);
 	struct mm_struct *mm = mm_alloc(oldmm->world, oldmm->task_size);
 	int ret;
 
@@ -497,6 +501,7 @@ struct mm_struct *ft_fork(struct mm_struct *oldmm)
 	/* The parent's write-protections take effect everywhere only now. */
 	flush_tlb_mm(oldmm);
 	mmap_write_unlock(oldmm);
+	ft_tlb_done(oldmm, 0, oldmm->task_size, FT_TLB_WRPROTECTED, since);
 	if (ret) {
 		mmput(mm);	/* tears down what was copied */
 		return NULL;

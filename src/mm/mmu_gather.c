@@ -29,6 +29,7 @@ static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm,
 	tlb->start = ~0UL;
 	tlb->end = 0;
 	tlb->nr = 0;
+	inc_tlb_flush_pending(mm);
 	tlb->capacity = ft_gather_capacity(max(mm->world->gather_capacity, 1U));
 	tlb->entries = tlb_entries(tlb->capacity);
 	if (!tlb->entries) {
@@ -110,9 +111,23 @@ bool __tlb_remove_folio_pages(struct mmu_gather *tlb, struct page *page,
 	return tlb->nr >= tlb->capacity;
 }
 
+/*
+ * Another gather of this mm at the same time (two MADV_DONTNEED or
+ * MADV_FREE callers under the read locks) may have changed entries that we
+ * then found none or clean and left out of our range: its flush may still
+ * be pending when we return.  Flush the whole mm, as upstream does since
+ * 99baac21e458 ("mm: fix MADV_[FREE|DONTNEED] TLB flush miss problem"):
+ * the bug zoo's madv-flush-miss is the code before it.
+ */
 void tlb_finish_mmu(struct mmu_gather *tlb)
 {
+	if (mm_tlb_flush_nested(tlb->mm) && !ft_injected(FT_INJ_MADV_FLUSH_MISS)) {
+		tlb->fullmm = true;
+		tlb->start = 0;
+		tlb->end = tlb->mm->task_size;
+	}
 	tlb_flush_mmu(tlb);
 	if (tlb->entries != tlb->local)
 		free(tlb->entries);
+	dec_tlb_flush_pending(tlb->mm);
 }

@@ -138,11 +138,13 @@ int ft_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 	unsigned long end = start + len;
 	struct vm_area_struct *vmas[MAX_VMAS];
 	struct mmu_gather tlb;
+	u64 since;
 	int n;
 
 	if (!len || (start | len) & (PAGE_SIZE - 1) || end > mm->task_size ||
 	    end < start || (vm_flags & ~(VM_READ | VM_WRITE)))
 		return -EINVAL;
+	since = ft_tlb_call_begin(mm);
 	mmap_write_lock(mm);
 	n = vma_split_range(mm, start, end, vmas);
 	if (n < 0) {
@@ -163,5 +165,7 @@ int ft_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 	}
 	tlb_finish_mmu(&tlb);
 	mmap_write_unlock(mm);
+	if (!(vm_flags & VM_WRITE))
+		ft_tlb_done(mm, start, end, FT_TLB_WRPROTECTED, since);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ft/contpte.h"
+#include "ft/report.h"
 #include "ft/sched.h"
 #include "ft/zoo.h"
 
@@ -52,6 +53,14 @@ int mm_pgtables_init(struct mm_struct *mm, struct ft_pmem *pmem,
 	mm->task_size = task_size;
 	mm->tlb_asid = __atomic_add_fetch(&tlb_gen_base, 1, __ATOMIC_RELAXED);
 	mm->tlb_gen = (u64)mm->tlb_asid << 32;
+	if (mm->world && mm->world->tlb) {
+		mm->tlb_done = calloc(task_size >> PAGE_SHIFT, sizeof(*mm->tlb_done));
+		if (!mm->tlb_done) {
+			free(mm->pgd);
+			mm->pgd = NULL;
+			return -ENOMEM;
+		}
+	}
 	spin_lock_init(&mm->page_table_lock);
 	return 0;
 }
@@ -64,6 +73,8 @@ void free_pgtables(struct mm_struct *mm)
 	}
 	free(mm->pgd);
 	mm->pgd = NULL;
+	free(mm->tlb_done);
+	mm->tlb_done = NULL;
 }
 
 /* pmd_install(): publish a new table unless someone else did meanwhile. */
@@ -252,6 +263,7 @@ struct ft_tlb_entry {
 	const struct mm_struct *mm;
 	unsigned long vpn, pfn;
 	u64 tlb_gen, va_gen;		/* mm's and the page's, at the fill */
+	u64 fill_ns;			/* before the walk, after the gens */
 	bool write;
 };
 
@@ -262,6 +274,7 @@ struct ft_cpu {
 	struct mm_struct *active_mm;
 	u64 gen;
 	struct ft_tlb_entry tlb[FT_TLB_ENTRIES];	/* this CPU's only */
+	bool last_stale;		/* ft_hw_stale_translation() */
 };
 
 static struct ft_cpu cpus[FT_MAX_CPUS];
@@ -430,6 +443,56 @@ static struct ft_tlb_entry *tlb_entry(struct ft_cpu *cpu, const struct mm_struct
 	return &cpu->tlb[((addr >> PAGE_SHIFT) + asid * 61) % FT_TLB_ENTRIES];
 }
 
+/* The entry that maps @addr now (none if there is no table). */
+static pte_t pte_now(struct mm_struct *mm, unsigned long addr)
+{
+	struct ptdesc *table = pmdp_get_lockless(pmd_off(mm, addr));
+
+	return table ? __ptep_get(&table->ptes[pte_index(addr)]) : __pte(0);
+}
+
+static const char *const tlb_done_names[] = {
+	[FT_TLB_UNMAPPED] = "munmap or MADV_DONTNEED",
+	[FT_TLB_WRPROTECTED] = "MADV_FREE, mprotect or fork",
+};
+
+static void report_missed_flush(struct ft_cpu *cpu, struct mm_struct *mm,
+				const struct ft_tlb_entry *e, bool write,
+				enum ft_tlb_done_kind kind, u64 since_ns)
+{
+	unsigned long addr = e->vpn << PAGE_SHIFT;
+
+	if (!ft_report_begin("tlb"))
+		return;
+	fprintf(stderr, "BUG: CPU %d %s %#lx of mm id %u through a %stranslation to pfn "
+		"%#lx cached %llu ns before a %s of the page began, and that call has "
+		"returned: a TLB flush was missed\n", (int)(cpu - cpus),
+		write ? "wrote" : "read", addr, mm->mm_id, e->write ? "writable " : "",
+		e->pfn, (unsigned long long)(since_ns - e->fill_ns), tlb_done_names[kind]);
+	fprintf(stderr, "pte at %#lx now: ", addr);
+	pte_describe(stderr, pte_now(mm, addr));
+	fprintf(stderr, "\n");
+	ft_report_end();
+}
+
+/* The TLB oracle (include/ft/pgtable.h) on a hit of @e. */
+static void tlb_check_done(struct ft_cpu *cpu, struct mm_struct *mm,
+			   const struct ft_tlb_entry *e, bool write)
+{
+	const struct ft_tlb_done *d = &mm->tlb_done[e->vpn];
+	u64 unmapped = __atomic_load_n(&d->since_ns[FT_TLB_UNMAPPED], __ATOMIC_RELAXED);
+	u64 wrprotected = max(__atomic_load_n(&d->since_ns[FT_TLB_WRPROTECTED],
+					      __ATOMIC_RELAXED),
+			      __atomic_load_n(&mm->tlb_wrprotect_all_ns, __ATOMIC_RELAXED));
+
+	/* Relaxed is enough: a call flushes before it records, and its
+	 * flush waits until this access has ended. */
+	if (e->fill_ns < unmapped)
+		report_missed_flush(cpu, mm, e, write, FT_TLB_UNMAPPED, unmapped);
+	else if (write && e->fill_ns < wrprotected)
+		report_missed_flush(cpu, mm, e, write, FT_TLB_WRPROTECTED, wrprotected);
+}
+
 /* A translation of @addr cached since @mm's last flush, or a walk. */
 static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
 				       unsigned long addr, bool write,
@@ -437,8 +500,9 @@ static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
 {
 	struct ft_tlb_entry *e = tlb_entry(cpu, mm, addr);
 	unsigned long vpn = addr >> PAGE_SHIFT;
-	u64 gen, va_gen;
 	enum ft_hw_result ret;
+	u64 gen, va_gen, fill_ns;
+	pte_t pte;
 
 	if (!mm->world->tlb)
 		return hw_translate(mm, addr, write, rs, pfn);
@@ -447,13 +511,49 @@ static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
 	va_gen = __atomic_load_n(&mm->tlb_va_gen[vpn % FT_TLB_VA_GENS], __ATOMIC_SEQ_CST);
 	if (e->mm == mm && e->vpn == vpn && e->tlb_gen == gen && e->va_gen == va_gen &&
 	    (e->write || !write)) {
+		if (mm->tlb_done)
+			tlb_check_done(cpu, mm, e, write);
+		pte = pte_now(mm, addr);
+		cpu->last_stale = !pte_present(pte) || pte_pfn(pte) != e->pfn;
 		*pfn = e->pfn;
 		return FT_HW_OK;
 	}
+	/* After the gens (the oracle's argument needs it), before the walk. */
+	fill_ns = mm->tlb_done ? ft_now_ns() : 0;
 	ret = hw_translate(mm, addr, write, rs, pfn);
 	if (ret == FT_HW_OK)
-		*e = (struct ft_tlb_entry){ mm, vpn, *pfn, gen, va_gen, write };
+		*e = (struct ft_tlb_entry){ mm, vpn, *pfn, gen, va_gen, fill_ns, write };
 	return ret;
+}
+
+static void atomic_max_u64(u64 *p, u64 v)
+{
+	u64 old = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
+}
+
+void ft_tlb_done(struct mm_struct *mm, unsigned long start, unsigned long end,
+		 enum ft_tlb_done_kind kind, u64 since_ns)
+{
+	unsigned long vpn = start >> PAGE_SHIFT;
+	unsigned long end_vpn = PAGE_ALIGN(min(end, mm->task_size)) >> PAGE_SHIFT;
+
+	if (!mm->tlb_done)
+		return;
+	if (kind == FT_TLB_WRPROTECTED && !start && end >= mm->task_size) {
+		atomic_max_u64(&mm->tlb_wrprotect_all_ns, since_ns);
+		return;
+	}
+	for (; vpn < end_vpn; vpn++)
+		atomic_max_u64(&mm->tlb_done[vpn].since_ns[kind], since_ns);
+}
+
+bool ft_hw_stale_translation(void)
+{
+	return this_cpu && this_cpu->last_stale;
 }
 
 enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
@@ -465,6 +565,7 @@ enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
 	unsigned long pfn;
 
 	access_begin(cpu, mm);
+	cpu->last_stale = false;
 	ret = tlb_translate(cpu, mm, addr, write, rs, &pfn);
 	if (ret == FT_HW_OK) {
 		struct page *page = pfn_to_page(mm->pmem, pfn);

@@ -2,7 +2,8 @@
 /*
  * test_pgtable: the arm64 PTE helpers (pagetable spec §1.1), the hardware
  * walker's answers, the TLB (--tlb: a translation outlives its PTE until a
- * flush of its page, or of 64 pages or more), and table allocation: threads
+ * flush of its page, or of 64 pages or more) and its oracle (a translation
+ * that a returned munmap should have flushed), and table allocation: threads
  * racing to populate one pmd install exactly one table,
  * pte_offset_map_lock() finds no table where none was installed, and a PTE
  * pointer finds its own table's PTL.
@@ -152,6 +153,45 @@ static void test_tlb(struct ft_ktap *k)
 	folio_put(f);
 }
 
+/*
+ * The TLB oracle (I11): a translation cached before a munmap or
+ * MADV_DONTNEED of its page began, used after that call returned, is a
+ * missed flush; one flushed by it is gone.  The "call" here clears the
+ * entry behind the model's back, with and without the flush.
+ */
+static void test_tlb_oracle(struct ft_ktap *k)
+{
+	struct folio *f = folio_alloc(&pmem, 0, NULL);
+	unsigned long va = 6 * PMD_SIZE + 9 * PAGE_SIZE;
+	pmd_t *pmd = pmd_off(&t.mm, va);
+	u64 before = ft_report_failures(), since;
+	pte_t *ptep;
+
+	__pte_alloc(&t.mm, pmd, va);
+	ptep = &pmdp_get_lockless(pmd)->ptes[pte_index(va)];
+	for (int flush = 1; flush >= 0; flush--) {
+		make_writable(va, ptep, f);
+		store(va, 1);				/* fills the translation */
+		since = ft_tlb_call_begin(&t.mm);
+		spin_lock(pte_lockptr(ptep));
+		ptep_get_and_clear(&t.mm, va, ptep);
+		spin_unlock(pte_lockptr(ptep));
+		if (flush)
+			flush_tlb_range(&t.mm, va, va + PAGE_SIZE);
+		ft_tlb_done(&t.mm, va, va + PAGE_SIZE, FT_TLB_UNMAPPED, since);
+		ft_ktap_result(k, flush ? store(va, 2) == FT_HW_FAULT_NONE &&
+				   ft_report_failures() == before :
+				   store(va, 3) == FT_HW_OK && ft_report_failures() == before + 1 &&
+				   ft_hw_stale_translation(),
+			       flush ? "tlb oracle: a call that flushed leaves nothing to report" :
+			       "tlb oracle: a stale translation used after the call returned is "
+			       "reported");
+	}
+	ft_report_reset();
+	flush_tlb_mm(&t.mm);
+	folio_put(f);
+}
+
 static struct ptdesc *seen[NR_RACERS];
 
 static void *racer(void *arg)
@@ -185,13 +225,15 @@ int main(void)
 	struct ft_ktap k = { 0 };
 
 	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
-	    mm_id_space_init(&ids, MM_ID_MAX) || test_mm_init(&t, &ids) ||
-	    mm_pgtables_init(&t.mm, &pmem, 16 * PMD_SIZE))
+	    mm_id_space_init(&ids, MM_ID_MAX) || test_mm_init(&t, &ids))
 		return FT_EXIT_USAGE;
-	t.mm.world = &w;
-	ft_ktap_start(23);
+	t.mm.world = &w;	/* with --tlb: the oracle's tables too */
+	if (mm_pgtables_init(&t.mm, &pmem, 16 * PMD_SIZE))
+		return FT_EXIT_USAGE;
+	ft_ktap_start(25);
 	test_helpers(&k);
 	test_hw(&k);
+	test_tlb_oracle(&k);
 	test_tlb(&k);
 	test_alloc_race(&k);
 	ft_ktap_result(&k, ft_report_failures() == 0, "no oracle fired");
