@@ -570,6 +570,10 @@ static int run(struct torture *t)
 	printf(TT_NAME ": %llu operations, %llu audits, trace hash 0x%016llx\n",
 	       (unsigned long long)tt_total_ops(t), (unsigned long long)t->n_audits,
 	       (unsigned long long)t->trace_hash);
+	if (ft_shadow_widened())
+		printf(TT_NAME ": ??? shadow: %llu value sets widened to any write of "
+		       "their slot (a history longer than they keep): checked less "
+		       "closely\n", (unsigned long long)ft_shadow_widened());
 	if (t->p.serial)
 		print_serial_stats(t);
 	get_outcome(t, code, &outcome);

@@ -35,7 +35,7 @@ static struct tt_proc *proc_alloc(struct torture *t)
 	if (!proc)
 		return NULL;
 	proc->tag = __atomic_add_fetch(&t->next_tag, 1, __ATOMIC_RELAXED);
-	proc->shadow = ft_shadow_alloc(proc->tag, TT_VA_BASE, t->nr_pages);
+	proc->shadow = ft_shadow_alloc(proc->tag, TT_VA_BASE, t->nr_pages, t->p.tlb);
 	if (!proc->shadow) {
 		free(proc);
 		return NULL;
@@ -243,13 +243,13 @@ static int access_page(struct tt_thread *th, struct tt_proc *proc, unsigned long
 		ft_shadow_write_begin(sh, idx, &wr);
 		v = wr.value;
 		r = ft_user_access(proc->mm, addr, true, &v, &th->rs);
-		ft_shadow_write_end(sh, idx, &wr, r == FT_FAULT_OK);
+		ft_shadow_write_end(sh, idx, &wr, r == FT_FAULT_OK, ft_hw_stale_translation());
 		if (r == FT_FAULT_OK)
 			ft_shadow_note_write(sh, idx, &wr, proc->mm);
 	} else {
 		r = ft_user_access(proc->mm, addr, false, &v, &th->rs);
 		if (r == FT_FAULT_OK)
-			ft_shadow_check_read(sh, idx, v, proc->mm);
+			ft_shadow_check_read(sh, idx, v, ft_hw_stale_translation(), proc->mm);
 	}
 	ft_shadow_release(sh, idx);
 	return r == FT_FAULT_OK ? 1 : r == FT_FAULT_SIGSEGV ? -EFAULT : -ENOMEM;
@@ -288,11 +288,10 @@ static int op_fork(struct tt_thread *th, struct tt_proc *parent)
 	child = proc_alloc(t);
 	if (!child)
 		return -ENOMEM;
-	ft_shadow_fork_begin(parent->shadow, child->shadow);
+	ft_shadow_fork_begin(parent->shadow, child->shadow, parent->mm);
 	child->mm = ft_fork(parent->mm);
 	if (child->mm)
 		ft_shadow_fork_copy(child->shadow, parent->shadow);
-	ft_shadow_fork_end(parent->shadow);
 	if (!child->mm) {
 		proc_free(child);
 		return -ENOMEM;
@@ -317,34 +316,34 @@ static int op_exit(struct tt_thread *th, struct tt_proc *proc)
 
 /*
  * munmap, mmap (MAP_FIXED: unmap, then map) and MADV_DONTNEED zap;
- * MADV_FREE cleans (a zap for the shadow, which may then not rely on dirty
- * bits, but one that leaves the data: zapped stays false).
+ * MADV_FREE only cleans (the shadow keeps the values, drops the dirty rule).
  */
 static int op_zap(struct tt_thread *th, struct tt_proc *proc, enum tt_op op,
 		  unsigned long *addr, unsigned long *len)
 {
+	struct ft_shadow *sh = proc->shadow;
 	unsigned long first, nr;
-	bool zapped;
-	u64 token;
 	int ret;
 
 	pick_range(th, &first, &nr);
 	*addr = page_addr(first);
 	*len = nr * PAGE_SIZE;
-	token = ft_shadow_zap_begin(proc->shadow, first, nr);
+	if (op == TT_LAZYFREE) {
+		ft_shadow_clean_begin(sh, first, nr);
+		ret = ft_madvise_free(proc->mm, *addr, *len);
+		ft_shadow_clean_end(sh, first, nr);
+		return ret;
+	}
+	ft_shadow_zap_begin(sh, first, nr);
 	if (op == TT_DONTNEED) {
 		ret = ft_madvise_dontneed(proc->mm, *addr, *len);
-		zapped = !ret;
-	} else if (op == TT_LAZYFREE) {
-		ret = ft_madvise_free(proc->mm, *addr, *len);
-		zapped = false;
-	} else {
-		ret = ft_munmap(proc->mm, *addr, *len);
-		zapped = !ret;
-		if (!ret && op == TT_MMAP)
-			ret = ft_mmap(proc->mm, *addr, *len, VM_READ | VM_WRITE);
+		ft_shadow_zap_end(sh, first, nr, !ret);
+		return ret;
 	}
-	ft_shadow_zap_end(proc->shadow, first, nr, token, zapped);
+	ret = ft_munmap(proc->mm, *addr, *len);
+	ft_shadow_zap_end(sh, first, nr, !ret);
+	if (!ret && op == TT_MMAP)
+		ret = ft_mmap(proc->mm, *addr, *len, VM_READ | VM_WRITE);
 	return ret;
 }
 

@@ -205,9 +205,10 @@ int tt_write_json(struct torture *t, u64 elapsed_ns, const char *outcome, int co
 		"  \"fork_resume_unfolds\": %llu,\n",
 		(unsigned long long)s.breaks_mid_block, (unsigned long long)s.break_folds,
 		(unsigned long long)s.resume_unfolds);
-	fprintf(f, "  \"busy_pages\": %llu,\n"
+	fprintf(f, "  \"busy_pages\": %llu,\n  \"shadow_widened\": %llu,\n"
 		"  \"audits\": %llu,\n  \"audit_failures\": %llu,\n"
 		"  \"trace_hash\": \"0x%016llx\"\n}\n", (unsigned long long)s.busy,
+		(unsigned long long)ft_shadow_widened(),
 		(unsigned long long)t->n_audits, (unsigned long long)t->n_audit_failures,
 		(unsigned long long)t->trace_hash);
 	return fclose(f) ? -EIO : 0;

@@ -35,46 +35,50 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
 	     struct ft_audit_stats *stats);
 
 /*
- * Shadow memory (COW isolation, DESIGN.md "Oracles"): per mm and word of
- * a page (FT_PAGE_WORDS each; a slot, idx = page * FT_PAGE_WORDS + word),
- * the value the mm must read back.  Values name their writer: the mm's tag
- * (a serial number, never reused, unlike mm ids) in the high 32 bits, the
- * slot and a per-slot write count below, so a foreign value says which mm
- * wrote it.
+ * Shadow memory (COW isolation): per mm and word of a page (FT_PAGE_WORDS
+ * each; a slot, idx = page * FT_PAGE_WORDS + word), the values the mm may
+ * read back.  Values name their writer: the mm's tag (a serial number,
+ * never reused, unlike mm ids) in the high 32 bits, the slot and a
+ * per-slot write count below, so a foreign value says which mm wrote it.
  *
- * Rules that keep the oracle exact while other operations run:
+ * The rules (src/check/shadow.c has the argument for each):
  *  - one access per (mm, slot) at a time: the worker claims the slot
  *    (a try-claim; a busy slot is skipped, never waited for); two workers
  *    may use the two words of one page at once;
- *  - a zap (MADV_DONTNEED, munmap, MAP_FIXED) of the page may turn the
- *    value into 0: reading 0 is allowed iff a zap of the page began after
- *    the last write was prepared or was in flight then; a zap that ends
- *    with nothing else going on makes 0 the only right value; while a zap
- *    overlaps an access, the value from before the zap (the first of
- *    overlapping zaps) or a later one is allowed too (a stale TLB entry
- *    reaches the old page until the zap's flush, while a fault may already
- *    have mapped and written a new one);
- *    after writes that raced a zap, any of them may be what is left (one
- *    through a translation the zap had not flushed yet into the page it
- *    takes away, an earlier one into the page a fault put in its place);
- *  - fork: writers that prepared a value before the fork began are waited
- *    for, so what the child inherits is exact, except in the slots the
- *    parent changed while it forked (a write, or the first read of a slot
- *    it had itself inherited as unknown): the child may or may not see
- *    those, so its first read there is taken as it comes (and exact
- *    afterwards).  The parent's own values stay exact: a write during a
- *    fork that the parent later misses is a lost write (bug zoo Z14);
- *  - dirty: a PTE written through stays dirty while it maps that page
- *    (checked after each write and before the next access).
+ *  - a read returns the last write, exactly;
+ *  - or zero, if a zap (munmap, MADV_DONTNEED, MAP_FIXED) of the page began
+ *    after the last write was prepared or was in flight then; a zap that
+ *    ends with nothing else going on makes zero the only value;
+ *  - fork: the child reads what the parent held when the fork began, or a
+ *    write the parent made while its page tables were being copied (up to
+ *    the count when ft_fork() returned), or zero if a zap overlapped that;
+ *    anything else, another mm's value above all, is a COW-isolation
+ *    failure.  The parent's own values stay exact;
+ *  - with --tlb, and only for an access through a stale translation (its
+ *    page already unmapped, not yet flushed: ft_hw_stale_translation()):
+ *    a write may be lost, so the value before it stays possible; a read
+ *    may see what the slot held when the zaps in flight began, or an own
+ *    write made since.  The TLB oracle ends both at the zap's flush;
+ *  - MADV_FREE changes no value; it only ends the dirty rule;
+ *  - dirty: a PTE written through stays dirty while it maps that page and
+ *    no zap or MADV_FREE of it has begun (checked after each write and
+ *    before the next access), in the parent and in a child that fork gave
+ *    the same entry.
+ * A slot whose history outgrows its set is widened to any write of it
+ * (ft_shadow_widened() counts them; the run's summary shows a nonzero count).
  */
 struct ft_shadow;
 
-/* @nr_pages pages from @base: nr_pages * FT_PAGE_WORDS slots. */
-struct ft_shadow *ft_shadow_alloc(u32 tag, unsigned long base, unsigned long nr_pages);
+/* @nr_pages pages from @base: nr_pages * FT_PAGE_WORDS slots; @tlb: the
+ * CPUs cache translations (stale accesses need more state). */
+struct ft_shadow *ft_shadow_alloc(u32 tag, unsigned long base, unsigned long nr_pages,
+				  bool tlb);
 void ft_shadow_free(struct ft_shadow *sh);
 u32 ft_shadow_tag(const struct ft_shadow *sh);
 /* The user address of slot @idx. */
 unsigned long ft_shadow_addr(const struct ft_shadow *sh, unsigned long idx);
+/* Slots, of every shadow, whose value set had to be widened. */
+u64 ft_shadow_widened(void);
 
 /* Claim slot @idx for one access; false if another worker has it. */
 bool ft_shadow_claim(struct ft_shadow *sh, unsigned long idx);
@@ -85,24 +89,29 @@ struct ft_shadow_write {
 	unsigned long value;	/* what to store */
 	u64 zap_started;	/* the slot's zap count when prepared */
 	bool zap_inflight;
-	bool during_fork;	/* the mm was forking: not waited for */
+	u64 clean_started;	/* and its MADV_FREE count */
+	bool clean_inflight;
 };
 
 void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
 			   struct ft_shadow_write *wr);
-/* @done: the access stored the value (not SIGSEGV or OOM). */
+/* @done: the access stored the value (not SIGSEGV or OOM); @stale: through
+ * a stale translation (ft_hw_stale_translation()). */
 void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
-			 const struct ft_shadow_write *wr, bool done);
+			 const struct ft_shadow_write *wr, bool done, bool stale);
 
 /* Is @value what a read of slot @idx may return?  Reports if not. */
 bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
-			  unsigned long value, struct mm_struct *mm);
+			  unsigned long value, bool stale, struct mm_struct *mm);
 
-/* Around a zap of pages [first, first + nr); _end() takes _begin()'s token
- * and whether the zap was done (munmap can fail before zapping). */
-u64 ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr);
+/* Around a zap of pages [first, first + nr); @zapped: it was done (munmap
+ * and madvise can fail before zapping). */
+void ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr);
 void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long nr,
-		       u64 token, bool zapped);
+		       bool zapped);
+/* Around a MADV_FREE of pages [first, first + nr). */
+void ft_shadow_clean_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr);
+void ft_shadow_clean_end(struct ft_shadow *sh, unsigned long first, unsigned long nr);
 
 /* With the claim: after the write @wr worked, and before any access. */
 void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
@@ -112,11 +121,12 @@ void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_st
 void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx);
 
 /*
- * Around ft_fork() of the parent; _copy() fills the child's before _end(),
- * claiming each of the parent's slots in turn (the caller holds none).
+ * fork: _begin() before ft_fork() of the parent (@mm) takes each of the
+ * parent's slots under its claim (the caller holds none); _copy() right
+ * after ft_fork() returned adds what the parent wrote or zapped meanwhile.
  */
-void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child);
+void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child,
+			  struct mm_struct *mm);
 void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent);
-void ft_shadow_fork_end(struct ft_shadow *parent);
 
 #endif /* FT_CHECK_H */

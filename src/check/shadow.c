@@ -2,31 +2,45 @@
 /*
  * Shadow memory (include/ft/check.h): what every mm must read back.
  *
- * Why the zero rule is sound: a writer samples the page's zap count and
- * in-flight flag before it stores, a zapper raises both before it zaps
- * (sequentially consistent on both sides), so a zap that can have cleared
- * the store is always visible to the later read as a changed count or a
- * recorded in-flight flag.  When a zap ends with no other zap, write or
- * fork around it, the page is certainly zero: the expectation becomes
- * exactly 0, so a zapped page that still shows old data is caught.
- * Why fork inherits exactly: the forker counts each slot's writes made
- * during forks, announces itself and waits until no writer that missed
- * the announcement holds a new value (a Dekker pair, seq_cst on both
- * sides).  A writer that saw the announcement (this fork's or another's
- * still running) counts itself before its access and again at its end;
- * the child's copy is taken after ft_fork() returned, whose TLB flush
- * waited for every access that could still reach a page the child maps,
- * and under each slot's claim, so after any such write ended.  A slot
- * whose count did not move holds for the child what it held before the
- * fork; one whose count moved is unknown until the child's first read.
- * That first read changes the slot for a fork of the child under way
- * (the zero it read may be newer than that fork's page tables), so it
- * counts as a write during the fork too.
+ * Each slot keeps the set of values a read may return (struct vset): one
+ * value almost always, more in two cases only.  After a fork, the parent's
+ * writes made while its page tables were being copied may or may not
+ * reach the child.  With --tlb, a write through a stale translation (its
+ * page already unmapped by a zap that has not flushed yet) may or may not
+ * survive: a zap frees the page, a migration copies it first.  A read
+ * through a walk of the live page tables that returns one of several
+ * values makes it the only one.
+ *
+ * Correctness argument, rule by rule:
+ *  - Exact: the claim serializes the accesses of one slot, and without a
+ *    stale translation every access of a slot reaches the page the PTE maps
+ *    when it translates; so the last write is what the live page holds,
+ *    unless a zap took that page away since.
+ *  - Zero after a zap: a writer samples the slot's zap count and in-flight
+ *    flag before its access, a zapper raises both before it touches the
+ *    page tables (sequentially consistent on both sides), so any zap that
+ *    may have cleared the write shows at the read as a changed count or a
+ *    recorded in-flight flag.  A zap that ends with nothing else in flight
+ *    and no write since it began leaves exactly zero (zap_settle()).
+ *  - Fork: the child's set is the parent's, each slot taken under its
+ *    claim before the page tables are copied, plus the parent's writes
+ *    counted between that moment and the copy's end (ft_fork() returns
+ *    after flush_tlb_mm(), so no later write reaches the child's pages),
+ *    plus zero if a zap of the slot overlapped that window.
+ *  - Stale translations (--tlb only): a stale write may be lost, so the set
+ *    keeps what it had and gains the write.  A stale read sees the page the
+ *    zap took away: what the slot held when the zaps in flight began
+ *    (taken lazily, under the claim, before the first change after that),
+ *    or an own write made since.  The TLB oracle (include/ft/pgtable.h)
+ *    bounds both to the zap's flush.  MADV_FREE unmaps nothing and is no
+ *    zap here: it only lets the dirty rule stop expecting a dirty bit.
  *
  * The dirty rule (pagetable spec I6): after a write through a PTE, the
  * entry that maps the page is dirty, and stays dirty while it maps the
- * same page: nothing in the model cleans a private anon PTE (write-protect
- * moves hardware dirty to software dirty, migration entries carry it).
+ * same page and nothing that may clean it (a zap, MADV_FREE) has begun:
+ * write-protect moves hardware dirty to software dirty, migration entries
+ * carry it, and fork copies it into the child's entry (for a contpte block,
+ * the block's gathered dirty), so the child inherits the expectation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,39 +57,68 @@
 #define VALUE_IDX_MASK		0x1fffUL
 #define VALUE_COUNT_MASK	0x7ffffUL
 
-/* One slot.  Atomics: fork copies them while claims are held. */
+#define VSET_RUNS	3
+
+/* Writes of the slot by mm @tag (0: any) with counts in (lo, hi]. */
+struct vrun {
+	u32 tag, lo, hi;
+};
+
+/* Values a read may return: @one, 0 if @zero, and the runs' writes. */
+struct vset {
+	unsigned long one;
+	bool zero;
+	u8 nr_runs;
+	struct vrun runs[VSET_RUNS];
+};
+
+/* One slot: one word of one page. */
 struct shadow_page {
-	unsigned long value;	/* what a read must return */
-	u64 w_zap_started;	/* zap_started when value was prepared */
-	u64 w_zap_end;		/* zap_started when it was stored */
-	u64 zap_started;	/* zaps of this page begun */
-	u32 w_zap_inflight;	/* a zap was in flight then */
-	u32 zap_inflight;	/* zaps of this page not finished */
-	u32 claimed;		/* one access at a time */
-	u32 writes;		/* under the claim */
-	u32 fork_writes;	/* changes while the mm forked: writes begun
-				 * and ended, first reads of unknown slots */
-	u32 unknown;		/* the child's: a write during the fork */
-	unsigned long pre_zap;	/* value when the last zap began */
-	unsigned long race_first;	/* first of the writes since the last
-					 * one that raced no zap (0: none) */
-	u64 claim_zaps;		/* zap_started when claimed */
-	/* Under the claim: the page last written through (pfn + 1, 0 for
-	 * none) and the zap count then. */
+	struct vset want;	/* under the claim */
+	u32 claimed;
+	u32 writes;		/* own writes prepared; atomic, forks sample it */
+	/* Raised by zaps (munmap, MADV_DONTNEED) and cleans (MADV_FREE)
+	 * without the claim: atomics. */
+	u64 zap_started;
+	u32 zap_inflight;
+	u32 zap_episodes;	/* times zap_inflight rose from 0 */
+	u64 clean_started;
+	u32 clean_inflight;
+	/* Under the claim: zap_started when the last write was prepared and
+	 * when it was stored, and whether a zap was in flight then. */
+	u64 w_zap_started, w_zap_end;
+	bool w_zap_inflight;
+	u64 claim_zaps;		/* at the claim */
+	bool claim_zap_inflight;
+	/* The dirty rule, under the claim: the page last written through
+	 * (pfn + 1, 0 for none) and the zap and clean counts then. */
 	unsigned long dirty_pfn;
-	u64 dirty_zaps;
+	u64 dirty_zaps, dirty_cleans;
+	/* A child's, from ft_shadow_fork_begin() to _copy(): the parent's
+	 * counts when this slot was taken. */
+	u32 fork_writes;
+	u64 fork_zaps, fork_cleans;
+	bool fork_zapping, fork_cleaning;	/* one was in flight then */
+};
+
+/* --tlb: what a stale translation may still show (stale_read_ok()). */
+struct shadow_stale {
+	u32 episode;		/* the zap episode it was taken in */
+	u32 writes;		/* own writes from this count on */
+	struct vset want;	/* the slot's values when it began */
 };
 
 struct ft_shadow {
 	u32 tag;
 	unsigned long base, nr_slots;
-	int forks;		/* forks of this mm in progress */
-	u64 fork_seq;		/* bumped as each fork begins and ends */
-	int new_writers;	/* writers holding a new value */
+	struct shadow_stale *stale;	/* with --tlb only */
 	struct shadow_page pages[];
 };
 
-struct ft_shadow *ft_shadow_alloc(u32 tag, unsigned long base, unsigned long nr_pages)
+static u64 n_widened;		/* atomic: sets that lost precision */
+
+struct ft_shadow *ft_shadow_alloc(u32 tag, unsigned long base, unsigned long nr_pages,
+				  bool tlb)
 {
 	struct ft_shadow *sh;
 
@@ -87,6 +130,13 @@ struct ft_shadow *ft_shadow_alloc(u32 tag, unsigned long base, unsigned long nr_
 	sh->tag = tag;
 	sh->base = base;
 	sh->nr_slots = nr_pages * FT_PAGE_WORDS;
+	if (tlb) {
+		sh->stale = calloc(sh->nr_slots, sizeof(*sh->stale));
+		if (!sh->stale) {
+			free(sh);
+			return NULL;
+		}
+	}
 	return sh;
 }
 
@@ -98,12 +148,134 @@ unsigned long ft_shadow_addr(const struct ft_shadow *sh, unsigned long idx)
 
 void ft_shadow_free(struct ft_shadow *sh)
 {
+	if (sh)
+		free(sh->stale);
 	free(sh);
 }
 
 u32 ft_shadow_tag(const struct ft_shadow *sh)
 {
 	return sh->tag;
+}
+
+u64 ft_shadow_widened(void)
+{
+	return __atomic_load_n(&n_widened, RLX);
+}
+
+/* ---- Value sets ---------------------------------------------------------------- */
+
+static unsigned long make_value(u32 tag, unsigned long idx, u32 count)
+{
+	return (unsigned long)tag << 32 | (idx & VALUE_IDX_MASK) << VALUE_IDX_SHIFT |
+	       (count & VALUE_COUNT_MASK);
+}
+
+static u32 value_tag(unsigned long v)
+{
+	return (u32)(v >> 32);
+}
+
+static unsigned long value_idx(unsigned long v)
+{
+	return (v >> VALUE_IDX_SHIFT) & VALUE_IDX_MASK;
+}
+
+static u32 value_count(unsigned long v)
+{
+	return (u32)(v & VALUE_COUNT_MASK);
+}
+
+static bool vrun_has(const struct vrun *r, unsigned long v)
+{
+	u32 c = value_count(v);
+
+	return (!r->tag || value_tag(v) == r->tag) &&
+	       (r->lo & VALUE_COUNT_MASK) < c && c <= (r->hi & VALUE_COUNT_MASK);
+}
+
+/* Is @v, read from slot @idx, in @s? */
+static bool vset_has(const struct vset *s, unsigned long idx, unsigned long v)
+{
+	if (v == s->one || (!v && s->zero))
+		return true;
+	if (!v || value_idx(v) != (idx & VALUE_IDX_MASK))
+		return false;
+	for (int i = 0; i < s->nr_runs; i++)
+		if (vrun_has(&s->runs[i], v))
+			return true;
+	return false;
+}
+
+static bool vset_single(const struct vset *s)
+{
+	return !s->nr_runs && (!s->zero || !s->one);
+}
+
+static void vset_set(struct vset *s, unsigned long v)
+{
+	*s = (struct vset){ .one = v };
+}
+
+/* Add the writes of mm @tag with counts in (lo, hi]. */
+static void vset_add_run(struct vset *s, u32 tag, u32 lo, u32 hi)
+{
+	struct vrun *r;
+
+	for (int i = 0; i < s->nr_runs; i++) {
+		r = &s->runs[i];
+		if (r->tag == tag || !r->tag) {
+			r->lo = min(r->lo, lo);
+			r->hi = max(r->hi, hi);
+			return;
+		}
+	}
+	if (s->nr_runs < VSET_RUNS) {
+		s->runs[s->nr_runs++] = (struct vrun){ tag, lo, hi };
+		return;
+	}
+	/* No room: the last run takes every writer.  Counted and shown at
+	 * the end of a run: a looser check, never a false report. */
+	s->runs[VSET_RUNS - 1] = (struct vrun){ 0, 0, VALUE_COUNT_MASK };
+	__atomic_fetch_add(&n_widened, 1, RLX);
+}
+
+static void vset_print(FILE *out, const struct vset *s)
+{
+	fprintf(out, "%#lx", s->one);
+	if (s->zero && s->one)
+		fprintf(out, " or 0");
+	for (int i = 0; i < s->nr_runs; i++) {
+		if (s->runs[i].tag)
+			fprintf(out, " or mm tag %u's writes #%u..#%u", s->runs[i].tag,
+				s->runs[i].lo + 1, s->runs[i].hi);
+		else
+			fprintf(out, " or any write of the slot (widened)");
+	}
+}
+
+/* ---- Claims and stale-translation snapshots ------------------------------------ */
+
+/*
+ * --tlb: before the first change of @idx's set in a new zap episode, keep
+ * what it held when the episode began (no one changed it since: every
+ * change comes here first).  With the claim.
+ */
+static void note_episode(struct ft_shadow *sh, unsigned long idx)
+{
+	struct shadow_page *p = &sh->pages[idx];
+	struct shadow_stale *st;
+	u32 episode;
+
+	if (!sh->stale)
+		return;
+	st = &sh->stale[idx];
+	episode = __atomic_load_n(&p->zap_episodes, SEQ);
+	if (st->episode == episode)
+		return;
+	st->episode = episode;
+	st->writes = __atomic_load_n(&p->writes, RLX);
+	st->want = p->want;
 }
 
 bool ft_shadow_claim(struct ft_shadow *sh, unsigned long idx)
@@ -115,6 +287,7 @@ bool ft_shadow_claim(struct ft_shadow *sh, unsigned long idx)
 					 __ATOMIC_ACQUIRE, RLX))
 		return false;
 	p->claim_zaps = __atomic_load_n(&p->zap_started, SEQ);
+	p->claim_zap_inflight = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
 	return true;
 }
 
@@ -123,50 +296,49 @@ void ft_shadow_release(struct ft_shadow *sh, unsigned long idx)
 	__atomic_store_n(&sh->pages[idx].claimed, 0, __ATOMIC_RELEASE);
 }
 
+static bool unclaimed(const void *p)
+{
+	return !__atomic_load_n(&((const struct shadow_page *)p)->claimed, RLX);
+}
+
+static void claim_wait(struct ft_shadow *sh, unsigned long idx)
+{
+	while (!ft_shadow_claim(sh, idx))
+		ft_wait_until(unclaimed, &sh->pages[idx], "a shadow slot's claim");
+}
+
+/* ---- Writes and reads --------------------------------------------------------- */
+
 void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
 			   struct ft_shadow_write *wr)
 {
 	struct shadow_page *p = &sh->pages[idx];
+	u32 writes = __atomic_load_n(&p->writes, RLX) + 1;
 
 	wr->zap_started = __atomic_load_n(&p->zap_started, SEQ);
 	wr->zap_inflight = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
-	__atomic_fetch_add(&sh->new_writers, 1, SEQ);
-	wr->during_fork = __atomic_load_n(&sh->forks, SEQ);
-	if (wr->during_fork) {
-		/* Not waited for: counted, before the access. */
-		__atomic_fetch_sub(&sh->new_writers, 1, __ATOMIC_RELEASE);
-		__atomic_fetch_add(&p->fork_writes, 1, SEQ);
-	}
-	p->writes++;
-	wr->value = (unsigned long)sh->tag << 32 | (idx & VALUE_IDX_MASK) << VALUE_IDX_SHIFT |
-		    (p->writes & VALUE_COUNT_MASK);
+	wr->clean_started = __atomic_load_n(&p->clean_started, SEQ);
+	wr->clean_inflight = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
+	__atomic_store_n(&p->writes, writes, RLX);
+	wr->value = make_value(sh->tag, idx, writes);
 }
 
 void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
-			 const struct ft_shadow_write *wr, bool done)
+			 const struct ft_shadow_write *wr, bool done, bool stale)
 {
 	struct shadow_page *p = &sh->pages[idx];
+	u32 count = __atomic_load_n(&p->writes, RLX);
 
-	if (done) {
-		u64 end_zaps = __atomic_load_n(&p->zap_started, SEQ);
-		bool raced = wr->zap_inflight || end_zaps != wr->zap_started;
-
-		__atomic_store_n(&p->unknown, 0, RLX);
-		__atomic_store_n(&p->value, wr->value, RLX);
-		__atomic_store_n(&p->w_zap_started, wr->zap_started, RLX);
-		__atomic_store_n(&p->w_zap_end, end_zaps, RLX);
-		__atomic_store_n(&p->w_zap_inflight, wr->zap_inflight, RLX);
-		if (!raced)
-			__atomic_store_n(&p->race_first, 0, RLX);
-		else if (!__atomic_load_n(&p->race_first, RLX))
-			__atomic_store_n(&p->race_first, wr->value, RLX);
-	}
-	/* Release: a forker that sees no writer sees the stores above. */
-	if (!wr->during_fork)
-		__atomic_fetch_sub(&sh->new_writers, 1, __ATOMIC_RELEASE);
-	else	/* Counted at the end too: a fork that began after this
-		 * write did (it waits for no such writer) sees a change. */
-		__atomic_fetch_add(&p->fork_writes, 1, SEQ);
+	if (!done)
+		return;
+	note_episode(sh, idx);
+	if (stale)	/* maybe lost with the page it went to */
+		vset_add_run(&p->want, sh->tag, count - 1, count);
+	else
+		vset_set(&p->want, wr->value);
+	p->w_zap_started = wr->zap_started;
+	p->w_zap_end = __atomic_load_n(&p->zap_started, SEQ);
+	p->w_zap_inflight = wr->zap_inflight;
 }
 
 /* The entry and the page behind @addr now, for the report. */
@@ -209,159 +381,160 @@ static void find_value(struct ft_pmem *pmem, unsigned int w, unsigned long value
 }
 
 static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long got,
-			unsigned long want, struct mm_struct *mm)
+			bool stale, struct mm_struct *mm)
 {
-	u32 writer = (u32)(got >> 32);
-	unsigned long page = (got >> VALUE_IDX_SHIFT) & VALUE_IDX_MASK;
+	const struct vset *want = &sh->pages[idx].want;
+	u32 writer = value_tag(got);
 	unsigned long addr = ft_shadow_addr(sh, idx);
 
 	if (!ft_report_begin("shadow memory"))
 		return;
 	fprintf(stderr, "BUG: mm id %u (tag %u) read %#lx at %#lx, expected %#lx: ",
-		mm->mm_id, sh->tag, got, addr, want);
+		mm->mm_id, sh->tag, got, addr, want->one);
 	if (!got)
 		fprintf(stderr, "zero, but no zap of the page since the write\n");
-	else if (!want)
+	else if (!want->one && vset_single(want))
 		fprintf(stderr, "the page was zapped, but shows the value of mm tag %u "
-			"(its slot %lu, write #%lu)\n", writer, page, got & VALUE_COUNT_MASK);
+			"(its slot %lu, write #%u)\n", writer, value_idx(got),
+			value_count(got));
 	else if (writer != sh->tag)
 		fprintf(stderr, "a value written by mm tag %u (its slot %lu, write "
-			"#%lu): COW isolation broken\n", writer, page,
-			got & VALUE_COUNT_MASK);
-	else if (page != idx)
-		fprintf(stderr, "its own value for slot %lu\n", page);
+			"#%u): COW isolation broken\n", writer, value_idx(got),
+			value_count(got));
+	else if (value_idx(got) != (idx & VALUE_IDX_MASK))
+		fprintf(stderr, "its own value for slot %lu\n", value_idx(got));
 	else
-		fprintf(stderr, "its own write #%lu, not the last one (#%lu): a "
-			"write was lost\n", got & VALUE_COUNT_MASK, want & VALUE_COUNT_MASK);
-	fprintf(stderr, "zaps of the slot: %llu begun (%llu when claimed), %u in flight; "
-		"value before the last one %#lx%s\n",
+		fprintf(stderr, "its own write #%u, not the last one (#%u): a write was "
+			"lost\n", value_count(got), value_count(want->one));
+	if (!vset_single(want)) {
+		fprintf(stderr, "values the read may return: ");
+		vset_print(stderr, want);
+		fprintf(stderr, "\n");
+	}
+	fprintf(stderr, "the read went through a %s translation; zaps of the slot: "
+		"%llu begun (%llu when claimed), %u in flight\n",
+		stale ? "stale (cached, the page since unmapped)" : "live",
 		(unsigned long long)__atomic_load_n(&sh->pages[idx].zap_started, SEQ),
 		(unsigned long long)sh->pages[idx].claim_zaps,
-		__atomic_load_n(&sh->pages[idx].zap_inflight, SEQ),
-		__atomic_load_n(&sh->pages[idx].pre_zap, RLX),
-		__atomic_load_n(&sh->forks, SEQ) ? "; the mm is forking" : "");
+		__atomic_load_n(&sh->pages[idx].zap_inflight, SEQ));
 	dump_mapping(mm, addr);
-	find_value(mm->pmem, idx % FT_PAGE_WORDS, want, "the value expected");
+	find_value(mm->pmem, idx % FT_PAGE_WORDS, want->one, "the value expected");
 	find_value(mm->pmem, idx % FT_PAGE_WORDS, got, "the value read");
 	ft_report_end();
 }
 
-/*
- * @value is @first or a value of slot @idx written after it: by @sh's own
- * writes, which all come after an inherited value.  (After zero it could
- * be an own write from before a zap: not taken.)
- */
-static bool own_since(const struct ft_shadow *sh, unsigned long idx, unsigned long first,
-		      unsigned long value)
+/* A zap of the slot began after the last write was prepared, or was in
+ * flight then: it may have taken the written page away. */
+static bool zapped_since_write(const struct shadow_page *p)
 {
-	unsigned long own = (unsigned long)sh->tag << 32 | (idx & VALUE_IDX_MASK) << VALUE_IDX_SHIFT;
-
-	if (value == first)
-		return true;
-	if (!first || (value & ~VALUE_COUNT_MASK) != own)
-		return false;
-	return (first & ~VALUE_COUNT_MASK) != own ||
-	       (value & VALUE_COUNT_MASK) >= (first & VALUE_COUNT_MASK);
+	return __atomic_load_n(&p->zap_started, SEQ) != p->w_zap_started ||
+	       p->w_zap_inflight;
 }
 
 /*
- * Writes that raced a zap: one may have gone through a translation the
- * zap had not flushed yet into the page it takes away, and an earlier
- * one through a fault into the page that replaced it, which keeps the
- * earlier value.  Any of them may be what is left.
+ * A read through a stale translation (--tlb) sees the page a zap took
+ * away: what the slot held when the zaps in flight began, or an own write
+ * since (a fresh one before the page was unmapped, or a stale one after).
  */
-static bool raced_write(const struct ft_shadow *sh, unsigned long idx, unsigned long value)
+static bool stale_read_ok(struct ft_shadow *sh, unsigned long idx, unsigned long v)
 {
-	unsigned long first = __atomic_load_n(&sh->pages[idx].race_first, RLX);
+	struct shadow_page *p = &sh->pages[idx];
+	struct shadow_stale *st = &sh->stale[idx];
 
-	return first && own_since(sh, idx, first, value);
+	if (!p->claim_zap_inflight && !__atomic_load_n(&p->zap_inflight, SEQ) &&
+	    __atomic_load_n(&p->zap_started, SEQ) == p->claim_zaps)
+		return false;	/* no zap: migration or COW, whose copy is exact */
+	note_episode(sh, idx);
+	if (vset_has(&st->want, idx, v))
+		return true;
+	return value_tag(v) == sh->tag && value_idx(v) == (idx & VALUE_IDX_MASK) &&
+	       value_count(v) >= (st->writes & VALUE_COUNT_MASK);
 }
 
 bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
-			  unsigned long value, struct mm_struct *mm)
+			  unsigned long value, bool stale, struct mm_struct *mm)
 {
 	struct shadow_page *p = &sh->pages[idx];
-	unsigned long want = __atomic_load_n(&p->value, RLX);
 
-	/* Written by the parent while it forked us: whatever we see first.
-	 * Known from now on, a change to a fork of ours under way: counted
-	 * as a write, as our page tables may have changed since its copy. */
-	if (__atomic_load_n(&p->unknown, RLX)) {
-		__atomic_store_n(&p->unknown, 0, RLX);
-		__atomic_store_n(&p->value, value, RLX);
-		if (__atomic_load_n(&sh->forks, SEQ))
-			__atomic_fetch_add(&p->fork_writes, 1, SEQ);
+	if (vset_has(&p->want, idx, value)) {
+		/* A walk of the live tables found it: the page holds it. */
+		if (!stale && !vset_single(&p->want)) {
+			note_episode(sh, idx);
+			vset_set(&p->want, value);
+		}
 		return true;
 	}
-	if (value == want)
+	if (!value && zapped_since_write(p))
 		return true;
-	/* A zap overlapped the access: until its flush a CPU may still
-	 * reach the page it takes away, while a fault maps a new one. */
-	if (own_since(sh, idx, __atomic_load_n(&p->pre_zap, RLX), value) &&
-	    (__atomic_load_n(&p->zap_inflight, SEQ) ||
-	     __atomic_load_n(&p->zap_started, SEQ) != p->claim_zaps))
+	if (stale && sh->stale && stale_read_ok(sh, idx, value))
 		return true;
-	if (!value && (__atomic_load_n(&p->zap_started, SEQ) !=
-		       __atomic_load_n(&p->w_zap_started, RLX) ||
-		       __atomic_load_n(&p->w_zap_inflight, RLX)))
-		return true;
-	if (raced_write(sh, idx, value))
-		return true;
-	report_read(sh, idx, value, want, mm);
+	report_read(sh, idx, value, stale, mm);
 	return false;
 }
 
-u64 ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+/* ---- Zaps and cleans ---------------------------------------------------------- */
+
+void ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr)
 {
 	first *= FT_PAGE_WORDS;
 	nr *= FT_PAGE_WORDS;
 	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++) {
-		/* Overlapping zaps: the value before the first of them, as a
-		 * translation the first has not flushed yet still reaches it. */
-		if (!__atomic_load_n(&sh->pages[i].zap_inflight, SEQ))
-			__atomic_store_n(&sh->pages[i].pre_zap,
-					 __atomic_load_n(&sh->pages[i].value, RLX), RLX);
-		__atomic_fetch_add(&sh->pages[i].zap_inflight, 1, SEQ);
-		__atomic_fetch_add(&sh->pages[i].zap_started, 1, SEQ);
+		struct shadow_page *p = &sh->pages[i];
+
+		if (!__atomic_fetch_add(&p->zap_inflight, 1, SEQ))
+			__atomic_fetch_add(&p->zap_episodes, 1, SEQ);
+		__atomic_fetch_add(&p->zap_started, 1, SEQ);
 	}
-	return __atomic_load_n(&sh->fork_seq, SEQ);
 }
 
 /*
- * After the zap, with the claim: if no other zap is in flight, the last
+ * After the zap, with the claim: if no other zap is in flight and the last
  * write was stored before any zap of the page began (so before this one),
- * and no fork ran meanwhile, the slot is zero now.
+ * the slot is zero now.
  */
-static void zap_settle(struct ft_shadow *sh, unsigned long idx, u64 fork_seq)
+static void zap_settle(struct ft_shadow *sh, unsigned long idx)
 {
 	struct shadow_page *p = &sh->pages[idx];
 	u64 started = __atomic_load_n(&p->zap_started, SEQ);
-	u64 w_begin = __atomic_load_n(&p->w_zap_started, RLX);
 
-	if (__atomic_load_n(&sh->forks, SEQ) ||
-	    __atomic_load_n(&sh->fork_seq, SEQ) != fork_seq ||
-	    __atomic_load_n(&p->zap_inflight, SEQ) || w_begin == started ||
-	    __atomic_load_n(&p->w_zap_end, RLX) != w_begin ||
-	    __atomic_load_n(&p->w_zap_inflight, RLX))
+	if (__atomic_load_n(&p->zap_inflight, SEQ) || p->w_zap_started == started ||
+	    p->w_zap_end != p->w_zap_started || p->w_zap_inflight)
 		return;
-	__atomic_store_n(&p->unknown, 0, RLX);
-	__atomic_store_n(&p->value, 0, RLX);
-	__atomic_store_n(&p->w_zap_started, started, RLX);
-	__atomic_store_n(&p->w_zap_end, started, RLX);
+	note_episode(sh, idx);
+	vset_set(&p->want, 0);
+	p->w_zap_started = p->w_zap_end = started;
 }
 
 void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long nr,
-		       u64 fork_seq, bool zapped)
+		       bool zapped)
 {
 	first *= FT_PAGE_WORDS;
 	nr *= FT_PAGE_WORDS;
 	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++) {
 		__atomic_fetch_sub(&sh->pages[i].zap_inflight, 1, SEQ);
 		if (zapped && ft_shadow_claim(sh, i)) {
-			zap_settle(sh, i, fork_seq);
+			zap_settle(sh, i);
 			ft_shadow_release(sh, i);
 		}
 	}
+}
+
+void ft_shadow_clean_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+{
+	first *= FT_PAGE_WORDS;
+	nr *= FT_PAGE_WORDS;
+	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++) {
+		__atomic_fetch_add(&sh->pages[i].clean_inflight, 1, SEQ);
+		__atomic_fetch_add(&sh->pages[i].clean_started, 1, SEQ);
+	}
+}
+
+void ft_shadow_clean_end(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+{
+	first *= FT_PAGE_WORDS;
+	nr *= FT_PAGE_WORDS;
+	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++)
+		__atomic_fetch_sub(&sh->pages[i].clean_inflight, 1, SEQ);
 }
 
 /* ---- The dirty rule ------------------------------------------------------------- */
@@ -389,22 +562,29 @@ static void report_clean(struct ft_shadow *sh, unsigned long idx, struct mm_stru
 	ft_report_end();
 }
 
+/* Has a zap or a clean of the slot begun since the counts @zaps, @cleans? */
+static bool cleaned_since(const struct shadow_page *p, u64 zaps, u64 cleans)
+{
+	return __atomic_load_n(&p->zap_started, SEQ) != zaps ||
+	       __atomic_load_n(&p->clean_started, SEQ) != cleans;
+}
+
 void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
 			  const struct ft_shadow_write *wr, struct mm_struct *mm)
 {
 	struct shadow_page *p = &sh->pages[idx];
-	/* The count first: a zap that begins after it will change it. */
-	u64 zaps = __atomic_load_n(&p->zap_started, SEQ);
 	pte_t pte;
 
 	p->dirty_pfn = 0;
 	/* A zap or MADV_FREE overlapped the write: nothing to expect. */
-	if (zaps != wr->zap_started || wr->zap_inflight ||
-	    __atomic_load_n(&p->zap_inflight, SEQ))
+	if (wr->zap_inflight || wr->clean_inflight ||
+	    cleaned_since(p, wr->zap_started, wr->clean_started) ||
+	    __atomic_load_n(&p->zap_inflight, SEQ) ||
+	    __atomic_load_n(&p->clean_inflight, SEQ))
 		return;
 	pte = shadow_pte(sh, idx, mm);
-	/* Raced with a zap begun since, or a migration: nothing either. */
-	if (__atomic_load_n(&p->zap_started, SEQ) != zaps ||
+	/* Raced with one begun since, or a migration: nothing either. */
+	if (cleaned_since(p, wr->zap_started, wr->clean_started) ||
 	    !pte_present(pte) || pte_special(pte) ||
 	    READ_ONCE(pfn_to_page(mm->pmem, pte_pfn(pte))->data[idx % FT_PAGE_WORDS]) !=
 	    wr->value)
@@ -412,7 +592,8 @@ void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
 	if (!pte_dirty(pte))
 		report_clean(sh, idx, mm, pte, "right after a write through it");
 	p->dirty_pfn = pte_pfn(pte) + 1;
-	p->dirty_zaps = zaps;
+	p->dirty_zaps = wr->zap_started;
+	p->dirty_cleans = wr->clean_started;
 }
 
 void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_struct *mm)
@@ -422,10 +603,10 @@ void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_st
 
 	if (!p->dirty_pfn)
 		return;
-	/* The entry first, then the count: a zap or MADV_FREE raises the
+	/* The entry first, then the counts: a zap or MADV_FREE raises its
 	 * count before it touches the entry, so one we saw shows here. */
 	pte = shadow_pte(sh, idx, mm);
-	if (__atomic_load_n(&p->zap_started, SEQ) != p->dirty_zaps)
+	if (cleaned_since(p, p->dirty_zaps, p->dirty_cleans))
 		return;
 	if (pte_present(pte) && pte_pfn(pte) == p->dirty_pfn - 1 && !pte_dirty(pte))
 		report_clean(sh, idx, mm, pte, "though the page was written through it");
@@ -436,62 +617,86 @@ void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx)
 	sh->pages[idx].dirty_pfn = 0;
 }
 
-static bool no_new_writers(const void *sh)
-{
-	return !__atomic_load_n(&((const struct ft_shadow *)sh)->new_writers, SEQ);
-}
+/* ---- Fork ---------------------------------------------------------------------- */
 
-static bool unclaimed(const void *p)
+/*
+ * With the claim: narrow a set of several values to what a read through
+ * the live tables would return now, as such a read would (the oracle's
+ * own look at memory: a value outside the set proves nothing and changes
+ * nothing).  Without it every generation of unread slots would add a run
+ * to its children's sets.
+ */
+static void narrow_by_look(struct ft_shadow *sh, unsigned long idx, struct mm_struct *mm)
 {
-	return !__atomic_load_n(&((const struct shadow_page *)p)->claimed, RLX);
-}
+	unsigned long addr = ft_shadow_addr(sh, idx), v = 0;
+	spinlock_t *ptl;
+	pte_t *ptep, pte = __pte(0);
 
-void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child)
-{
-	/* Before the announcement: a writer that sees it counts after. */
-	for (unsigned long i = 0; i < parent->nr_slots && i < child->nr_slots; i++)
-		child->pages[i].fork_writes = __atomic_load_n(&parent->pages[i].fork_writes,
-							      SEQ);
-	__atomic_fetch_add(&parent->forks, 1, SEQ);
-	__atomic_fetch_add(&parent->fork_seq, 1, SEQ);
-	ft_wait_until(no_new_writers, parent, "the shadow's writers of new values");
+	/* Under the PTL: a contpte conversion or an mprotect leaves an entry
+	 * none for a moment, which a read would wait out. */
+	ptep = pte_offset_map_lock(mm, pmd_off(mm, addr), addr, &ptl);
+	if (ptep) {
+		pte = __ptep_get(ptep);
+		if (pte_present(pte))
+			v = READ_ONCE(pfn_to_page(mm->pmem, pte_pfn(pte))->data[idx % FT_PAGE_WORDS]);
+		pte_unmap_unlock(ptep, ptl);
+	}
+	/* A migration entry: the copy is under way.  None: a read faults in
+	 * the zero page. */
+	if (is_swap_pte(pte) || !vset_has(&sh->pages[idx].want, idx, v))
+		return;
+	note_episode(sh, idx);
+	vset_set(&sh->pages[idx].want, v);
 }
 
 /*
- * Each slot under its claim: a slot's fields are one state, changed
- * together by its claim holder (a zap settling it to zero, a first read
- * of an unknown slot); a copy without the claim could take the new zap
- * count with the old value, or "known" with the stale value.
+ * Each parent slot under its claim: a slot's fields are one state (a zap
+ * settling it to zero, a read narrowing its set change several at once).
+ * The child is not visible yet: its fields need no claim.
  */
-void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent)
+void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child,
+			  struct mm_struct *mm)
 {
 	for (unsigned long i = 0; i < parent->nr_slots && i < child->nr_slots; i++) {
-		const struct shadow_page *p = &parent->pages[i];
-		struct shadow_page *c = &child->pages[i];
-		bool inflight;
+		struct shadow_page *p = &parent->pages[i], *c = &child->pages[i];
 
-		while (!ft_shadow_claim(parent, i))
-			ft_wait_until(unclaimed, p, "a shadow slot's claim");
-		inflight = __atomic_load_n(&p->w_zap_inflight, RLX) ||
-			   __atomic_load_n(&p->zap_inflight, SEQ);
-
-		/* A zap still running in the parent never ends in the child:
-		 * it counts as in flight at the child's last write. */
-		c->value = __atomic_load_n(&p->value, RLX);
-		c->race_first = __atomic_load_n(&p->race_first, RLX);
-		c->w_zap_started = __atomic_load_n(&p->w_zap_started, RLX);
-		c->w_zap_end = __atomic_load_n(&p->w_zap_end, RLX);
-		c->zap_started = __atomic_load_n(&p->zap_started, SEQ);
-		c->w_zap_inflight = inflight;
-		c->unknown = __atomic_load_n(&p->unknown, RLX) ||
-			     __atomic_load_n(&p->fork_writes, SEQ) != c->fork_writes;
-		c->fork_writes = 0;
+		claim_wait(parent, i);
+		if (!vset_single(&p->want))
+			narrow_by_look(parent, i, mm);
+		c->want = p->want;
+		c->want.zero |= zapped_since_write(p);
+		c->fork_writes = __atomic_load_n(&p->writes, RLX);
+		c->fork_zaps = __atomic_load_n(&p->zap_started, SEQ);
+		c->fork_cleans = __atomic_load_n(&p->clean_started, SEQ);
+		c->fork_zapping = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
+		c->fork_cleaning = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
+		/* The parent's dirty expectation, if nothing may have cleaned
+		 * the entry since: fork copies the dirty bit. */
+		c->dirty_pfn = cleaned_since(p, p->dirty_zaps, p->dirty_cleans) ?
+			       0 : p->dirty_pfn;
 		ft_shadow_release(parent, i);
 	}
 }
 
-void ft_shadow_fork_end(struct ft_shadow *parent)
+/*
+ * Right after ft_fork(): what changed in the parent since each slot was
+ * taken may or may not have reached the child.  No claims: the counts are
+ * atomics, and a write counted late only widens the child's set.
+ */
+void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent)
 {
-	__atomic_fetch_sub(&parent->forks, 1, SEQ);
-	__atomic_fetch_add(&parent->fork_seq, 1, SEQ);
+	for (unsigned long i = 0; i < parent->nr_slots && i < child->nr_slots; i++) {
+		struct shadow_page *p = &parent->pages[i], *c = &child->pages[i];
+		u32 writes = __atomic_load_n(&p->writes, RLX);
+		bool zapped = c->fork_zapping ||
+			      __atomic_load_n(&p->zap_started, SEQ) != c->fork_zaps;
+		bool cleaned = c->fork_cleaning ||
+			       __atomic_load_n(&p->clean_started, SEQ) != c->fork_cleans;
+
+		if (writes != c->fork_writes)
+			vset_add_run(&c->want, parent->tag, c->fork_writes, writes);
+		c->want.zero |= zapped;
+		if (zapped || cleaned || writes != c->fork_writes)
+			c->dirty_pfn = 0;
+	}
 }

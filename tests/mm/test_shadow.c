@@ -4,34 +4,38 @@
  * on the real model, as the torture driver uses it.  A parent writes the
  * first word of four pages, forks, and both read every word back.
  *
- *   clean         plus a MADV_DONTNEED, writes on both sides, a fork during
- *                 which the parent writes a new value (the child may see
- *                 it or not): no report
- *   cow-broken    the parent's PTE of a shared page made writable behind
- *                 the model's back: the parent's next write lands in the
- *                 child's page, and the child's read must be reported
- *   lost-write    a page's content set back to an older value
- *   zero-no-zap   a page's content cleared without any zap
- *   zap-missed    a "zap" that leaves the page mapped (no MADV_DONTNEED
- *                 behind the shadow's zap): the old value must be reported
- *   dirty-lost    the dirty bit of a PTE just written through cleared
+ *   clean          plus a MADV_DONTNEED, writes on both sides, a fork
+ *                  during which the parent writes a new value (the child
+ *                  may see it or not), a MADV_FREE: no report
+ *   cow-broken     the parent's PTE of a shared page made writable behind
+ *                  the model's back: the parent's next write lands in the
+ *                  child's page, and the child's read must be reported
+ *   lost-write     a page's content set back to an older value
+ *   zero-no-zap    a page's content cleared without any zap
+ *   zap-missed     a "zap" that leaves the page mapped (no MADV_DONTNEED
+ *                  behind the shadow's zap): the old value must be reported
+ *   dirty-lost     the dirty bit of a PTE just written through cleared
  *   fork-write-lost  the parent's write made during the fork undone (what a
- *                 COW fault during fork does with a stale TLB entry, Z14):
- *                 the parent's read is reported, the child's is not
- *   forks-overlap two forks of the parent, the second begun while a write
- *                 counted by the first is in flight; the write lands after
- *                 the second's copy of the page tables: no report (the
- *                 second child may or may not see it)
- *   read-during-fork  a child whose slot is unknown forks; between the
- *                 page-table copy and the shadow's, it zaps the page and
- *                 reads zero: no report (its child keeps the old page)
- *   zap-race      during a MADV_DONTNEED of a page, a write faults in a
- *                 new page, and the next one goes through a translation
- *                 the zap has not flushed yet, into the old page: the
- *                 earlier write is what is left, no report
- *   copy-waits    the child's copy of a slot waits for the parent's claim
- *                 holder (a zap settling the slot, a first read of an
- *                 unknown one changes several fields at once)
+ *                  COW fault during fork does with a stale TLB entry, Z14):
+ *                  the parent's read is reported, the child's is not
+ *   fork-late-write  the child's page shows a write the parent made after
+ *                  the fork ended (the slot had a write during the fork)
+ *   fork-foreign   ... a value another mm wrote
+ *   fork-zero      ... zero
+ *   lazyfree-zero  a page's content cleared after a MADV_FREE of it
+ *   lazyfree-lost  a write made during a MADV_FREE undone
+ *   zap-race-lost  writes during a MADV_DONTNEED, the last one undone
+ *                  (no --tlb: no stale translation could have lost it)
+ *   tlb-fresh-lost the same with --tlb, the writes through live translations
+ *   tlb-stale-write  with --tlb, during a MADV_DONTNEED a write faults in a
+ *                  new page and the next goes through a stale translation
+ *                  into the old one: the earlier write is what is left, no
+ *                  report
+ *   tlb-stale-read with --tlb, a read through a stale translation shows the
+ *                  old page: no report
+ *   dirty-inherited  the child's copy of a dirty PTE made clean behind the
+ *                  model's back: the child's check reports it
+ *   begin-waits    ft_shadow_fork_begin() waits for a slot's claim holder
  *
  * The broken cases expect exactly one report and its text (ctest checks).
  */
@@ -47,17 +51,23 @@
 #define TASK_SIZE	(8 * PMD_SIZE)
 #define VA		(2 * PMD_SIZE)
 #define NR_PAGES	16UL
+#define NR_SLOTS	(NR_PAGES * FT_PAGE_WORDS)
 
 static struct ft_pmem pmem;
 static struct ft_world w;
 static struct ft_random_state rs;
+static bool tlb;		/* the shadows' --tlb (the world has no TLB) */
 
 struct proc {
 	struct mm_struct *mm;
 	struct ft_shadow *sh;
 };
 
-#define NR_SLOTS	(NR_PAGES * FT_PAGE_WORDS)
+/* The value write #@count of slot @idx by mm tag @tag stores. */
+static unsigned long value_of(u32 tag, unsigned long idx, unsigned long count)
+{
+	return (unsigned long)tag << 32 | idx << 19 | count;
+}
 
 /* As the torture's workers do it (stress/torture_ops.c): word 0. */
 static void write_page(struct proc *p, unsigned long page)
@@ -72,7 +82,7 @@ static void write_page(struct proc *p, unsigned long page)
 	ft_shadow_write_begin(p->sh, idx, &wr);
 	v = wr.value;
 	r = ft_user_access(p->mm, ft_shadow_addr(p->sh, idx), true, &v, &rs);
-	ft_shadow_write_end(p->sh, idx, &wr, r == FT_FAULT_OK);
+	ft_shadow_write_end(p->sh, idx, &wr, r == FT_FAULT_OK, false);
 	if (r == FT_FAULT_OK)
 		ft_shadow_note_write(p->sh, idx, &wr, p->mm);
 	ft_shadow_release(p->sh, idx);
@@ -90,7 +100,7 @@ static unsigned long read_all(struct proc *p)
 		ft_shadow_claim(p->sh, i);
 		ft_shadow_check_dirty(p->sh, i, p->mm);
 		ft_user_access(p->mm, ft_shadow_addr(p->sh, i), false, &v, &rs);
-		ok += ft_shadow_check_read(p->sh, i, v, p->mm) &&
+		ok += ft_shadow_check_read(p->sh, i, v, false, p->mm) &&
 		      ft_report_failures() == before;
 		ft_shadow_release(p->sh, i);
 	}
@@ -99,12 +109,11 @@ static unsigned long read_all(struct proc *p)
 
 static void fork_proc(struct proc *parent, struct proc *child, u32 tag)
 {
-	child->sh = ft_shadow_alloc(tag, VA, NR_PAGES);
-	ft_shadow_fork_begin(parent->sh, child->sh);
+	child->sh = ft_shadow_alloc(tag, VA, NR_PAGES, tlb);
+	ft_shadow_fork_begin(parent->sh, child->sh, parent->mm);
 	write_page(parent, 3);		/* during the fork: the child may see it */
 	child->mm = ft_fork(parent->mm);
 	ft_shadow_fork_copy(child->sh, parent->sh);
-	ft_shadow_fork_end(parent->sh);
 }
 
 static struct page *page_of(struct proc *p, unsigned long idx)
@@ -114,11 +123,59 @@ static struct page *page_of(struct proc *p, unsigned long idx)
 	return pfn_to_page(&pmem, pte_pfn(__ptep_get(&pt->ptes[pte_index(VA + idx * PAGE_SIZE)])));
 }
 
+static pte_t *ptep_of(struct proc *p, unsigned long idx)
+{
+	struct ptdesc *pt = pmdp_get_lockless(pmd_off(p->mm, VA + idx * PAGE_SIZE));
+
+	return &pt->ptes[pte_index(VA + idx * PAGE_SIZE)];
+}
+
+static void dontneed(struct proc *p, unsigned long page, unsigned long nr)
+{
+	ft_shadow_zap_begin(p->sh, page, nr);
+	ft_madvise_dontneed(p->mm, VA + page * PAGE_SIZE, nr * PAGE_SIZE);
+	ft_shadow_zap_end(p->sh, page, nr, true);
+}
+
+static void lazyfree(struct proc *p, unsigned long page, unsigned long nr)
+{
+	ft_shadow_clean_begin(p->sh, page, nr);
+	ft_madvise_free(p->mm, VA + page * PAGE_SIZE, nr * PAGE_SIZE);
+	ft_shadow_clean_end(p->sh, page, nr);
+}
+
+static struct page *old_page;	/* tlb-stale-*: the page the zap takes away */
+
+/* A write of word 0 of @page through a stale translation, into old_page. */
+static void stale_write(struct proc *p, unsigned long page)
+{
+	unsigned long idx = page * FT_PAGE_WORDS;
+	struct ft_shadow_write wr;
+
+	ft_shadow_claim(p->sh, idx);
+	ft_shadow_write_begin(p->sh, idx, &wr);
+	WRITE_ONCE(old_page->data[0], wr.value);
+	ft_shadow_write_end(p->sh, idx, &wr, true, true);
+	ft_shadow_release(p->sh, idx);
+}
+
+/* The child's page 3 shows what no fork of the parent could have left. */
+static void plant_in_child(struct proc *parent, struct proc *child, const char *name)
+{
+	unsigned long v = 0;
+
+	write_page(parent, 3);		/* #3, after the fork: a COW copy */
+	if (!strcmp(name, "fork-late-write"))
+		v = value_of(1, 3 * FT_PAGE_WORDS, 3);
+	else if (!strcmp(name, "fork-foreign"))
+		v = value_of(7, 3 * FT_PAGE_WORDS, 1);
+	WRITE_ONCE(page_of(child, 3)->data[0], v);
+}
+
 static void break_model(const char *name, struct proc *parent, struct proc *child)
 {
 	if (!strcmp(name, "cow-broken")) {
-		struct ptdesc *pt = pmdp_get_lockless(pmd_off(parent->mm, VA));
-		pte_t *ptep = &pt->ptes[pte_index(VA + 2 * PAGE_SIZE)];
+		pte_t *ptep = ptep_of(parent, 2);
 
 		__set_pte(ptep, pte_mkwrite_novma(pte_mkdirty(__ptep_get(ptep))));
 		write_page(parent, 2);
@@ -133,156 +190,138 @@ static void break_model(const char *name, struct proc *parent, struct proc *chil
 		write_page(child, 0);		/* the child's own copy */
 		WRITE_ONCE(page_of(child, 0)->data[0], 0);
 	} else if (!strcmp(name, "zap-missed")) {
-		ft_shadow_zap_end(child->sh, 1, 1, ft_shadow_zap_begin(child->sh, 1, 1), true);
+		ft_shadow_zap_begin(child->sh, 1, 1);
+		ft_shadow_zap_end(child->sh, 1, 1, true);
 	} else if (!strcmp(name, "fork-write-lost")) {
 		/* Page 3 as the parent's first write left it (fork_proc). */
-		WRITE_ONCE(page_of(parent, 3)->data[0],
-			   1UL << 32 | 3UL * FT_PAGE_WORDS << 19 | 1);
+		WRITE_ONCE(page_of(parent, 3)->data[0], value_of(1, 3 * FT_PAGE_WORDS, 1));
 	} else if (!strcmp(name, "dirty-lost")) {
-		struct ptdesc *pt;
 		pte_t *ptep;
 
 		write_page(child, 2);		/* the child's own, dirty copy */
-		pt = pmdp_get_lockless(pmd_off(child->mm, VA));
-		ptep = &pt->ptes[pte_index(VA + 2 * PAGE_SIZE)];
+		ptep = ptep_of(child, 2);
 		__set_pte(ptep, pte_mkclean(__ptep_get(ptep)));
+	} else if (!strcmp(name, "dirty-inherited")) {
+		pte_t *ptep = ptep_of(child, 0);	/* dirty in the parent */
+
+		__set_pte(ptep, pte_mkclean(__ptep_get(ptep)));
+	} else if (!strncmp(name, "fork-", 5)) {
+		plant_in_child(parent, child, name);
+	} else if (!strcmp(name, "lazyfree-zero")) {
+		write_page(child, 0);
+		lazyfree(child, 0, 1);
+		WRITE_ONCE(page_of(child, 0)->data[0], 0);
+	} else if (!strcmp(name, "lazyfree-lost")) {
+		write_page(child, 0);		/* #1, a page of the child's own */
+		ft_shadow_clean_begin(child->sh, 0, 1);
+		ft_madvise_free(child->mm, VA, PAGE_SIZE);
+		write_page(child, 0);		/* #2 */
+		write_page(child, 0);		/* #3 */
+		ft_shadow_clean_end(child->sh, 0, 1);
+		WRITE_ONCE(page_of(child, 0)->data[0], value_of(2, 0, 2));
 	}
-}
-
-/* A second fork of @parent while a write counted by the first runs. */
-static void forks_overlap(struct proc *parent, struct proc *a, struct proc *b)
-{
-	unsigned long idx = 3 * FT_PAGE_WORDS, v;
-	struct ft_shadow_write wr;
-
-	a->sh = ft_shadow_alloc(2, VA, NR_PAGES);
-	b->sh = ft_shadow_alloc(3, VA, NR_PAGES);
-	ft_shadow_fork_begin(parent->sh, a->sh);
-	a->mm = ft_fork(parent->mm);
-	ft_shadow_claim(parent->sh, idx);
-	ft_shadow_write_begin(parent->sh, idx, &wr);	/* during A's fork */
-	ft_shadow_fork_begin(parent->sh, b->sh);	/* waits for no such write */
-	b->mm = ft_fork(parent->mm);
-	v = wr.value;
-	ft_shadow_write_end(parent->sh, idx, &wr,	/* a COW fault: after B */
-			    ft_user_access(parent->mm, VA + 3 * PAGE_SIZE, true, &v,
-					   &rs) == FT_FAULT_OK);
-	ft_shadow_release(parent->sh, idx);
-	ft_shadow_fork_copy(a->sh, parent->sh);
-	ft_shadow_fork_end(parent->sh);
-	ft_shadow_fork_copy(b->sh, parent->sh);
-	ft_shadow_fork_end(parent->sh);
 }
 
 /*
- * The child @a, one of whose slots is unknown (the parent wrote it during
- * the fork), forks @b; between @b's page-table copy and its shadow copy
- * @a zaps that page and reads it for the first time (zero).
+ * zap-race-lost, tlb-fresh-lost: writes #2 and #3 during a MADV_DONTNEED
+ * through live translations (the first faults in a new page); #3 undone.
  */
-static void read_during_fork(struct proc *parent, struct proc *a, struct proc *b)
+static void zap_race_lost(struct proc *p)
 {
-	unsigned long idx = 3 * FT_PAGE_WORDS, v = ~0UL;
-	u64 token;
-
-	fork_proc(parent, a, 2);
-	b->sh = ft_shadow_alloc(3, VA, NR_PAGES);
-	ft_shadow_fork_begin(a->sh, b->sh);
-	b->mm = ft_fork(a->mm);
-	token = ft_shadow_zap_begin(a->sh, 3, 1);
-	ft_madvise_dontneed(a->mm, VA + 3 * PAGE_SIZE, PAGE_SIZE);
-	ft_shadow_zap_end(a->sh, 3, 1, token, true);
-	ft_shadow_claim(a->sh, idx);
-	ft_user_access(a->mm, ft_shadow_addr(a->sh, idx), false, &v, &rs);
-	ft_shadow_check_read(a->sh, idx, v, a->mm);
-	ft_shadow_release(a->sh, idx);
-	ft_shadow_fork_copy(b->sh, a->sh);
-	ft_shadow_fork_end(a->sh);
-}
-
-/* Case @name: @make builds three MMs, each must read back everything. */
-static int three_mms(const char *name, struct proc *parent,
-		     void (*make)(struct proc *, struct proc *, struct proc *))
-{
-	struct proc a = { 0 }, b = { 0 };
-	struct proc *procs[] = { parent, &a, &b };
-	struct ft_ktap k = { 0 };
-
-	make(parent, &a, &b);
-	ft_ktap_start(3);
-	for (int i = 0; i < 3; i++) {
-		unsigned long ok = read_all(procs[i]);
-
-		ft_ktap_result(&k, ok == NR_SLOTS, "%s: mm tag %u reads back %lu of %lu "
-			       "words", name, ft_shadow_tag(procs[i]->sh), ok, NR_SLOTS);
-	}
-	for (int i = 2; i >= 0; i--) {
-		mmput(procs[i]->mm);
-		ft_shadow_free(procs[i]->sh);
-	}
-	ft_world_destroy(&w);
-	ft_pmem_destroy(&pmem);
-	return ft_ktap_finish(&k);
-}
-
-/* Case zap-race: the old page kept by an extra reference, as until the flush. */
-static void zap_race(struct proc *p)
-{
-	unsigned long idx = 0, v;
-	struct ft_shadow_write wr;
-	struct page *old;
-	u64 token;
-
-	write_page(p, 0);			/* @p's own page, not shared */
-	old = page_of(p, 0);
-	folio_get(page_folio(old));
-	token = ft_shadow_zap_begin(p->sh, 0, 1);
+	write_page(p, 0);			/* #1: @p's own page */
+	ft_shadow_zap_begin(p->sh, 0, 1);
 	ft_madvise_dontneed(p->mm, VA, PAGE_SIZE);
-	write_page(p, 0);			/* faults in a new page */
-	ft_shadow_claim(p->sh, idx);
-	ft_shadow_write_begin(p->sh, idx, &wr);
-	v = wr.value;
-	WRITE_ONCE(old->data[0], v);		/* the stale translation's store */
-	ft_shadow_write_end(p->sh, idx, &wr, true);
-	ft_shadow_release(p->sh, idx);
-	ft_shadow_zap_end(p->sh, 0, 1, token, true);
-	folio_put(page_folio(old));
+	write_page(p, 0);			/* #2: faults in a new page */
+	write_page(p, 0);			/* #3 */
+	ft_shadow_zap_end(p->sh, 0, 1, true);
+	WRITE_ONCE(page_of(p, 0)->data[0], value_of(2, 0, 2));
 }
 
-struct copy_arg {
+/*
+ * tlb-stale-write: during a MADV_DONTNEED, #2 faults in a new page and #3
+ * goes through a translation the zap has not flushed yet, into the old
+ * page (kept by an extra reference, as until the flush): #2 is left.
+ */
+static void tlb_stale_write(struct proc *p)
+{
+	write_page(p, 0);			/* #1: @p's own page */
+	old_page = page_of(p, 0);
+	folio_get(page_folio(old_page));
+	ft_shadow_zap_begin(p->sh, 0, 1);
+	ft_madvise_dontneed(p->mm, VA, PAGE_SIZE);
+	write_page(p, 0);			/* #2: faults in a new page */
+	stale_write(p, 0);			/* #3: the stale store */
+	ft_shadow_zap_end(p->sh, 0, 1, true);
+	folio_put(page_folio(old_page));
+}
+
+/*
+ * tlb-stale-read: during a MADV_DONTNEED, #2 goes into a new page; a read
+ * through the stale translation shows #1 in the old page: no report.
+ */
+static void tlb_stale_read(struct proc *p, struct ft_ktap *k)
+{
+	unsigned long v;
+	bool ok;
+
+	write_page(p, 0);			/* #1: @p's own page */
+	old_page = page_of(p, 0);
+	ft_shadow_zap_begin(p->sh, 0, 1);
+	ft_madvise_dontneed(p->mm, VA, PAGE_SIZE);
+	write_page(p, 0);			/* #2: a new page */
+	ft_shadow_claim(p->sh, 0);
+	v = value_of(2, 0, 1);			/* what the old page held */
+	ok = ft_shadow_check_read(p->sh, 0, v, true, p->mm);
+	ft_shadow_release(p->sh, 0);
+	ft_shadow_zap_end(p->sh, 0, 1, true);
+	ft_ktap_result(k, ok, "tlb-stale-read: a stale read of the old page's #1 passes");
+}
+
+/* The cases of writes and reads that race a MADV_DONTNEED, in the child. */
+static void race_case(const char *name, struct proc *child, struct ft_ktap *k)
+{
+	if (!strcmp(name, "tlb-stale-write")) {
+		tlb_stale_write(child);
+	} else if (!strcmp(name, "tlb-stale-read")) {
+		tlb_stale_read(child, k);
+	} else {
+		zap_race_lost(child);
+	}
+}
+
+struct begin_arg {
 	struct ft_shadow *child, *parent;
 	int done;
 };
 
-static void *copy_thread(void *arg)
+static void *begin_thread(void *arg)
 {
-	struct copy_arg *a = arg;
+	struct begin_arg *a = arg;
 
-	ft_shadow_fork_copy(a->child, a->parent);
+	ft_shadow_fork_begin(a->parent, a->child, NULL);
 	__atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-/* fork_copy() while another worker holds a slot of the parent. */
-static int copy_waits(void)
+/* fork_begin() while another worker holds a slot of the parent. */
+static int begin_waits(void)
 {
-	struct ft_shadow *parent = ft_shadow_alloc(1, VA, NR_PAGES);
-	struct ft_shadow *child = ft_shadow_alloc(2, VA, NR_PAGES);
-	struct copy_arg a = { child, parent, 0 };
+	struct ft_shadow *parent = ft_shadow_alloc(1, VA, NR_PAGES, false);
+	struct ft_shadow *child = ft_shadow_alloc(2, VA, NR_PAGES, false);
+	struct begin_arg a = { child, parent, 0 };
 	struct timespec tick = { 0, 100 * 1000 * 1000 };
 	struct ft_ktap k = { 0 };
 	pthread_t t;
 	int early;
 
 	ft_shadow_claim(parent, 5);
-	ft_shadow_fork_begin(parent, child);
-	pthread_create(&t, NULL, copy_thread, &a);
+	pthread_create(&t, NULL, begin_thread, &a);
 	nanosleep(&tick, NULL);
 	early = __atomic_load_n(&a.done, __ATOMIC_ACQUIRE);
 	ft_shadow_release(parent, 5);
 	pthread_join(t, NULL);
-	ft_shadow_fork_end(parent);
 	ft_ktap_start(1);
-	ft_ktap_result(&k, !early, "copy-waits: the copy %s for the slot's claim",
+	ft_ktap_result(&k, !early, "begin-waits: the fork %s for the slot's claim",
 		       early ? "did not wait" : "waited");
 	ft_shadow_free(child);
 	ft_shadow_free(parent);
@@ -293,8 +332,10 @@ static bool known_case(const char *name)
 {
 	static const char *const cases[] = {
 		"clean", "cow-broken", "lost-write", "zero-no-zap", "zap-missed",
-		"dirty-lost", "fork-write-lost", "forks-overlap", "read-during-fork",
-		"zap-race", "copy-waits",
+		"dirty-lost", "fork-write-lost", "fork-late-write", "fork-foreign",
+		"fork-zero", "lazyfree-zero", "lazyfree-lost", "zap-race-lost",
+		"tlb-fresh-lost", "tlb-stale-write", "tlb-stale-read", "dirty-inherited",
+		"begin-waits",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -303,49 +344,46 @@ static bool known_case(const char *name)
 	return false;
 }
 
+static void clean_run(struct proc *parent, struct proc *child)
+{
+	dontneed(child, 0, 2);
+	write_page(parent, 0);
+	write_page(child, 3);
+	lazyfree(parent, 0, 4);
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = ft_test_arg(argc, argv, "--case", "clean");
-	bool clean = !strcmp(name, "clean");
 	struct proc parent = { 0 }, child = { 0 };
 	struct ft_ktap k = { 0 };
+	bool race = !strncmp(name, "zap-race", 8) || !strncmp(name, "tlb-", 4);
 	unsigned long ok;
-
-	bool overlap = !strcmp(name, "forks-overlap");
-	bool read_fork = !strcmp(name, "read-during-fork");
-	bool zap_raced = !strcmp(name, "zap-race");
 
 	if (!known_case(name)) {
 		fprintf(stderr, "--case: unknown case '%s'\n", name);
 		return FT_EXIT_USAGE;
 	}
-	if (!strcmp(name, "copy-waits"))
-		return copy_waits();
+	if (!strcmp(name, "begin-waits"))
+		return begin_waits();
+	tlb = !strncmp(name, "tlb-", 4);
 	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
 	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream")))
 		return FT_EXIT_INVARIANT;
 	ft_random_init(&rs, 1, 0, 0, 0);
 	parent.mm = mm_alloc(&w, TASK_SIZE);
 	ft_mmap(parent.mm, VA, NR_PAGES * PAGE_SIZE, VM_READ | VM_WRITE);
-	parent.sh = ft_shadow_alloc(1, VA, NR_PAGES);
+	parent.sh = ft_shadow_alloc(1, VA, NR_PAGES, tlb);
 	for (unsigned long i = 0; i < 4; i++)
 		write_page(&parent, i);
-	if (overlap || read_fork)
-		return three_mms(name, &parent, overlap ? forks_overlap : read_during_fork);
 	fork_proc(&parent, &child, 2);
-	if (zap_raced) {
-		zap_race(&child);
-	} else if (clean) {
-		u64 token = ft_shadow_zap_begin(child.sh, 0, 2);
-
-		ft_madvise_dontneed(child.mm, VA, 2 * PAGE_SIZE);
-		ft_shadow_zap_end(child.sh, 0, 2, token, true);
-		write_page(&parent, 0);
-		write_page(&child, 3);
-	} else {
+	ft_ktap_start(race && !strcmp(name, "tlb-stale-read") ? 3 : 2);
+	if (!strcmp(name, "clean"))
+		clean_run(&parent, &child);
+	else if (race)
+		race_case(name, &child, &k);
+	else
 		break_model(name, &parent, &child);
-	}
-	ft_ktap_start(2);
 	ok = read_all(&parent);
 	ft_ktap_result(&k, ok == NR_SLOTS, "%s: the parent reads back %lu of %lu words",
 		       name, ok, NR_SLOTS);
