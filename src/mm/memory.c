@@ -908,6 +908,45 @@ static unsigned int zap_present_ptes(struct mmu_gather *tlb,
 	return nr;
 }
 
+/*
+ * do_zap_pte_range(): one step, a run of none entries and the batch after
+ * it (present, or a migration entry); how many entries it covered.
+ */
+static unsigned int do_zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
+				     pte_t *pte, unsigned long addr, unsigned long end,
+				     struct zap_state *zs, unsigned long *zapped)
+{
+	unsigned int max_nr = (unsigned int)((end - addr) >> PAGE_SHIFT), nr = 0;
+	pte_t ptent = ptep_get(pte);
+
+	if (pte_none(ptent)) {
+		for (nr = 1; nr < max_nr; nr++) {
+			ptent = ptep_get(pte + nr);
+			if (!pte_none(ptent))
+				break;
+		}
+		max_nr -= nr;
+		if (!max_nr)
+			return nr;
+		pte += nr;
+		addr += nr * PAGE_SIZE;
+	}
+	if (pte_present(ptent)) {
+		unsigned int batch = zap_present_ptes(tlb, vma, pte, ptent, max_nr, addr, zs);
+
+		*zapped += batch;
+		return nr + batch;
+	}
+	if (is_migration_entry(ptent)) {
+		/* No mapcount, no reference: rss only. */
+		ptep_get_and_clear(vma->vm_mm, addr, pte);
+		zs->rss[MM_ANONPAGES]--;
+		(*zapped)++;
+	}
+	return nr + 1;
+}
+
+/* Returns where it stopped: @end, or where zap_pmd_range() resumes. */
 static unsigned long zap_pte_range(struct mmu_gather *tlb,
 				   struct vm_area_struct *vma, pmd_t *pmd,
 				   unsigned long addr, unsigned long end)
@@ -915,43 +954,28 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb,
 	struct mm_struct *mm = vma->vm_mm;
 	struct zap_state zs = { 0 };
 	pte_t *start_pte, *pte;
-	unsigned long zapped;
+	unsigned long zapped = 0;
 	spinlock_t *ptl;
+	unsigned int nr;
 
-retry:
-	memset(zs.rss, 0, sizeof(zs.rss));
-	zapped = 0;
 	start_pte = pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	if (!pte)
-		return end;
+		return addr;
 	do {
-		unsigned int nr = 1;
-		pte_t ptent;
-
 		/*
 		 * need_resched() before every step; FT-DEVIATION: not before
-		 * the first after a (re)lock, as cond_resched() cleared it.
+		 * the first one after the lock, as the cond_resched() before
+		 * it has just cleared it (a drawn need_resched could break
+		 * there for ever and make no progress).
 		 */
 		if (pte != start_pte && ft_need_resched(FT_BREAK_ZAP))
 			break;
-		ptent = ptep_get(pte);
-		if (pte_present(ptent)) {
-			nr = zap_present_ptes(tlb, vma, pte, ptent,
-					      (unsigned int)((end - addr) >> PAGE_SHIFT),
-					      addr, &zs);
-		} else if (is_migration_entry(ptent)) {
-			/* No mapcount, no reference: rss only. */
-			ptep_get_and_clear(mm, addr, pte);
-			zs.rss[MM_ANONPAGES]--;
-		}
-		zapped += pte_present(ptent) || is_migration_entry(ptent) ? nr : 0;
+		nr = do_zap_pte_range(tlb, vma, pte, addr, end, &zs, &zapped);
 		if (zs.force_break) {
 			addr += nr * PAGE_SIZE;
 			break;
 		}
-		pte += nr;
-		addr += nr * PAGE_SIZE;
-	} while (addr != end);
+	} while (pte += nr, addr += nr * PAGE_SIZE, addr != end);
 	add_mm_rss_vec(mm, zs.rss);
 	count_vm_events(mm->pmem, ZAP_PTE, zapped);
 	if (zs.force_flush) {
@@ -962,23 +986,23 @@ retry:
 	pte_unmap_unlock(start_pte, ptl);
 	if (zs.force_flush)
 		tlb_flush_mmu(tlb);	/* now the references */
-	if (addr != end) {
-		cond_resched();
-		zs.force_flush = zs.force_break = false;
-		goto retry;
-	}
 	return addr;
 }
 
+/* zap_pmd_range() (flattened with unmap_page_range): a table left early
+ * is walked again from where it stopped, after cond_resched(). */
 void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		      unsigned long addr, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	unsigned long next;
 
-	for (; addr < end; addr = next) {
-		next = pmd_addr_end(addr, end);
-		zap_pte_range(tlb, vma, pmd_off(mm, addr), addr, next);
+	while (addr < end) {
+		unsigned long next = pmd_addr_end(addr, end);
+		pmd_t *pmd = pmd_off(mm, addr);
+
+		if (pmdp_get_lockless(pmd))
+			next = zap_pte_range(tlb, vma, pmd, addr, next);
+		addr = next;
 		cond_resched();
 	}
 }
