@@ -421,6 +421,12 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 	return wp_page_copy(vmf);
 }
 
+/*
+ * handle_pte_fault() as upstream: the entry read without the PTL
+ * (ptep_get_lockless(), which gathers a contpte block's a/d with its
+ * consistency retry), decisions taken on that view, and the PTL taken to
+ * check with pte_same() that the entry is still what was read.
+ */
 static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -428,35 +434,35 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	bool write = vmf->flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE);
 	pte_t entry;
 
-	if (pte_alloc(mm, vmf->pmd, vmf->address))
-		return VM_FAULT_OOM;
-	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	vmf->pte = pte_offset_map_nolock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (vmf->pte) {
+		vmf->orig_pte = ptep_get_lockless(vmf->pte);
+		if (pte_none(vmf->orig_pte))
+			vmf->pte = NULL;
+	}
 	if (!vmf->pte)
+		return do_anonymous_page(vmf);
+	if (!pte_present(vmf->orig_pte)) {
+		/* migration_entry_wait(): until remove_migration_ptes() ran. */
+		ft_sched_yield();
 		return 0;
-	entry = ptep_get(vmf->pte);
-	vmf->orig_pte = entry;
+	}
+	spin_lock(vmf->ptl);
+	entry = vmf->orig_pte;
+	if (!pte_same(ptep_get(vmf->pte), entry))
+		goto unlock;		/* changed since: the access retries */
 	if (vmf_vma_changed(vmf)) {
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
 		return VM_FAULT_RETRY;
 	}
-	if (pte_none(entry)) {
-		pte_unmap_unlock(vmf->pte, vmf->ptl);
-		return do_anonymous_page(vmf);
-	}
-	if (!pte_present(entry)) {
-		/* migration_entry_wait(): until remove_migration_ptes() ran. */
-		pte_unmap_unlock(vmf->pte, vmf->ptl);
-		ft_sched_yield();
-		return 0;
-	}
 	if (write && !pte_write(entry))
 		return do_wp_page(vmf);
-	if (!(vmf->flags & FAULT_FLAG_UNSHARE)) {
-		entry = pte_mkyoung(entry);
-		if (write)
-			entry = pte_mkdirty(entry);
-		ptep_set_access_flags(vma, vmf->address, vmf->pte, entry, write);
-	}
+	if (vmf->flags & FAULT_FLAG_WRITE)
+		entry = pte_mkdirty(entry);
+	entry = pte_mkyoung(entry);
+	ptep_set_access_flags(vma, vmf->address, vmf->pte, entry,
+			      vmf->flags & FAULT_FLAG_WRITE);
+unlock:
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	return 0;
 }
