@@ -168,9 +168,21 @@ struct tt_outcome {
 #define TT_REPRO_MAX_LINE	4096
 #define TT_REPRO_MAX_ARGS	128
 
+/*
+ * Escalation of a failure under --break-policy=random, which may break fork
+ * where the kernel never does: was it reproduced under the kernel's rule?
+ */
+enum tt_kernel_rule {
+	TT_KERNEL_RULE_UNKNOWN,		/* not asked (another policy) */
+	TT_KERNEL_RULE_REACHABLE,	/* a --break-policy=kernel run failed so */
+	TT_KERNEL_RULE_NOT_SHOWN,	/* none did within --escalate */
+	NR_TT_KERNEL_RULES
+};
+
 /* A parsed repro file; argv points into args. */
 struct tt_repro {
 	enum tt_outcome_kind outcome;
+	enum tt_kernel_rule kernel_rule;
 	int exit_code;
 	char invariant[128];
 	u64 step, ops, seed, pct_depth;
@@ -184,6 +196,8 @@ struct tt_repro {
 /* torture_repro.c */
 int tt_repro_write(const char *file, const struct tt_params *p,
 		   const struct tt_outcome *o);
+/* Escalation's answer, added to the repro file it leaves. */
+int tt_repro_add_kernel_rule(const char *file, enum tt_kernel_rule rule);
 /* 0, or -EINVAL with the reason in @err; never prints. */
 int tt_repro_parse(const char *buf, size_t len, struct tt_repro *r, char *err,
 		   size_t errlen);

@@ -155,6 +155,34 @@ static int copy_file(const char *from, const char *to)
 
 /* ---- --escalate ------------------------------------------------------------------ */
 
+/* The serial runs' parameters for attempt @a (of this break policy). */
+static void escalation_params(struct tt_params *sp, const struct tt_repro *failed, u64 a)
+{
+	u64 ops = failed->ops ? failed->ops : sp->max_ops;
+	bool random = a % 4 == 3;
+
+	sp->serial = true;
+	sp->strategy = random ? FT_SCHED_RANDOM : FT_SCHED_PCT;
+	sp->pct_depth = random ? 1 : 1 + a % 4;
+	sp->max_ops = random ? 4 * ops : ops;
+	sp->sched_seed = sp->seed + a / 4;
+	sp->pct_steps = 0;
+	tt_resolve_params(sp);
+}
+
+/* The serial repro file replaces the parallel run's. */
+static void escalation_keep(const struct tt_params *p, struct workdir *w,
+			    const struct tt_repro *got, const char *how)
+{
+	if (copy_file(w->repro, p->repro_file)) {
+		fprintf(stderr, TT_NAME ": cannot write '%s'\n", p->repro_file);
+		return;
+	}
+	printf(TT_NAME ": escalation: REPRODUCED in serial mode%s at step %llu; repro "
+	       "file %s (" TT_NAME " --replay %s)\n", how, (unsigned long long)got->step,
+	       p->repro_file, p->repro_file);
+}
+
 /*
  * The parallel run's failure in serial mode: rounds of PCT at depths 1, 2
  * and 3 with as many operations as the failing run had started, then the
@@ -162,50 +190,67 @@ static int copy_file(const char *from, const char *to)
  * operations for the same race than the OS's), each round with the next
  * scheduler seed and the same operations (--seed), until one fails the
  * same way or @p->escalate_ns is spent (a run still going then is killed).
+ * A failure under the random break policy, which may break fork where
+ * the kernel never does, is also tried under the kernel's policy (every
+ * other attempt, and every attempt once the random one reproduced): the
+ * repro file says whether that reached it (kernel-break-rule).
  */
 static void escalate(const struct tt_params *p, const struct tt_repro *failed)
 {
-	u64 start = ft_now_ns(), end = start + p->escalate_ns;
-	struct tt_params sp = *p;
+	bool ask_kernel = p->break_policy == FT_BREAK_POLICY_RANDOM, found = false;
+	u64 start = ft_now_ns(), end = start + p->escalate_ns, tries[2] = { 0, 0 };
+	enum tt_kernel_rule rule = TT_KERNEL_RULE_NOT_SHOWN;
 	struct tt_repro got;
 	struct workdir w;
-	char how[24];
+	char how[48];
 
 	if (workdir_make(&w))
 		return;
 	printf(TT_NAME ": escalation: '%s' in parallel mode; trying serial mode, PCT "
-	       "depth 1..3 and random, for up to %llu s\n", failed->invariant,
+	       "depth 1..3 and random%s, for up to %llu s\n", failed->invariant,
+	       ask_kernel ? ", with the random and the kernel break policies" : "",
 	       (unsigned long long)(p->escalate_ns / NSEC_PER_SEC));
-	sp.serial = true;
 	for (u64 a = 0; !interrupted && ft_now_ns() < end; a++) {
-		u64 t0 = ft_now_ns(), ops = failed->ops ? failed->ops : p->max_ops;
-		bool random = a % 4 == 3;
+		bool kernel = ask_kernel && (found || a % 2);
+		struct tt_params sp = *p;
+		u64 t0 = ft_now_ns();
 
-		sp.strategy = random ? FT_SCHED_RANDOM : FT_SCHED_PCT;
-		sp.pct_depth = random ? 1 : 1 + a % 4;
-		sp.max_ops = random ? 4 * ops : ops;
-		sp.sched_seed = p->seed + a / 4;
-		sp.pct_steps = 0;
-		tt_resolve_params(&sp);
+		if (kernel)
+			sp.break_policy = FT_BREAK_POLICY_KERNEL;
+		escalation_params(&sp, failed, tries[kernel]++);
 		run_child(&sp, &w, end, &got);
-		snprintf(how, sizeof(how), random ? "random" : "PCT depth %llu",
-			 (unsigned long long)sp.pct_depth);
+		if (sp.strategy == FT_SCHED_RANDOM)
+			snprintf(how, sizeof(how), "random");
+		else
+			snprintf(how, sizeof(how), "PCT depth %llu",
+				 (unsigned long long)sp.pct_depth);
+		if (kernel)
+			strcat(how, ", kernel break policy");
 		printf(TT_NAME ": escalation: attempt %llu, %s, sched seed 0x%llx: %s (%.1f s)\n",
 		       (unsigned long long)a + 1, how, (unsigned long long)sp.sched_seed,
 		       describe(&got), (double)(ft_now_ns() - t0) / NSEC_PER_SEC);
 		if (!same_failure(&got, failed))
 			continue;
-		if (copy_file(w.repro, p->repro_file))
-			fprintf(stderr, TT_NAME ": cannot write '%s'\n", p->repro_file);
-		else
-			printf(TT_NAME ": escalation: REPRODUCED in serial mode at step %llu; "
-			       "repro file %s (" TT_NAME " --replay %s)\n",
-			       (unsigned long long)got.step, p->repro_file, p->repro_file);
-		workdir_remove(&w);
-		return;
+		escalation_keep(p, &w, &got, kernel ? " under the kernel's break rule" : "");
+		if (kernel) {
+			rule = TT_KERNEL_RULE_REACHABLE;
+			break;
+		}
+		found = true;
+		if (!ask_kernel)
+			break;
 	}
-	printf(TT_NAME ": escalation: not reproduced in serial mode; %s is the parallel "
-	       "run's\n", p->repro_file);
+	if (!found && rule != TT_KERNEL_RULE_REACHABLE)
+		printf(TT_NAME ": escalation: not reproduced in serial mode; %s is the "
+		       "parallel run's\n", p->repro_file);
+	if (ask_kernel) {
+		printf(TT_NAME ": escalation: under the kernel's break rule: %s\n",
+		       rule == TT_KERNEL_RULE_REACHABLE ? "reachable" :
+		       "not shown (the random policy may break fork after fewer than 32 "
+		       "progress units, which the kernel never does)");
+		if (tt_repro_add_kernel_rule(p->repro_file, rule))
+			fprintf(stderr, TT_NAME ": cannot write '%s'\n", p->repro_file);
+	}
 	workdir_remove(&w);
 }
 

@@ -15,6 +15,9 @@
  *	sched serial			the options line; they must agree with it
  *	strategy pct
  *	pct-depth 2
+ *	kernel-break-rule reachable	escalation of a --break-policy=random
+ *					failure: reproduced under the kernel's
+ *					rule (reachable) or not (not-shown)
  *	options --threads=4 ...		every option of the run
  *
  * The parser takes hostile input: a bounded size, printable ASCII only,
@@ -35,16 +38,23 @@ static const char *const outcome_names[NR_TT_OUTCOMES] = {
 	[TT_OUTCOME_FAILURE] = "failure",
 };
 
+static const char *const kernel_rule_names[NR_TT_KERNEL_RULES] = {
+	[TT_KERNEL_RULE_UNKNOWN] = "unknown",
+	[TT_KERNEL_RULE_REACHABLE] = "reachable",
+	[TT_KERNEL_RULE_NOT_SHOWN] = "not-shown",
+};
+
 enum repro_key {
 	K_MAGIC, K_OUTCOME, K_EXIT, K_INVARIANT, K_STEP, K_OPS, K_SEED, K_SCHED,
-	K_STRATEGY, K_PCT_DEPTH, K_OPTIONS, NR_KEYS
+	K_STRATEGY, K_PCT_DEPTH, K_KERNEL_RULE, K_OPTIONS, NR_KEYS
 };
 
 static const char *const key_names[NR_KEYS] = {
 	[K_MAGIC] = TT_REPRO_MAGIC, [K_OUTCOME] = "outcome", [K_EXIT] = "exit",
 	[K_INVARIANT] = "invariant", [K_STEP] = "step", [K_OPS] = "ops",
 	[K_SEED] = "seed", [K_SCHED] = "sched", [K_STRATEGY] = "strategy",
-	[K_PCT_DEPTH] = "pct-depth", [K_OPTIONS] = "options",
+	[K_PCT_DEPTH] = "pct-depth", [K_KERNEL_RULE] = "kernel-break-rule",
+	[K_OPTIONS] = "options",
 };
 
 /* Keys every file has; the others default to "unknown". */
@@ -82,6 +92,16 @@ int tt_repro_write(const char *file, const struct tt_params *p,
 	fprintf(f, "options ");
 	tt_print_params(f, p);
 	fprintf(f, "\n");
+	return fclose(f) ? -EIO : 0;
+}
+
+int tt_repro_add_kernel_rule(const char *file, enum tt_kernel_rule rule)
+{
+	FILE *f = fopen(file, "a");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "kernel-break-rule %s\n", kernel_rule_names[rule]);
 	return fclose(f) ? -EIO : 0;
 }
 
@@ -196,6 +216,10 @@ static int parse_value(struct parse *ps, enum repro_key k, char *v)
 		ret = parse_number(ps, v, FT_PCT_MAX_DEPTH, &r->pct_depth);
 		if (!ret && !r->pct_depth)
 			return bad(ps, "pct-depth 0");
+		return ret;
+	case K_KERNEL_RULE:
+		ret = parse_name(ps, v, kernel_rule_names, NR_TT_KERNEL_RULES, &i);
+		r->kernel_rule = (enum tt_kernel_rule)i;
 		return ret;
 	case K_OPTIONS:
 		return parse_options(ps, v);

@@ -114,6 +114,12 @@ bool ft_fork_should_break(int *progress, unsigned long addr, bool contended)
 	if (!s || s->policy == FT_BREAK_POLICY_NEVER)
 		return false;
 	threshold = s->threshold;
+	/*
+	 * FT-DEVIATION: the random policy draws the threshold per check, so
+	 * fork may break after fewer than 32 units of a fresh pass, which the
+	 * kernel's "progress >= 32" never does.  Escalation retries a failure
+	 * of this policy under the kernel's and says whether it reached it.
+	 */
 	if (s->policy == FT_BREAK_POLICY_RANDOM)
 		threshold = 1 + (unsigned int)ft_random_below(&s->rs, 2 * s->threshold);
 	if (*progress < (int)threshold)
