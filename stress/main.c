@@ -52,9 +52,14 @@ static int cmd_list_injections(int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		return ft_usage_error("--list-injections takes no options");
-	for (int i = 0; i < FT_NR_INJECTIONS; i++)
-		printf("%-30s %-5s %s\n", ft_injections[i].name, ft_injections[i].spec,
-		       ft_injections[i].desc);
+	for (int i = 0; i < FT_NR_INJECTIONS; i++) {
+		const struct ft_injection *inj = &ft_injections[i];
+
+		printf("%-30s %-6s [", inj->name, inj->spec);
+		for (int j = 0; inj->caught_by[j]; j++)
+			printf("%s%s", j ? "|" : "", inj->caught_by[j]);
+		printf("] %s\n", inj->desc);
+	}
 	return FT_EXIT_SUCCESS;
 }
 

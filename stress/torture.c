@@ -58,8 +58,6 @@ static void print_banner(struct torture *t, FILE *out, int code)
 	fprintf(out, "\n");
 }
 
-#define TSAN_INVARIANT	"data race (ThreadSanitizer)"
-
 /* A ThreadSanitizer report seen by the run: its step (serial mode). */
 static struct {
 	int seen;			/* atomic */
@@ -79,7 +77,7 @@ static void get_outcome(struct torture *t, int code, struct tt_outcome *o)
 		return;
 	}
 	if (code == FT_EXIT_TSAN)
-		why = TSAN_INVARIANT;
+		why = FT_ORACLE_TSAN;
 
 	*o = (struct tt_outcome){
 		.outcome = code ? TT_OUTCOME_FAILURE : TT_OUTCOME_SUCCESS,

@@ -4,10 +4,13 @@
  * run's oracles, and the clean run beside them.
  *
  * Each run is a child process (this binary, re-executed), so a crash or a
- * hang of one case is that case's result.  A case is detected when the
- * child ends with an oracle's exit code (1 invariant, 2 lock-model splat,
- * 66 ThreadSanitizer) within its bound; a clean case must end with 0.
- * Output is KTAP (Documentation/dev-tools/ktap.rst), one test per case.
+ * hang of one case is that case's result.  An injection is detected when
+ * the child ends with an oracle's exit code (1 invariant, 2 lock-model
+ * splat, 66 ThreadSanitizer) within its bound and its repro file names one
+ * of the oracles the injection declares (include/ft/zoo.h); caught by any
+ * other, it is "caught by another oracle", a result of its own that is
+ * not "ok".  A clean case must end with 0.  Output is KTAP
+ * (Documentation/dev-tools/ktap.rst), one test per case.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,7 +24,7 @@
 
 #include "ft/sched.h"
 #include "ft/zoo.h"
-#include "stress.h"
+#include "torture.h"
 
 #define ZOO_MAX_SEEDS	100
 #define ZOO_MAX_ARGS	32
@@ -35,43 +38,52 @@
 struct zoo_scenario {
 	const char *name;
 	const char *opts;
+	/*
+	 * How long the clean case runs: at least the slowest median
+	 * time-to-detect of the scenario's injections (the README's zoo
+	 * figures; under TSan its own), so that passing clean means the
+	 * run had the time to catch them.  Never under ZOO_CLEAN_MIN_S.
+	 */
+	unsigned int clean_s, clean_tsan_s;
 };
 
 static const struct zoo_scenario zoo_scenarios[] = {
-	{ "default", "" },
-	{ "no-gather", "--no-gather" },
+	{ "default", "", 10, 10 },
+	{ "no-gather", "--no-gather", 10, 10 },
 	/* The hardware a/d races: stress/scenarios/dirty-race, on two
 	 * blocks instead of four (twice the collisions). */
 	{ "dirty-race", "--vma-size=128K --max-mms=2 --orders=0,4 --resched-ppm=300000 "
 	  "--ops=read=10,write=40,fork=1,exit=1,munmap=2,mmap=2,dontneed=8,"
-	  "lazyfree=15,mprotect=8,migrate=3,young=5,pin=0,unpin=0" },
+	  "lazyfree=15,mprotect=8,migrate=3,young=5,pin=0,unpin=0", 10, 10 },
 	/* Large folios shared by two MMs migrated all the time: the window
 	 * in which remove_migration_ptes() has restored one MM's entries and
 	 * not yet the other's. */
 	{ "migration-restore", "--vma-size=512K --max-mms=4 --orders=0,4 "
 	  "--ops=read=10,write=30,fork=4,exit=3,munmap=1,mmap=1,dontneed=4,"
-	  "lazyfree=0,mprotect=0,migrate=25,young=0,pin=0,unpin=0" },
+	  "lazyfree=0,mprotect=0,migrate=25,young=0,pin=0,unpin=0", 10, 10 },
 	/* Parent threads writing through TLB entries cached before fork's
 	 * write-protect (--tlb) while others fault on the other word of the
 	 * same pages (--page-words=2).  Forks are rare enough that most pages
 	 * are writable again, with their translations cached, by the next. */
 	{ "fork-race", "--tlb --page-words=2 --vma-size=64K --max-mms=2 --orders=0,4 "
 	  "--resched-ppm=300000 --ops=read=25,write=50,fork=3,exit=3,munmap=0,mmap=0,"
-	  "dontneed=0,lazyfree=0,mprotect=0,migrate=0,young=0,pin=0,unpin=0" },
+	  "dontneed=0,lazyfree=0,mprotect=0,migrate=0,young=0,pin=0,unpin=0", 10, 10 },
 	/* stress/scenarios/tlb-zap: --tlb, every zap kind, two zaps on one
 	 * range at once. */
-	{ "tlb-zap", "--tlb --vma-size=256K --max-mms=2" },
+	{ "tlb-zap", "--tlb --vma-size=256K --max-mms=2", 10, 10 },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
 #define NR_ZOO_CASES		(NR_ZOO_SCENARIOS + FT_NR_INJECTIONS)
 #define ZOO_SEED		0x5eed
-#define ZOO_CLEAN_BOUND_S	10
+#define ZOO_CLEAN_MIN_S		10
 /* ThreadSanitizer runs the model about ten times slower. */
 #ifdef __SANITIZE_THREAD__
 #define ZOO_BOUND_S		180
+#define ZOO_TSAN		true
 #else
 #define ZOO_BOUND_S		60
+#define ZOO_TSAN		false
 #endif
 
 /* The injections that need more than the default scenario. */
@@ -93,7 +105,7 @@ static const struct { const char *inj, *scenario; } zoo_needs[] = {
 /* A case: clean in scenario c, or injection c - NR_ZOO_SCENARIOS. */
 struct zoo_case {
 	char name[64];
-	const char *inject;		/* NULL: clean */
+	const struct ft_injection *inj;	/* NULL: clean */
 	const struct zoo_scenario *scenario;
 	unsigned int bound_s;
 };
@@ -101,6 +113,9 @@ struct zoo_case {
 struct zoo_opts {
 	u64 cases;			/* bit c: case c */
 	u64 nr_seeds;
+	/* --caught-by: the oracles to expect instead of each case's own */
+	struct ft_injection expect;
+	char expect_buf[256];
 	u64 bound_ns;			/* 0: each case's own */
 	char policy[16];		/* --break-policy for the children */
 	char json[256];
@@ -108,14 +123,15 @@ struct zoo_opts {
 	bool list;
 };
 
-enum zoo_verdict { ZOO_DETECTED, ZOO_PASSED, ZOO_MISSED, ZOO_STALLED,
-		   ZOO_CRASHED, ZOO_HUNG, ZOO_ERROR };
+enum zoo_verdict { ZOO_DETECTED, ZOO_DETECTED_OTHER, ZOO_PASSED, ZOO_MISSED,
+		   ZOO_STALLED, ZOO_CRASHED, ZOO_HUNG, ZOO_ERROR };
 
 struct zoo_run {
 	u64 seed;
 	int status;			/* exit code, or -signal */
 	double seconds;
 	enum zoo_verdict verdict;
+	char caught_by[128];		/* the repro file's invariant */
 };
 
 static const struct zoo_scenario *scenario_of(const char *inj)
@@ -134,16 +150,17 @@ static void case_get(int c, struct zoo_case *zc)
 {
 	if (c < NR_ZOO_SCENARIOS) {
 		zc->scenario = &zoo_scenarios[c];
-		zc->inject = NULL;
-		zc->bound_s = ZOO_CLEAN_BOUND_S;
+		zc->inj = NULL;
+		zc->bound_s = max(ZOO_CLEAN_MIN_S, ZOO_TSAN ? zc->scenario->clean_tsan_s :
+							   zc->scenario->clean_s);
 		snprintf(zc->name, sizeof(zc->name), c ? "clean-%s" : "clean",
 			 zc->scenario->name);
 		return;
 	}
-	zc->inject = ft_injections[c - NR_ZOO_SCENARIOS].name;
-	zc->scenario = scenario_of(zc->inject);
+	zc->inj = &ft_injections[c - NR_ZOO_SCENARIOS];
+	zc->scenario = scenario_of(zc->inj->name);
 	zc->bound_s = ZOO_BOUND_S;
-	snprintf(zc->name, sizeof(zc->name), "%s", zc->inject);
+	snprintf(zc->name, sizeof(zc->name), "%s", zc->inj->name);
 }
 
 static int case_find(const char *name)
@@ -180,6 +197,27 @@ static int parse_cases(const char *arg, struct zoo_opts *o)
 	return 0;
 }
 
+/* "owner slots,audit": into o->expect.caught_by, pointing into o->expect_buf. */
+static int parse_caught_by(const char *arg, struct zoo_opts *o)
+{
+	int ret = ft_opt_string("caught-by", arg, o->expect_buf, sizeof(o->expect_buf));
+	char *save, *tok;
+	int n = 0;
+
+	if (ret)
+		return ret;
+	for (tok = strtok_r(o->expect_buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == FT_INJ_MAX_ORACLES)
+			return ft_usage_error("--caught-by: more than %d oracles",
+					      FT_INJ_MAX_ORACLES);
+		o->expect.caught_by[n++] = tok;
+	}
+	if (!n)
+		return ft_usage_error("--caught-by: no oracle named");
+	o->expect.caught_by[n] = NULL;
+	return 0;
+}
+
 static void zoo_usage(void)
 {
 	printf("usage: " FT_PROG " --zoo [--cases=LIST] [--seeds=N] [--bound=D]\n"
@@ -190,13 +228,15 @@ static void zoo_usage(void)
 	       "  --break-policy=P    the children's break policy (their default)\n"
 	       "  --json=FILE         every run's outcome and time\n"
 	       "  --log-dir=DIR       the children's output (a new directory in $TMPDIR)\n"
+	       "  --caught-by=LIST    expect these oracles (comma-separated, as a\n"
+	       "                      repro file names them) instead of each case's own\n"
 	       "  --list              print the cases and exit\n");
 }
 
 static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 {
 	enum { OPT_CASES = 256, OPT_SEEDS, OPT_BOUND, OPT_POLICY, OPT_JSON, OPT_LOGDIR,
-	       OPT_LIST, OPT_HELP };
+	       OPT_LIST, OPT_CAUGHT_BY, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "cases", required_argument, NULL, OPT_CASES },
 		{ "seeds", required_argument, NULL, OPT_SEEDS },
@@ -205,6 +245,7 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "log-dir", required_argument, NULL, OPT_LOGDIR },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "caught-by", required_argument, NULL, OPT_CAUGHT_BY },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -240,6 +281,9 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 		case OPT_LIST:
 			o->list = true;
 			break;
+		case OPT_CAUGHT_BY:
+			ret = parse_caught_by(optarg, o);
+			break;
 		case OPT_HELP:
 			zoo_usage();
 			return -1;
@@ -273,8 +317,8 @@ static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 
 	int n = 0;
 
 	snprintf(buf, size, "%s%s --seed=0x%llx --duration=%us --stat-interval=%us -q "
-		 "--escalate=0 --repro-file=%s%s%s %s", zc->inject ? "--inject=" : "",
-		 zc->inject ? zc->inject : "", (unsigned long long)seed,
+		 "--escalate=0 --repro-file=%s%s%s %s", zc->inj ? "--inject=" : "",
+		 zc->inj ? zc->inj->name : "", (unsigned long long)seed,
 		 bound_s, bound_s, repro, o->policy[0] ? " --break-policy=" : "",
 		 o->policy, zc->scenario->opts);
 	argv[n++] = (char *)FT_PROG;
@@ -282,6 +326,25 @@ static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 
 	     tok = strtok_r(NULL, " ", &save))
 		argv[n++] = tok;
 	argv[n] = NULL;
+}
+
+/* Whose caught_by list a case is judged by: --caught-by's, or its own. */
+static const struct ft_injection *expected(const struct zoo_case *zc,
+					   const struct zoo_opts *o)
+{
+	return o->expect.caught_by[0] ? &o->expect : zc->inj;
+}
+
+/* Which oracle fired: the child's repro file says ("" if it left none). */
+static void caught_by(const char *repro, struct zoo_run *r)
+{
+	struct tt_repro *got = malloc(sizeof(*got));
+	char err[160];
+
+	r->caught_by[0] = '\0';
+	if (got && !tt_repro_load(repro, got, err, sizeof(err)))
+		snprintf(r->caught_by, sizeof(r->caught_by), "%s", got->invariant);
+	free(got);
 }
 
 static enum zoo_verdict verdict(bool clean, int status, bool hung)
@@ -313,6 +376,7 @@ static void run_one(const struct zoo_case *zc, const struct zoo_opts *o,
 	bool hung;
 	pid_t pid;
 
+	r->caught_by[0] = '\0';
 	snprintf(log, sizeof(log), "%s/%s-0x%llx.log", o->log_dir, zc->name,
 		 (unsigned long long)seed);
 	snprintf(repro, sizeof(repro), "%s/%s-0x%llx.repro", o->log_dir, zc->name,
@@ -332,7 +396,12 @@ static void run_one(const struct zoo_case *zc, const struct zoo_opts *o,
 	}
 	r->status = ft_child_reap(pid, deadline, &hung);
 	r->seconds = now_s() - start;
-	r->verdict = verdict(!zc->inject, r->status, hung);
+	r->verdict = verdict(!zc->inj, r->status, hung);
+	if (r->verdict != ZOO_DETECTED)
+		return;
+	caught_by(repro, r);
+	if (!ft_injection_caught_by(expected(zc, o), r->caught_by))
+		r->verdict = ZOO_DETECTED_OTHER;
 }
 
 /* ---- Results -------------------------------------------------------------------------- */
@@ -358,16 +427,22 @@ static void detect_times(const struct zoo_run *runs, int n, unsigned int bound_s
 }
 
 static const char *const verdict_names[] = {
-	[ZOO_DETECTED] = "detected", [ZOO_PASSED] = "passed", [ZOO_MISSED] = "missed",
-	[ZOO_STALLED] = "stalled", [ZOO_CRASHED] = "crashed", [ZOO_HUNG] = "hung",
-	[ZOO_ERROR] = "error",
+	[ZOO_DETECTED] = "detected", [ZOO_DETECTED_OTHER] = "caught-by-another-oracle",
+	[ZOO_PASSED] = "passed", [ZOO_MISSED] = "missed", [ZOO_STALLED] = "stalled",
+	[ZOO_CRASHED] = "crashed", [ZOO_HUNG] = "hung", [ZOO_ERROR] = "error",
 };
 
-/* The KTAP result line of case number @num; true if it passed. */
-static bool report_case(int num, const struct zoo_case *zc, const struct zoo_run *runs,
-			int n, unsigned int bound_s, const char *log_dir)
+static void print_expected(FILE *out, const struct ft_injection *inj, const char *sep)
 {
-	bool clean = !zc->inject;
+	for (int i = 0; inj->caught_by[i]; i++)
+		fprintf(out, "%s%s", i ? sep : "", inj->caught_by[i]);
+}
+
+/* The KTAP result line of case number @num; true if it passed. */
+static bool report_case(int num, const struct zoo_case *zc, const struct zoo_opts *o,
+			const struct zoo_run *runs, int n, unsigned int bound_s)
+{
+	bool clean = !zc->inj;
 	int good = 0, first_bad = -1;
 	double median, max;
 
@@ -387,31 +462,42 @@ static bool report_case(int num, const struct zoo_case *zc, const struct zoo_run
 		printf("time-to-detect median %.1fs max %.1fs over %d seeds\n", median, max, n);
 	else if (!clean && runs[first_bad].verdict == ZOO_MISSED)
 		printf("not detected in %us (%d/%d seeds detected)\n", bound_s, good, n);
-	else
+	else if (runs[first_bad].verdict == ZOO_DETECTED_OTHER) {
+		printf("caught by another oracle: '%s', not '", runs[first_bad].caught_by);
+		print_expected(stdout, expected(zc, o), "' or '");
+		printf("' (%d/%d seeds by those)\n", good, n);
+	} else
 		printf("%s, exit %d after %.1fs (%d/%d seeds good)\n",
 		       verdict_names[runs[first_bad].verdict], runs[first_bad].status,
 		       runs[first_bad].seconds, good, n);
 	if (first_bad >= 0)
 		printf("# %s: seed 0x%llx, log %s/%s-0x%llx.log\n", zc->name,
-		       (unsigned long long)runs[first_bad].seed, log_dir, zc->name,
+		       (unsigned long long)runs[first_bad].seed, o->log_dir, zc->name,
 		       (unsigned long long)runs[first_bad].seed);
 	fflush(stdout);
 	return good == n;
 }
 
-static void json_case(FILE *f, const struct zoo_case *zc, const struct zoo_run *runs,
-		      int n, unsigned int bound_s, bool ok, bool last)
+static void json_case(FILE *f, const struct zoo_case *zc, const struct zoo_opts *o,
+		      const struct zoo_run *runs, int n, unsigned int bound_s, bool ok,
+		      bool last)
 {
 	double median, max;
 
 	detect_times(runs, n, bound_s, &median, &max);
-	fprintf(f, "    { \"name\": \"%s\", \"ok\": %s, \"bound_s\": %u, "
-		"\"median_s\": %.3f, \"max_s\": %.3f, \"runs\": [", zc->name,
-		ok ? "true" : "false", bound_s, median, max);
+	fprintf(f, "    { \"name\": \"%s\", \"ok\": %s, \"bound_s\": %u, ", zc->name,
+		ok ? "true" : "false", bound_s);
+	if (zc->inj) {
+		fprintf(f, "\"expected_oracles\": [\"");
+		print_expected(f, expected(zc, o), "\", \"");
+		fprintf(f, "\"], ");
+	}
+	fprintf(f, "\"median_s\": %.3f, \"max_s\": %.3f, \"runs\": [", median, max);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s{ \"seed\": \"0x%llx\", \"verdict\": \"%s\", \"exit\": %d, "
-			"\"seconds\": %.3f }", i ? ", " : "", (unsigned long long)runs[i].seed,
-			verdict_names[runs[i].verdict], runs[i].status, runs[i].seconds);
+			"\"caught_by\": \"%s\", \"seconds\": %.3f }", i ? ", " : "",
+			(unsigned long long)runs[i].seed, verdict_names[runs[i].verdict],
+			runs[i].status, runs[i].caught_by, runs[i].seconds);
 	fprintf(f, "] }%s\n", last ? "" : ",");
 }
 
@@ -420,11 +506,17 @@ static void list_cases(const struct zoo_opts *o)
 	struct zoo_case zc;
 
 	for (int c = 0; c < NR_ZOO_CASES; c++) {
+		if (!(o->cases & 1ULL << c))
+			continue;
 		case_get(c, &zc);
-		if (o->cases & 1ULL << c)
-			printf("%-28s seed %#x bound %us %s: %s\n", zc.name, ZOO_SEED,
-			       zc.bound_s, zc.scenario->name,
-			       zc.scenario->opts[0] ? zc.scenario->opts : "(default options)");
+		printf("%-28s seed %#x bound %us %s: %s", zc.name, ZOO_SEED, zc.bound_s,
+		       zc.scenario->name,
+		       zc.scenario->opts[0] ? zc.scenario->opts : "(default options)");
+		if (zc.inj) {
+			printf("; caught by ");
+			print_expected(stdout, zc.inj, " or ");
+		}
+		printf("\n");
 	}
 }
 
@@ -481,10 +573,10 @@ int cmd_zoo(int argc, char **argv)
 		bound_s = o.bound_ns ? (unsigned int)(o.bound_ns / NSEC_PER_SEC) : zc.bound_s;
 		for (u64 i = 0; i < o.nr_seeds; i++)
 			run_one(&zc, &o, bound_s, ZOO_SEED + i, &runs[i]);
-		ok = report_case(++num, &zc, runs, (int)o.nr_seeds, bound_s, o.log_dir);
+		ok = report_case(++num, &zc, &o, runs, (int)o.nr_seeds, bound_s);
 		ok ? pass++ : fail++;
 		if (json)
-			json_case(json, &zc, runs, (int)o.nr_seeds, bound_s, ok,
+			json_case(json, &zc, &o, runs, (int)o.nr_seeds, bound_s, ok,
 				  num == __builtin_popcountll(o.cases));
 	}
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n", pass, fail);

@@ -35,10 +35,22 @@ enum ft_inject {
 	FT_NR_INJECTIONS
 };
 
+#define FT_INJ_MAX_ORACLES	3
+
+/* The name a TSan report gives a run's failure (its repro file's invariant). */
+#define FT_ORACLE_TSAN		"data race (ThreadSanitizer)"
+
 struct ft_injection {
 	const char *name;	/* --inject NAME */
-	const char *spec;	/* the spec's bug id */
+	const char *spec;	/* its bug id */
 	const char *desc;
+	/*
+	 * The oracles expected to catch it, NULL-terminated: the names their
+	 * reports give (ft_report_begin(), FT_ORACLE_TSAN), which a run's
+	 * repro file records as its invariant.  Caught by another, the zoo
+	 * says so instead of "ok".
+	 */
+	const char *caught_by[FT_INJ_MAX_ORACLES + 1];
 };
 
 extern const struct ft_injection ft_injections[FT_NR_INJECTIONS];
@@ -49,6 +61,9 @@ static inline bool ft_injected(enum ft_inject inj)
 {
 	return unlikely(READ_ONCE(ft_injected_mask) & BIT(inj));
 }
+
+/* Is @oracle one that @inj expects to catch it? */
+bool ft_injection_caught_by(const struct ft_injection *inj, const char *oracle);
 
 /* Enable one injection by name: 0, or -EINVAL if there is none. */
 int ft_inject_enable(const char *name);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The injection registry (include/ft/zoo.h). */
+/*
+ * The injection registry (include/ft/zoo.h): each with the oracles that
+ * must catch it, by the name their reports give.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -9,92 +12,118 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 	[FT_INJ_MAPCOUNT_UNLOCKED] = {
 		"mapcount-unlocked", "H1",
 		"large mapcount and owner slots updated without the bit lock",
+		{ "owner slots" },
 	},
 	[FT_INJ_SHARED_CLEARED_EARLY] = {
 		"shared-bit-cleared-early", "H2",
 		"SHARED cleared on a sub that leaves the MM's slot mapped, "
 		"without the equality check",
+		{ "owner slots" },
 	},
 	[FT_INJ_CONT_COPIED_TO_CHILD] = {
 		"cont-copied-to-child", "Z15",
 		"set_ptes keeps a CONT bit from its template instead of letting "
 		"the contpte layer decide",
+		{ "contpte block" },
 	},
 	[FT_INJ_WRPROTECT_PARTIAL_NO_UNFOLD] = {
 		"wrprotect-partial-no-unfold", "Z16",
 		"wrprotect_ptes of part of a CONT block without unfolding it",
+		{ "contpte block" },
 	},
 	[FT_INJ_PTE_RMW_NOT_ATOMIC] = {
 		"pte-rmw-not-atomic", "Z10",
 		"read-modify-write of a live PTE as a load and a store, losing "
 		"hardware a/d",
+		{ "dirty bit" },
 	},
 	[FT_INJ_CONVERT_DROPS_AD] = {
 		"convert-drops-ad", "Z18",
 		"contpte_convert reads the entries instead of clearing them, so a "
 		"racing a/d update is lost",
+		{ "dirty bit" },
 	},
 	[FT_INJ_LOCKLESS_NO_RETRY] = {
 		"lockless-read-no-retry", "Z19",
 		"ptep_get_lockless ORs the block's a/d without checking that the "
 		"block stayed consistent",
+		{ "dirty bit" },
 	},
 	[FT_INJ_BATCHZAP_S390] = {
 		"batchzap-s390", "Z1",
 		"zap hands a batch's references to the gather (NO_GATHER frees at "
 		"once) before removing its rmap",
+		{ "bad page state" },
 	},
 	[FT_INJ_FORK_MAP_BEFORE_REF] = {
 		"fork-map-before-ref", "Z2",
 		"fork raises the mapcount of a batch before its references",
+		{ "owner slots" },
 	},
 	[FT_INJ_BATCH_PAST_FOLIO] = {
 		"batch-past-folio", "Z3/B3",
 		"folio_pte_batch without the folio-end clamp; the advanced PTE "
 		"past the folio is none (XEN PV)",
+		{ "VM_WARN_ON_FOLIO" },
 	},
 	[FT_INJ_BATCH_OVER_HOLE] = {
 		"batch-over-hole", "review",
 		"fork sizes a batch from the folio instead of scanning the PTEs, "
 		"copying across a none PTE",
+		{ "shadow memory", "bad page state" },
 	},
 	[FT_INJ_EBUSY_NO_REF_ROLLBACK] = {
 		"ebusy-no-ref-rollback", "Z24/H3",
 		"fork keeps a batch's references when the dup fails with -EBUSY",
+		{ "audit" },
 	},
 	[FT_INJ_DUP_WITH_PARENT_MM_ID] = {
 		"dup-with-parent-mm-id", "B11",
 		"fork accounts the child's mappings to the parent's mm id",
+		{ "owner slots" },
 	},
 	[FT_INJ_MPROTECT_WRITE_MERGE] = {
 		"mprotect-write-merge", "B12/Z7",
 		"mprotect batches ignore the write bit and count AnonExclusive "
 		"runs from the folio's first page, not the batch's",
+		{ "shadow memory", "VM_WARN_ON_FOLIO", "audit" },
 	},
 	[FT_INJ_FORK_NO_VMA_LOCK] = {
 		"fork-no-vma-lock", "Z14",
 		"dup_mmap does not write-lock the parent's VMAs: per-VMA-locked "
 		"faults run during fork (v6.4)",
+		{ "shadow memory" },
 	},
 	[FT_INJ_BREAK_INSIDE_BATCH] = {
 		"break-inside-batch", "Z22",
 		"fork's progress break taken inside a batch, after the whole "
 		"batch's references and mapcounts",
+		{ "owner slots", "audit" },
 	},
 	[FT_INJ_REUSE_CHECKS_BEFORE_LOCK] = {
 		"reuse-checks-before-lock", "B2",
 		"large-folio COW reuse runs its sanity checks before mapcount and "
 		"refcount are stable",
+		{ "owner slots" },
 	},
 	[FT_INJ_MADV_FLUSH_MISS] = {
 		"madv-flush-miss", "Z25",
 		"tlb_finish_mmu without the nested-gather flush: a second MADV_DONTNEED "
 		"or MADV_FREE that finds the entries already changed returns before "
 		"the first one's flush",
+		{ "tlb" },
 	},
 };
 
 unsigned long ft_injected_mask;
+
+bool ft_injection_caught_by(const struct ft_injection *inj, const char *oracle)
+{
+	for (int i = 0; inj->caught_by[i]; i++)
+		if (!strcmp(inj->caught_by[i], oracle))
+			return true;
+	return false;
+}
 
 int ft_inject_enable(const char *name)
 {

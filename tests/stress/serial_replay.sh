@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# serial_replay.sh FOLIOTORTURE NAME OPTION...: a failing serial run (a bug
-# zoo injection with the scheduler seed that catches it) must fail, leave a
+# serial_replay.sh FOLIOTORTURE NAME OPTION...: a failing serial run (bug
+# zoo injection NAME with the scheduler seed that catches it) must fail by
+# one of the oracles the injection declares (--list-injections), leave a
 # repro file that says where, and fail again the same way at the same step
 # when replayed from that file alone.
 set -u
@@ -18,6 +19,14 @@ if [ "$rc" = 0 ] || [ "$rc" = 4 ] || [ -z "$inv" ] || [ -z "$step" ]; then
   echo "not ok: the serial run did not fail with a repro file"
   exit 1
 fi
+# The oracles NAME declares: "[a|b]" on its --list-injections line.
+expected=$("$ft" --list-injections | awk -v n="$name" '$1 == n {
+  sub(/^[^[]*\[/, ""); sub(/\].*$/, ""); print }')
+case "|$expected|" in
+  *"|$inv|"*) ;;
+  *) echo "not ok: caught by '$inv', not by the oracles $name declares ($expected)"
+     exit 1 ;;
+esac
 out=$("$ft" --replay "$repro" -q 2>&1)
 rc2=$?
 echo "$out" | grep "replay:"
