@@ -6,7 +6,11 @@
 #
 #  1. Time to detect per injection (foliotorture --zoo, the default build):
 #     median and max over N seeds (5) with the default break policy
-#     (random) and with the kernel's fixed one, and their ratio.
+#     (random) and with the kernel's fixed one, and their ratio; a run
+#     counts as detected only if an oracle the injection declares caught
+#     it, and the last column says which oracles did (runs of both).
+#     Then per zoo scenario the slowest median of its injections, which
+#     the clean case of the scenario must run at least as long as.
 #  2. The mid-block break experiment (pagetable spec §6): the spf-midblock
 #     scenario for D (60s) with the kernel policy and with the aligned one:
 #     fork breaks inside a contpte block, blocks folded while fork was
@@ -42,10 +46,21 @@ bin=build/default/stress/foliotorture
 work=$(mktemp -d "${TMPDIR:-/tmp}/zoo-figures.XXXXXX")
 cases=$("$bin" --list-injections | awk '{print $1}' | paste -sd, -)
 
-# One line per case of a --zoo JSON file: name median max detected/runs.
+# One line per case of a --zoo JSON file: name median max detected/runs
+# oracle=count,... (who caught its runs).
 zoo_rows() {
-  sed -n 's/.*"name": "\([^"]*\)".*"median_s": \([0-9.]*\), "max_s": \([0-9.]*\), "runs": \(.*\)/\1 \2 \3 \4/p' "$1" |
-    awk '{ n = gsub(/"verdict": /, ""); d = gsub(/"detected"/, ""); print $1, $2, $3, d "/" n }'
+  awk -F'"' '/"name": / {
+    name = $4; caught = ""; n = 0; d = 0; delete by
+    for (i = 1; i < NF; i++) {
+      if ($i == "median_s") { split($(i + 1), v, /[:, ]+/); median = v[2] }
+      if ($i == "max_s") { split($(i + 1), v, /[:, ]+/); max = v[2] }
+      if ($i == "verdict") { n++; d += $(i + 2) == "detected" }
+      if ($i == "caught_by" && $(i + 2) != "") by[$(i + 2)]++
+    }
+    for (o in by) caught = caught (caught == "" ? "" : ",") o "=" by[o]
+    gsub(/ /, "_", caught)
+    print name, median, max, d "/" n, (caught == "" ? "-" : caught)
+  }' "$1"
 }
 
 for policy in random kernel; do
@@ -54,6 +69,7 @@ for policy in random kernel; do
     --log-dir="$work/$policy" --json="$work/$policy.json" >&2 || true
   zoo_rows "$work/$policy.json" > "$work/$policy.rows"
 done
+"$bin" --zoo --list | awk '{ sub(/:$/, "", $6); print $1, $6 }' > "$work/scenarios"
 
 # A counter of a torture --json file, per second of the run, and its count
 # (the rare events are a handful per minute).
@@ -76,9 +92,19 @@ tables() {
   echo "Time to detect (seconds; \`$bin --zoo --seeds=$seeds\`, bound 60 s per run;"
   echo "a run that misses counts as the bound):"
   echo
-  echo "| injection | random: median | max | detected | kernel: median | max | detected | median ratio kernel/random |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| injection | random: median | max | detected | kernel: median | max | detected | median ratio kernel/random | caught by (runs) |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   paste -d' ' "$work/random.rows" <(cut -d' ' -f2- "$work/kernel.rows")
+  echo
+  echo "The clean case of each zoo scenario runs at least as long as its slowest"
+  echo "injection's median (random policy):"
+  echo
+  echo "| scenario | slowest median (injection) |"
+  echo "|---|---|"
+  awk 'NR == FNR { scen[$1] = $2; next }
+       $1 in scen && $2 > worst[scen[$1]] + 0 { worst[scen[$1]] = $2; who[scen[$1]] = $1 }
+       END { for (s in worst) printf "| %s | %.2f (%s) |\n", s, worst[s], who[s] }' \
+    "$work/scenarios" "$work/random.rows" | sort
   echo
   echo "The mid-block fork break experiment (spf-midblock, ${duration} s, seed 0x5eed):"
   echo
@@ -93,10 +119,20 @@ tables() {
   done
 }
 
+# Rows of both policies: name, random's four columns, kernel's four; the
+# oracles of both joined, with their counts summed.
 format_rows() {
-  awk '/^[a-z]/ && NF == 7 {
-         ratio = ($2 > 0) ? sprintf("%.2f", $5 / $2) : "-"
-         printf "| %s | %.2f | %.2f | %s | %.2f | %.2f | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, ratio
+  awk '/^[a-z]/ && NF == 9 {
+         ratio = ($2 > 0) ? sprintf("%.2f", $6 / $2) : "-"
+         delete by; caught = ""
+         for (f = 5; f <= 9; f += 4) {
+           n = split($f, parts, ",")
+           for (i = 1; i <= n; i++)
+             if (split(parts[i], kv, "=") == 2) by[kv[1]] += kv[2]
+         }
+         for (o in by) caught = caught (caught == "" ? "" : ", ") o " (" by[o] ")"
+         gsub(/_/, " ", caught)
+         printf "| %s | %.2f | %.2f | %s | %.2f | %.2f | %s | %s | %s |\n", $1, $2, $3, $4, $6, $7, $8, ratio, caught
          next }
        { print }'
 }
