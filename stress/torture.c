@@ -261,6 +261,8 @@ static int start_threads(struct torture *t)
 	t->threads = calloc(t->p.threads, sizeof(*t->threads));
 	if (!t->threads || (t->p.serial && start_serial(t)))
 		return ft_usage_error("out of memory");
+	/* Every worker's state before the first starts: one that fails at
+	 * once dumps them all (the flight recorders). */
 	for (u64 i = 0; i < t->p.threads; i++) {
 		struct tt_thread *th = &t->threads[i];
 
@@ -272,6 +274,10 @@ static int start_threads(struct torture *t)
 			.resched_ppm = (u32)t->p.resched_ppm,
 			.sites_off = FT_BREAK_SITES_ALL & ~t->p.break_sites,
 		};
+	}
+	for (u64 i = 0; i < t->p.threads; i++) {
+		struct tt_thread *th = &t->threads[i];
+
 		if (pthread_create(&th->pthread, NULL, tt_worker, th)) {
 			stop_and_join(t, i);
 			return ft_usage_error("cannot create thread %llu",

@@ -513,12 +513,16 @@ static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
 	    (e->write || !write)) {
 		if (mm->tlb_done)
 			tlb_check_done(cpu, mm, e, write);
+		/* A contpte conversion's moment of none counts as stale too:
+		 * the shadow then accepts a little more, never less. */
 		pte = pte_now(mm, addr);
 		cpu->last_stale = !pte_present(pte) || pte_pfn(pte) != e->pfn;
 		*pfn = e->pfn;
 		return FT_HW_OK;
 	}
-	/* After the gens (the oracle's argument needs it), before the walk. */
+	/* Read after the gens: a call that began later flushes after they
+	 * were read, so this entry is dead for it (the TLB oracle's
+	 * argument); before the walk, which sees what such a call finds. */
 	fill_ns = mm->tlb_done ? ft_now_ns() : 0;
 	ret = hw_translate(mm, addr, write, rs, pfn);
 	if (ret == FT_HW_OK)
