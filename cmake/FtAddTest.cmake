@@ -2,7 +2,7 @@
 #             [LABELS <label>...] [TIMEOUT <s>]
 #             [EXPECT_EXIT <code>] [EXPECT_OUTPUT <regex>...] [REJECT_OUTPUT <regex>...])
 #
-# One place for LABELS, TIMEOUT and SKIP_RETURN_CODE (STYLE.md §7).  A test
+# One place for LABELS, TIMEOUT and SKIP_RETURN_CODE.  A test
 # that must fail in a particular way (a negative control) names the exit
 # code and the text it expects; it then runs under tests/expect.sh, so a
 # usage error or a crash can never pass for the expected detection.

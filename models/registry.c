@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The mapcount models, by name (STYLE.md §3: one const registry). */
+/* The mapcount models, by name (one const registry). */
 #include <string.h>
 
 #include "models.h"

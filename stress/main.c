@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * foliotorture: the binary.  Its modes dispatch from one table, as perf's
- * commands[] do (STYLE.md §8); each mode parses its own options.
+ * commands[] do; each mode parses its own options.
  */
 #include <stdio.h>
 #include <string.h>

@@ -27,8 +27,8 @@ const char *const tt_op_names[NR_TT_OPS] = {
 /* --sched's modes, indexed by tt_params.serial. */
 const char *const tt_sched_mode_names[2] = { "parallel", "serial" };
 
-/* Every operation often enough that each race of the spec's "real"
- * column comes up within seconds; accesses dominate, as in a process. */
+/* Every operation often enough that each race the kernel's locking lets
+ * happen comes up within seconds; accesses dominate, as in a process. */
 static const u32 default_weights[NR_TT_OPS] = {
 	[TT_READ] = 30, [TT_WRITE] = 30, [TT_FORK] = 3, [TT_EXIT] = 2,
 	[TT_MUNMAP] = 2, [TT_MMAP] = 3, [TT_DONTNEED] = 5, [TT_LAZYFREE] = 3,

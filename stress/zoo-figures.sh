@@ -11,7 +11,8 @@
 #     it, and the last column says which oracles did (runs of both).
 #     Then per zoo scenario the slowest median of its injections, which
 #     the clean case of the scenario must run at least as long as.
-#  2. The mid-block break experiment (pagetable spec §6): the spf-midblock
+#  2. The mid-block break experiment (the fork break race of the review of
+#     "mm: Batch-copy PTE ranges during fork()", Nov 2023): the spf-midblock
 #     scenario for D (60s) with the kernel policy and with the aligned one:
 #     fork breaks inside a contpte block, blocks folded while fork was
 #     stopped, and resumed partial write-protects that unfold the parent's

@@ -3,8 +3,11 @@
  * The arm64 contiguous-PTE layer (arch/arm64/mm/contpte.c and the
  * contpte wrappers of arch/arm64/include/asm/pgtable.h, v6.9-v6.18):
  * the public PTE API that core mm calls, deciding where the CONT bit goes.
- * Facts: pagetable spec §5 (geometry §5.2, fold conditions §5.3, the API
- * table §5.4, core routines §5.5, lockless read §5.6).
+ * Upstream: the block geometry (CONT_PTE_SHIFT, asm/pgtable-hwdef.h), the
+ * fold conditions (contpte_try_fold(), __contpte_try_fold()), the public
+ * wrappers of asm/pgtable.h, the core routines (contpte_convert(),
+ * contpte_try_unfold_partial()) and the lockless read
+ * (contpte_ptep_get_lockless()).
  *
  * Rules kept from the kernel:
  *   - every public setter strips CONT from the value it is given; only this
@@ -17,7 +20,7 @@
  *     directly where a segment covers a whole aligned block.
  * Every public operation requires the PTL of its table (asserted), except
  * ptep_get_lockless().  After each one, in checking builds, the blocks it
- * touched are checked for consistency (pagetable spec I4).
+ * touched are checked for consistency (T4 in doc/invariants.md).
  */
 #ifndef FT_CONTPTE_H
 #define FT_CONTPTE_H
@@ -46,7 +49,8 @@ static inline unsigned long pte_cont_addr_end(unsigned long addr, unsigned long 
 	return boundary - 1 < end - 1 ? boundary : end;
 }
 
-/* The rest of the block after @ptep if @pte is valid+CONT, else 1 (§2.1). */
+/* The rest of the block after @ptep if @pte is valid+CONT, else 1 (arm64's
+ * pte_batch_hint()). */
 static inline unsigned int pte_batch_hint(pte_t *ptep, pte_t pte)
 {
 	if (!pte_valid_cont(pte))
@@ -66,7 +70,8 @@ static inline pte_t ptep_get(pte_t *ptep)
 	return contpte_ptep_get(ptep, pte);
 }
 
-/* Without the PTL: an optimistic scan that retries on inconsistency (§5.6). */
+/* Without the PTL: an optimistic scan that retries on inconsistency
+ * (contpte_ptep_get_lockless()). */
 pte_t ptep_get_lockless(pte_t *ptep);
 
 void set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte,
@@ -110,7 +115,7 @@ pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr,
 		       pte_t *ptep);
 
 /*
- * The block-consistency oracle (pagetable spec I4): if the block holding
+ * The block-consistency oracle (T4, doc/invariants.md): if the block holding
  * @ptep has a CONT entry, all CONT_PTES entries must be valid, CONT, map
  * consecutive pfns aligned to the block, lie in one folio and differ in
  * nothing but AF and dirty.  Caller holds the PTL.  Reports a decoded dump

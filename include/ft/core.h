@@ -11,8 +11,8 @@
 #include "ft/kernel.h"
 
 /*
- * Exit codes fixed by DESIGN.md ("Reproduction and reporting").  66 is left
- * to ThreadSanitizer, 77 is ctest's skip code (automake's convention).
+ * Exit codes, as the README lists them (section "Lock-model torture").  66
+ * is left to ThreadSanitizer, 77 is ctest's skip code (automake's convention).
  */
 enum ft_exit {
 	FT_EXIT_SUCCESS = 0,
@@ -44,7 +44,7 @@ __noreturn void ft_die(int code);
 /* ---- Low-rider random streams (torture_random_state's role) ------------ */
 
 /*
- * xoshiro256** state, passed explicitly (STYLE.md §6: never time() ^ tid).
+ * xoshiro256** state, passed explicitly (never seeded from time() ^ tid).
  * A stream is derived from (seed, a, b, c) by splitmix64, so the stream of
  * thread 3's operation 17 at break site 5 is a pure function of the seed.
  */

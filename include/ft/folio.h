@@ -4,16 +4,19 @@
  * descriptors, a buddy allocator for orders 0..MAX_PAGE_ORDER, reference
  * counting, GUP pins and the deferred-split queue.
  *
- * Facts: rmap spec §1.2-1.4 (fields, initial values, bit positions), §3
- * (read-side queries, pins), §4.2 (deferred split), §8 I15 (free-time
- * checks); pagetable spec §1.2.
+ * Upstream: the fields and bit positions of include/linux/mm_types.h
+ * (struct folio, _mm_ids, MM_ID_*), prep_compound_head()'s initial values
+ * (mm/internal.h), the read-side queries and pins of include/linux/mm.h
+ * (folio_mapcount(), folio_maybe_dma_pinned()), deferred_split_folio()
+ * (mm/huge_memory.c) and the free-time checks of mm/page_alloc.c (I15 in
+ * doc/invariants.md); refcount >= mapcount is I1 there.
  *
  * FT-DEVIATION: in the kernel a folio overlays its first pages.  Here the
  * per-page state (flags, _mapcount, the content word) lives in struct page
  * and the head-only and page[1]/page[2] fields in a struct folio descriptor
  * kept per head pfn.  The folio's flags are still page[0]'s flags word, so
  * folio flags and page 0's PG_anon_exclusive share a word, as they do in
- * the kernel (bug zoo B6 depends on it).
+ * the kernel (bug zoo B6, doc/invariants.md, depends on it).
  */
 #ifndef FT_FOLIO_H
 #define FT_FOLIO_H
@@ -42,7 +45,7 @@
 #define FT_DEBUG_BUILD		1
 #endif
 
-/* ---- MM ids (rmap spec §1.2, the 64-bit values) -------------------------- */
+/* ---- MM ids (include/linux/mm_types.h, the 64-bit values) ---------------- */
 
 typedef u32 mm_id_t;
 typedef int mm_id_mapcount_t;
@@ -61,7 +64,7 @@ typedef int mm_id_mapcount_t;
 #define ENTIRELY_MAPPED		0x800000
 #define FOLIO_PAGES_MAPPED	(ENTIRELY_MAPPED - 1)
 
-/* GUP: a pin of a small folio adds this many references (rmap spec §3). */
+/* GUP: a pin of a small folio adds this many references (mm/gup.c). */
 #define GUP_PIN_COUNTING_BIAS	1024
 
 /* Content of a freed page: a write after free changes it (page poisoning). */
@@ -222,7 +225,7 @@ static inline void ClearPageAnonExclusive(struct page *page)
 	clear_bit(PG_anon_exclusive, &page->flags);
 }
 
-/* ---- Mapcount fields (owner slots: rmap spec §2.2) ---------------------------------- */
+/* ---- Mapcount fields (owner slots: include/linux/rmap.h, folio_mm_id()) ------------- */
 
 static inline int folio_large_mapcount(const struct folio *folio)
 {
@@ -416,7 +419,7 @@ static inline struct page *pfn_to_page(struct ft_pmem *pmem, unsigned long pfn)
 struct folio *folio_alloc(struct ft_pmem *pmem, unsigned int order,
 			  struct ft_random_state *rs);
 
-/* ---- GUP pins (rmap spec §3) ----------------------------------------------------------- */
+/* ---- GUP pins (mm/gup.c, folio_maybe_dma_pinned()) -------------------------------------- */
 
 #define FOLL_GET	0x1
 #define FOLL_PIN	0x2

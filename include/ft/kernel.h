@@ -3,8 +3,8 @@
  * Kernel shims: the handful of kernel spellings the model is written in.
  *
  * They keep the kernel's names so ported code reads like the original, and
- * get no ft_ duplicates (STYLE.md §2).  Where the userspace meaning differs
- * from the kernel's it says so with FT-DEVIATION.
+ * get no ft_ duplicates.  Where the userspace meaning differs from the
+ * kernel's it says so with FT-DEVIATION.
  */
 #ifndef FT_KERNEL_H
 #define FT_KERNEL_H
@@ -204,7 +204,8 @@ static inline bool test_and_clear_bit(int nr, unsigned long *addr)
 /*
  * The non-atomic forms: a load and a store, so a concurrent atomic update
  * of another bit can be lost, exactly the hazard the kernel's __set_bit
- * has (bug zoo B6).  Relaxed atomics so that TSan reports only real misuse.
+ * has (bug zoo B6, doc/invariants.md).  Relaxed atomics so that TSan
+ * reports only real misuse.
  */
 static inline void __set_bit(int nr, unsigned long *addr)
 {

@@ -11,13 +11,15 @@
  *			a sleeping lock for the validator
  *   seqcount_t		write begin/end, read begin/retry
  *
- * Every wait spins briefly and then yields the CPU (DESIGN.md: without the
- * yield, TSan runs with more threads than cores crawl), and gives up with a
- * lockup report after lockdep_set_stall_timeout().
+ * Every wait spins briefly and then yields the CPU (measured, see
+ * src/lock/internal.h: without the yield, TSan runs with more threads than
+ * cores crawl), and gives up with a lockup report after
+ * lockdep_set_stall_timeout().
  *
  * Every lock tells ThreadSanitizer what it is with __tsan_mutex_*: CK's
- * inline asm is invisible to TSan (measured, DESIGN.md), so without the
- * annotations a correctly locked counter is reported as a race.
+ * inline asm is invisible to TSan (measured; the lock.tsan.ck_bare test
+ * keeps it true), so without the annotations a correctly locked counter is
+ * reported as a race.
  *
  * Validator (src/lock/lockdep.c) in brief: classes are per init site
  * (spin_lock_init() and friends hide a static lock_class_key) or, for bit
@@ -363,7 +365,7 @@ static __always_inline void _bit_spin_unlock(int bitnum, unsigned long *addr,
 /*
  * __clear_bit_unlock(): a plain release store of the whole word.  Correct
  * only when every writer of the word's other bits holds this lock, which is
- * what folio_unlock_large_mapcount() relies on (rmap spec §1.4).
+ * what folio_unlock_large_mapcount() relies on (include/linux/rmap.h).
  */
 static __always_inline void ___bit_spin_unlock(int bitnum, unsigned long *addr,
 					       const struct lockdep_map *class,

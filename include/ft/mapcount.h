@@ -13,8 +13,8 @@
  * runs.
  *
  * Locking: callers hold the PTL of the page table whose entries they
- * change (rmap spec §4); models take their own lock inside (owner_slots:
- * the folio's large-mapcount bit spinlock, innermost).
+ * change (as mm/rmap.c requires); models take their own lock inside
+ * (owner_slots: the folio's large-mapcount bit spinlock, innermost).
  */
 #ifndef FT_MAPCOUNT_H
 #define FT_MAPCOUNT_H
@@ -61,7 +61,7 @@ struct ft_mapcount_ops {
 	int (*sub)(struct folio *folio, int n, struct vm_area_struct *vma);
 	/* folio_maybe_mapped_shared() for a large folio mapped >= 2 times */
 	bool (*maybe_mapped_shared)(const struct folio *folio);
-	/* __wp_can_reuse_large_anon_folio() (rmap spec §5.2) */
+	/* __wp_can_reuse_large_anon_folio() (mm/memory.c) */
 	bool (*can_reuse_anon)(struct folio *folio, struct vm_area_struct *vma);
 	/*
 	 * A consistent view, for oracles and dumps; @locked (optional) runs
@@ -82,7 +82,7 @@ static inline const struct ft_mapcount_ops *folio_mc(const struct folio *folio)
 	return folio->pmem->mc;
 }
 
-/* ---- Read side (rmap spec §3) ----------------------------------------------------- */
+/* ---- Read side (include/linux/mm.h) ------------------------------------------------ */
 
 static inline int folio_mapcount(const struct folio *folio)
 {
@@ -113,7 +113,7 @@ static inline bool folio_uses_page_mapcount(const struct folio *folio)
 	return !folio->pmem->no_page_mapcount;
 }
 
-/* ---- The rmap entry points (src/mm/rmap.c, rmap spec §4) ---------------------------- */
+/* ---- The rmap entry points (src/mm/rmap.c; upstream mm/rmap.c) ---------------------- */
 
 void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address, rmap_t flags);
@@ -161,8 +161,9 @@ static inline void folio_remove_rmap_pte(struct folio *folio, struct page *page,
 void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
 
 /*
- * The large-folio COW-reuse decision of do_wp_page (rmap spec §5.2): true
- * if every reference to @folio comes from @vma's mm's page tables.
+ * The large-folio COW-reuse decision of do_wp_page (mm/memory.c,
+ * __wp_can_reuse_large_anon_folio()): true if every reference to @folio
+ * comes from @vma's mm's page tables.
  */
 static inline bool wp_can_reuse_large_anon_folio(struct folio *folio,
 						 struct vm_area_struct *vma)

@@ -3,9 +3,11 @@
  * Simulated address spaces and the operations on them: mm_struct, VMAs with
  * per-VMA locks, anon_vmas, the mm id allocator, and fault, fork, munmap,
  * MADV_DONTNEED, mprotect, exit, migration and young-bit walkers, GUP pins.
- * Facts: pagetable spec §3 (fork), §4 (zap), §7 (mprotect, madvise, COW),
- * §8 (locking); rmap spec §1.2 (mm ids), §4.8 and §5 (ordering, COW, mTHP
- * fault).
+ * Upstream: mm/memory.c (fork's copy_page_range(), zap_pte_range(), the
+ * faults, do_wp_page()), mm/mprotect.c, mm/madvise.c, mm/vma.c and
+ * mm/mmap_lock.c (which lock each operation takes), kernel/fork.c (mm ids,
+ * mm_alloc_id()); refcount before mapcount on the way up and after it on
+ * the way down (I1, doc/invariants.md).
  *
  * Lock ordering (mm/rmap.c's tree, for the model):
  *   mmap_lock (child's nested in fork)
@@ -191,7 +193,7 @@ void mm_id_space_destroy(struct mm_id_space *ids);
 int mm_alloc_id(struct mm_id_space *ids, struct mm_struct *mm);
 void mm_free_id(struct mm_id_space *ids, struct mm_struct *mm);
 
-/* ---- Locking modes (pagetable spec §8.2, §6) ------------------------------------------- */
+/* ---- Locking modes (upstream's, and Android's speculative faults) ---------------------- */
 
 /* Which lock each operation takes; the operations assert it. */
 struct ft_locking_mode {

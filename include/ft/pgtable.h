@@ -2,8 +2,10 @@
 /*
  * Page tables: arm64 PTE semantics, PTE tables with split PTLs, the
  * raw (double-underscore) PTE accessors, and the hardware that walks them.
- * Facts: pagetable spec §1.1 (PTE bits and helpers), §1.3 and §8.1 (PTL,
- * pte_offset_map_lock).  The contpte layer on top is include/ft/contpte.h.
+ * Upstream: arm64's PTE bits and helpers (arch/arm64/include/asm/pgtable.h,
+ * pgtable-hwdef.h), the split PTL and pte_offset_map_lock()
+ * (include/linux/mm.h, mm/pgtable-generic.c).  The contpte layer on top is
+ * include/ft/contpte.h.
  *
  * Every access to a live PTE is atomic: reads are READ_ONCE, writes
  * release stores (so the page's content is visible before the mapping),
@@ -335,8 +337,9 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr);
 
 /*
  * pte_offset_map_lock(): the PTE for @addr with its PTL held, or NULL if no
- * table is there.  Re-checks the pmd after taking the lock (pagetable spec
- * §8.1).  FT-DEVIATION: a macro, so lockdep records the caller's site.
+ * table is there.  Re-checks the pmd after taking the lock, as
+ * mm/pgtable-generic.c's __pte_offset_map_lock() does.  FT-DEVIATION: a
+ * macro, so lockdep records the caller's site.
  */
 pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			     spinlock_t **ptlp, const struct lock_site *site);
@@ -453,14 +456,15 @@ static inline void flush_tlb_mm(struct mm_struct *mm)
 bool ft_hw_stale_translation(void);
 
 /*
- * The TLB oracle (I11: when munmap or MADV_DONTNEED returns, no CPU holds
- * a translation of the range; when MADV_FREE, mprotect or fork returns, no
- * CPU holds a writable one).  Each such call flushes what it changed, and
- * one that finds an entry already changed by a call still in flight
- * flushes everything (tlb_finish_mmu()'s mm_tlb_flush_nested()).  So a
- * translation cached before such a call began and used after it returned
- * is a missed flush, reported (oracle "tlb") when a CPU uses it.  With
- * --tlb only: without it no translation outlives its access.
+ * The TLB oracle (T11 in doc/invariants.md: when munmap or MADV_DONTNEED
+ * returns, no CPU holds a translation of the range; when MADV_FREE,
+ * mprotect or fork returns, no CPU holds a writable one).  Each such call
+ * flushes what it changed, and one that finds an entry already changed by
+ * a call still in flight flushes everything (tlb_finish_mmu()'s
+ * mm_tlb_flush_nested()).  So a translation cached before such a call
+ * began and used after it returned is a missed flush, reported (oracle
+ * "tlb") when a CPU uses it.  With --tlb only: without it no translation
+ * outlives its access.
  */
 enum ft_tlb_done_kind {
 	FT_TLB_UNMAPPED,	/* every translation of the range */

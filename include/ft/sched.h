@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Break points: every place where the kernel may drop its locks or
- * reschedule asks here (DESIGN.md "Concurrency, locking modes and break
- * points").  The answer comes from the calling thread's policy and its own
- * random stream, so it replays from the seed:
+ * reschedule asks here (README, "The mm operations": break points).  The
+ * answer comes from the calling thread's policy and its own random stream,
+ * so it replays from the seed:
  *
  *   kernel   fork breaks at progress >= 32 when "need_resched" (drawn with
  *            probability resched_ppm) or a PTL is contended (a real
@@ -12,7 +12,8 @@
  *            and each mmu_gather's capacity from [1, capacity], so "batch
  *            full" comes at random points too
  *   aligned  as kernel, but fork breaks only at CONT-aligned addresses
- *            (OPPO's change, pagetable spec §6)
+ *            (OPPO's change, described by Barry Song in the review of
+ *            "mm: Batch-copy PTE ranges during fork()", Nov 2023)
  *   never    no break at all, contention included
  *
  * A thread without a context of its own (tests, set-up) uses "never".
@@ -61,7 +62,8 @@ struct ft_sched {
 	u64 n_checks[NR_FT_BREAK_SITES];
 	u64 n_breaks[NR_FT_BREAK_SITES];
 	u64 n_fork_breaks_mid_block;	/* fork breaks at a non-CONT-aligned addr */
-	/* The mid-block break experiment (pagetable spec §6): after a break
+	/* The mid-block break experiment (the fork break race of that
+	 * review, see the spf-midblock scenario): after a break
 	 * inside a block, the parent's block was folded when fork resumed,
 	 * and fork's partial write-protect had to unfold it again. */
 	u64 n_fork_break_folds;

@@ -2,10 +2,10 @@
 /*
  * The bug zoo: historical and design bugs compiled into the model, off by
  * default, switched on by name at run time.  The injected code is the buggy
- * code as it was (or as the spec describes the hazard), written where the
- * correct code is, and guarded by ft_injected(): with the injection off the
- * cost is one predictable branch on a word that never changes after
- * start-up.  Every injection must be caught by one of the project's
+ * code as it was (or the hazard as doc/invariants.md states it), written
+ * where the correct code is, and guarded by ft_injected(): with the
+ * injection off the cost is one predictable branch on a word that never
+ * changes after start-up.  Every injection must be caught by one of the project's
  * oracles, never by a check written for it alone.
  */
 #ifndef FT_ZOO_H
@@ -14,23 +14,24 @@
 #include "ft/kernel.h"
 
 enum ft_inject {
-	FT_INJ_MAPCOUNT_UNLOCKED,	/* rmap spec H1 */
-	FT_INJ_SHARED_CLEARED_EARLY,	/* rmap spec H2 */
-	FT_INJ_CONT_COPIED_TO_CHILD,	/* pagetable spec Z15 */
+	/* Bug ids: doc/invariants.md. */
+	FT_INJ_MAPCOUNT_UNLOCKED,	/* H1 */
+	FT_INJ_SHARED_CLEARED_EARLY,	/* H2 */
+	FT_INJ_CONT_COPIED_TO_CHILD,	/* Z15 */
 	FT_INJ_WRPROTECT_PARTIAL_NO_UNFOLD, /* Z16 */
 	FT_INJ_PTE_RMW_NOT_ATOMIC,	/* Z10 */
 	FT_INJ_CONVERT_DROPS_AD,	/* Z18 */
 	FT_INJ_LOCKLESS_NO_RETRY,	/* Z19 */
 	FT_INJ_BATCHZAP_S390,		/* Z1 */
 	FT_INJ_FORK_MAP_BEFORE_REF,	/* Z2 */
-	FT_INJ_BATCH_PAST_FOLIO,	/* Z3, rmap spec B3 */
+	FT_INJ_BATCH_PAST_FOLIO,	/* Z3, B3 */
 	FT_INJ_BATCH_OVER_HOLE,		/* the batch-copy review's DONTNEED hole */
-	FT_INJ_EBUSY_NO_REF_ROLLBACK,	/* Z24, rmap spec H3 */
-	FT_INJ_DUP_WITH_PARENT_MM_ID,	/* rmap spec B11 */
-	FT_INJ_MPROTECT_WRITE_MERGE,	/* rmap spec B12, Z7 */
+	FT_INJ_EBUSY_NO_REF_ROLLBACK,	/* Z24, H3 */
+	FT_INJ_DUP_WITH_PARENT_MM_ID,	/* B11 */
+	FT_INJ_MPROTECT_WRITE_MERGE,	/* B12, Z7 */
 	FT_INJ_FORK_NO_VMA_LOCK,	/* Z14 */
 	FT_INJ_BREAK_INSIDE_BATCH,	/* Z22 */
-	FT_INJ_REUSE_CHECKS_BEFORE_LOCK, /* rmap spec B2 */
+	FT_INJ_REUSE_CHECKS_BEFORE_LOCK, /* B2 */
 	FT_INJ_MADV_FLUSH_MISS,		/* Z25 */
 	FT_NR_INJECTIONS
 };

@@ -3,12 +3,16 @@
  * owner_slots: the large mapcount with two MM owner slots behind a bit
  * spinlock, as upstream has it since v6.15 ("mm: MM owner tracking for
  * large folios (!hugetlb)", D. Hildenbrand; include/linux/rmap.h).
- * Facts: rmap spec §1.4, §2 and §5.2.
+ * Upstream: the _mm_ids word of include/linux/mm_types.h, the
+ * large-mapcount helpers of include/linux/rmap.h
+ * (folio_lock_large_mapcount(), folio_add_return_large_mapcount(),
+ * folio_sub_return_large_mapcount()) and __wp_can_reuse_large_anon_folio()
+ * in mm/memory.c.
  *
- * Why "maybe mapped shared" has no false negatives (rmap spec §2.8, P-a to
- * P-c): only the owning MM raises a slot, untracked additions are never
- * counted and clamping only lowers a slot, so a slot never overstates its
- * MM's mappings (P-a); SHARED is cleared only when one slot's count equals
+ * Why "maybe mapped shared" has no false negatives (P-a to P-c in
+ * doc/invariants.md): only the owning MM raises a slot, untracked additions
+ * are never counted and clamping only lowers a slot, so a slot never
+ * overstates its MM's mappings (P-a); SHARED is cleared only when one slot's count equals
  * the total, and then that slot's MM owns every mapping; a later mapping by
  * another MM either takes the free slot (setting SHARED) or finds both
  * slots taken, which already implies SHARED (P-b).  Everything rests on the
@@ -16,7 +20,7 @@
  * bit lock.
  *
  * Lock nesting: the large-mapcount lock is innermost, taken under the PTL,
- * never held across anything that sleeps (rmap spec §2.1).
+ * never held across anything that sleeps (as in include/linux/rmap.h).
  */
 #include "ft/report.h"
 #include "ft/sched.h"
@@ -40,7 +44,7 @@ static void folio_unlock_large_mapcount(struct folio *folio)
 					&folio_mapcount_lock_class);
 }
 
-/* ---- Slot accessors (rmap spec §2.2); callers hold the lock ---------------- */
+/* ---- Slot accessors (folio_mm_id() and friends); callers hold the lock ---- */
 
 static void folio_set_mm_id(struct folio *folio, int idx, mm_id_t id)
 {
@@ -58,7 +62,8 @@ static int slot_count(const struct folio *folio, int idx)
 
 /*
  * FT-DEVIATION (H1 only): with the lock gone the injected bug updates the
- * total and the slot as two separate atomics, as the spec describes it.
+ * total and the slot as two separate atomics, as H1 in doc/invariants.md
+ * describes it.
  */
 static void slot_add(struct folio *folio, int idx, int diff)
 {
@@ -88,7 +93,8 @@ static int total_add(struct folio *folio, int diff)
 				     __FILE__, __LINE__);		\
 	} while (0)
 
-/* __folio_large_mapcount_sanity_checks(): the arguments (rmap spec §2.3). */
+/* __folio_large_mapcount_sanity_checks() (include/linux/rmap.h): the
+ * arguments. */
 static void sanity_checks(struct folio *folio, int diff, mm_id_t mm_id)
 {
 	MC_CHECK(folio, folio_test_large(folio), "large mapcount of a small folio");
@@ -98,8 +104,9 @@ static void sanity_checks(struct folio *folio, int diff, mm_id_t mm_id)
 }
 
 /*
- * The invariants that hold whenever the lock is free (rmap spec §8), checked
- * just before releasing it: cheap, so always on in debug builds.
+ * The invariants that hold whenever the lock is free (I1, I3, I5, I6, I8,
+ * I10 in doc/invariants.md), checked just before releasing it: cheap, so
+ * always on in debug builds.
  */
 static void check_locked(struct folio *folio)
 {
@@ -141,13 +148,13 @@ static void owner_slots_set(struct folio *folio, int diff,
 	sanity_checks(folio, diff, mm_id);
 	MC_CHECK(folio, folio_mm_id(folio, 0) == MM_ID_DUMMY &&
 		 folio_mm_id(folio, 1) == MM_ID_DUMMY, "set on a folio with owners");
-	/* Not visible to anybody yet: no lock (rmap spec §2.4). */
+	/* Not visible to anybody yet: no lock (folio_set_large_mapcount()). */
 	atomic_set(&folio->_large_mapcount, diff - 1);
 	WRITE_ONCE(folio->_mm_id_mapcount[0], diff - 1);
 	folio_set_mm_id(folio, 0, mm_id);
 }
 
-/* folio_add_return_large_mapcount() (rmap spec §2.5). */
+/* folio_add_return_large_mapcount() (include/linux/rmap.h). */
 static int owner_slots_add(struct folio *folio, int diff,
 			   struct vm_area_struct *vma)
 {
@@ -182,7 +189,7 @@ static int owner_slots_add(struct folio *folio, int diff,
 	return new_mapcount_val + 1;
 }
 
-/* folio_sub_return_large_mapcount() (rmap spec §2.6). */
+/* folio_sub_return_large_mapcount() (include/linux/rmap.h). */
 static int owner_slots_sub(struct folio *folio, int diff,
 			   struct vm_area_struct *vma)
 {
@@ -237,7 +244,7 @@ static void reuse_sanity_checks(struct folio *folio, struct vm_area_struct *vma)
 }
 
 /*
- * __wp_can_reuse_large_anon_folio() (rmap spec §5.2, with the B1 and B2
+ * __wp_can_reuse_large_anon_folio() (mm/memory.c, with the B1 and B2
  * fixes): anon pages are mapped at most once per MM and every mapping holds
  * one reference taken before the mapcount rises and dropped after it
  * falls, so mapcount == refcount under the lock, with SHARED clear, means

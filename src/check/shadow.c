@@ -35,7 +35,7 @@
  *    bounds both to the zap's flush.  MADV_FREE unmaps nothing and is no
  *    zap here: it only lets the dirty rule stop expecting a dirty bit.
  *
- * The dirty rule (pagetable spec I6): after a write through a PTE, the
+ * The dirty rule (T6, doc/invariants.md): after a write through a PTE, the
  * entry that maps the page is dirty, and stays dirty while it maps the
  * same page and nothing that may clean it (a zap, MADV_FREE) has begun:
  * write-protect moves hardware dirty to software dirty, migration entries

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The fatal-exit path.  Library layers never call exit() (STYLE.md §8);
+ * The fatal-exit path.  Library layers never call exit();
  * when the lock model must stop the run (a splat, a lockup) it calls
  * ft_die(), which runs the registered notifiers once and exits with the
  * code.  Think panic_on_warn plus the panic notifier chain.

@@ -9,8 +9,8 @@
 
 /*
  * Spin this many times with cpu_relax() before yielding.  Measured on the
- * 2-core machine (DESIGN.md): pure spinning with more threads than cores
- * under TSan did not finish in 60 s; spin-then-yield finished in 0.2 s.
+ * 2-core machine: pure spinning with more threads than cores under TSan
+ * did not finish in 60 s; spin-then-yield finished in 0.2 s.
  * bench_lock with 4 threads: 16 spins beat 4 and 64 (a pause is ~100
  * cycles, a yield a few hundred ns).
  */

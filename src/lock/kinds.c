@@ -51,8 +51,9 @@ static const struct ft_lock_kind spin_kind = {
 
 /* ---- bit_spin_lock ------------------------------------------------------- */
 
-/* Bit 31 of the word, the position of FOLIO_MM_IDS_LOCK_BITNUM (rmap spec
- * §1.4); the other bits are free for atomic users (FT_LK_SHARED_WORD). */
+/* Bit 31 of the word, the position of FOLIO_MM_IDS_LOCK_BITNUM
+ * (include/linux/mm_types.h); the other bits are free for atomic users
+ * (FT_LK_SHARED_WORD). */
 DEFINE_BIT_SPIN_CLASS(lock_kind_bit_class, "lock_kind_bit");
 
 static void bit_init(void *l)
@@ -196,7 +197,8 @@ static const struct ft_lock_kind busted_kind = {
  * busted_bit: excludes, but unlocks with __bit_spin_unlock(), the plain
  * store of the whole word.  A concurrent atomic update of another bit of
  * the word is lost, which is why the kernel uses that unlock only where
- * every writer of the word holds the lock (folio _mm_ids, rmap spec §1.4).
+ * every writer of the word holds the lock (folio _mm_ids,
+ * include/linux/rmap.h).
  */
 static void busted_bit_unlock(void *l, const struct lock_site *site)
 {

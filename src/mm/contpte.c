@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The arm64 contpte layer (arch/arm64/mm/contpte.c, v6.9-v6.18, and the
- * contpte wrappers of asm/pgtable.h).  Facts: pagetable spec §5.
+ * contpte wrappers of asm/pgtable.h).
  *
  * Why it is safe to fold and unfold under the PTL alone: a block is only
  * ever repainted by contpte_convert(), which first takes every entry away
@@ -46,7 +46,7 @@ static void contpte_check_range(struct mm_struct *mm, pte_t *ptep,
 		contpte_check_block(mm, ptep);
 }
 
-/* ---- Core routines (pagetable spec §5.5) ------------------------------------- */
+/* ---- Core routines (contpte_convert(), contpte_try_fold()/unfold()) --------- */
 
 /*
  * Repaint the whole block holding @ptep from @pte (CONT or not), carrying
@@ -103,7 +103,8 @@ static void contpte_try_unfold_partial(struct mm_struct *mm, unsigned long addr,
 	}
 }
 
-/* The five conditions of pagetable spec §5.3, tried at a block's last entry. */
+/* The five fold conditions of arm64's contpte_try_fold() and
+ * __contpte_try_fold(), tried at a block's last entry. */
 static void contpte_try_fold(struct mm_struct *mm, unsigned long addr,
 			     pte_t *ptep, pte_t pte)
 {
@@ -218,7 +219,7 @@ static void contpte_set_ptes(struct mm_struct *mm, unsigned long addr,
 }
 
 /**
- * set_ptes - map @nr consecutive pages of one folio (pagetable spec §5.4)
+ * set_ptes - map @nr consecutive pages of one folio (arm64's set_ptes())
  * @mm: the address space
  * @addr: the address of the first entry
  * @ptep: the first entry
@@ -261,7 +262,8 @@ pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
 /*
  * Whole blocks are cleared in place, entry by entry, without unfolding:
  * the PTL is held and the pages are not freed before the TLB flush
- * (pagetable spec §5.7).  Only a block covered in part is unfolded first.
+ * (contpte_clear_full_ptes()).  Only a block covered in part is unfolded
+ * first.
  */
 void clear_full_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep,
 		     unsigned int nr, int full)

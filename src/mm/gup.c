@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * GUP pin accounting (mm/gup.c, rmap spec §3): what fork's maybe-pinned
- * path (folio_try_dup_anon_rmap_ptes -EBUSY) needs.
+ * GUP pin accounting (mm/gup.c, folio_maybe_dma_pinned() in
+ * include/linux/mm.h): what fork's maybe-pinned path
+ * (folio_try_dup_anon_rmap_ptes -EBUSY) needs.
  */
 #include <errno.h>
 

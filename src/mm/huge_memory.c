@@ -2,7 +2,8 @@
 /*
  * The deferred-split queue (mm/huge_memory.c): partially mapped anon
  * folios wait here to be split.  Nothing splits them in the model; what
- * matters is who may queue and unqueue (rmap spec §4.2, B5, B7).
+ * matters is who may queue and unqueue (__folio_remove_rmap() in
+ * mm/rmap.c; B5 and B7 in doc/invariants.md).
  */
 #include "ft/folio.h"
 

@@ -13,7 +13,7 @@
 #include "ft/sched.h"
 #include "ft/zoo.h"
 
-/* ---- folio_pte_batch (pagetable spec §2, mm/util.c and mm/internal.h) ---- */
+/* ---- folio_pte_batch (mm/util.c and mm/internal.h) ---- */
 
 #define FPB_RESPECT_DIRTY	BIT(0)
 #define FPB_RESPECT_SOFT_DIRTY	BIT(1)
@@ -58,7 +58,7 @@ static inline int pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr
 
 pgprot_t vm_get_page_prot(unsigned long vm_flags);
 
-/* ---- mmu_gather (mm/mmu_gather.c, pagetable spec §4.1) ---------------------- */
+/* ---- mmu_gather (mm/mmu_gather.c, include/asm-generic/tlb.h) -------------- */
 
 struct mmu_gather_entry {
 	struct page *page;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * MADV_DONTNEED and MADV_FREE (mm/madvise.c v6.16; pagetable spec §7.2,
- * §7.3, §8.2): under the per-VMA read lock when one VMA covers the range,
- * else under the mmap_lock for read.  Concurrent faults may refill behind
- * them, and two calls may work on one range at once: tlb_finish_mmu()'s
- * nested-gather flush is what makes the second one's return mean "flushed".
+ * MADV_DONTNEED and MADV_FREE (mm/madvise.c v6.16: madvise_dontneed_free(),
+ * madvise_free_pte_range(), get_lock_mode()): under the per-VMA read lock
+ * when one VMA covers the range, else under the mmap_lock for read.
+ * Concurrent faults may refill behind them, and two calls may work on one
+ * range at once: tlb_finish_mmu()'s nested-gather flush is what makes the
+ * second one's return mean "flushed".
  */
 #include <errno.h>
 #include <stdlib.h>

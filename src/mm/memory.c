@@ -3,10 +3,12 @@
  * mm/memory.c (v6.15-v6.18): PTE batching, page faults (anonymous with
  * mTHP, COW reuse and copy), fork's page-table copy, and zap.
  *
- * Facts: pagetable spec §2 (folio_pte_batch), §3.2-3.4 (fork), §4.2 (zap),
- * §7.4 (COW on contpte); rmap spec §4.8 (refcount before mapcount on the
- * way up, mapcount before refcount on the way down), §5 (do_wp_page,
- * reuse, alloc_anon_folio, do_anonymous_page).
+ * Upstream functions of the same names: folio_pte_batch_flags()
+ * (mm/internal.h), copy_pte_range() and copy_present_ptes() (fork),
+ * zap_pte_range() and zap_present_ptes() (zap), do_wp_page(),
+ * wp_page_copy(), __wp_can_reuse_large_anon_folio(), alloc_anon_folio()
+ * and do_anonymous_page().  Refcount before mapcount on the way up,
+ * mapcount before refcount on the way down (I1, doc/invariants.md).
  *
  * Lock ordering here: vma lock or mmap_lock, then anon_vma (prepare),
  * then PTL; fork takes the child's PTL, then the parent's nested.
@@ -168,7 +170,7 @@ static bool pte_range_none(pte_t *pte, unsigned int nr)
 }
 
 /*
- * alloc_anon_folio() (rmap spec §5.3): the largest enabled order whose
+ * alloc_anon_folio() (mm/memory.c): the largest enabled order whose
  * naturally aligned range fits the VMA and is all none, falling back to
  * smaller orders on allocation failure, then to order 0.
  */
@@ -253,7 +255,7 @@ static void add_new_anon_rmap(struct vm_fault *vmf, struct folio *folio,
 		folio_add_new_anon_rmap(folio, vmf->vma, addr, RMAP_EXCLUSIVE);
 }
 
-/* do_anonymous_page() (rmap spec §5.4): refs, then rmap, then set_ptes. */
+/* do_anonymous_page() (mm/memory.c): refs, then rmap, then set_ptes. */
 static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -303,7 +305,7 @@ release:
 	return 0;
 }
 
-/* wp_can_reuse_anon_folio() (rmap spec §5.1): small folios here. */
+/* wp_can_reuse_anon_folio() (mm/memory.c): small folios here. */
 static bool wp_can_reuse_anon_folio(struct folio *folio, struct vm_area_struct *vma)
 {
 	if (folio_test_large(folio))
@@ -334,7 +336,7 @@ static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
 }
 
 /*
- * wp_page_copy() (rmap spec §5.1, pagetable spec §7.4, the verified order):
+ * wp_page_copy() (mm/memory.c, in upstream's order):
  * the new folio's rmap before the PTE switch, the old one's removed only
  * after it (so no other MM can "reuse" the old page while this PTE still
  * maps it), both old references dropped after the PTL.  Called without
@@ -396,7 +398,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 	return 0;
 }
 
-/* do_wp_page() (rmap spec §5.1): called with the PTL held. */
+/* do_wp_page() (mm/memory.c): called with the PTL held. */
 static vm_fault_t do_wp_page(struct vm_fault *vmf)
 {
 	struct folio *folio;
@@ -568,7 +570,7 @@ enum ft_fault_result ft_user_access(struct mm_struct *mm, unsigned long addr,
 	}
 }
 
-/* ---- fork: copy_page_range (pagetable spec §3.2-3.3) ---------------------------- */
+/* ---- fork: copy_page_range (copy_pte_range(), copy_present_ptes()) ------------- */
 
 /* __copy_present_ptes(): the parent write-protected, the child old. */
 static void __copy_present_ptes(struct vm_area_struct *dst_vma,
@@ -709,9 +711,11 @@ static void copy_nonpresent_pte(struct vm_area_struct *dst_vma,
 }
 
 /*
- * The mid-block break experiment (pagetable spec §6): fork resumes inside a
- * contpte block.  Was the block folded while the PTLs were dropped, and
- * will this batch's write-protect of part of it unfold it again?
+ * The mid-block break experiment (the fork break race Barry Song raised in
+ * the review of "mm: Batch-copy PTE ranges during fork()", Nov 2023): fork
+ * resumes inside a contpte block.  Was the block folded while the PTLs
+ * were dropped, and will this batch's write-protect of part of it unfold
+ * it again?
  */
 static void count_mid_block_resume(struct vm_area_struct *src_vma, pte_t at_break,
 				   pte_t now)
@@ -758,7 +762,7 @@ again:
 		pte_t ptent;
 
 		nr = 1;
-		/* Between batches only: one batch is never split (§3.2). */
+		/* Between batches only: one batch is never split (as upstream). */
 		if (ft_fork_should_break(&progress, addr,
 					 spin_needbreak(src_ptl) || spin_needbreak(dst_ptl))) {
 			at_break = __ptep_get(src_pte);
@@ -843,7 +847,7 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 	return ret;
 }
 
-/* ---- zap (pagetable spec §4.2) ----------------------------------------------------- */
+/* ---- zap (zap_pte_range(), zap_present_ptes()) ------------------------------------ */
 
 struct zap_state {
 	int rss[NR_MM_COUNTERS];
@@ -985,7 +989,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb,
 	add_mm_rss_vec(mm, zs.rss);
 	count_vm_events(mm->pmem, ZAP_PTE, zapped);
 	if (zs.force_flush) {
-		/* TLB flush and delayed rmaps before the PTL goes (§4.2). */
+		/* TLB flush and delayed rmaps before the PTL goes (as upstream). */
 		tlb_flush_mmu_tlbonly(tlb);
 		tlb_flush_rmaps(tlb, vma);
 	}
@@ -1018,7 +1022,7 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr,
 {
 	struct mmu_gather tlb;
 
-	vma_assert_locked(vma);		/* the locking mode's table, §8.2 */
+	vma_assert_locked(vma);		/* the locking mode's table */
 	tlb_gather_mmu(&tlb, vma->vm_mm);
 	unmap_page_range(&tlb, vma, addr, addr + size);
 	tlb_finish_mmu(&tlb);

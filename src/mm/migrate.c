@@ -7,13 +7,13 @@
  *
  * Migration restores the mappings one PTE at a time with set_pte_at(), so
  * it can fold a contpte block: the upstream path to the fold-during-fork-
- * break sequence of pagetable spec §6.
+ * break sequence (the spf-midblock scenario's race).
  */
 #include <errno.h>
 
 #include "internal.h"
 
-/* folio_try_share_anon_rmap_pte() (rmap spec §4.7): the PTE is cleared. */
+/* folio_try_share_anon_rmap_pte() (include/linux/rmap.h): the PTE is cleared. */
 static int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page)
 {
 	smp_mb();	/* Pairs with GUP-fast's barrier after taking the pin. */

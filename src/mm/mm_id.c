@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The mm id space (kernel/fork.c's IDA, rmap spec §1.2): the lowest free id
+ * The mm id space (kernel/fork.c's IDA, mm_alloc_id()): the lowest free id
  * in [MM_ID_MIN, max], never one in use.  Ids below @next live in a bitmap;
  * released ones wait in a min-heap so the lowest comes back first.
  */
@@ -112,7 +112,7 @@ int mm_alloc_id(struct mm_id_space *ids, struct mm_struct *mm)
 	return ret;
 }
 
-/* __mmdrop(): DUMMY first, then the id goes back (rmap spec §1.2). */
+/* __mmdrop() (kernel/fork.c): DUMMY first, then the id goes back. */
 void mm_free_id(struct mm_id_space *ids, struct mm_struct *mm)
 {
 	mm_id_t id = mm->mm_id;

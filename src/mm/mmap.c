@@ -2,8 +2,9 @@
 /*
  * Address spaces: the world, mm lifecycle (mm_alloc, fork's dup_mmap,
  * exit_mmap), the mmap_lock and per-VMA locks, VMA lookup and splitting,
- * mmap and munmap.  Facts: pagetable spec §3.1 (dup_mmap), §8.2 (which lock
- * each operation takes, munmap's downgrade), §8.3.
+ * mmap and munmap.  Upstream: dup_mmap() (kernel/fork.c, mm/mmap.c in
+ * recent kernels), and which lock each operation takes: munmap's downgrade
+ * in mm/vma.c, the per-VMA locks of mm/mmap_lock.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -416,10 +417,11 @@ int ft_mmap(struct mm_struct *mm, unsigned long start, unsigned long len,
 }
 
 /*
- * munmap(2) (pagetable spec §8.2, V4): under the write lock split, write-lock
- * and detach the VMAs; downgrade (which ends the VMA write locks; detached
- * VMAs stay unusable); zap under the read lock.  The PTE tables stay until
- * exit (FT-DEVIATION: no free_pgtables for a range).
+ * munmap(2) (mm/vma.c do_vmi_align_munmap(), vms_complete_munmap_vmas()):
+ * under the write lock split, write-lock and detach the VMAs; downgrade
+ * (which ends the VMA write locks; detached VMAs stay unusable); zap under
+ * the read lock.  The PTE tables stay until exit (FT-DEVIATION: no
+ * free_pgtables for a range).
  */
 int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
@@ -455,7 +457,7 @@ int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	return 0;
 }
 
-/* ---- fork: dup_mmap (pagetable spec §3.1) --------------------------------------------- */
+/* ---- fork: dup_mmap ---------------------------------------------------------------- */
 
 static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The mmu_gather (mm/mmu_gather.c; pagetable spec §4.1): zapped pages'
- * references wait here until the TLB flush, so no CPU can reach a page
- * through a stale translation after its last reference is gone.
+ * The mmu_gather (mm/mmu_gather.c): zapped pages' references wait here
+ * until the TLB flush, so no CPU can reach a page through a stale
+ * translation after its last reference is gone.
  *
  * FT-DEVIATION: one batch of world->gather_capacity entries (a page and a
  * count each) instead of a chain of page-sized batches; "full" is what

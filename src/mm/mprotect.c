@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * mprotect (mm/mprotect.c, batched since ~v6.17; pagetable spec §7.1):
- * change_pte_range() batches a folio's PTEs respecting write and
- * soft-dirty, and a write upgrade of a private mapping makes writable only
- * the runs of AnonExclusive pages, counted from the batch's own first page.
+ * mprotect (mm/mprotect.c, batched since ~v6.17): change_pte_range()
+ * batches a folio's PTEs respecting write and soft-dirty, and a write
+ * upgrade of a private mapping makes writable only the runs of
+ * AnonExclusive pages, counted from the batch's own first page.
  */
 #include <errno.h>
 
@@ -128,9 +128,9 @@ long change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma,
 }
 
 /*
- * mprotect(2) (pagetable spec §7.1, V7): mmap_lock for write, each VMA
- * split and write-locked, its flags changed, its PTEs changed; the TLB
- * flush before the mmap_lock is released.
+ * mprotect(2) (mm/mprotect.c do_mprotect_pkey(), mprotect_fixup()):
+ * mmap_lock for write, each VMA split and write-locked, its flags changed,
+ * its PTEs changed; the TLB flush before the mmap_lock is released.
  */
 int ft_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 		unsigned long vm_flags)

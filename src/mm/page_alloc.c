@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Physical memory: a buddy allocator over a pfn-indexed struct page array,
- * folio preparation (prep_compound_head's initial values, rmap spec §1.4),
- * and the free path with its "bad page state" checks (rmap spec §8 I15)
- * and page poisoning.
+ * folio preparation (prep_compound_head's initial values, mm/internal.h),
+ * and the free path with its "bad page state" checks (I15 in
+ * doc/invariants.md) and page poisoning.
  *
  * Lock order: zone_lock is a leaf; the free path takes split_queue_lock
  * (folio_unqueue_deferred_split) before, never inside, zone_lock.
@@ -196,7 +196,7 @@ static void check_new_pages(struct page *page, unsigned int order)
 	}
 }
 
-/* prep_new_page() + prep_compound_head(): rmap spec §1.4's initial values. */
+/* prep_new_page() + prep_compound_head(): the kernel's initial values. */
 static struct folio *prep_new_folio(struct ft_pmem *pmem, struct page *page,
 				    unsigned int order)
 {

@@ -2,7 +2,8 @@
 /*
  * Page tables: PTE-table allocation under mm->page_table_lock, the split
  * PTL, pte_offset_map_lock(), the raw PTE accessors (arm64's __ptep_*), and
- * the hardware walker.  Facts: pagetable spec §1.1, §1.3, §8.1.
+ * the hardware walker.  Upstream: arch/arm64/include/asm/pgtable.h,
+ * mm/pgtable-generic.c (__pte_offset_map_lock()).
  *
  * Lock order: mm->page_table_lock and the PTLs never nest with each other
  * here; fork takes the child's PTL, then the parent's nested

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The rmap entry points (mm/rmap.c and the inline half of
- * include/linux/rmap.h, v6.15-v6.18; rmap spec §4), PTE level.
+ * include/linux/rmap.h, v6.15-v6.18), PTE level.
  *
  * Lock ordering (the part this file takes):
  *   PTL (caller)
@@ -9,9 +9,10 @@
  *     split_queue_lock (deferred_split_folio, after the model's lock is
  *                       dropped)
  *
- * Ordering rules kept from the kernel (rmap spec §4.2): an add updates the
- * per-page counters first and the large mapcount last; a remove updates the
- * large mapcount first and the per-page counters after.  A reader of the
+ * Ordering rules kept from the kernel (__folio_add_rmap() and
+ * __folio_remove_rmap()): an add updates the per-page counters first and
+ * the large mapcount last; a remove updates the large mapcount first and
+ * the per-page counters after.  A reader of the
  * large mapcount may therefore see fewer mappings than the per-page counts
  * during a remove, never more.
  *
@@ -61,7 +62,7 @@ void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma)
 }
 
 /**
- * folio_add_new_anon_rmap - map a brand-new folio (rmap spec §4.3)
+ * folio_add_new_anon_rmap - map a brand-new folio
  * @folio: the folio, never mapped before, not yet visible to others
  * @vma: the VMA it is mapped into, with folio_nr_pages() PTEs at once
  * @address: the user address of its first page
@@ -134,13 +135,13 @@ static int __folio_add_rmap(struct folio *folio, struct page *page, int nr_pages
 	if (first && atomic_add_return_relaxed(first, &folio->_nr_pages_mapped) <
 		     ENTIRELY_MAPPED)
 		nr = first;
-	/* After the per-page counts (rmap spec §4.1). */
+	/* After the per-page counts, as upstream. */
 	folio_mc(folio)->add(folio, nr_pages, vma);
 	return nr;
 }
 
 /**
- * folio_add_anon_rmap_ptes - map pages of an anon folio (rmap spec §4.4)
+ * folio_add_anon_rmap_ptes - map pages of an anon folio
  * @folio: the anon folio
  * @page: the first page, @nr consecutive pages of @folio
  * @nr: the number of PTEs
@@ -174,7 +175,7 @@ void folio_add_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
 }
 
 /**
- * folio_add_file_rmap_ptes - map pages of a file folio (rmap spec §4.5)
+ * folio_add_file_rmap_ptes - map pages of a file folio
  * @folio: the file (or shmem) folio
  * @page: the first page
  * @nr: the number of PTEs
@@ -213,7 +214,7 @@ static void __folio_dup_rmap(struct folio *folio, struct page *page, int nr,
 }
 
 /**
- * folio_dup_file_rmap_ptes - fork's duplicate of file PTEs (rmap spec §4.6)
+ * folio_dup_file_rmap_ptes - fork's duplicate of file PTEs
  * @folio: the file folio
  * @page: the first page
  * @nr: the number of PTEs copied
@@ -228,7 +229,7 @@ void folio_dup_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
 }
 
 /**
- * folio_try_dup_anon_rmap_ptes - fork's duplicate of anon PTEs (rmap spec §4.6)
+ * folio_try_dup_anon_rmap_ptes - fork's duplicate of anon PTEs
  * @folio: the anon folio
  * @page: the first page
  * @nr: the number of PTEs copied
@@ -257,7 +258,7 @@ int folio_try_dup_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
 
 /*
  * __folio_remove_rmap(), PTE level: the pages that became unmapped, and
- * whether the folio is now partially mapped (rmap spec §4.2).
+ * whether the folio is now partially mapped.
  */
 static int __folio_remove_rmap(struct folio *folio, struct page *page,
 			       int nr_pages, struct vm_area_struct *vma,
@@ -278,7 +279,7 @@ static int __folio_remove_rmap(struct folio *folio, struct page *page,
 				    !folio_entire_mapcount(folio);
 		return 0;
 	}
-	/* Before the per-page counts (rmap spec §4.2). */
+	/* Before the per-page counts, as upstream. */
 	folio_mc(folio)->sub(folio, nr_pages, vma);
 	for (int i = 0; i < nr_pages; i++)
 		last += atomic_add_negative(-1, &page[i]._mapcount);
@@ -290,7 +291,7 @@ static int __folio_remove_rmap(struct folio *folio, struct page *page,
 }
 
 /**
- * folio_remove_rmap_ptes - unmap pages of a folio (rmap spec §4.2)
+ * folio_remove_rmap_ptes - unmap pages of a folio
  * @folio: the folio
  * @page: the first page
  * @nr: the number of PTEs removed

@@ -8,8 +8,8 @@
  *   unguarded	the same, but one thread skips the lock: TSan must report
  *		(exit 66), or the clean result above proves nothing
  *   ck-bare	the counter under a bare ck_spinlock_fas, no annotations:
- *		TSan reports it (DESIGN.md's measurement that CK as shipped
- *		is invisible to TSan, kept true by a test)
+ *		TSan reports it (the measurement that CK as shipped is
+ *		invisible to TSan, kept true by a test)
  *   seqcount	writers under a spinlock, readers with READ_ONCE under
  *		read_seqcount_begin/retry: must be TSan-clean
  *

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * test_contpte [--inject=NAME]: the contpte layer, one rule at a time
- * (pagetable spec §5.3-5.5): the fold conditions, where set_ptes writes
- * CONT directly, which operations unfold (and are counted for which
- * reason) and which keep a block folded, a/d gathering, and the block
- * oracle.  Every case ends with no oracle report; the negative controls
- * break the layer (--inject) or the block (a raw write) and must be caught.
+ * (arm64's contpte_try_fold(), set_ptes() and contpte_convert()): the fold
+ * conditions, where set_ptes writes CONT directly, which operations unfold
+ * (and are counted for which reason) and which keep a block folded, a/d
+ * gathering, and the block oracle.  Every case ends with no oracle report;
+ * the negative controls break the layer (--inject) or the block (a raw
+ * write) and must be caught.
  */
 #include "ft/contpte.h"
 #include "ft/zoo.h"
@@ -109,7 +110,7 @@ static struct folio *alloc(unsigned int order)
 	return folio_alloc(&pmem, order, NULL);
 }
 
-/* ---- Fold conditions (§5.3) -------------------------------------------------------- */
+/* ---- Fold conditions (contpte_try_fold()) ------------------------------------------ */
 
 static void case_fold_conditions(void)
 {
@@ -180,7 +181,7 @@ static void fold(struct folio *f)
 	map_one_by_one(BLOCK_VA, f, 0, 16, PAGE_SHARED);
 }
 
-/* ---- A/D gathering and what unfolds (§5.4, §5.5) -------------------------------- */
+/* ---- A/D gathering and what unfolds (the public API, contpte_convert()) ---------- */
 
 static void case_ad_gathering(void)
 {

@@ -11,7 +11,7 @@
  *   dirty and young.  Anything else (X with dirt from Y) is a torn view.
  *   --inject=lockless-read-no-retry (Z19) must be caught.
  *
- * hw-wrprotect, hw-convert (pagetable spec I6, no lost dirty): "CPU"
+ * hw-wrprotect, hw-convert (T6 in doc/invariants.md, no lost dirty): "CPU"
  *   threads write with ft_hw_access() (hardware dirty by CAS) while the
  *   holder, per epoch, makes the range writable and clean, clears young
  *   bits (hw-wrprotect) or unfolds and refolds the block (hw-convert),

@@ -4,8 +4,9 @@
  * single-threaded, each case followed by the audit of every page table
  * against every folio (include/ft/check.h), and a leak check at the end.
  *
- *   lifecycle     rmap spec §5.2's example: an order-4 folio faulted, fork,
- *                 the child exits, the parent writes and reuses; every
+ *   lifecycle     the case __wp_can_reuse_large_anon_folio() is for: an
+ *                 order-4 folio faulted, fork, the child exits, the
+ *                 parent writes and reuses; every
  *                 refcount, mapcount, slot, SHARED and AnonExclusive value
  *   cow           fork of a contpte-mapped range; child and parent write
  *                 and copy; contents stay apart

@@ -50,7 +50,7 @@ static void test_alignment(struct ft_ktap *k)
 			if (f[i])
 				folio_put(f[i]);
 	}
-	ft_ktap_result(k, ok, "orders 0..9: naturally aligned, initial state per spec §1.4");
+	ft_ktap_result(k, ok, "orders 0..9: naturally aligned, initial state per prep_compound_head()");
 	ft_ktap_result(k, ft_pmem_nr_used_pages(&pmem) == 0, "all freed");
 }
 

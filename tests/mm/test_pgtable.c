@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_pgtable: the arm64 PTE helpers (pagetable spec §1.1), the hardware
+ * test_pgtable: the arm64 PTE helpers (asm/pgtable.h), the hardware
  * walker's answers, the TLB (--tlb: a translation outlives its PTE until a
  * flush of its page, or of 64 pages or more) and its oracle (a translation
  * that a returned munmap should have flushed), and table allocation: threads
@@ -154,9 +154,9 @@ static void test_tlb(struct ft_ktap *k)
 }
 
 /*
- * The TLB oracle (I11): a translation cached before a munmap or
- * MADV_DONTNEED of its page began, used after that call returned, is a
- * missed flush; one flushed by it is gone.  The "call" here clears the
+ * The TLB oracle (T11, doc/invariants.md): a translation cached before a
+ * munmap or MADV_DONTNEED of its page began, used after that call
+ * returned, is a missed flush; one flushed by it is gone.  The "call" here clears the
  * entry behind the model's back, with and without the flush.
  */
 static void test_tlb_oracle(struct ft_ktap *k)

@@ -11,7 +11,7 @@
  * fork's dup (with pins, so -EBUSY happens), re-adds, file adds and dups,
  * removals, pins and COW-reuse queries, then unmaps everything and frees
  * it.  The test keeps the truth, the number of mappings per (MM, page), and
- * after every step checks the folio against it (rmap spec §8):
+ * after every step checks the folio against it (ids: doc/invariants.md):
  *   I1 refcount, I2 mapcounts and _nr_pages_mapped, I3/I5/I6/I8/I10 slot
  *   structure, I4 no slot overstates its MM, I11 AnonExclusive pages mapped
  *   by one MM, P-c no false negative, always, P-d exact while at most two
@@ -19,7 +19,8 @@
  *   when truly exclusive (and never refused in the exact regime), the
  *   deferred-split rule (I13, B5), and that no inline check fired.
  * The cover-letter case replays the 3-MM false positive of the series'
- * cover letter (rmap spec §2.8 P-d).
+ * cover letter (P-d; "[PATCH v3 00/20] mm: MM owner tracking for large
+ * folios (!hugetlb) + CONFIG_NO_PAGE_MAPCOUNT", March 2025).
  */
 #include <errno.h>
 
@@ -517,7 +518,7 @@ static void run_sequence(struct world *w, int steps)
 	finish(w, &t);
 }
 
-/* ---- The cover letter's example (rmap spec §2.8 P-d) ----------------------------- */
+/* ---- The cover letter's example (P-d) --------------------------------------------- */
 
 static void cover_letter(struct world *w, struct ft_ktap *k)
 {

@@ -16,7 +16,7 @@
  * and the model's own checks (I1, I3, I5, I6, I8, I10) run inside every
  * update.  At the end every folio must be unmapped with free slots and a
  * clear SHARED bit, and free without a bad page report.  With
- * --inject=mapcount-unlocked (rmap spec H1) it must fail.
+ * --inject=mapcount-unlocked (H1, doc/invariants.md) it must fail.
  */
 #include <pthread.h>
 
