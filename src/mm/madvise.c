@@ -15,7 +15,7 @@
 
 /* One call (upstream's struct madvise_behavior, reduced to what we use). */
 struct madvise_behavior {
-	unsigned long start, end;
+	unsigned long start;
 	/*
 	 * The TLB oracle (--tlb): the pages MADV_FREE looked at, which its
 	 * return leaves with no writable translation from before the call;
@@ -183,7 +183,7 @@ static void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long st
 int ft_madvise_free(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
 	unsigned long nr = len >> PAGE_SHIFT;
-	struct madvise_behavior b = { .start = start, .end = start + len };
+	struct madvise_behavior b = { .start = start };
 	u64 since = ft_tlb_call_begin(mm);
 	int ret;
 
