@@ -86,28 +86,64 @@ static void unlink_child_vma(void)
 	}
 }
 
+static void extra_ref(void)
+{
+	folio_get(folio_of(parent, 16));
+}
+
+static void lost_pte(void)
+{
+	raw_and_not(ptep_of(child, 17), ~(u64)0);
+}
+
+static void writable_shared(void)
+{
+	raw_or(ptep_of(parent, 18), PTE_WRITE);
+}
+
+static void cont_broken(void)
+{
+	raw_and_not(ptep_of(child, 5), PTE_CONT);
+}
+
+static void slot_stale(void)
+{
+	folio_of(parent, 0)->_mm_id_mapcount[1]++;
+}
+
+static void no_anon_vma(void)
+{
+	find_vma_speculative(child, VA)->anon_vma = NULL;
+}
+
+static void nothing(void)
+{
+}
+
+static const struct {
+	const char *kind;
+	void (*corrupt)(void);
+} kinds[] = {
+	{ "none", nothing },
+	{ "extra-ref", extra_ref },
+	{ "lost-pte", lost_pte },
+	{ "writable-shared", writable_shared },
+	{ "cont-broken", cont_broken },
+	{ "slot-stale", slot_stale },
+	{ "rmap-unlinked", unlink_child_vma },
+	{ "no-anon-vma", no_anon_vma },
+};
+
 /* Break one rule; false for an unknown @kind. */
 static bool corrupt(const char *kind)
 {
-	if (!strcmp(kind, "none"))
-		return true;
-	if (!strcmp(kind, "extra-ref"))
-		folio_get(folio_of(parent, 16));
-	else if (!strcmp(kind, "lost-pte"))
-		raw_and_not(ptep_of(child, 17), ~(u64)0);
-	else if (!strcmp(kind, "writable-shared"))
-		raw_or(ptep_of(parent, 18), PTE_WRITE);
-	else if (!strcmp(kind, "cont-broken"))
-		raw_and_not(ptep_of(child, 5), PTE_CONT);
-	else if (!strcmp(kind, "slot-stale"))
-		folio_of(parent, 0)->_mm_id_mapcount[1]++;
-	else if (!strcmp(kind, "rmap-unlinked"))
-		unlink_child_vma();
-	else if (!strcmp(kind, "no-anon-vma"))
-		find_vma_speculative(child, VA)->anon_vma = NULL;
-	else
-		return false;
-	return true;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (!strcmp(kind, kinds[i].kind)) {
+			kinds[i].corrupt();
+			return true;
+		}
+	}
+	return false;
 }
 
 int main(int argc, char **argv)
