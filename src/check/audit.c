@@ -202,6 +202,30 @@ static bool addr_in_vmas(struct vm_area_struct **vmas, int n, unsigned long addr
 	return false;
 }
 
+/*
+ * A present entry gives no access its VMA does not allow: write only with
+ * VM_WRITE (mm/memory.c maybe_mkwrite(); mm/mprotect.c change_pte_range()
+ * drops it through pte_modify(), and turns writable migration entries into
+ * readable ones so that remove_migration_pte() cannot bring it back), and
+ * no valid entry in a PROT_NONE VMA (arm64's PAGE_NONE is present but not
+ * valid: the hardware must fault).  Fewer rights than the VMA's are fine
+ * (COW, NUMA hinting).
+ */
+static void audit_prot(struct audit *a, struct vm_area_struct *vma,
+		       unsigned long addr, pte_t pte)
+{
+	unsigned long flags = vma_flags(vma);
+
+	if (pte_write(pte) && !(flags & VM_WRITE))
+		audit_fail(a, NULL, "mm id %u: writable entry %#llx at %#lx in a VMA "
+			   "without VM_WRITE", vma->vm_mm->mm_id,
+			   (unsigned long long)pte_val(pte), addr);
+	if (pte_valid(pte) && !(flags & (VM_READ | VM_WRITE)))
+		audit_fail(a, NULL, "mm id %u: valid entry %#llx at %#lx in a PROT_NONE "
+			   "VMA", vma->vm_mm->mm_id, (unsigned long long)pte_val(pte),
+			   addr);
+}
+
 static void audit_table(struct audit *a, struct mm_struct *mm, struct ptdesc *pt,
 			struct vm_area_struct **vmas, int nr_vmas, long *anon)
 {
@@ -222,6 +246,7 @@ static void audit_table(struct audit *a, struct mm_struct *mm, struct ptdesc *pt
 			a->st->migration_entries++;
 			(*anon)++;
 		} else if (pte_present(pte)) {
+			audit_prot(a, vma, addr, pte);
 			audit_present(a, vma, addr, pte, anon);
 		}
 		if (pte_cont(pte) && i % CONT_PTES == 0) {

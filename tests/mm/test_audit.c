@@ -16,6 +16,11 @@
  *                   without the VMA lock can leave it (Z14)
  *   no-anon-vma     the child's VMA loses its anon_vma, as when a write
  *                   fault on the zero page skipped anon_vma_prepare()
+ *   legal           nothing broken, after legal changes that some kinds
+ *                   below start from: the audit stays clean
+ *   writable-no-vm-write
+ *                   a writable entry in a read-only VMA
+ *   valid-prot-none a valid entry in a PROT_NONE VMA
  *
  * The corrupted world is not torn down (it would trip the free-path
  * checks); it stays reachable from globals so LeakSanitizer is quiet.
@@ -120,6 +125,48 @@ static void nothing(void)
 {
 }
 
+/* Page @i of the parent, none so far, faulted in: exclusive, writable. */
+static void parent_fault(unsigned long i)
+{
+	struct ft_random_state rs;
+	unsigned long v = 2;
+
+	ft_random_init(&rs, 2, 0, 0, 0);
+	if (ft_user_access(parent, VA + i * PAGE_SIZE, true, &v, &rs) != FT_FAULT_OK)
+		abort();
+}
+
+static void parent_mprotect(unsigned long i, unsigned long vm_flags)
+{
+	if (ft_mprotect(parent, VA + i * PAGE_SIZE, PAGE_SIZE, vm_flags))
+		abort();
+}
+
+/* What the other kinds start from, all legal: a read-only page that was
+ * writable, and a PROT_NONE page (present, not valid). */
+static void legal(void)
+{
+	parent_fault(20);
+	parent_mprotect(20, VM_READ);
+	parent_mprotect(19, 0);
+}
+
+/* An exclusive page, mapped once: only the VMA forbids the write. */
+static void writable_no_vm_write(void)
+{
+	parent_fault(20);
+	parent_mprotect(20, VM_READ);
+	raw_or(ptep_of(parent, 20), PTE_WRITE);
+}
+
+/* A PROT_NONE entry made valid: read-only, so only the VMA forbids it. */
+static void valid_prot_none(void)
+{
+	parent_mprotect(19, 0);
+	raw_and_not(ptep_of(parent, 19), PTE_PRESENT_INVALID);
+	raw_or(ptep_of(parent, 19), PTE_VALID);
+}
+
 static const struct {
 	const char *kind;
 	void (*corrupt)(void);
@@ -132,6 +179,9 @@ static const struct {
 	{ "slot-stale", slot_stale },
 	{ "rmap-unlinked", unlink_child_vma },
 	{ "no-anon-vma", no_anon_vma },
+	{ "legal", legal },
+	{ "writable-no-vm-write", writable_no_vm_write },
+	{ "valid-prot-none", valid_prot_none },
 };
 
 /* Break one rule; false for an unknown @kind. */
