@@ -21,6 +21,10 @@
  *   writable-no-vm-write
  *                   a writable entry in a read-only VMA
  *   valid-prot-none a valid entry in a PROT_NONE VMA
+ *   free-pfn        an entry mapping a pfn that is free
+ *   outside-vma     an entry left behind in an unmapped hole
+ *   exclusive-shared a page shared with the child marked AnonExclusive (I11)
+ *   nr-pages-mapped _nr_pages_mapped one too high (I2)
  *
  * The corrupted world is not torn down (it would trip the free-path
  * checks); it stays reachable from globals so LeakSanitizer is quiet.
@@ -167,6 +171,44 @@ static void valid_prot_none(void)
 	raw_or(ptep_of(parent, 19), PTE_VALID);
 }
 
+/* A folio of @order, allocated and freed again: its pfns are free. */
+static struct folio *freed_folio(unsigned int order)
+{
+	struct folio *folio = folio_alloc(&pmem, order, NULL);
+
+	if (!folio)
+		abort();
+	folio_put(folio);
+	return folio;
+}
+
+/* A read-only entry, in the VMA, of a pfn no folio holds. */
+static void free_pfn(void)
+{
+	__set_pte(ptep_of(parent, 20),
+		  pfn_pte(folio_pfn(freed_folio(0)), PAGE_READONLY));
+}
+
+/* A hole unmapped, and a copy of a live entry left in it: the folio's
+ * counts do not include it, so only the VMA rule sees it. */
+static void outside_vma(void)
+{
+	if (ft_munmap(parent, VA + 21 * PAGE_SIZE, PAGE_SIZE))
+		abort();
+	__set_pte(ptep_of(parent, 21), __ptep_get(ptep_of(parent, 19)));
+}
+
+/* A page shared with the child, read-only in both, marked exclusive. */
+static void exclusive_shared(void)
+{
+	SetPageAnonExclusive(folio_of(parent, 16)->page);
+}
+
+static void nr_pages_mapped(void)
+{
+	atomic_inc(&folio_of(parent, 0)->_nr_pages_mapped);
+}
+
 static const struct {
 	const char *kind;
 	void (*corrupt)(void);
@@ -182,6 +224,10 @@ static const struct {
 	{ "legal", legal },
 	{ "writable-no-vm-write", writable_no_vm_write },
 	{ "valid-prot-none", valid_prot_none },
+	{ "free-pfn", free_pfn },
+	{ "outside-vma", outside_vma },
+	{ "exclusive-shared", exclusive_shared },
+	{ "nr-pages-mapped", nr_pages_mapped },
 };
 
 /* Break one rule; false for an unknown @kind. */
