@@ -278,19 +278,75 @@ static void audit_mm(struct audit *a, struct mm_struct *mm)
 	mmap_read_unlock(mm);
 }
 
+/* How many times the tables say mm id @id maps the folio. */
+static int audit_mm_mappings(const struct audit_folio *af, mm_id_t id)
+{
+	for (int j = 0; j < af->nr_mms; j++)
+		if (af->per_mm[j].mm->mm_id == id)
+			return af->per_mm[j].count;
+	return 0;
+}
+
+/*
+ * Does every mapping of the folio sit in an owner slot: the slots sum to
+ * the mapcount, which is what the tables map, and each slot counts exactly
+ * its MM's mappings?  Never for a model without slots.
+ */
+static bool slots_count_every_mapping(const struct audit_folio *af,
+				      const struct ft_mapcount_snapshot *s)
+{
+	int sum = 0;
+
+	for (int i = 0; i < s->nr_slots; i++) {
+		if (!s->slot[i].id)
+			continue;
+		if (s->slot[i].mapcount != audit_mm_mappings(af, s->slot[i].id))
+			return false;
+		sum += s->slot[i].mapcount;
+	}
+	return s->nr_slots && sum == s->mapcount && sum == af->mappings;
+}
+
+/*
+ * I9, exactness (P-d; FT_MC_EXACT_TWO_MMS).  Upstream promises it while at
+ * most two MMs have mapped the folio at once since it was last fully
+ * unmapped; the audit sees only the present, so it checks what it can see:
+ * when the slots count every mapping, SHARED is set iff two MMs map the
+ * folio.  Why folio_add_return_large_mapcount() and
+ * folio_sub_return_large_mapcount() (include/linux/rmap.h) guarantee that:
+ * with both slots taken, SHARED is set (I6).  With one, A's: a slot moves
+ * only with its own MM's adds and subs, so it is A's mappings less those A
+ * had when it took the slot; as it is exact, A had none then.  If no other
+ * MM mapped the folio then either, it was unmapped, so SHARED was clear
+ * (I8), and taking a slot then does not set it.  Else the others' mappings
+ * all went later, the last of them by an unmapping that freed its MM's
+ * slot or was untracked (a slot never overstates, I4, so it cannot outlive
+ * its MM's mappings): that unmapping re-evaluates, finds A's slot equal to
+ * the total and clears SHARED.  After it only A maps, through its own
+ * slot, which never sets SHARED.
+ */
+static void audit_exact(struct audit *a, struct audit_folio *af,
+			const struct ft_mapcount_snapshot *s)
+{
+	/* The other half, SHARED clear with two MMs each in its slot, is
+	 * both slots taken: I6 reports it. */
+	if (s->shared && af->nr_mms < 2 && slots_count_every_mapping(af, s))
+		audit_fail(a, af->folio, "P-d: SHARED set, but one MM maps it and its "
+			   "slot counts all %d mappings", s->mapcount);
+}
+
 static void audit_slots(struct audit *a, struct audit_folio *af)
 {
+	unsigned int caps = folio_mc(af->folio)->caps;
 	struct ft_mapcount_snapshot s;
 
 	folio_mapcount_snapshot(af->folio, &s);
 	for (int i = 0; i < s.nr_slots; i++) {
-		int truth = 0;
+		int truth;
 
 		if (!s.slot[i].id)
 			continue;
-		for (int j = 0; j < af->nr_mms; j++)
-			if (af->per_mm[j].mm->mm_id == s.slot[i].id)
-				truth = af->per_mm[j].count;
+		truth = audit_mm_mappings(af, s.slot[i].id);
 		if (s.slot[i].mapcount > truth)
 			audit_fail(a, af->folio, "I4: slot %d says %d mappings of mm id "
 				   "%u, the tables have %d", i, s.slot[i].mapcount,
@@ -298,9 +354,13 @@ static void audit_slots(struct audit *a, struct audit_folio *af)
 	}
 	if (s.nr_slots && s.slot[0].id && s.slot[1].id && !s.shared)
 		audit_fail(a, af->folio, "I6: both slots taken, SHARED clear");
-	if (!s.shared && s.mapcount >= 2 && af->nr_mms > 1)
+	/* I7, no false negative: only for a model that claims it. */
+	if ((caps & FT_MC_NO_FALSE_NEGATIVE) && !s.shared && s.mapcount >= 2 &&
+	    af->nr_mms > 1)
 		audit_fail(a, af->folio, "P-c: SHARED clear, but %d MMs map it",
 			   af->nr_mms);
+	if (caps & FT_MC_EXACT_TWO_MMS)
+		audit_exact(a, af, &s);
 }
 
 static void audit_folio(struct audit *a, struct audit_folio *af)

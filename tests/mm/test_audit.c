@@ -25,6 +25,17 @@
  *   outside-vma     an entry left behind in an unmapped hole
  *   exclusive-shared a page shared with the child marked AnonExclusive (I11)
  *   nr-pages-mapped _nr_pages_mapped one too high (I2)
+ *   shared-clear    both slots taken, SHARED cleared (I6; I7 too if the
+ *                   model claims no false negatives)
+ *   false-negative  the child's slot freed and SHARED cleared, though the
+ *                   child maps the folio (I7, "P-c")
+ *   not-exact       SHARED set while the parent alone maps the folio and
+ *                   its slot counts every mapping (I9, "P-d")
+ *
+ * --drop-caps=LIST runs on a copy of owner_slots that claims less
+ * (no-false-negative, exact-two-mms: FT_MC_NO_FALSE_NEGATIVE and
+ * FT_MC_EXACT_TWO_MMS cleared), to show that the audit holds a model only
+ * to what it claims.
  *
  * The corrupted world is not torn down (it would trip the free-path
  * checks); it stays reachable from globals so LeakSanitizer is quiet.
@@ -209,6 +220,45 @@ static void nr_pages_mapped(void)
 	atomic_inc(&folio_of(parent, 0)->_nr_pages_mapped);
 }
 
+/* The order-4 folio's slot that @mm holds. */
+static int slot_of(struct folio *folio, struct mm_struct *mm)
+{
+	int idx = folio_mm_id(folio, 0) == mm->mm_id ? 0 : 1;
+
+	if (folio_mm_id(folio, idx) != mm->mm_id)
+		abort();
+	return idx;
+}
+
+/* Both slots taken (parent and child), SHARED cleared (I6). */
+static void shared_clear(void)
+{
+	clear_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio_of(parent, 0)->_mm_ids);
+}
+
+/*
+ * The child's slot freed, as if it had been untracked all along (a legal
+ * state), and SHARED cleared: a false negative with no slot rule broken.
+ */
+static void false_negative(void)
+{
+	struct folio *folio = folio_of(parent, 0);
+	int idx = slot_of(folio, child);
+
+	folio->_mm_ids &= ~((unsigned long)MM_ID_MASK << (32 * idx));
+	folio->_mm_id_mapcount[idx] = -1;
+	clear_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio->_mm_ids);
+}
+
+/* The child unmaps the folio (SHARED is cleared, the parent's slot counts
+ * all 16 mappings), then SHARED is set again: a false positive. */
+static void not_exact(void)
+{
+	if (ft_madvise_dontneed(child, VA, 16 * PAGE_SIZE))
+		abort();
+	set_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio_of(parent, 0)->_mm_ids);
+}
+
 static const struct {
 	const char *kind;
 	void (*corrupt)(void);
@@ -228,7 +278,41 @@ static const struct {
 	{ "outside-vma", outside_vma },
 	{ "exclusive-shared", exclusive_shared },
 	{ "nr-pages-mapped", nr_pages_mapped },
+	{ "shared-clear", shared_clear },
+	{ "false-negative", false_negative },
+	{ "not-exact", not_exact },
 };
+
+static const struct {
+	const char *name;
+	unsigned int cap;
+} caps[] = {
+	{ "no-false-negative", FT_MC_NO_FALSE_NEGATIVE },
+	{ "exact-two-mms", FT_MC_EXACT_TWO_MMS },
+};
+
+/* owner_slots, less the caps named in @list; NULL for an unknown name. */
+static const struct ft_mapcount_ops *model_without(const char *list)
+{
+	static struct ft_mapcount_ops model;
+	char buf[128], *save = NULL;
+
+	model = *ft_mapcount_model_find("owner_slots");
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *name = strtok_r(buf, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		size_t i = 0;
+
+		while (i < ARRAY_SIZE(caps) && strcmp(name, caps[i].name))
+			i++;
+		if (i == ARRAY_SIZE(caps)) {
+			fprintf(stderr, "--drop-caps: unknown cap '%s'\n", name);
+			return NULL;
+		}
+		model.caps &= ~caps[i].cap;
+	}
+	return &model;
+}
 
 /* Break one rule; false for an unknown @kind. */
 static bool corrupt(const char *kind)
@@ -245,11 +329,15 @@ static bool corrupt(const char *kind)
 int main(int argc, char **argv)
 {
 	const char *kind = ft_test_arg(argc, argv, "--corrupt", "none");
+	const struct ft_mapcount_ops *mc;
 	struct ft_ktap k = { 0 };
 	struct ft_audit_stats st;
 	int clean, bad;
 
-	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
+	mc = model_without(ft_test_arg(argc, argv, "--drop-caps", ""));
+	if (!mc)
+		return FT_EXIT_USAGE;
+	if (ft_pmem_init(&pmem, NR_PFNS, mc, false) ||
 	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream"))) {
 		fprintf(stderr, "test_audit: out of memory setting up the world\n");
 		return FT_EXIT_INVARIANT;
