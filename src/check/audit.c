@@ -400,9 +400,91 @@ static void audit_folio(struct audit *a, struct audit_folio *af)
 			   refs, af->mappings, pins);
 	if (large)
 		audit_slots(a, af);
-	if (folio_on_deferred_list(folio) &&
-	    (!folio_test_anon(folio) || folio_order(folio) <= 1))
-		audit_fail(a, folio, "deferred split: queued, but not anon of order > 1");
+}
+
+/* The folio whose _deferred_list @entry is, or NULL if it is none. */
+static struct folio *deferred_entry_folio(struct ft_pmem *pmem,
+					  struct list_head *entry)
+{
+	uintptr_t base = (uintptr_t)&pmem->folios[0]._deferred_list;
+	uintptr_t off = (uintptr_t)entry - base;
+
+	if ((uintptr_t)entry < base || off % sizeof(struct folio) ||
+	    off / sizeof(struct folio) >= pmem->nr_pfns)
+		return NULL;
+	return &pmem->folios[off / sizeof(struct folio)];
+}
+
+/* Allocated and not freed: the head page points back, references held. */
+static bool folio_live(struct folio *folio)
+{
+	return page_folio(folio->page) == folio && folio_ref_count(folio) > 0;
+}
+
+/*
+ * Walk the queue (mm/huge_memory.c deferred_split_scan() walks it so)
+ * marking each folio in @queued: every link must point back, no folio may
+ * come twice (so the walk ends), and each member must be live (the free
+ * path unqueues, __folio_unqueue_deferred_split()) and a large anon folio
+ * of order > 1 (deferred_split_folio() queues nothing else).  How many
+ * folios it found, or -1 if the list is broken.
+ */
+static long audit_split_queue(struct audit *a, struct deferred_split *ds,
+			      bool *queued)
+{
+	struct ft_pmem *pmem = a->w->pmem;
+	struct list_head *head = &ds->split_queue, *prev = head, *pos;
+	long n = 0;
+
+	for (pos = head->next; pos != head; prev = pos, pos = pos->next, n++) {
+		struct folio *folio = deferred_entry_folio(pmem, pos);
+
+		if (!folio || pos->prev != prev || queued[folio_pfn(folio)])
+			break;
+		queued[folio_pfn(folio)] = true;
+		if (!folio_live(folio))
+			audit_fail(a, NULL, "deferred split: freed folio (pfn %#lx) on "
+				   "the queue", folio_pfn(folio));
+		else if (!folio_test_anon(folio) || folio_order(folio) <= 1)
+			audit_fail(a, folio, "deferred split: queued, but not anon of "
+				   "order > 1");
+	}
+	if (pos == head && head->prev == prev)
+		return n;
+	audit_fail(a, NULL, "deferred split: the queue's links are broken after %ld "
+		   "entries", n);
+	return -1;
+}
+
+/*
+ * The deferred-split queue, under its lock: a sound list whose length is
+ * split_queue_len, and no folio linked that is not on it (freed ones
+ * included: a link left behind makes the next user of the descriptor look
+ * queued).
+ */
+static void audit_deferred_split(struct audit *a)
+{
+	struct ft_pmem *pmem = a->w->pmem;
+	struct deferred_split *ds = &pmem->ds;
+	bool *queued = calloc(pmem->nr_pfns, sizeof(*queued));
+	long n;
+
+	if (!queued) {
+		audit_fail(a, NULL, "out of memory");
+		return;
+	}
+	spin_lock(&ds->split_queue_lock);
+	n = audit_split_queue(a, ds, queued);
+	if (n >= 0 && (unsigned long)n != ds->split_queue_len)
+		audit_fail(a, NULL, "deferred split: split_queue_len %lu, %ld folios on "
+			   "the queue", ds->split_queue_len, n);
+	for (unsigned long pfn = 0; n >= 0 && pfn < pmem->nr_pfns; pfn++) {
+		if (!queued[pfn] && !list_empty(&pmem->folios[pfn]._deferred_list))
+			audit_fail(a, NULL, "deferred split: pfn %#lx is linked, but not "
+				   "on the queue", pfn);
+	}
+	spin_unlock(&ds->split_queue_lock);
+	free(queued);
 }
 
 int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
@@ -433,6 +515,7 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
 		free(af->per_mm);
 		free(af);
 	}
+	audit_deferred_split(&a);
 out:
 	free(a.rmaps);
 	free(a.page_count);

@@ -31,6 +31,11 @@
  *                   child maps the folio (I7, "P-c")
  *   not-exact       SHARED set while the parent alone maps the folio and
  *                   its slot counts every mapping (I9, "P-d")
+ *   deferred-small  a small folio, mapped, on the deferred-split queue
+ *   deferred-freed  a freed folio on the queue
+ *   deferred-dangling  a freed folio still linked, though not on the queue
+ *   deferred-len    split_queue_len one too high
+ *   deferred-links  the queued folio's link back to the queue's head lost
  *
  * --drop-caps=LIST runs on a copy of owner_slots that claims less
  * (no-false-negative, exact-two-mms: FT_MC_NO_FALSE_NEGATIVE and
@@ -157,13 +162,29 @@ static void parent_mprotect(unsigned long i, unsigned long vm_flags)
 		abort();
 }
 
+/*
+ * Page 15 unmapped in both mms: the order-4 folio is partially mapped and
+ * rmap queues it for a deferred split.  Returns it.
+ */
+static struct folio *queue_partially_mapped(void)
+{
+	struct folio *folio = folio_of(parent, 0);
+
+	if (ft_madvise_dontneed(child, VA + 15 * PAGE_SIZE, PAGE_SIZE) ||
+	    ft_madvise_dontneed(parent, VA + 15 * PAGE_SIZE, PAGE_SIZE) ||
+	    !folio_on_deferred_list(folio))
+		abort();
+	return folio;
+}
+
 /* What the other kinds start from, all legal: a read-only page that was
- * writable, and a PROT_NONE page (present, not valid). */
+ * writable, a PROT_NONE page (present, not valid) and a queued folio. */
 static void legal(void)
 {
 	parent_fault(20);
 	parent_mprotect(20, VM_READ);
 	parent_mprotect(19, 0);
+	queue_partially_mapped();
 }
 
 /* An exclusive page, mapped once: only the VMA forbids the write. */
@@ -259,6 +280,53 @@ static void not_exact(void)
 	set_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio_of(parent, 0)->_mm_ids);
 }
 
+/* Onto the deferred-split queue, past deferred_split_folio()'s rules. */
+static void raw_queue(struct folio *folio)
+{
+	struct deferred_split *ds = &pmem.ds;
+
+	spin_lock(&ds->split_queue_lock);
+	list_add_tail(&folio->_deferred_list, &ds->split_queue);
+	ds->split_queue_len++;
+	spin_unlock(&ds->split_queue_lock);
+}
+
+/* A small folio, mapped and live, queued. */
+static void deferred_small(void)
+{
+	raw_queue(folio_of(parent, 16));
+}
+
+/* A folio freed while queued: the free path did not unqueue it. */
+static void deferred_freed(void)
+{
+	raw_queue(freed_folio(2));
+}
+
+/* A freed folio taken off the queue by list_del() without the re-init:
+ * its link still names its old neighbours. */
+static void deferred_dangling(void)
+{
+	struct folio *folio = freed_folio(2);
+
+	folio->_deferred_list.next = &pmem.ds.split_queue;
+	folio->_deferred_list.prev = &pmem.ds.split_queue;
+}
+
+static void deferred_len(void)
+{
+	queue_partially_mapped();
+	pmem.ds.split_queue_len++;
+}
+
+/* The queued folio's link back to the queue's head lost. */
+static void deferred_links(void)
+{
+	struct folio *folio = queue_partially_mapped();
+
+	folio->_deferred_list.prev = &folio->_deferred_list;
+}
+
 static const struct {
 	const char *kind;
 	void (*corrupt)(void);
@@ -281,6 +349,11 @@ static const struct {
 	{ "shared-clear", shared_clear },
 	{ "false-negative", false_negative },
 	{ "not-exact", not_exact },
+	{ "deferred-small", deferred_small },
+	{ "deferred-freed", deferred_freed },
+	{ "deferred-dangling", deferred_dangling },
+	{ "deferred-len", deferred_len },
+	{ "deferred-links", deferred_links },
 };
 
 static const struct {
