@@ -3,8 +3,9 @@
  * test_audit --corrupt=KIND: negative controls of the stop-the-world audit
  * (include/ft/check.h).  A parent maps an order-4 folio (one CONT block)
  * and four order-0 folios and forks; the audit is clean.  Then one rule is
- * broken behind the model's back, with raw PTE and field writes, and the
- * audit must report it:
+ * broken behind the model's back, with raw PTE and field writes (some
+ * kinds first make legal changes through the model: a fault, mprotect,
+ * MADV_DONTNEED), and the audit must report it:
  *
  *   none            nothing broken: the audit stays clean
  *   extra-ref       a reference nobody owns (I1)
@@ -23,7 +24,8 @@
  *   valid-prot-none a valid entry in a PROT_NONE VMA
  *   free-pfn        an entry mapping a pfn that is free
  *   outside-vma     an entry left behind in an unmapped hole
- *   exclusive-shared a page shared with the child marked AnonExclusive (I11)
+ *   exclusive-shared
+ *                   a page shared with the child marked AnonExclusive (I11)
  *   nr-pages-mapped _nr_pages_mapped one too high (I2)
  *   shared-clear    both slots taken, SHARED cleared (I6; I7 too if the
  *                   model claims no false negatives)
@@ -33,7 +35,8 @@
  *                   its slot counts every mapping (I9, "P-d")
  *   deferred-small  a small folio, mapped, on the deferred-split queue
  *   deferred-freed  a freed folio on the queue
- *   deferred-dangling  a freed folio still linked, though not on the queue
+ *   deferred-dangling
+ *                   a freed folio still linked, though not on the queue
  *   deferred-len    split_queue_len one too high
  *   deferred-links  the queued folio's link back to the queue's head lost
  *
