@@ -7,16 +7,24 @@
  *   I2   each folio's mapcount (and per-page mapcounts, _nr_pages_mapped
  *        under PAGE_MAPCOUNT) equals the PTEs that map it;
  *   I1   refcount = mappings + pins (nothing else holds a reference at rest);
- *   I3-I10 the owner slots: structure, no slot above its MM's mappings, no
- *        false negative (SHARED clear with mapcount >= 2 means one MM);
+ *   I4, I6 the owner slots: no slot above its MM's mappings, both slots
+ *        taken only with SHARED set;
+ *   I7   no false negative: SHARED clear with mapcount >= 2 means one MM
+ *        (only for a model whose caps claim FT_MC_NO_FALSE_NEGATIVE);
+ *   I9   exactness: when the slots count every mapping, SHARED set means
+ *        two MMs (only for a model claiming FT_MC_EXACT_TWO_MMS);
  *   I11  a writable anon PTE maps an AnonExclusive page, and such a page is
- *        mapped by one MM;
+ *        mapped once;
  *   I4   every contpte block consistent;
  *   I10' rss counters equal the entries counted;
- *   every present PTE lies in a VMA, and the rmap reaches it from its
- *        folio's anon_vma (what Z14 breaks); an anon folio and the VMA
- *        mapping it both have an anon_vma (else fork skips the VMA);
- *   a queued deferred-split folio is anon and of order > 1.
+ *   every entry lies in a VMA; a present one maps an allocated folio (or
+ *        the zero page), has no right its VMA lacks (no write without
+ *        VM_WRITE, not valid in a PROT_NONE VMA), and the rmap reaches it
+ *        from its folio's anon_vma (what Z14 breaks); an anon folio and the
+ *        VMA mapping it both have an anon_vma (else fork skips the VMA);
+ *   the deferred-split queue, under its lock: a sound list, as long as
+ *        split_queue_len says, of live anon folios of order > 1, and no
+ *        folio linked that is not on it (freed ones included).
  * Each broken rule is reported (ft_report); returns how many.
  */
 #ifndef FT_CHECK_H

@@ -29,7 +29,10 @@ typedef int rmap_t;
 
 /* ---- The models --------------------------------------------------------------- */
 
-/* Capabilities the oracles must know about (never guessed from the name). */
+/*
+ * Capabilities the oracles must know about (never guessed from the name):
+ * ft_audit() holds a model to the claims its caps make, and only to those.
+ */
 #define FT_MC_TRACKS_OWNER	0x1	/* slots name the mapping MMs */
 #define FT_MC_NO_FALSE_NEGATIVE	0x2	/* shared => maybe_mapped_shared (P-c) */
 #define FT_MC_EXACT_TWO_MMS	0x4	/* exact while <= 2 MMs map (P-d) */

@@ -202,6 +202,30 @@ static bool addr_in_vmas(struct vm_area_struct **vmas, int n, unsigned long addr
 	return false;
 }
 
+/*
+ * A present entry gives no access its VMA does not allow: write only with
+ * VM_WRITE (mm/memory.c maybe_mkwrite(); mm/mprotect.c change_pte_range()
+ * drops it through pte_modify(), and turns writable migration entries into
+ * readable ones so that remove_migration_pte() cannot bring it back), and
+ * no valid entry in a PROT_NONE VMA (arm64's PAGE_NONE is present but not
+ * valid: the hardware must fault).  Fewer rights than the VMA's are fine
+ * (COW, NUMA hinting).
+ */
+static void audit_prot(struct audit *a, struct vm_area_struct *vma,
+		       unsigned long addr, pte_t pte)
+{
+	unsigned long flags = vma_flags(vma);
+
+	if (pte_write(pte) && !(flags & VM_WRITE))
+		audit_fail(a, NULL, "mm id %u: writable entry %#llx at %#lx in a VMA "
+			   "without VM_WRITE", vma->vm_mm->mm_id,
+			   (unsigned long long)pte_val(pte), addr);
+	if (pte_valid(pte) && !(flags & (VM_READ | VM_WRITE)))
+		audit_fail(a, NULL, "mm id %u: valid entry %#llx at %#lx in a PROT_NONE "
+			   "VMA", vma->vm_mm->mm_id, (unsigned long long)pte_val(pte),
+			   addr);
+}
+
 static void audit_table(struct audit *a, struct mm_struct *mm, struct ptdesc *pt,
 			struct vm_area_struct **vmas, int nr_vmas, long *anon)
 {
@@ -222,6 +246,7 @@ static void audit_table(struct audit *a, struct mm_struct *mm, struct ptdesc *pt
 			a->st->migration_entries++;
 			(*anon)++;
 		} else if (pte_present(pte)) {
+			audit_prot(a, vma, addr, pte);
 			audit_present(a, vma, addr, pte, anon);
 		}
 		if (pte_cont(pte) && i % CONT_PTES == 0) {
@@ -253,19 +278,75 @@ static void audit_mm(struct audit *a, struct mm_struct *mm)
 	mmap_read_unlock(mm);
 }
 
+/* How many times the tables say mm id @id maps the folio. */
+static int audit_mm_mappings(const struct audit_folio *af, mm_id_t id)
+{
+	for (int j = 0; j < af->nr_mms; j++)
+		if (af->per_mm[j].mm->mm_id == id)
+			return af->per_mm[j].count;
+	return 0;
+}
+
+/*
+ * Does every mapping of the folio sit in an owner slot: the slots sum to
+ * the mapcount, which is what the tables map, and each slot counts exactly
+ * its MM's mappings?  Never for a model without slots.
+ */
+static bool slots_count_every_mapping(const struct audit_folio *af,
+				      const struct ft_mapcount_snapshot *s)
+{
+	int sum = 0;
+
+	for (int i = 0; i < s->nr_slots; i++) {
+		if (!s->slot[i].id)
+			continue;
+		if (s->slot[i].mapcount != audit_mm_mappings(af, s->slot[i].id))
+			return false;
+		sum += s->slot[i].mapcount;
+	}
+	return s->nr_slots && sum == s->mapcount && sum == af->mappings;
+}
+
+/*
+ * I9, exactness (P-d; FT_MC_EXACT_TWO_MMS).  Upstream promises it while at
+ * most two MMs have mapped the folio at once since it was last fully
+ * unmapped; the audit sees only the present, so it checks what it can see:
+ * when the slots count every mapping, SHARED is set iff two MMs map the
+ * folio.  Why folio_add_return_large_mapcount() and
+ * folio_sub_return_large_mapcount() (include/linux/rmap.h) guarantee that:
+ * with both slots taken, SHARED is set (I6).  With one, A's: a slot moves
+ * only with its own MM's adds and subs, so it is A's mappings less those A
+ * had when it took the slot; as it is exact, A had none then.  If no other
+ * MM mapped the folio then either, it was unmapped, so SHARED was clear
+ * (I8), and taking a slot then does not set it.  Else the others' mappings
+ * all went later, the last of them by an unmapping that freed its MM's
+ * slot or was untracked (a slot never overstates, I4, so it cannot outlive
+ * its MM's mappings): that unmapping re-evaluates, finds A's slot equal to
+ * the total and clears SHARED.  After it only A maps, through its own
+ * slot, which never sets SHARED.
+ */
+static void audit_exact(struct audit *a, struct audit_folio *af,
+			const struct ft_mapcount_snapshot *s)
+{
+	/* The other half, SHARED clear with two MMs each in its slot, is
+	 * both slots taken: I6 reports it. */
+	if (s->shared && af->nr_mms < 2 && slots_count_every_mapping(af, s))
+		audit_fail(a, af->folio, "P-d: SHARED set, but one MM maps it and its "
+			   "slot counts all %d mappings", s->mapcount);
+}
+
 static void audit_slots(struct audit *a, struct audit_folio *af)
 {
+	unsigned int caps = folio_mc(af->folio)->caps;
 	struct ft_mapcount_snapshot s;
 
 	folio_mapcount_snapshot(af->folio, &s);
 	for (int i = 0; i < s.nr_slots; i++) {
-		int truth = 0;
+		int truth;
 
 		if (!s.slot[i].id)
 			continue;
-		for (int j = 0; j < af->nr_mms; j++)
-			if (af->per_mm[j].mm->mm_id == s.slot[i].id)
-				truth = af->per_mm[j].count;
+		truth = audit_mm_mappings(af, s.slot[i].id);
 		if (s.slot[i].mapcount > truth)
 			audit_fail(a, af->folio, "I4: slot %d says %d mappings of mm id "
 				   "%u, the tables have %d", i, s.slot[i].mapcount,
@@ -273,9 +354,13 @@ static void audit_slots(struct audit *a, struct audit_folio *af)
 	}
 	if (s.nr_slots && s.slot[0].id && s.slot[1].id && !s.shared)
 		audit_fail(a, af->folio, "I6: both slots taken, SHARED clear");
-	if (!s.shared && s.mapcount >= 2 && af->nr_mms > 1)
+	/* I7, no false negative: only for a model that claims it. */
+	if ((caps & FT_MC_NO_FALSE_NEGATIVE) && !s.shared && s.mapcount >= 2 &&
+	    af->nr_mms > 1)
 		audit_fail(a, af->folio, "P-c: SHARED clear, but %d MMs map it",
 			   af->nr_mms);
+	if (caps & FT_MC_EXACT_TWO_MMS)
+		audit_exact(a, af, &s);
 }
 
 static void audit_folio(struct audit *a, struct audit_folio *af)
@@ -315,9 +400,91 @@ static void audit_folio(struct audit *a, struct audit_folio *af)
 			   refs, af->mappings, pins);
 	if (large)
 		audit_slots(a, af);
-	if (folio_on_deferred_list(folio) &&
-	    (!folio_test_anon(folio) || folio_order(folio) <= 1))
-		audit_fail(a, folio, "deferred split: queued, but not anon of order > 1");
+}
+
+/* The folio whose _deferred_list @entry is, or NULL if it is none. */
+static struct folio *deferred_entry_folio(struct ft_pmem *pmem,
+					  struct list_head *entry)
+{
+	uintptr_t base = (uintptr_t)&pmem->folios[0]._deferred_list;
+	uintptr_t off = (uintptr_t)entry - base;
+
+	if ((uintptr_t)entry < base || off % sizeof(struct folio) ||
+	    off / sizeof(struct folio) >= pmem->nr_pfns)
+		return NULL;
+	return &pmem->folios[off / sizeof(struct folio)];
+}
+
+/* Allocated and not freed: the head page points back, references held. */
+static bool folio_live(struct folio *folio)
+{
+	return page_folio(folio->page) == folio && folio_ref_count(folio) > 0;
+}
+
+/*
+ * Walk the queue (mm/huge_memory.c deferred_split_scan() walks it so)
+ * marking each folio in @queued: every link must point back, no folio may
+ * come twice (so the walk ends), and each member must be live (the free
+ * path unqueues, __folio_unqueue_deferred_split()) and a large anon folio
+ * of order > 1 (deferred_split_folio() queues nothing else).  How many
+ * folios it found, or -1 if the list is broken.
+ */
+static long audit_split_queue(struct audit *a, struct deferred_split *ds,
+			      bool *queued)
+{
+	struct ft_pmem *pmem = a->w->pmem;
+	struct list_head *head = &ds->split_queue, *prev = head, *pos;
+	long n = 0;
+
+	for (pos = head->next; pos != head; prev = pos, pos = pos->next, n++) {
+		struct folio *folio = deferred_entry_folio(pmem, pos);
+
+		if (!folio || pos->prev != prev || queued[folio_pfn(folio)])
+			break;
+		queued[folio_pfn(folio)] = true;
+		if (!folio_live(folio))
+			audit_fail(a, NULL, "deferred split: freed folio (pfn %#lx) on "
+				   "the queue", folio_pfn(folio));
+		else if (!folio_test_anon(folio) || folio_order(folio) <= 1)
+			audit_fail(a, folio, "deferred split: queued, but not anon of "
+				   "order > 1");
+	}
+	if (pos == head && head->prev == prev)
+		return n;
+	audit_fail(a, NULL, "deferred split: the queue's links are broken after %ld "
+		   "entries", n);
+	return -1;
+}
+
+/*
+ * The deferred-split queue, under its lock: a sound list whose length is
+ * split_queue_len, and no folio linked that is not on it (freed ones
+ * included: a link left behind makes the next user of the descriptor look
+ * queued).
+ */
+static void audit_deferred_split(struct audit *a)
+{
+	struct ft_pmem *pmem = a->w->pmem;
+	struct deferred_split *ds = &pmem->ds;
+	bool *queued = calloc(pmem->nr_pfns, sizeof(*queued));
+	long n;
+
+	if (!queued) {
+		audit_fail(a, NULL, "out of memory");
+		return;
+	}
+	spin_lock(&ds->split_queue_lock);
+	n = audit_split_queue(a, ds, queued);
+	if (n >= 0 && (unsigned long)n != ds->split_queue_len)
+		audit_fail(a, NULL, "deferred split: split_queue_len %lu, %ld folios on "
+			   "the queue", ds->split_queue_len, n);
+	for (unsigned long pfn = 0; n >= 0 && pfn < pmem->nr_pfns; pfn++) {
+		if (!queued[pfn] && !list_empty(&pmem->folios[pfn]._deferred_list))
+			audit_fail(a, NULL, "deferred split: pfn %#lx is linked, but not "
+				   "on the queue", pfn);
+	}
+	spin_unlock(&ds->split_queue_lock);
+	free(queued);
 }
 
 int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
@@ -348,6 +515,7 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
 		free(af->per_mm);
 		free(af);
 	}
+	audit_deferred_split(&a);
 out:
 	free(a.rmaps);
 	free(a.page_count);
