@@ -2,8 +2,8 @@
 /*
  * Oracles that look at the whole machine.  ft_audit() is the
  * stop-the-world audit: with no operation in progress, it walks every page
- * table of the given mms and compares them with every folio they map
- * (rmap spec §8, pagetable spec §9):
+ * table of the given mms and compares them with every folio they map (the
+ * ids are doc/invariants.md's):
  *   I2   each folio's mapcount (and per-page mapcounts, _nr_pages_mapped
  *        under PAGE_MAPCOUNT) equals the PTEs that map it;
  *   I1   refcount = mappings + pins (nothing else holds a reference at rest);
@@ -15,8 +15,8 @@
  *        two MMs (only for a model claiming FT_MC_EXACT_TWO_MMS);
  *   I11  a writable anon PTE maps an AnonExclusive page, and such a page is
  *        mapped once;
- *   I4   every contpte block consistent;
- *   I10' rss counters equal the entries counted;
+ *   T4   every contpte block consistent;
+ *   T10  rss counters equal the entries counted;
  *   every entry lies in a VMA; a present one maps an allocated folio (or
  *        the zero page), has no right its VMA lacks (no write without
  *        VM_WRITE, not valid in a PROT_NONE VMA), and the rmap reaches it

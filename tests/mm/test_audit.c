@@ -9,9 +9,9 @@
  *
  *   none            nothing broken: the audit stays clean
  *   extra-ref       a reference nobody owns (I1)
- *   lost-pte        a child PTE cleared without its rmap removal (I2, rss)
+ *   lost-pte        a child PTE cleared without its rmap removal (I2, T10)
  *   writable-shared a shared page made writable in the parent (I11)
- *   cont-broken     CONT cleared on one entry of the child's block (I4)
+ *   cont-broken     CONT cleared on one entry of the child's block (T4)
  *   slot-stale      an owner slot counting a mapping that does not exist
  *   rmap-unlinked   the child's VMA unlinked from the anon_vma, as fork
  *                   without the VMA lock can leave it (Z14)
