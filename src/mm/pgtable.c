@@ -264,7 +264,7 @@ struct ft_tlb_entry {
 	const struct mm_struct *mm;
 	unsigned long vpn, pfn;
 	u64 tlb_gen, va_gen;		/* mm's and the page's, at the fill */
-	u64 fill_ns;			/* before the walk, after the gens */
+	u64 fill_ns;			/* after the walk (the gens before it) */
 	bool write;
 };
 
@@ -521,13 +521,19 @@ static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
 		*pfn = e->pfn;
 		return FT_HW_OK;
 	}
-	/* Read after the gens: a call that began later flushes after they
-	 * were read, so this entry is dead for it (the TLB oracle's
-	 * argument); before the walk, which sees what such a call finds. */
-	fill_ns = mm->tlb_done ? ft_now_ns() : 0;
 	ret = hw_translate(mm, addr, write, rs, pfn);
-	if (ret == FT_HW_OK)
-		*e = (struct ft_tlb_entry){ mm, vpn, *pfn, gen, va_gen, fill_ns, write };
+	if (ret != FT_HW_OK)
+		return ret;
+	/*
+	 * The fill's time, after the walk (the TLB oracle's argument): a
+	 * call that begins later finds the entry the walk found, or a change
+	 * to it whose flush is still due, and flushes after the gens above
+	 * were read, so this entry is dead for it.  Read before the walk,
+	 * the time would blame a call that began while this CPU was delayed
+	 * and found the entry none, for an entry mapped after it.
+	 */
+	fill_ns = mm->tlb_done ? ft_now_ns() : 0;
+	*e = (struct ft_tlb_entry){ mm, vpn, *pfn, gen, va_gen, fill_ns, write };
 	return ret;
 }
 

@@ -9,6 +9,9 @@
  * pointer finds its own table's PTL.
  */
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ft/contpte.h"
 #include "mm_test.h"
@@ -192,6 +195,76 @@ static void test_tlb_oracle(struct ft_ktap *k)
 	folio_put(f);
 }
 
+/*
+ * Another CPU's work, run the first time the clock is read after it is
+ * set: a CPU delayed right after that read lets it in.  The test binary's
+ * clock_gettime() takes the place of the C library's for the model too.
+ */
+static void (*after_clock_read)(void);
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	void (*delayed)(void) = after_clock_read;
+	int ret = (int)syscall(SYS_clock_gettime, id, ts);
+
+	after_clock_read = NULL;
+	if (delayed)
+		delayed();
+	return ret;
+}
+
+static struct {
+	unsigned long va;
+	pte_t *ptep;
+	struct folio *f;
+} refault;
+
+/* A munmap that finds the entry none (nothing to flush), then a fault. */
+static void munmap_then_refault(void)
+{
+	u64 since = ft_tlb_call_begin(&t.mm);
+
+	ft_tlb_done(&t.mm, refault.va, refault.va + PAGE_SIZE, FT_TLB_UNMAPPED, since);
+	make_writable(refault.va, refault.ptep, refault.f);
+}
+
+/*
+ * A false report of a 30-minute tlb-zap run: a store began while its page
+ * was unmapped, and its CPU was delayed before the walk while a munmap
+ * found the entry none and another thread faulted the page in again.  The
+ * walk cached the new entry, which no flush owes anything to; stamped with
+ * a time read before the walk, it looked older than the munmap.
+ */
+static void test_tlb_oracle_delayed_walk(struct ft_ktap *k)
+{
+	u64 before = ft_report_failures();
+	pmd_t *pmd;
+
+	refault.va = 6 * PMD_SIZE + 20 * PAGE_SIZE;
+	refault.f = folio_alloc(&pmem, 0, NULL);
+	pmd = pmd_off(&t.mm, refault.va);
+	__pte_alloc(&t.mm, pmd, refault.va);
+	refault.ptep = &pmdp_get_lockless(pmd)->ptes[pte_index(refault.va)];
+	after_clock_read = munmap_then_refault;
+	if (store(refault.va, 1) != FT_HW_OK) {
+		/* The walk found none before any clock read: the same events,
+		 * then the store again. */
+		after_clock_read = NULL;
+		munmap_then_refault();
+		store(refault.va, 1);
+	}
+	ft_ktap_result(k, store(refault.va, 2) == FT_HW_OK &&
+		       ft_report_failures() == before,
+		       "tlb oracle: a walk delayed past a munmap that found nothing, "
+		       "caching the entry mapped after it, is not reported");
+	ft_report_reset();
+	spin_lock(pte_lockptr(refault.ptep));
+	ptep_get_and_clear(&t.mm, refault.va, refault.ptep);
+	spin_unlock(pte_lockptr(refault.ptep));
+	flush_tlb_mm(&t.mm);
+	folio_put(refault.f);
+}
+
 static struct ptdesc *seen[NR_RACERS];
 
 static void *racer(void *arg)
@@ -230,10 +303,11 @@ int main(void)
 	t.mm.world = &w;	/* with --tlb: the oracle's tables too */
 	if (mm_pgtables_init(&t.mm, &pmem, 16 * PMD_SIZE))
 		return FT_EXIT_USAGE;
-	ft_ktap_start(25);
+	ft_ktap_start(26);
 	test_helpers(&k);
 	test_hw(&k);
 	test_tlb_oracle(&k);
+	test_tlb_oracle_delayed_walk(&k);
 	test_tlb(&k);
 	test_alloc_race(&k);
 	ft_ktap_result(&k, ft_report_failures() == 0, "no oracle fired");
