@@ -26,7 +26,9 @@
  *    claim before the page tables are copied, plus the parent's writes
  *    counted between that moment and the copy's end (ft_fork() returns
  *    after flush_tlb_mm(), so no later write reaches the child's pages),
- *    plus zero if a zap of the slot overlapped that window.
+ *    plus zero if a zap of the slot overlapped that window.  The counts
+ *    are sampled before the set is read: a zap needs no claim, so one
+ *    that begins in between must count as overlapping the window.
  *  - Stale translations (--tlb only): a stale write may be lost, so the set
  *    keeps what it had and gains the write.  A stale read sees the page the
  *    zap took away: what the slot held when the zaps in flight began
@@ -661,15 +663,22 @@ void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child,
 		struct shadow_page *p = &parent->pages[i], *c = &child->pages[i];
 
 		claim_wait(parent, i);
-		if (!vset_single(&p->want))
-			narrow_by_look(parent, i, mm);
-		c->want = p->want;
-		c->want.zero |= zapped_since_write(p);
+		/*
+		 * The counts first: zaps and cleans raise them without the
+		 * claim, so one that begins while we copy the set below must
+		 * show in ft_shadow_fork_copy() as a changed count.  Sampled
+		 * after the set, a zap that began in between (and found its
+		 * settle's claim taken by us) was in neither.
+		 */
 		c->fork_writes = __atomic_load_n(&p->writes, RLX);
 		c->fork_zaps = __atomic_load_n(&p->zap_started, SEQ);
 		c->fork_cleans = __atomic_load_n(&p->clean_started, SEQ);
 		c->fork_zapping = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
 		c->fork_cleaning = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
+		if (!vset_single(&p->want))
+			narrow_by_look(parent, i, mm);
+		c->want = p->want;
+		c->want.zero |= zapped_since_write(p);
 		/* The parent's dirty expectation, if nothing may have cleaned
 		 * the entry since: fork copies the dirty bit. */
 		c->dirty_pfn = cleaned_since(p, p->dirty_zaps, p->dirty_cleans) ?
