@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ft/zoo.h"
+#include "ft_version.h"
 #include "stress.h"
 
 struct ft_mode {
@@ -17,6 +18,7 @@ struct ft_mode {
 
 static int cmd_help(int argc, char **argv);
 static int cmd_list_injections(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
 
 static const struct ft_mode modes[] = {
 	{ "--lock-torture", cmd_lock_torture,
@@ -28,6 +30,7 @@ static const struct ft_mode modes[] = {
 	{ "--minimize", cmd_minimize,
 	  "shrink a failing serial repro file: FILE [--time=D] [--output=F]" },
 	{ "--bench", cmd_bench, "ns per PTE of fault, fork and zap: the model and this kernel" },
+	{ "--version", cmd_version, "the version and the git commit it was built from" },
 	{ "--help", cmd_help, "this text; MODE --help for a mode's options" },
 };
 
@@ -44,6 +47,15 @@ static int cmd_help(int argc, char **argv)
 	cmd_torture(2, help);
 	printf("\nexit codes: 0 success, 1 invariant failure, 2 lock-model splat,\n"
 	       "3 stall, 4 usage error (66: ThreadSanitizer report)\n");
+	return FT_EXIT_SUCCESS;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return ft_usage_error("--version takes no options");
+	printf(FT_PROG " %s (git %s)\n", FT_VERSION, FT_GIT_COMMIT);
 	return FT_EXIT_SUCCESS;
 }
 
