@@ -54,16 +54,16 @@ struct audit {
 static void __printf(3, 4) audit_fail(struct audit *a, struct folio *folio,
 				      const char *fmt, ...)
 {
+	char msg[FT_REPORT_MSG_LEN];
 	va_list ap;
 
 	a->failures++;
 	if (!ft_report_begin("audit"))
 		return;
-	fprintf(stderr, "audit: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	ft_report_msg("audit: %s\n", msg);
 	if (folio)
 		dump_folio(stderr, folio, "audit");
 	ft_report_end();

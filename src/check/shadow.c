@@ -391,22 +391,22 @@ static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long g
 
 	if (!ft_report_begin("shadow memory"))
 		return;
-	fprintf(stderr, "BUG: mm id %u (tag %u) read %#lx at %#lx, expected %#lx: ",
+	ft_report_msg("BUG: mm id %u (tag %u) read %#lx at %#lx, expected %#lx: ",
 		mm->mm_id, sh->tag, got, addr, want->one);
 	if (!got)
-		fprintf(stderr, "zero, but no zap of the page since the write\n");
+		ft_report_msg("zero, but no zap of the page since the write\n");
 	else if (!want->one && vset_single(want))
-		fprintf(stderr, "the page was zapped, but shows the value of mm tag %u "
+		ft_report_msg("the page was zapped, but shows the value of mm tag %u "
 			"(its slot %lu, write #%u)\n", writer, value_idx(got),
 			value_count(got));
 	else if (writer != sh->tag)
-		fprintf(stderr, "a value written by mm tag %u (its slot %lu, write "
+		ft_report_msg("a value written by mm tag %u (its slot %lu, write "
 			"#%u): COW isolation broken\n", writer, value_idx(got),
 			value_count(got));
 	else if (value_idx(got) != (idx & VALUE_IDX_MASK))
-		fprintf(stderr, "its own value for slot %lu\n", value_idx(got));
+		ft_report_msg("its own value for slot %lu\n", value_idx(got));
 	else
-		fprintf(stderr, "its own write #%u, not the last one (#%u): a write was "
+		ft_report_msg("its own write #%u, not the last one (#%u): a write was "
 			"lost\n", value_count(got), value_count(want->one));
 	if (!vset_single(want)) {
 		fprintf(stderr, "values the read may return: ");
@@ -555,7 +555,7 @@ static void report_clean(struct ft_shadow *sh, unsigned long idx, struct mm_stru
 {
 	if (!ft_report_begin("dirty bit"))
 		return;
-	fprintf(stderr, "BUG: mm id %u (tag %u): the PTE at %#lx is clean %s: a "
+	ft_report_msg("BUG: mm id %u (tag %u): the PTE at %#lx is clean %s: a "
 		"dirty bit was lost\n", mm->mm_id, sh->tag, ft_shadow_addr(sh, idx),
 		when);
 	fprintf(stderr, "pte: ");

@@ -29,7 +29,8 @@ static void pte_bug(pte_t *ptep, const char *what)
 {
 	if (!ft_report_begin("pte"))
 		return;
-	fprintf(stderr, "BUG: %s\n  entry: ", what);
+	ft_report_msg("BUG: %s\n", what);
+	fprintf(stderr, "  entry: ");
 	pte_describe(stderr, __ptep_get(ptep));
 	fprintf(stderr, "\n");
 	ft_report_end();
@@ -517,7 +518,7 @@ bool contpte_check_block(struct mm_struct *mm, pte_t *ptep)
 	if (ft_report_begin("contpte block")) {
 		struct ptdesc *pt = ptdesc_of(block);
 
-		fprintf(stderr, "BUG: misprogrammed contpte block: %s\n", problem);
+		ft_report_msg("BUG: misprogrammed contpte block: %s\n", problem);
 		fprintf(stderr, "block at %#lx (mm id %u):\n",
 			pt->addr + (unsigned long)(block - pt->ptes) * PAGE_SIZE,
 			mm->mm_id);

@@ -99,7 +99,7 @@ void ft_folio_bug(struct folio *folio, const char *oracle, const char *cond,
 	if (!ft_report_begin(oracle))
 		return;
 	fprintf(stderr, "------------[ cut here ]------------\n");
-	fprintf(stderr, "WARNING: %s at %s:%d\n", cond, file, line);
+	ft_report_msg("WARNING: %s at %s:%d\n", cond, file, line);
 	dump_folio(stderr, folio, cond);
 	fprintf(stderr, "---[ end trace ]---\n");
 	ft_report_end();

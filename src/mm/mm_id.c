@@ -132,7 +132,7 @@ void mm_free_id(struct mm_id_space *ids, struct mm_struct *mm)
 	spin_unlock(&ids->lock);
 	/* The kernel warns once and does not free an id out of range. */
 	if (bad && ft_report_begin("mm id")) {
-		fprintf(stderr, "WARNING: mm_free_id(%u): not an allocated mm id\n", id);
+		ft_report_msg("WARNING: mm_free_id(%u): not an allocated mm id\n", id);
 		ft_report_end();
 	}
 }

@@ -204,7 +204,7 @@ void vma_assert_write_locked(struct vm_area_struct *vma)
 {
 	if (unlikely(vma->vm_lock_seq != READ_ONCE(vma->vm_mm->mm_lock_seq)) &&
 	    ft_report_begin("vma lock")) {
-		fprintf(stderr, "WARNING: VMA [%#lx, %#lx) of mm id %u not write-locked\n",
+		ft_report_msg("WARNING: VMA [%#lx, %#lx) of mm id %u not write-locked\n",
 			vma->vm_start, vma->vm_end, vma->vm_mm->mm_id);
 		ft_report_end();
 	}

@@ -148,7 +148,7 @@ static void bad_page(struct page *page, const char *reason)
 	if (!ft_report_begin("bad page state"))
 		return;
 	prctl(PR_GET_NAME, comm);
-	fprintf(stderr, "BUG: Bad page state in process %s  pfn:%05lx\n", comm,
+	ft_report_msg("BUG: Bad page state in process %s  pfn:%05lx\n", comm,
 		page_to_pfn(page));
 	dump_page(stderr, page, reason);
 	ft_report_end();

@@ -465,7 +465,7 @@ static void report_missed_flush(struct ft_cpu *cpu, struct mm_struct *mm,
 
 	if (!ft_report_begin("tlb"))
 		return;
-	fprintf(stderr, "BUG: CPU %d %s %#lx of mm id %u through a %stranslation to pfn "
+	ft_report_msg("BUG: CPU %d %s %#lx of mm id %u through a %stranslation to pfn "
 		"%#lx cached %llu ns before a %s of the page began, and that call has "
 		"returned: a TLB flush was missed\n", (int)(cpu - cpus),
 		write ? "wrote" : "read", addr, mm->mm_id, e->write ? "writable " : "",

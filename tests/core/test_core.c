@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* src/core: option parsers and the seeded streams. */
+/* src/core: option parsers, the seeded streams, the first failure's headline. */
 #include <errno.h>
 
+#include "ft/report.h"
 #include "ft_test.h"
 
 static void test_parse_u64(struct ft_ktap *k)
@@ -94,13 +95,40 @@ static void test_random(struct ft_ktap *k)
 	ft_ktap_result(k, ft_random_below(&a, 0) == 0, "random_below(0) == 0");
 }
 
+/* The first failure's headline is kept whole, later ones are not. */
+static void test_report_msg(struct ft_ktap *k)
+{
+	const char *msg;
+
+	ft_report_reset();
+	ft_report_set_fatal(false);
+	ft_ktap_result(k, !ft_report_first_msg(), "report: no failure, no headline");
+	if (ft_report_begin("test oracle")) {
+		ft_report_msg("BUG: first %d, ", 1);
+		ft_report_msg("in two parts\nnot the headline\n");
+		ft_report_msg("nor this\n");
+		ft_report_end();
+	}
+	if (ft_report_begin("other oracle")) {
+		ft_report_msg("BUG: second\n");
+		ft_report_end();
+	}
+	msg = ft_report_first_msg();
+	ft_ktap_result(k, msg && !strcmp(msg, "BUG: first 1, in two parts"),
+		       "report: headline '%s'", msg ? msg : "(null)");
+	ft_ktap_result(k, !strcmp(ft_report_first(), "test oracle"),
+		       "report: the first oracle is named");
+	ft_report_reset();
+}
+
 int main(void)
 {
 	struct ft_ktap k = { 0 };
 
-	ft_ktap_start(10 + 11 + 4);
+	ft_ktap_start(10 + 11 + 4 + 3);
 	test_parse_u64(&k);
 	test_parse_duration(&k);
 	test_random(&k);
+	test_report_msg(&k);
 	return ft_ktap_finish(&k);
 }
