@@ -485,22 +485,23 @@ static void watchdog(struct lock_torture *lt, u64 *last_ops, u64 *last_change,
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	lt_signalled = 1;
+	lt_signalled = sig;
 }
 
-static void run_main_loop(struct lock_torture *lt)
+/* Until --duration; 0, or the signal that stopped it first. */
+static int run_main_loop(struct lock_torture *lt)
 {
 	u64 start = ft_now_ns(), next_stat = start + lt->p.stat_interval_ns;
 	u64 *last_ops = calloc(lt->p.threads, sizeof(u64));
 	u64 *last_change = calloc(lt->p.threads, sizeof(u64));
 	struct sigaction sa = { .sa_handler = on_signal };
+	int sig = 0;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	for (u64 i = 0; i < lt->p.threads; i++)
 		last_change[i] = start;
-	while (!lt_signalled) {
+	while (!(sig = lt_signalled)) {
 		u64 now = ft_now_ns();
 
 		if (now - start >= lt->p.duration_ns)
@@ -515,6 +516,7 @@ static void run_main_loop(struct lock_torture *lt)
 	}
 	free(last_ops);
 	free(last_change);
+	return sig;
 }
 
 /* The exactness oracle: every increment made under the lock survived. */
@@ -585,8 +587,8 @@ static int start_threads(struct lock_torture *lt)
 
 static int run(struct lock_torture *lt)
 {
-	u64 bad;
-	int ret;
+	u64 bad, start;
+	int ret, sig;
 
 	ret = setup_targets(lt);	/* validates --kind: before the repro line */
 	if (ret)
@@ -600,20 +602,25 @@ static int run(struct lock_torture *lt)
 	lockdep_set_enabled(lt->p.lockdep);
 	lockdep_set_stall_timeout(lt->p.stall_timeout_ns);
 
+	start = ft_now_ns();
 	ret = start_threads(lt);
 	if (ret)
 		return ret;
-	run_main_loop(lt);
+	sig = run_main_loop(lt);
 	stop_and_join(lt, lt->p.threads);
 
-	print_stats(lt, lt->p.duration_ns);
+	print_stats(lt, ft_now_ns() - start);
 	bad = check_counters(lt);
-	printf(LT_NAME ":--- End of test: %s: ", bad ? "FAILURE" : "SUCCESS");
+	if (sig && !bad)
+		printf(LT_NAME ": stopped by signal %d after %.1f s of --duration\n", sig,
+		       (double)(ft_now_ns() - start) / NSEC_PER_SEC);
+	printf(LT_NAME ":--- End of test: %s: ", bad ? "FAILURE" : sig ? "INTERRUPTED" :
+	       "SUCCESS");
 	print_params(stdout, &lt->p);
 	printf("\n");
 	if (bad)
 		print_repro(stdout, &lt->p);
-	return bad ? FT_EXIT_INVARIANT : FT_EXIT_SUCCESS;
+	return bad ? FT_EXIT_INVARIANT : sig ? FT_EXIT_INTERRUPTED : FT_EXIT_SUCCESS;
 }
 
 /* ---- Options ------------------------------------------------------------------- */

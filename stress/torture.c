@@ -48,10 +48,15 @@ static const char *exit_reason(int code)
 	}
 }
 
+static const char *verdict(int code)
+{
+	return !code ? "SUCCESS" : code == FT_EXIT_INTERRUPTED ? "INTERRUPTED" : "FAILURE";
+}
+
 static void print_banner(struct torture *t, FILE *out, int code)
 {
-	fprintf(out, TT_NAME ":--- End of test: %s", code ? "FAILURE" : "SUCCESS");
-	if (code)
+	fprintf(out, TT_NAME ":--- End of test: %s", verdict(code));
+	if (code && code != FT_EXIT_INTERRUPTED)
 		fprintf(out, " (%s)", exit_reason(code));
 	fprintf(out, ": ");
 	tt_print_params(out, &t->p);
@@ -64,10 +69,34 @@ static struct {
 	u64 step;
 } tsan_report;
 
-/* The run's outcome as its repro file states it. */
+/* Who saw the failure: the worker this thread is, and the operation it
+ * was in, its last reference to the process included (none if it was
+ * between two, at an audit for instance). */
+static void get_detector(struct torture *t, struct tt_outcome *o)
+{
+	struct ft_sched *s = ft_sched_current();
+	struct tt_record *r;
+	struct tt_thread *th;
+
+	o->worker = -1;
+	o->op = -1;
+	if (!s || !t->threads || s < &t->threads[0].sched ||
+	    s > &t->threads[t->p.threads - 1].sched)
+		return;
+	th = container_of(s, struct tt_thread, sched);
+	o->worker = th->id;
+	o->op_index = READ_ONCE(th->op_index);
+	r = &th->rec[o->op_index % TT_RECORDER];
+	if (READ_ONCE(r->index) == o->op_index)
+		o->op = (int)READ_ONCE(r->op);
+}
+
+/* The run's outcome as its repro file and its JSON results state it. */
 static void get_outcome(struct torture *t, int code, struct tt_outcome *o)
 {
 	const char *why = code == FT_EXIT_INVARIANT ? ft_report_first() : ft_die_reason();
+	const char *msg = code == FT_EXIT_INVARIANT ? ft_report_first_msg() : why;
+	bool failed = code && code != FT_EXIT_INTERRUPTED;
 
 	/* A TSan report came first, and TSan's exit code 66 wins at exit
 	 * (halt_on_error=0 lets the run go on to other failures). */
@@ -77,31 +106,54 @@ static void get_outcome(struct torture *t, int code, struct tt_outcome *o)
 		return;
 	}
 	if (code == FT_EXIT_TSAN)
-		why = FT_ORACLE_TSAN;
+		why = msg = FT_ORACLE_TSAN;
 
 	*o = (struct tt_outcome){
-		.outcome = code ? TT_OUTCOME_FAILURE : TT_OUTCOME_SUCCESS,
+		.outcome = failed ? TT_OUTCOME_FAILURE : code ? TT_OUTCOME_INTERRUPTED :
+			   TT_OUTCOME_SUCCESS,
 		.exit_code = code,
 		.step = t->p.serial ? ft_serial_steps() : 0,
+		.elapsed_ns = t->start_ns ? ft_now_ns() - t->start_ns : 0,
 	};
-	if (code)
+	if (failed) {
 		snprintf(o->invariant, sizeof(o->invariant), "%s",
 			 why ? why : code == FT_EXIT_INVARIANT ? "end-of-run check" :
 			 exit_reason(code));
+		snprintf(o->message, sizeof(o->message), "%s", msg ? msg : o->invariant);
+	}
+	get_detector(t, o);
 	/* A failing worker is inside operation op_index: one more started
 	 * (for the others an upper bound, enough for --max-ops). */
 	for (u64 i = 0; t->threads && i < t->p.threads; i++)
-		o->ops = max(o->ops, READ_ONCE(t->threads[i].op_index) + (code != 0));
+		o->ops = max(o->ops, READ_ONCE(t->threads[i].op_index) + failed);
 }
 
-/* --replay: did the run fail as the file says, at the same step? */
-static void replay_verdict(struct torture *t, const struct tt_outcome *o, FILE *out)
+/* "detected by ft-2 in fork (operation #812)", for the failure report. */
+static void print_detector(const struct tt_outcome *o, FILE *out)
+{
+	if (o->worker < 0)
+		fprintf(out, TT_NAME ": detected by the main thread (audit, watchdog or "
+			"end-of-run checks)\n");
+	else if (o->op < 0)
+		fprintf(out, TT_NAME ": detected by ft-%d between operations (before #%llu)\n",
+			o->worker, (unsigned long long)o->op_index);
+	else
+		fprintf(out, TT_NAME ": detected by ft-%d in %s (operation #%llu)\n",
+			o->worker, tt_op_names[o->op], (unsigned long long)o->op_index);
+}
+
+/*
+ * --replay: did the run fail as the file says, at the same step?  Returns
+ * the exit code: the run's own if it did (or if the file is no failure),
+ * FT_EXIT_NOT_REPRODUCED if it did not.
+ */
+static int replay_verdict(struct torture *t, const struct tt_outcome *o, FILE *out)
 {
 	const struct tt_repro *r = t->expect;
 	bool same;
 
-	if (!r || r->outcome != TT_OUTCOME_FAILURE)
-		return;
+	if (!r || r->outcome != TT_OUTCOME_FAILURE || o->outcome == TT_OUTCOME_INTERRUPTED)
+		return o->exit_code;
 	same = o->exit_code == r->exit_code && !strcmp(o->invariant, r->invariant) &&
 	       (!r->step || o->step == r->step);
 	fprintf(out, TT_NAME ": replay: %s: expected '%s' (exit %d) at step %llu, "
@@ -109,10 +161,23 @@ static void replay_verdict(struct torture *t, const struct tt_outcome *o, FILE *
 		r->invariant, r->exit_code, (unsigned long long)r->step,
 		o->invariant[0] ? o->invariant : "success", o->exit_code,
 		(unsigned long long)o->step);
+	return same ? o->exit_code : FT_EXIT_NOT_REPRODUCED;
 }
 
+/*
+ * The repro file says how the run ended.  One that found nothing is
+ * removed unless --repro-file asked for it: it would only be mistaken for
+ * a failure's.
+ */
 static void write_repro(struct torture *t, const struct tt_outcome *o)
 {
+	bool found = o->outcome == TT_OUTCOME_FAILURE || o->outcome == TT_OUTCOME_RUNNING;
+
+	if (!found && !t->p.repro_asked) {
+		if (t->p.repro_file[0])
+			unlink(t->p.repro_file);
+		return;
+	}
 	if (tt_repro_write(t->p.repro_file, &t->p, o))
 		fprintf(stderr, TT_NAME ": cannot write the repro file '%s'\n",
 			t->p.repro_file);
@@ -161,6 +226,7 @@ static void tt_die_notifier(int code, void *arg)
 {
 	struct torture *t = arg;
 	struct tt_outcome o;
+	int exit_code;
 
 	get_outcome(t, code, &o);	/* the step first: it is exact now */
 	fflush(stdout);
@@ -170,11 +236,16 @@ static void tt_die_notifier(int code, void *arg)
 	if (t->p.serial)
 		fprintf(stderr, TT_NAME ": serial scheduler: '%s' at step %llu\n",
 			o.invariant, (unsigned long long)o.step);
+	print_detector(&o, stderr);
 	print_banner(t, stderr, code);
 	tt_print_repro(stderr, &t->p);
 	write_repro(t, &o);
-	replay_verdict(t, &o, stderr);
-	tt_write_json(t, ft_now_ns() - t->start_ns, "FAILURE", code);
+	exit_code = replay_verdict(t, &o, stderr);
+	tt_write_json(t, &o, exit_code);
+	if (exit_code != code) {	/* ft_die() exits with the failure's */
+		fflush(stderr);
+		_exit(exit_code);
+	}
 }
 
 /* ---- Set-up --------------------------------------------------------------------------- */
@@ -443,7 +514,9 @@ static void finish_workers(struct torture *t, struct watchdog *wd)
 	stop_and_join(t, t->p.threads);
 }
 
-static void main_loop(struct torture *t, struct watchdog *wd)
+/* Until --duration or every worker's --max-ops; 0, or the signal that
+ * stopped it first. */
+static int main_loop(struct torture *t, struct watchdog *wd)
 {
 	const struct tt_params *p = &t->p;
 	u64 next_stat = t->start_ns + p->stat_interval_ns;
@@ -455,7 +528,7 @@ static void main_loop(struct torture *t, struct watchdog *wd)
 		u64 now = ft_now_ns();
 
 		if (now - t->start_ns >= p->duration_ns || all_workers_done(t))
-			break;
+			return 0;
 		if (now >= next_audit && !p->serial) {
 			run_audit(t);
 			next_audit = ft_now_ns() + p->audit_interval_ns;
@@ -472,6 +545,7 @@ static void main_loop(struct torture *t, struct watchdog *wd)
 		watchdog(t, wd, now);
 		ft_sleep_ns(TICK_NS);
 	}
+	return tt_signalled;
 }
 
 /* ---- The end -------------------------------------------------------------------------- */
@@ -482,6 +556,15 @@ static int fail(const char *fmt, unsigned long long v)
 	printf(fmt, v);
 	printf("\n");
 	return 1;
+}
+
+static u64 busiest_worker_ops(struct torture *t)
+{
+	u64 n = 0;
+
+	for (u64 i = 0; i < t->p.threads; i++)
+		n = max(n, READ_ONCE(t->threads[i].op_index));
+	return n;
 }
 
 /* Everything exits; nothing may be left behind. */
@@ -505,6 +588,21 @@ static int end_of_run_checks(struct torture *t)
 	if (ft_report_failures())
 		bad += fail("%llu oracle failures", ft_report_failures());
 	return bad;
+}
+
+/* What an interrupted run asked for and what it did. */
+static void print_interrupted(struct torture *t, u64 elapsed_ns)
+{
+	char want[32];
+
+	printf(TT_NAME ": stopped by signal %d after %.1f s of --duration=%s",
+	       t->interrupted, (double)elapsed_ns / NSEC_PER_SEC,
+	       ft_format_duration(t->p.duration_ns, want, sizeof(want)));
+	if (t->p.max_ops)
+		printf(", %llu of --max-ops=%llu operations (the busiest worker)",
+		       (unsigned long long)busiest_worker_ops(t),
+		       (unsigned long long)t->p.max_ops);
+	printf("\n");
 }
 
 /* The schedule's figures; PCT's bound with the run's own k. */
@@ -561,16 +659,18 @@ static int run(struct torture *t)
 		watchdog_free(&wd);
 		return ret;
 	}
-	main_loop(t, &wd);
+	t->interrupted = main_loop(t, &wd);
 	finish_workers(t, &wd);
 	watchdog_free(&wd);
 	elapsed = ft_now_ns() - t->start_ns;
-	if (tt_signalled)
-		printf(TT_NAME ": stopped by signal %d\n", (int)tt_signalled);
+	if (t->interrupted)
+		print_interrupted(t, elapsed);
 	run_audit(t);			/* the final one, on what is left */
 	if (t->p.verbose >= 0)
 		tt_print_status(t, elapsed);
-	code = end_of_run_checks(t) ? FT_EXIT_INVARIANT : FT_EXIT_SUCCESS;
+	code = end_of_run_checks(t) ? FT_EXIT_INVARIANT :
+	       t->interrupted ? FT_EXIT_INTERRUPTED : FT_EXIT_SUCCESS;
+	tt_print_totals(t, stdout);
 	printf(TT_NAME ": %llu operations, %llu audits, trace hash 0x%016llx\n",
 	       (unsigned long long)tt_total_ops(t), (unsigned long long)t->n_audits,
 	       (unsigned long long)t->trace_hash);
@@ -581,13 +681,17 @@ static int run(struct torture *t)
 	if (t->p.serial)
 		print_serial_stats(t);
 	get_outcome(t, code, &outcome);
+	outcome.elapsed_ns = elapsed;
+	if (outcome.outcome == TT_OUTCOME_FAILURE)
+		print_detector(&outcome, stdout);
 	print_banner(t, stdout, code);
-	if (code)
+	if (outcome.outcome == TT_OUTCOME_FAILURE)
 		tt_print_repro(stdout, &t->p);
 	write_repro(t, &outcome);
-	replay_verdict(t, &outcome, stdout);
-	if (tt_write_json(t, elapsed, code ? "FAILURE" : "SUCCESS", code))
-		return ft_usage_error("--json: cannot write '%s'", t->p.json);
+	code = replay_verdict(t, &outcome, stdout);
+	if (tt_write_json(t, &outcome, code))
+		return ft_usage_error("--json: cannot write '%s': %s", t->p.json,
+				      strerror(errno));
 	return code;
 }
 
@@ -626,6 +730,8 @@ int cmd_torture(int argc, char **argv)
 
 	if (ret == 1)
 		return FT_EXIT_SUCCESS;		/* --help */
+	if (!ret)
+		ret = tt_json_claim_stdout(&p);
 	if (ret)
 		return ret;
 	if (!p.serial && p.escalate_ns)

@@ -19,6 +19,7 @@
 #include "ft/check.h"
 #include "ft/mm.h"
 #include "ft/pgtable.h"
+#include "ft/report.h"
 #include "ft/sched.h"
 #include "stress.h"
 
@@ -73,9 +74,10 @@ struct tt_params {
 	u64 audit_steps;		/* serial mode's audit interval */
 	u64 escalate_ns;		/* parallel failure: serial re-runs (0: none) */
 	int verbose;			/* -1 quiet, 0, 1 verbose */
-	char json[256];
+	char json[256];			/* "-": standard output */
 	char scenario[256];
 	char repro_file[256];
+	bool repro_asked;		/* --repro-file given: kept after a pass */
 };
 
 /* A simulated process: its mm, its shadow, and who holds it. */
@@ -141,6 +143,7 @@ struct torture {
 	struct tt_thread *threads;
 	int stop;			/* atomic */
 	int park;			/* atomic: workers, park now */
+	int interrupted;		/* the signal that ended the run early */
 	u64 start_ns;
 	u64 n_audits, n_audit_failures;
 	u64 next_audit_step;		/* serial mode: by the turn holder */
@@ -151,15 +154,22 @@ struct torture {
 
 /* What a run came to, for its repro file (torture_repro.c). */
 enum tt_outcome_kind {
-	TT_OUTCOME_RUNNING, TT_OUTCOME_SUCCESS, TT_OUTCOME_FAILURE, NR_TT_OUTCOMES
+	TT_OUTCOME_RUNNING, TT_OUTCOME_SUCCESS, TT_OUTCOME_FAILURE,
+	TT_OUTCOME_INTERRUPTED,	/* a signal ended it early; nothing found */
+	NR_TT_OUTCOMES
 };
 
 struct tt_outcome {
 	enum tt_outcome_kind outcome;
 	int exit_code;
 	char invariant[128];	/* the oracle, splat or stall; "" if none */
+	char message[FT_REPORT_MSG_LEN];	/* its headline */
 	u64 step;		/* serial mode: the scheduling point; 0 unknown */
 	u64 ops;		/* operations the busiest worker had started */
+	int worker;		/* the worker that detected it; -1: the main thread */
+	int op;			/* the operation it was in; -1: between two */
+	u64 op_index;
+	u64 elapsed_ns;
 };
 
 #define TT_REPRO_MAGIC		TT_NAME "-repro"
@@ -177,6 +187,14 @@ enum tt_kernel_rule {
 	TT_KERNEL_RULE_REACHABLE,	/* a --break-policy=kernel run failed so */
 	TT_KERNEL_RULE_NOT_SHOWN,	/* none did within --escalate */
 	NR_TT_KERNEL_RULES
+};
+
+/* What --escalate made of a parallel failure, for the JSON results. */
+struct tt_escalation {
+	bool reproduced, interrupted;
+	u64 attempts, step;
+	u64 elapsed_ns;
+	enum tt_kernel_rule kernel_rule;
 };
 
 /* A parsed repro file; argv points into args. */
@@ -244,7 +262,14 @@ void tt_unpin_all(struct tt_thread *th);
 void tt_print_status(struct torture *t, u64 elapsed_ns);
 void tt_progress_line(struct torture *t, u64 elapsed_ns);
 void tt_dump_recorders(struct torture *t, FILE *out);
-int tt_write_json(struct torture *t, u64 elapsed_ns, const char *outcome, int code);
+void tt_print_totals(struct torture *t, FILE *out);
+/* --json=-: the results get standard output, everything else stderr. */
+int tt_json_claim_stdout(const struct tt_params *p);
+int tt_write_json(struct torture *t, const struct tt_outcome *o, int code);
+/* Copy a run's JSON results from @from to @p->json, with @e (NULL: none). */
+int tt_json_finish(const struct tt_params *p, const char *from,
+		   const struct tt_escalation *e);
+extern const char *const tt_outcome_names[NR_TT_OUTCOMES];
 u64 tt_total_ops(struct torture *t);
 
 #endif /* FT_TORTURE_H */

@@ -405,6 +405,7 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		}
 		return ft_opt_duration("escalate", optarg, NSEC_PER_SEC, &p->escalate_ns);
 	case OPT_REPRO_FILE:
+		p->repro_asked = true;
 		p->repro_file[0] = '\0';	/* empty: no repro file (--help) */
 		if (!*optarg)
 			return 0;

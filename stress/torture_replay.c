@@ -66,8 +66,8 @@ static int child_argv(struct child_args *a, const struct tt_params *p, const cha
 }
 
 struct workdir {
-	char dir[256];
-	char repro[300], log[300];
+	char dir[200];
+	char repro[256], log[256], json[256];
 };
 
 static int workdir_make(struct workdir *w)
@@ -80,6 +80,7 @@ static int workdir_make(struct workdir *w)
 				      tmp && *tmp ? tmp : "/tmp", strerror(errno));
 	snprintf(w->repro, sizeof(w->repro), "%s/run.repro", w->dir);
 	snprintf(w->log, sizeof(w->log), "%s/run.log", w->dir);
+	snprintf(w->json, sizeof(w->json), "%s/run.json", w->dir);
 	return 0;
 }
 
@@ -87,6 +88,7 @@ static void workdir_remove(struct workdir *w)
 {
 	unlink(w->repro);
 	unlink(w->log);
+	unlink(w->json);
 	rmdir(w->dir);
 }
 
@@ -195,17 +197,15 @@ static void escalation_keep(const struct tt_params *p, struct workdir *w,
  * other attempt, and every attempt once the random one reproduced): the
  * repro file says whether that reached it (kernel-break-rule).
  */
-static void escalate(const struct tt_params *p, const struct tt_repro *failed)
+static void escalate(const struct tt_params *p, const struct tt_repro *failed,
+		     struct workdir *w, struct tt_escalation *e)
 {
 	bool ask_kernel = p->break_policy == FT_BREAK_POLICY_RANDOM, found = false;
 	u64 start = ft_now_ns(), end = start + p->escalate_ns, tries[2] = { 0, 0 };
 	enum tt_kernel_rule rule = TT_KERNEL_RULE_NOT_SHOWN;
 	struct tt_repro got;
-	struct workdir w;
 	char how[48];
 
-	if (workdir_make(&w))
-		return;
 	printf(TT_NAME ": escalation: '%s' in parallel mode; trying serial mode, PCT "
 	       "depth 1..3 and random%s, for up to %llu s\n", failed->invariant,
 	       ask_kernel ? ", with the random and the kernel break policies" : "",
@@ -218,7 +218,8 @@ static void escalate(const struct tt_params *p, const struct tt_repro *failed)
 		if (kernel)
 			sp.break_policy = FT_BREAK_POLICY_KERNEL;
 		escalation_params(&sp, failed, tries[kernel]++);
-		run_child(&sp, &w, end, &got);
+		run_child(&sp, w, end, &got);
+		e->attempts++;
 		if (sp.strategy == FT_SCHED_RANDOM)
 			snprintf(how, sizeof(how), "random");
 		else
@@ -231,7 +232,8 @@ static void escalate(const struct tt_params *p, const struct tt_repro *failed)
 		       describe(&got), (double)(ft_now_ns() - t0) / NSEC_PER_SEC);
 		if (!same_failure(&got, failed))
 			continue;
-		escalation_keep(p, &w, &got, kernel ? " under the kernel's break rule" : "");
+		escalation_keep(p, w, &got, kernel ? " under the kernel's break rule" : "");
+		e->step = got.step;
 		if (kernel) {
 			rule = TT_KERNEL_RULE_REACHABLE;
 			break;
@@ -251,37 +253,64 @@ static void escalate(const struct tt_params *p, const struct tt_repro *failed)
 		if (tt_repro_add_kernel_rule(p->repro_file, rule))
 			fprintf(stderr, TT_NAME ": cannot write '%s'\n", p->repro_file);
 	}
-	workdir_remove(&w);
+	e->reproduced = found || rule == TT_KERNEL_RULE_REACHABLE;
+	e->interrupted = interrupted;
+	e->kernel_rule = ask_kernel ? rule : TT_KERNEL_RULE_UNKNOWN;
+	e->elapsed_ns = ft_now_ns() - start;
 }
 
-int tt_run_escalating(const struct tt_params *p)
+/* The run itself, a child; its JSON results in @w until they are final. */
+static int run_escalated_child(const struct tt_params *p, struct workdir *w)
 {
-	struct tt_repro failed;
-	char err[160];
+	struct tt_params cp = *p;
 	bool hung;
 	int status;
 	pid_t pid;
 
-	if (!p->repro_file[0])		/* nowhere to put what it finds */
-		return tt_run(p, NULL);
+	if (p->json[0])
+		snprintf(cp.json, sizeof(cp.json), "%s", w->json);
 	fflush(stdout);
 	pid = fork();
 	if (!pid)
-		return tt_run(p, NULL);
+		exit(tt_run(&cp, NULL));
 	/* The run stops on SIGINT by itself; we pass it on and do not escalate. */
 	running_child = pid;
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
 	status = ft_child_reap(pid, 0, &hung);
 	running_child = 0;
-	if (status == FT_EXIT_SUCCESS || status == FT_EXIT_USAGE || interrupted)
-		return status < 0 ? 128 - status : status;
-	if (tt_repro_load(p->repro_file, &failed, err, sizeof(err)) ||
-	    failed.outcome != TT_OUTCOME_FAILURE)
-		printf(TT_NAME ": escalation: the run left no repro file of its failure\n");
-	else
-		escalate(p, &failed);
 	return status < 0 ? 128 - status : status;
+}
+
+int tt_run_escalating(const struct tt_params *p)
+{
+	struct tt_escalation e = { 0 };
+	struct tt_repro failed;
+	struct workdir w;
+	char err[160];
+	int status;
+	bool tried = false;
+
+	if (!p->repro_file[0])		/* nowhere to put what it finds */
+		return tt_run(p, NULL);
+	status = workdir_make(&w);
+	if (status)
+		return status;
+	status = run_escalated_child(p, &w);
+	if (status == FT_EXIT_SUCCESS || status == FT_EXIT_USAGE ||
+	    status == FT_EXIT_INTERRUPTED || interrupted) {
+		/* nothing to escalate */
+	} else if (tt_repro_load(p->repro_file, &failed, err, sizeof(err)) ||
+		   failed.outcome != TT_OUTCOME_FAILURE) {
+		printf(TT_NAME ": escalation: the run left no repro file of its failure\n");
+	} else {
+		escalate(p, &failed, &w, &e);
+		tried = true;
+	}
+	if (p->json[0] && tt_json_finish(p, w.json, tried ? &e : NULL))
+		fprintf(stderr, TT_NAME ": the run left no JSON results (exit %d)\n", status);
+	workdir_remove(&w);
+	return status;
 }
 
 /* ---- --replay FILE ------------------------------------------------------------- */
@@ -334,6 +363,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	args[n] = NULL;
 	ret = tt_repro_read_params(argv[1], r, n, args, &p);
+	if (!ret)
+		ret = tt_json_claim_stdout(&p);
 	if (!ret)
 		ret = tt_run(&p, r);
 out:

@@ -7,9 +7,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ft/folio.h"
+#include "ft_version.h"
 #include "torture.h"
 
 static void sum_totals(struct torture *t, struct tt_totals *s)
@@ -61,21 +63,32 @@ static unsigned long long rate(u64 now, u64 then, u64 ns)
 	return ns ? (unsigned long long)((now - then) * NSEC_PER_SEC / ns) : 0;
 }
 
+/*
+ * Four lines a block, each starting with the run's age: rates per second
+ * since the last block are marked "/s", everything else is a total since
+ * the start ("now:" figures are the present state).  The first line says
+ * the wall-clock time, for matching a long run's log against other logs.
+ */
 void tt_print_status(struct torture *t, u64 elapsed_ns)
 {
 	struct tt_totals s, *l = &t->last;
 	unsigned long long sec = elapsed_ns / NSEC_PER_SEC;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
 	u64 ns;
 
 	sum_totals(t, &s);
 	ns = s.ns - (l->ns ? l->ns : t->start_ns);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "\r\033[K");
-	printf(TT_NAME ": %llus ops/s:", sec);
+	printf(TT_NAME ": %llus %s ops/s:", sec, when);
 	for (int op = 0; op < NR_TT_OPS; op++)
 		printf(" %s %llu", tt_op_names[op], rate(s.ops[op], l->ops[op], ns));
-	printf("\n" TT_NAME ": %llus PTEs/s: fork-copy %llu zap %llu faults/s %llu "
-	       "| mms %d folios %llu cow %llu reuse %llu thp %llu migrate %llu/%llu\n",
+	printf("\n" TT_NAME ": %llus PTEs/s: fork-copy %llu zap %llu | faults/s %llu "
+	       "| now: mms %d folios %llu | totals: cow %llu reuse %llu thp %llu "
+	       "migrated %llu migrate-failed %llu\n",
 	       sec, rate(s.events[FORK_PTE_COPY], l->events[FORK_PTE_COPY], ns),
 	       rate(s.events[ZAP_PTE], l->events[ZAP_PTE], ns),
 	       rate(s.events[PGFAULT], l->events[PGFAULT], ns),
@@ -85,14 +98,14 @@ void tt_print_status(struct torture *t, u64 elapsed_ns)
 	       (unsigned long long)s.events[THP_FAULT_ALLOC],
 	       (unsigned long long)s.events[PGMIGRATE_SUCCESS],
 	       (unsigned long long)s.events[PGMIGRATE_FAIL]);
-	printf(TT_NAME ": %llus contpte: fold %llu unfold:", sec,
+	printf(TT_NAME ": %llus totals: contpte fold %llu unfold:", sec,
 	       (unsigned long long)s.events[CONTPTE_FOLD]);
 	for (int e = CONTPTE_UNFOLD_SET_PTE; e <= CONTPTE_UNFOLD_MPROTECT_PARTIAL; e++)
 		printf(" %s %llu", vm_event_names[e] + strlen("contpte_unfold_"),
 		       (unsigned long long)s.events[e]);
-	printf("\n" TT_NAME ": %llus breaks: fork %llu (mid-block %llu, folded meanwhile "
-	       "%llu, resume unfolds %llu) zap %llu cond_resched %llu gather %llu | busy "
-	       "%llu | audits %llu | failures %llu%s\n", sec,
+	printf("\n" TT_NAME ": %llus totals: breaks: fork %llu (mid-block %llu, folded "
+	       "meanwhile %llu, resume unfolds %llu) zap %llu cond_resched %llu gather %llu "
+	       "| busy %llu | audits %llu | failures %llu%s\n", sec,
 	       (unsigned long long)s.breaks[FT_BREAK_FORK],
 	       (unsigned long long)s.breaks_mid_block, (unsigned long long)s.break_folds,
 	       (unsigned long long)s.resume_unfolds,
@@ -100,9 +113,37 @@ void tt_print_status(struct torture *t, u64 elapsed_ns)
 	       (unsigned long long)s.breaks[FT_BREAK_COND_RESCHED],
 	       (unsigned long long)s.breaks[FT_BREAK_GATHER],
 	       (unsigned long long)s.busy, (unsigned long long)t->n_audits,
-	       (unsigned long long)t->n_audit_failures, t->n_audit_failures ? " !!!" : "");
+	       (unsigned long long)ft_report_failures(), ft_report_failures() ? " !!!" : "");
 	fflush(stdout);
 	*l = s;
+}
+
+/* The end of a run: each operation's count, refusals and mean rate. */
+void tt_print_totals(struct torture *t, FILE *out)
+{
+	double sec = (double)(ft_now_ns() - t->start_ns) / NSEC_PER_SEC;
+	struct tt_totals s;
+
+	sum_totals(t, &s);
+	fprintf(out, TT_NAME ": totals over %.1f s:\n  %-10s %12s %10s %10s\n", sec,
+		"operation", "done", "refused", "per s");
+	for (int op = 0; op < NR_TT_OPS; op++)
+		fprintf(out, "  %-10s %12llu %10llu %10.0f\n", tt_op_names[op],
+			(unsigned long long)s.ops[op], (unsigned long long)s.fails[op],
+			sec > 0 ? (double)s.ops[op] / sec : 0.0);
+	fprintf(out, "  PTEs copied by fork %llu, zapped %llu; faults %llu; COW copies %llu, "
+		"reuses %llu; contpte folds %llu; migrations %llu (failed %llu)\n",
+		(unsigned long long)s.events[FORK_PTE_COPY], (unsigned long long)s.events[ZAP_PTE],
+		(unsigned long long)s.events[PGFAULT], (unsigned long long)s.events[COW_COPY],
+		(unsigned long long)s.events[COW_REUSE], (unsigned long long)s.events[CONTPTE_FOLD],
+		(unsigned long long)s.events[PGMIGRATE_SUCCESS],
+		(unsigned long long)s.events[PGMIGRATE_FAIL]);
+	fprintf(out, "  breaks: fork %llu zap %llu cond_resched %llu gather %llu; busy pages "
+		"%llu; audits %llu; failures %llu\n",
+		(unsigned long long)s.breaks[FT_BREAK_FORK], (unsigned long long)s.breaks[FT_BREAK_ZAP],
+		(unsigned long long)s.breaks[FT_BREAK_COND_RESCHED],
+		(unsigned long long)s.breaks[FT_BREAK_GATHER], (unsigned long long)s.busy,
+		(unsigned long long)t->n_audits, (unsigned long long)ft_report_failures());
 }
 
 /* "[ 12s / 60s ] 123456 ops/s" on a terminal, rewritten in place. */
@@ -170,6 +211,55 @@ void tt_dump_recorders(struct torture *t, FILE *out)
 
 /* ---- JSON --------------------------------------------------------------------------- */
 
+/*
+ * The results' format, documented key by key in doc/json.md and checked
+ * against doc/result.schema.json by tests/stress/json_schema.sh.  Bump
+ * the version when a key changes meaning or goes; adding one is compatible.
+ */
+#define TT_JSON_SCHEMA		1
+
+const char *const tt_outcome_names[NR_TT_OUTCOMES] = {
+	[TT_OUTCOME_RUNNING] = "RUNNING", [TT_OUTCOME_SUCCESS] = "SUCCESS",
+	[TT_OUTCOME_FAILURE] = "FAILURE", [TT_OUTCOME_INTERRUPTED] = "INTERRUPTED",
+};
+
+static int json_stdout = -1;	/* --json=-: the real standard output */
+
+int tt_json_claim_stdout(const struct tt_params *p)
+{
+	if (strcmp(p->json, "-"))
+		return 0;
+	fflush(stdout);
+	json_stdout = dup(STDOUT_FILENO);
+	if (json_stdout < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+		return ft_usage_error("--json=-: %s", strerror(errno));
+	return 0;
+}
+
+static FILE *json_open(const char *file)
+{
+	int fd;
+
+	if (strcmp(file, "-"))
+		return fopen(file, "w");
+	fd = json_stdout < 0 ? -1 : dup(json_stdout);
+	return fd < 0 ? NULL : fdopen(fd, "w");
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 static void json_counts(FILE *f, const char *name, const char *const *names,
 			const u64 *v, int n)
 {
@@ -179,23 +269,126 @@ static void json_counts(FILE *f, const char *name, const char *const *names,
 	fprintf(f, "},\n");
 }
 
-int tt_write_json(struct torture *t, u64 elapsed_ns, const char *outcome, int code)
+/* The repro line's options as an object: "--k=v" is "k": "v", "--k" true. */
+static void json_options(FILE *f, const struct tt_params *p)
+{
+	char buf[TT_REPRO_MAX_LINE], *save, *tok;
+	FILE *m = fmemopen(buf, sizeof(buf), "w");
+	const char *sep = "";
+
+	if (!m)
+		return;
+	tt_print_params(m, p);
+	if (fputc('\0', m) == EOF) {
+		fclose(m);
+		return;
+	}
+	fclose(m);
+	fprintf(f, "  \"options\": {");
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (strncmp(tok, "--", 2))
+			continue;
+		if (eq)
+			*eq = '\0';
+		fprintf(f, "%s", sep);
+		json_string(f, tok + 2);
+		fprintf(f, ": ");
+		if (eq)
+			json_string(f, eq + 1);
+		else
+			fprintf(f, "true");
+		sep = ", ";
+	}
+	fprintf(f, "},\n");
+}
+
+static void json_failure(FILE *f, const struct tt_params *p, const struct tt_outcome *o)
+{
+	if (o->outcome != TT_OUTCOME_FAILURE) {
+		fprintf(f, "  \"failure\": null,\n");
+		return;
+	}
+	fprintf(f, "  \"failure\": {\n    \"invariant\": ");
+	json_string(f, o->invariant);
+	fprintf(f, ",\n    \"message\": ");
+	json_string(f, o->message);
+	if (o->worker < 0)
+		fprintf(f, ",\n    \"worker\": null");
+	else
+		fprintf(f, ",\n    \"worker\": \"ft-%d\"", o->worker);
+	if (o->op < 0)
+		fprintf(f, ",\n    \"operation\": null,\n    \"operation_index\": null");
+	else
+		fprintf(f, ",\n    \"operation\": \"%s\",\n    \"operation_index\": %llu",
+			tt_op_names[o->op], (unsigned long long)o->op_index);
+	if (o->step)
+		fprintf(f, ",\n    \"step\": %llu", (unsigned long long)o->step);
+	else
+		fprintf(f, ",\n    \"step\": null");
+	fprintf(f, ",\n    \"repro_file\": ");
+	if (p->repro_file[0])
+		json_string(f, p->repro_file);
+	else
+		fprintf(f, "null");
+	/* The line tt_json_finish() replaces once --escalate has run. */
+	fprintf(f, ",\n    \"escalation\": null\n  },\n");
+}
+
+static void json_replay(FILE *f, const struct torture *t, const struct tt_outcome *o,
+			int code)
+{
+	bool asked = t->expect && t->expect->outcome == TT_OUTCOME_FAILURE &&
+		     o->outcome != TT_OUTCOME_INTERRUPTED;
+
+	if (!asked) {
+		fprintf(f, "  \"replay\": null,\n");
+		return;
+	}
+	fprintf(f, "  \"replay\": {\"expected\": ");
+	json_string(f, t->expect->invariant);
+	fprintf(f, ", \"verdict\": \"%s\"},\n",
+		code == FT_EXIT_NOT_REPRODUCED ? "NOT REPRODUCED" : "REPRODUCED");
+}
+
+static void json_run(FILE *f, struct torture *t, const struct tt_outcome *o, int code)
+{
+	const struct tt_params *p = &t->p;
+
+	fprintf(f, "{\n  \"schema\": %d,\n  \"program\": {\"name\": \"" TT_NAME "\", "
+		"\"version\": \"%s\", \"commit\": \"%s\"},\n", TT_JSON_SCHEMA, FT_VERSION,
+		FT_GIT_COMMIT);
+	fprintf(f, "  \"outcome\": \"%s\",\n  \"exit_code\": %d,\n",
+		tt_outcome_names[o->outcome], code);
+	if (o->outcome == TT_OUTCOME_INTERRUPTED)
+		fprintf(f, "  \"signal\": %d,\n", t->interrupted);
+	else
+		fprintf(f, "  \"signal\": null,\n");
+	fprintf(f, "  \"sched\": \"%s\",\n  \"seed\": \"0x%llx\",\n",
+		tt_sched_mode_names[p->serial], (unsigned long long)p->seed);
+	fprintf(f, "  \"requested_duration_s\": %.3f,\n  \"elapsed_s\": %.3f,\n",
+		(double)p->duration_ns / NSEC_PER_SEC, (double)o->elapsed_ns / NSEC_PER_SEC);
+	if (p->max_ops)
+		fprintf(f, "  \"requested_max_ops\": %llu,\n", (unsigned long long)p->max_ops);
+	else
+		fprintf(f, "  \"requested_max_ops\": null,\n");
+	fprintf(f, "  \"max_worker_ops\": %llu,\n  \"total_ops\": %llu,\n",
+		(unsigned long long)o->ops, (unsigned long long)tt_total_ops(t));
+	json_options(f, p);
+	fprintf(f, "  \"command\": \"" TT_NAME " ");
+	tt_print_params(f, p);
+	fprintf(f, "\",\n");
+	json_failure(f, p, o);
+	json_replay(f, t, o, code);
+}
+
+static void json_counters(FILE *f, struct torture *t)
 {
 	const char *const *sites = ft_break_site_names;
 	struct tt_totals s;
-	FILE *f;
 
-	if (!t->p.json[0])
-		return 0;
-	f = fopen(t->p.json, "w");
-	if (!f)
-		return -errno;
 	sum_totals(t, &s);
-	fprintf(f, "{\n  \"outcome\": \"%s\",\n  \"exit_code\": %d,\n", outcome, code);
-	fprintf(f, "  \"seed\": \"0x%llx\",\n  \"elapsed_s\": %.3f,\n  \"repro\": \""
-		TT_NAME " ", (unsigned long long)t->p.seed, (double)elapsed_ns / NSEC_PER_SEC);
-	tt_print_params(f, &t->p);
-	fprintf(f, "\",\n");
 	json_counts(f, "ops", tt_op_names, s.ops, NR_TT_OPS);
 	json_counts(f, "refused", tt_op_names, s.fails, NR_TT_OPS);
 	json_counts(f, "vm_events", vm_event_names, s.events, NR_VM_EVENTS);
@@ -206,10 +399,67 @@ int tt_write_json(struct torture *t, u64 elapsed_ns, const char *outcome, int co
 		(unsigned long long)s.breaks_mid_block, (unsigned long long)s.break_folds,
 		(unsigned long long)s.resume_unfolds);
 	fprintf(f, "  \"busy_pages\": %llu,\n  \"shadow_widened\": %llu,\n"
-		"  \"audits\": %llu,\n  \"audit_failures\": %llu,\n"
+		"  \"audits\": %llu,\n  \"audit_failures\": %llu,\n  \"failures\": %llu,\n"
 		"  \"trace_hash\": \"0x%016llx\"\n}\n", (unsigned long long)s.busy,
 		(unsigned long long)ft_shadow_widened(),
 		(unsigned long long)t->n_audits, (unsigned long long)t->n_audit_failures,
-		(unsigned long long)t->trace_hash);
+		(unsigned long long)ft_report_failures(), (unsigned long long)t->trace_hash);
+}
+
+/* @code: the process's exit code (a replay's verdict may differ from o's). */
+int tt_write_json(struct torture *t, const struct tt_outcome *o, int code)
+{
+	FILE *f;
+
+	if (!t->p.json[0])
+		return 0;
+	f = json_open(t->p.json);
+	if (!f)
+		return -errno;
+	json_run(f, t, o, code);
+	json_counters(f, t);
 	return fclose(f) ? -EIO : 0;
+}
+
+static void json_escalation(FILE *f, const struct tt_params *p, const struct tt_escalation *e)
+{
+	static const char *const rules[NR_TT_KERNEL_RULES] = {
+		[TT_KERNEL_RULE_UNKNOWN] = "null", [TT_KERNEL_RULE_REACHABLE] = "\"reachable\"",
+		[TT_KERNEL_RULE_NOT_SHOWN] = "\"not shown\"",
+	};
+
+	fprintf(f, "    \"escalation\": {\"result\": \"%s\", \"attempts\": %llu, "
+		"\"elapsed_s\": %.3f, \"serial_repro_file\": ", e->reproduced ? "REPRODUCED" :
+		e->interrupted ? "INTERRUPTED" : "NOT REPRODUCED",
+		(unsigned long long)e->attempts, (double)e->elapsed_ns / NSEC_PER_SEC);
+	if (e->reproduced)
+		json_string(f, p->repro_file);
+	else
+		fprintf(f, "null");
+	if (e->reproduced)
+		fprintf(f, ", \"serial_step\": %llu", (unsigned long long)e->step);
+	else
+		fprintf(f, ", \"serial_step\": null");
+	fprintf(f, ", \"kernel_break_rule\": %s}\n", rules[e->kernel_rule]);
+}
+
+int tt_json_finish(const struct tt_params *p, const char *from, const struct tt_escalation *e)
+{
+	FILE *in = fopen(from, "r"), *out = in ? json_open(p->json) : NULL;
+	char line[TT_REPRO_MAX_LINE * 2];
+	int ret = 0;
+
+	if (!in || !out)
+		ret = -errno;
+	while (!ret && fgets(line, sizeof(line), in)) {
+		if (e && !strcmp(line, "    \"escalation\": null\n"))
+			json_escalation(out, p, e);
+		else
+			fputs(line, out);
+	}
+	if (in)
+		fclose(in);
+	if (out && fclose(out))
+		ret = -EIO;
+	return ret;
 }

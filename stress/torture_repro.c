@@ -6,7 +6,7 @@
  *
  *	# comment
  *	foliotorture-repro 1
- *	outcome failure			running, success or failure
+ *	outcome failure			running, success, failure, interrupted
  *	exit 1				the exit code
  *	invariant shadow memory		the oracle, splat or stall that fired
  *	step 123456			serial mode: the scheduling point it fired at
@@ -36,6 +36,7 @@ static const char *const outcome_names[NR_TT_OUTCOMES] = {
 	[TT_OUTCOME_RUNNING] = "running",
 	[TT_OUTCOME_SUCCESS] = "success",
 	[TT_OUTCOME_FAILURE] = "failure",
+	[TT_OUTCOME_INTERRUPTED] = "interrupted",
 };
 
 static const char *const kernel_rule_names[NR_TT_KERNEL_RULES] = {

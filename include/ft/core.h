@@ -20,6 +20,8 @@ enum ft_exit {
 	FT_EXIT_SPLAT = 2,	/* the lock model's validator fired */
 	FT_EXIT_STALL = 3,	/* watchdog: no progress, lockup */
 	FT_EXIT_USAGE = 4,	/* bad option or value */
+	FT_EXIT_INTERRUPTED = 5,	/* SIGINT/SIGTERM before the end; nothing found */
+	FT_EXIT_NOT_REPRODUCED = 6,	/* --replay: not the file's failure */
 	FT_EXIT_TSAN = 66,	/* ThreadSanitizer's default exitcode */
 	FT_EXIT_SKIP = 77,	/* test not applicable to this build */
 };
