@@ -5,8 +5,10 @@
 # or with sudo available.
 set -euo pipefail
 
-# clang and its runtimes: the fuzz preset (libFuzzer).
-FT_PACKAGES=(build-essential cmake pkg-config libck-dev libtsan2 clang libclang-rt-14-dev)
+# clang and its runtimes: the fuzz preset (libFuzzer); python3-jsonschema:
+# the test that checks the JSON results against doc/result.schema.json.
+FT_PACKAGES=(build-essential cmake pkg-config libck-dev libtsan2 clang libclang-rt-14-dev
+             python3-jsonschema)
 
 ft_missing_packages() {
   local p
