@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # json_schema.sh FOLIOTORTURE SRCDIR: the JSON results of a successful, a
-# failing (escalated, written to standard output), an interrupted and a
+# failing (escalated, written to standard output; an injection no race
+# detector sees, so that TSan builds fail the same way), an interrupted and a
 # replayed run validate against doc/result.schema.json, whose keys are all
 # documented in doc/json.md; and the validator refuses what it must.
 set -u
@@ -44,7 +45,7 @@ expect success 0 $?
 validate "$work/ok.json" "a successful run"
 
 # --json=-: standard output is the JSON alone, the rest goes to stderr.
-"$ft" --duration=30s --seed=3 -q --inject=mapcount-unlocked --escalate=20s \
+"$ft" --duration=30s --seed=3 -q --inject=dup-with-parent-mm-id --escalate=20s \
   --repro-file="$work/fail.repro" --json=- >"$work/fail.json" 2>"$work/fail.log"
 expect failure 1 $?
 validate "$work/fail.json" "a failing, escalated run (--json=-)"
