@@ -125,6 +125,8 @@ static const char *describe(const struct tt_repro *r)
 		return "stopped, out of time";
 	case TT_OUTCOME_SUCCESS:
 		return "passed";
+	case TT_OUTCOME_INTERRUPTED:
+		return "interrupted";
 	default:
 		return r->invariant[0] ? r->invariant : "failed without a repro file";
 	}
@@ -377,6 +379,7 @@ out:
 struct minimize {
 	struct tt_params best;
 	struct tt_repro want;		/* the failure to keep */
+	struct tt_repro last;		/* how the last candidate ended */
 	u64 best_step;
 	struct workdir w;
 	char out[300];
@@ -384,21 +387,37 @@ struct minimize {
 	int runs;
 };
 
+/* One line a candidate, so that a long minimization shows it is alive. */
+static void minimize_progress(const struct minimize *m, const struct tt_params *cand,
+			      const struct tt_repro *got, bool same, u64 t0)
+{
+	printf(TT_NAME ": minimize: run %d: threads %llu max-ops %llu max-mms %llu vma-size "
+	       "%lluK: %s%s (%.1f s)\n", m->runs, (unsigned long long)cand->threads,
+	       (unsigned long long)cand->max_ops, (unsigned long long)cand->max_mms,
+	       (unsigned long long)(cand->vma_size >> 10), describe(got),
+	       same ? ", the same failure: the smallest so far" : "",
+	       (double)(ft_now_ns() - t0) / NSEC_PER_SEC);
+	fflush(stdout);
+}
+
 /* Does @cand still fail the same way?  Then it is the new best. */
 static bool try_candidate(struct minimize *m, struct tt_params *cand)
 {
-	struct tt_repro got;
+	u64 t0 = ft_now_ns();
+	bool same;
 
-	if (interrupted || ft_now_ns() >= m->end_ns)
+	if (interrupted || t0 >= m->end_ns)
 		return false;
 	tt_resolve_params(cand);
 	m->runs++;
-	run_child(cand, &m->w, min(m->end_ns, ft_now_ns() + cand->duration_ns + CHILD_GRACE_NS),
-		  &got);
-	if (!same_failure(&got, &m->want))
+	run_child(cand, &m->w, min(m->end_ns, t0 + cand->duration_ns + CHILD_GRACE_NS),
+		  &m->last);
+	same = same_failure(&m->last, &m->want);
+	minimize_progress(m, cand, &m->last, same, t0);
+	if (!same)
 		return false;
 	m->best = *cand;
-	m->best_step = got.step;
+	m->best_step = m->last.step;
 	if (copy_file(m->w.repro, m->out))
 		fprintf(stderr, TT_NAME ": cannot write '%s'\n", m->out);
 	return true;
@@ -543,6 +562,7 @@ int cmd_minimize(int argc, char **argv)
 	struct minimize *m = calloc(1, sizeof(*m));
 	struct tt_params from, cand;
 	u64 time_ns, start = ft_now_ns();
+	char t1[32], t2[32];
 	int ret;
 
 	if (!m)
@@ -560,6 +580,7 @@ int cmd_minimize(int argc, char **argv)
 	if (ret)
 		goto out;
 	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
 	m->end_ns = start + time_ns;
 	if (!from.max_ops)		/* the run had no bound: its ops are one */
 		from.max_ops = m->want.ops;
@@ -569,13 +590,25 @@ int cmd_minimize(int argc, char **argv)
 	       m->want.invariant, m->want.exit_code, (unsigned long long)m->want.step,
 	       (unsigned long long)(time_ns / NSEC_PER_SEC));
 	cand = m->best;
-	if (!try_candidate(m, &cand)) {
-		ret = ft_usage_error("--minimize: %s does not fail the same way again",
-				     argv[1]);
-	} else {
+	if (try_candidate(m, &cand)) {
 		while (minimize_pass(m))
 			;
 		minimize_report(m, &from, m->want.step, start);
+		if (interrupted)
+			printf(TT_NAME ": minimize: interrupted; the smallest so far is %s\n",
+			       m->out);
+		ret = interrupted ? FT_EXIT_INTERRUPTED : FT_EXIT_SUCCESS;
+	} else if (interrupted) {
+		printf(TT_NAME ": minimize: interrupted before the first run finished\n");
+		ret = FT_EXIT_INTERRUPTED;
+	} else if (m->last.outcome == TT_OUTCOME_RUNNING) {
+		ret = ft_usage_error("--minimize: --time=%s ran out before the first run "
+				     "finished; give it more than the run's --duration=%s",
+				     ft_format_duration(time_ns, t1, sizeof(t1)),
+				     ft_format_duration(from.duration_ns, t2, sizeof(t2)));
+	} else {
+		ret = ft_usage_error("--minimize: %s does not fail the same way again (%s)",
+				     argv[1], describe(&m->last));
 	}
 	workdir_remove(&m->w);
 out:

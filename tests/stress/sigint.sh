@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# sigint.sh FOLIOTORTURE: SIGINT stops a long run within a second, after a
+# sigint.sh FOLIOTORTURE SRCDIR: SIGINT stops a long run within a second, after a
 # final audit, with the summary and the JSON results; a run stopped before
 # its --duration that found nothing is INTERRUPTED, exit 5, never a pass.
 set -u
-ft="$1"
+ft="$1"; src="$2"
 json=$(mktemp)
 out=$(mktemp)
 trap 'rm -f "$json" "$out"' EXIT
@@ -44,5 +44,18 @@ cat "$out"
 grep -q "stopped by signal 15 after" "$out" || { echo "not ok: lock torture: no signal line"; fail=1; }
 grep -q "End of test: INTERRUPTED" "$out" ||
   { echo "not ok: lock torture: no INTERRUPTED banner"; fail=1; }
+# And --minimize: stopped in its first run, it says so, exit 5.
+"$ft" --minimize "$src/tests/stress/repro/slow.repro" --time=5m --output="$json.min" \
+  >"$out" 2>&1 &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+rm -f "$json.min"
+cat "$out"
+[ "$rc" = 5 ] || { echo "not ok: minimize: exit code $rc, not 5"; fail=1; }
+grep -q "minimize: interrupted before the first run finished" "$out" ||
+  { echo "not ok: minimize: no interrupted line"; fail=1; }
 [ "$fail" = 0 ] && echo "ok: SIGINT and SIGTERM end the runs as INTERRUPTED"
 exit "$fail"
