@@ -608,6 +608,7 @@ static void print_interrupted(struct torture *t, u64 elapsed_ns)
 /* The schedule's figures; PCT's bound with the run's own k. */
 static void print_serial_stats(struct torture *t)
 {
+	u64 ops = tt_total_ops(t);
 	struct ft_serial_stats st;
 
 	ft_serial_get_stats(&st);
@@ -615,12 +616,34 @@ static void print_serial_stats(struct torture *t)
 	       "schedule hash 0x%016llx\n", (unsigned long long)st.steps,
 	       (unsigned long long)st.switches, (unsigned long long)st.blocked,
 	       (unsigned long long)st.hash);
-	if (t->p.strategy == FT_SCHED_PCT)
-		printf(TT_NAME ": PCT depth %u: %d threads, %llu scheduling points (change "
-		       "points drawn from [1, %llu]): a depth-%u bug is found with "
-		       "probability >= 1/(n k^(d-1)) = %.3g\n", st.pct_depth, st.nr_threads,
-		       (unsigned long long)st.steps, (unsigned long long)st.pct_steps,
-		       st.pct_depth, ft_pct_bound(&st));
+	if (t->p.strategy != FT_SCHED_PCT)
+		return;
+	printf(TT_NAME ": PCT: %llu scheduling points for %llu operations, %llu per "
+	       "operation (k was estimated with %d)\n", (unsigned long long)st.steps,
+	       (unsigned long long)ops, (unsigned long long)(ops ? st.steps / ops : 0),
+	       TT_STEPS_PER_OP_ESTIMATE);
+	if (st.steps > st.pct_steps) {
+		printf(TT_NAME ": ??? PCT: the run took more scheduling points than k=%llu: "
+		       "its bound does not hold (give --pct-steps=%llu, or --max-ops)\n",
+		       (unsigned long long)st.pct_steps, (unsigned long long)st.steps);
+		return;
+	}
+	printf(TT_NAME ": PCT depth %u: %d threads, %llu scheduling points (change "
+	       "points drawn from [1, %llu]): a depth-%u bug is found with "
+	       "probability >= 1/(n k^(d-1)) = %.3g\n", st.pct_depth, st.nr_threads,
+	       (unsigned long long)st.steps, (unsigned long long)st.pct_steps,
+	       st.pct_depth, ft_pct_bound(&st));
+}
+
+/* PCT's k without --max-ops nor --pct-steps is a guess: say so first. */
+static void warn_pct_guess(struct torture *t)
+{
+	if (!t->p.serial || t->p.strategy != FT_SCHED_PCT || !t->p.pct_steps_guessed)
+		return;
+	printf(TT_NAME ": ??? PCT: without --max-ops or --pct-steps, k=%llu is a guess "
+	       "(%llu threads x %d operations x %d scheduling points); the end of the run "
+	       "says whether it held\n", (unsigned long long)t->p.pct_steps,
+	       (unsigned long long)t->p.threads, TT_OPS_ESTIMATE, TT_STEPS_PER_OP_ESTIMATE);
 }
 
 static int run(struct torture *t)
@@ -640,6 +663,7 @@ static int run(struct torture *t)
 	printf(TT_NAME ":--- Start of test: ");
 	tt_print_params(stdout, &t->p);
 	printf("\n");
+	warn_pct_guess(t);
 	fflush(stdout);
 	write_repro(t, &(struct tt_outcome){ .outcome = TT_OUTCOME_RUNNING });
 	ft_die_notifier_register(tt_die_notifier, t);

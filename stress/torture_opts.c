@@ -492,20 +492,17 @@ static int read_scenario(struct tt_params *p, const char *file)
 	return ret;
 }
 
-/* Scheduling points per operation, for PCT's k when --pct-steps is not
- * given: 132 measured on the default mix (README, "Exact replay"). */
-#define TT_STEPS_PER_OP_ESTIMATE	130
-#define TT_OPS_ESTIMATE			10000	/* per thread, without --max-ops */
-
 /* What the options leave open, made explicit so the repro line is exact. */
 void tt_resolve_params(struct tt_params *p)
 {
 	if (!p->sched_seed_set)
 		p->sched_seed = p->seed;
 	p->sched_seed_set = true;
-	if (!p->pct_steps)
+	if (!p->pct_steps) {
 		p->pct_steps = p->threads * (p->max_ops ? p->max_ops : TT_OPS_ESTIMATE) *
 			       TT_STEPS_PER_OP_ESTIMATE;
+		p->pct_steps_guessed = !p->max_ops;
+	}
 }
 
 /* 0, 1 after --help, or an exit code. */
