@@ -361,6 +361,9 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		p->lockdep = false;
 		return 0;
 	case OPT_JSON:
+		/* "-": standard output */
+		if (strcmp(optarg, "-") && ft_opt_output("json", optarg))
+			return FT_EXIT_USAGE;
 		return ft_opt_string("json", optarg, p->json, sizeof(p->json));
 	case OPT_SCENARIO:
 		if (in_scenario)
@@ -408,7 +411,8 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		p->repro_file[0] = '\0';	/* empty: no repro file (--help) */
 		if (!*optarg)
 			return 0;
-		return ft_opt_string("repro-file", optarg, p->repro_file, sizeof(p->repro_file));
+		return ft_opt_output("repro-file", optarg) ?:
+		       ft_opt_string("repro-file", optarg, p->repro_file, sizeof(p->repro_file));
 	case 'q':
 		p->verbose = -1;
 		return 0;

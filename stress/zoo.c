@@ -273,10 +273,12 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 			ret = ft_opt_string("break-policy", optarg, o->policy, sizeof(o->policy));
 			break;
 		case OPT_JSON:
-			ret = ft_opt_string("json", optarg, o->json, sizeof(o->json));
+			ret = ft_opt_output("json", optarg) ?:
+			      ft_opt_string("json", optarg, o->json, sizeof(o->json));
 			break;
 		case OPT_LOGDIR:
-			ret = ft_opt_string("log-dir", optarg, o->log_dir, sizeof(o->log_dir));
+			ret = ft_opt_dir("log-dir", optarg) ?:
+			      ft_opt_string("log-dir", optarg, o->log_dir, sizeof(o->log_dir));
 			break;
 		case OPT_LIST:
 			o->list = true;
