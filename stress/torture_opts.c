@@ -85,21 +85,24 @@ static int parse_vma_size(const char *arg, u64 *out)
 
 static int parse_orders(const char *arg, unsigned long *out)
 {
-	char list[64], *save, *tok;
+	char list[64], *cur = list, *tok;
 	unsigned long orders = 0;
 	u64 o;
 
 	if (strlen(arg) >= sizeof(list))
 		return ft_usage_error("--orders: list too long");
 	strcpy(list, arg);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = ft_list_next(&cur))) {
+		if (!*tok)
+			return ft_opt_list_empty("orders", arg);
 		if (ft_parse_u64(tok, 0, MAX_PAGE_ORDER, &o))
 			return ft_usage_error("--orders: '%s' is not an order 0..%d",
 					      tok, MAX_PAGE_ORDER);
+		if (orders & BIT(o))
+			return ft_usage_error("--orders: order %llu given twice",
+					      (unsigned long long)o);
 		orders |= BIT(o);
 	}
-	if (!orders)
-		return ft_usage_error("--orders: empty list");
 	*out = orders;
 	return 0;
 }
@@ -115,16 +118,19 @@ static int op_by_name(const char *name)
 /* "read=30,fork=0": the named weights change, the others keep theirs. */
 static int parse_ops(const char *arg, u32 *weights)
 {
-	char list[256], *save, *tok;
+	char list[256], *cur = list, *tok;
 	u64 total = 0, v;
+	u32 seen = 0;
 
 	if (strlen(arg) >= sizeof(list))
 		return ft_usage_error("--ops: list too long");
 	strcpy(list, arg);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = ft_list_next(&cur))) {
 		char *eq = strchr(tok, '=');
 		int op;
 
+		if (!*tok)
+			return ft_opt_list_empty("ops", arg);
 		if (!eq)
 			return ft_usage_error("--ops: '%s' is not NAME=WEIGHT", tok);
 		*eq = '\0';
@@ -133,6 +139,9 @@ static int parse_ops(const char *arg, u32 *weights)
 			return ft_usage_error("--ops: unknown operation '%s'; valid: read "
 					      "write fork exit munmap mmap dontneed "
 					      "lazyfree mprotect migrate young pin unpin", tok);
+		if (seen & BIT(op))
+			return ft_usage_error("--ops: '%s' given twice", tok);
+		seen |= BIT(op);
 		if (ft_parse_u64(eq + 1, 0, 1000, &v))
 			return ft_usage_error("--ops: weight '%s' of %s is not 0..1000",
 					      eq + 1, tok);
@@ -164,23 +173,45 @@ static int parse_model(const char *arg, struct tt_params *p)
 
 static int parse_inject(const char *arg, struct tt_params *p)
 {
-	char list[sizeof(p->inject)], *save, *tok;
+	char list[sizeof(p->inject)], *cur = list, *tok;
+	u64 seen = 0;
 
 	if (strlen(arg) >= sizeof(list))
 		return ft_usage_error("--inject: list too long");
 	strcpy(list, arg);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = ft_list_next(&cur))) {
 		int i;
 
+		if (!*tok)
+			return ft_opt_list_empty("inject", arg);
 		for (i = 0; i < FT_NR_INJECTIONS; i++)
 			if (!strcmp(ft_injections[i].name, tok))
 				break;
 		if (i == FT_NR_INJECTIONS)
 			return ft_usage_error("--inject: unknown injection '%s' (see "
 					      "--list-injections)", tok);
+		if (seen & (1ULL << i))
+			return ft_usage_error("--inject: '%s' given twice", tok);
+		seen |= 1ULL << i;
 	}
 	strcpy(p->inject, arg);
 	return 0;
+}
+
+/* "fork,zap"; empty: none (what --minimize may leave). */
+static int parse_break_sites(const char *arg, u32 *sites)
+{
+	switch (ft_break_sites_parse(arg, sites)) {
+	case 0:
+		return 0;
+	case -ENODATA:
+		return ft_opt_list_empty("break-sites", arg);
+	case -EEXIST:
+		return ft_usage_error("--break-sites: '%s' names a site twice", arg);
+	default:
+		return ft_usage_error("--break-sites: '%s' is not a list of fork "
+				      "zap cond_resched gather irq", arg);
+	}
 }
 
 /* ---- The option table ---------------------------------------------------------- */
@@ -374,10 +405,7 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	case OPT_INJECT:
 		return parse_inject(optarg, p);
 	case OPT_BREAK_SITES:
-		if (ft_break_sites_parse(optarg, &p->break_sites))
-			return ft_usage_error("--break-sites: '%s' is not a list of fork "
-					      "zap cond_resched gather irq", optarg);
-		return 0;
+		return parse_break_sites(optarg, &p->break_sites);
 	case OPT_SCHED:
 		for (int i = 0; i < 2; i++) {
 			if (!strcmp(optarg, tt_sched_mode_names[i])) {

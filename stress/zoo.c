@@ -179,21 +179,25 @@ static int case_find(const char *name)
 
 static int parse_cases(const char *arg, struct zoo_opts *o)
 {
-	char list[512], *save, *tok;
+	char list[512], *cur = list, *tok;
+	u64 cases = 0;
 
 	if (strlen(arg) >= sizeof(list))
 		return ft_usage_error("--cases: list too long");
 	strcpy(list, arg);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int c = case_find(tok);
+	while ((tok = ft_list_next(&cur))) {
+		int c = *tok ? case_find(tok) : -1;
 
+		if (!*tok)
+			return ft_opt_list_empty("cases", arg);
 		if (c < 0)
 			return ft_usage_error("--cases: unknown case '%s' (see --zoo --list)",
 					      tok);
-		o->cases |= 1ULL << c;
+		if (cases & 1ULL << c)
+			return ft_usage_error("--cases: '%s' given twice", tok);
+		cases |= 1ULL << c;
 	}
-	if (!o->cases)
-		return ft_usage_error("--cases: empty list");
+	o->cases |= cases;
 	return 0;
 }
 
@@ -201,19 +205,19 @@ static int parse_cases(const char *arg, struct zoo_opts *o)
 static int parse_caught_by(const char *arg, struct zoo_opts *o)
 {
 	int ret = ft_opt_string("caught-by", arg, o->expect_buf, sizeof(o->expect_buf));
-	char *save, *tok;
+	char *cur = o->expect_buf, *tok;
 	int n = 0;
 
 	if (ret)
 		return ret;
-	for (tok = strtok_r(o->expect_buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = ft_list_next(&cur))) {
+		if (!*tok)
+			return ft_opt_list_empty("caught-by", arg);
 		if (n == FT_INJ_MAX_ORACLES)
 			return ft_usage_error("--caught-by: more than %d oracles",
 					      FT_INJ_MAX_ORACLES);
 		o->expect.caught_by[n++] = tok;
 	}
-	if (!n)
-		return ft_usage_error("--caught-by: no oracle named");
 	o->expect.caught_by[n] = NULL;
 	return 0;
 }
