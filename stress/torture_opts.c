@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ft/contpte.h"
 #include "ft/mapcount.h"
@@ -58,6 +59,12 @@ static void tt_default_params(struct tt_params *p)
 
 /* ---- Values ------------------------------------------------------------------ */
 
+static int bad_vma_size(const char *arg)
+{
+	return ft_usage_error("--vma-size: '%s' is not a size in 64K..16M (a multiple "
+			      "of 64K, like 4M or 512K)", arg);
+}
+
 /* "4M", "512K", "65536": a multiple of the 64K CONT block, 64K..16M. */
 static int parse_vma_size(const char *arg, u64 *out)
 {
@@ -70,15 +77,14 @@ static int parse_vma_size(const char *arg, u64 *out)
 		len--;
 	}
 	if (!len || len >= sizeof(num))
-		return ft_usage_error("--vma-size: '%s' is not a size (like 4M, 512K)", arg);
+		return bad_vma_size(arg);
 	memcpy(num, arg, len);
 	num[len] = '\0';
 	if (ft_parse_u64(num, 0, TT_MAX_VMA_SIZE, &v))
-		return ft_usage_error("--vma-size: '%s' is not a size (like 4M, 512K)", arg);
+		return bad_vma_size(arg);
 	v *= mult;
 	if (v < CONT_PTE_SIZE || v > TT_MAX_VMA_SIZE || v % CONT_PTE_SIZE)
-		return ft_usage_error("--vma-size: '%s' is not a multiple of 64K in "
-				      "64K..16M", arg);
+		return bad_vma_size(arg);
 	*out = v;
 	return 0;
 }
@@ -430,11 +436,13 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	case OPT_AUDIT_STEPS:
 		return ft_opt_u64("audit-steps", optarg, 1000, UINT64_MAX, &p->audit_steps);
 	case OPT_ESCALATE:
-		if (!strcmp(optarg, "0")) {
-			p->escalate_ns = 0;
-			return 0;
-		}
-		return ft_opt_duration("escalate", optarg, NSEC_PER_SEC, &p->escalate_ns);
+		/* 0, in any unit: off */
+		if (ft_opt_duration("escalate", optarg, 0, &p->escalate_ns))
+			return FT_EXIT_USAGE;
+		if (p->escalate_ns && p->escalate_ns < NSEC_PER_SEC)
+			return ft_usage_error("--escalate: '%s' is shorter than 1000 ms "
+					      "(0: off)", optarg);
+		return 0;
 	case OPT_REPRO_FILE:
 		p->repro_file[0] = '\0';	/* empty: no repro file (--help) */
 		if (!*optarg)
@@ -489,37 +497,50 @@ static const char *find_scenario(int argc, char **argv)
 	return file;
 }
 
-static int read_scenario(struct tt_params *p, const char *file)
+/* One line of a scenario file: its options, up to a '#'. */
+static int read_scenario_line(struct tt_params *p, char *line)
 {
 	char *args[MAX_SCENARIO_ARGS + 1] = { (char *)"scenario" };
-	char line[512], *save, *tok;
-	int nr = 1, lineno = 0, ret;
-	FILE *f = fopen(file, "r");
+	char *save, *tok;
+	int nr = 1, ret;
 
+	for (tok = strtok_r(line, " \t\r\n", &save); tok && *tok != '#';
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (nr == MAX_SCENARIO_ARGS)
+			return ft_usage_error("too many options");
+		args[nr++] = tok;
+	}
+	args[nr] = NULL;
+	ret = parse_argv(p, nr, args, true);
+	if (ret == 1)
+		return ft_usage_error("--help in a scenario");
+	return ret;
+}
+
+/* Each line parsed by itself, so that an error can say which it was. */
+static int read_scenario(struct tt_params *p, const char *file)
+{
+	char line[512], where[300];
+	int lineno = 0, ret = 0;
+	struct stat st;
+	FILE *f;
+
+	if (!stat(file, &st) && S_ISDIR(st.st_mode))
+		return ft_usage_error("--scenario: '%s' is a directory", file);
+	f = fopen(file, "r");
 	if (!f)
 		return ft_usage_error("--scenario: cannot open '%s': %s", file,
 				      strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			fclose(f);
-			return ft_usage_error("--scenario: %s:%d: line too long", file, lineno);
-		}
-		for (tok = strtok_r(line, " \t\r\n", &save); tok && *tok != '#';
-		     tok = strtok_r(NULL, " \t\r\n", &save)) {
-			if (nr == MAX_SCENARIO_ARGS || !(args[nr] = strdup(tok))) {
-				fclose(f);
-				return ft_usage_error("--scenario: %s: too many options", file);
-			}
-			nr++;
-		}
+	ft_usage_context(where);
+	while (!ret && fgets(line, sizeof(line), f)) {
+		snprintf(where, sizeof(where), "%s:%d", file, ++lineno);
+		if (!strchr(line, '\n') && !feof(f))
+			ret = ft_usage_error("line too long");
+		else
+			ret = read_scenario_line(p, line);
 	}
+	ft_usage_context(NULL);
 	fclose(f);
-	ret = parse_argv(p, nr, args, true);
-	for (int i = 1; i < nr; i++)
-		free(args[i]);
-	if (ret == 1)
-		return ft_usage_error("--scenario: %s: --help in a scenario", file);
 	return ret;
 }
 
