@@ -33,6 +33,11 @@ int ft_usage_error(const char *fmt, ...)
 	return FT_EXIT_USAGE;
 }
 
+bool ft_help_asked(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
 int ft_bad_option(int opt, char **argv)
 {
 	const char *arg = argv[optind - 1];

@@ -719,8 +719,8 @@ int cmd_lock_torture(int argc, char **argv)
 	};
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":q", lt_options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
+	while ((opt = getopt_long(argc, argv, ":qh", lt_options, NULL)) != -1) {
+		if (opt == OPT_HELP || opt == 'h') {
 			usage();
 			lt_free(lt);
 			return FT_EXIT_SUCCESS;

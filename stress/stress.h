@@ -34,6 +34,8 @@ int __printf(1, 2) ft_usage_error(const char *fmt, ...);
 /* Where the options come from ("FILE:LINE"), said before each error; NULL
  * again once read.  @where must live until then. */
 void ft_usage_context(const char *where);
+/* --help or -h */
+bool ft_help_asked(const char *arg);
 /* getopt_long's error cases, turned into ft_usage_error() lines. */
 int ft_bad_option(int opt, char **argv);
 

@@ -467,8 +467,8 @@ static int parse_argv(struct tt_params *p, int argc, char **argv, bool in_scenar
 
 	opterr = 0;
 	optind = 0;		/* glibc: full re-initialization */
-	while ((opt = getopt_long(argc, argv, ":qv", tt_options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
+	while ((opt = getopt_long(argc, argv, ":qvh", tt_options, NULL)) != -1) {
+		if (opt == OPT_HELP || opt == 'h') {
 			usage();
 			return 1;
 		}

@@ -294,6 +294,15 @@ static const struct option out_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static void replay_usage(void)
+{
+	printf("usage: " FT_PROG " --replay FILE [options]   run a repro file again, "
+	       "exactly\n"
+	       "  --json=FILE          write the figures and the outcome\n"
+	       "  --repro-file=FILE    this run's own repro file (none)\n"
+	       "  -q, --quiet          no status lines;  -v, --verbose  more\n");
+}
+
 /*
  * FILE's options, then the output options of our command line (no model
  * option: the file is the run).  No repro file unless asked for: the one
@@ -301,11 +310,16 @@ static const struct option out_options[] = {
  */
 int cmd_replay(int argc, char **argv)
 {
-	struct tt_repro *r = malloc(sizeof(*r));
+	struct tt_repro *r;
 	char *args[TT_REPRO_MAX_ARGS + 8], outs[4][300];
 	struct tt_params p;
 	int n, opt, ret, nr_outs = 0;
 
+	if (argc > 1 && ft_help_asked(argv[1])) {
+		replay_usage();
+		return FT_EXIT_SUCCESS;
+	}
+	r = malloc(sizeof(*r));
 	if (!r)
 		return ft_usage_error("out of memory");
 	ret = argc < 2 ? ft_usage_error("--replay FILE [--json=F] [--repro-file=F] [-q|-v]")
@@ -478,6 +492,15 @@ static const struct option minimize_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static void minimize_usage(void)
+{
+	printf("usage: " FT_PROG " --minimize FILE [options]   shrink a failing serial "
+	       "run's repro file\n"
+	       "  --time=D             time to spend (%llus)\n"
+	       "  --output=FILE        the smallest failing run's repro file (FILE.min)\n",
+	       (unsigned long long)(MINIMIZE_TIME_NS / NSEC_PER_SEC));
+}
+
 static int minimize_parse(int argc, char **argv, struct minimize *m, u64 *time_ns)
 {
 	int opt;
@@ -515,6 +538,11 @@ int cmd_minimize(int argc, char **argv)
 	u64 time_ns, start = ft_now_ns();
 	int ret;
 
+	if (argc > 1 && ft_help_asked(argv[1])) {
+		minimize_usage();
+		free(m);
+		return FT_EXIT_SUCCESS;
+	}
 	if (!m)
 		return ft_usage_error("out of memory");
 	ret = argc < 2 ? ft_usage_error("--minimize FILE [--time=D] [--output=FILE]")

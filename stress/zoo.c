@@ -258,7 +258,7 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 
 	o->nr_seeds = 1;
 	optind = 1;
-	while (!ret && (opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+	while (!ret && (opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CASES:
 			ret = parse_cases(optarg, o);
@@ -291,6 +291,7 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 			ret = parse_caught_by(optarg, o);
 			break;
 		case OPT_HELP:
+		case 'h':
 			zoo_usage();
 			return -1;
 		default:
