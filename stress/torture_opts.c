@@ -460,6 +460,11 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	}
 }
 
+/* The options the command line or the scenario named: bit opt - OPT_THREADS. */
+static u64 given;
+
+#define GIVEN(opt)	(given & (1ULL << ((opt) - OPT_THREADS)))
+
 /* One pass of getopt_long over @argv; 1 if --help was asked for. */
 static int parse_argv(struct tt_params *p, int argc, char **argv, bool in_scenario)
 {
@@ -475,10 +480,22 @@ static int parse_argv(struct tt_params *p, int argc, char **argv, bool in_scenar
 		ret = parse_option(p, opt, argv, in_scenario);
 		if (ret)
 			return ret;
+		if (opt >= OPT_THREADS)
+			given |= 1ULL << (opt - OPT_THREADS);
 	}
 	if (optind < argc)
 		return ft_usage_error("unexpected argument '%s'", argv[optind]);
 	return 0;
+}
+
+/* "4M", "512K": as --vma-size takes it. */
+static const char *format_size(u64 bytes, char *buf, size_t len)
+{
+	if (bytes % (1UL << 20) == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(bytes >> 20));
+	else
+		snprintf(buf, len, "%lluK", (unsigned long long)(bytes >> 10));
+	return buf;
 }
 
 /* ---- Scenario files -------------------------------------------------------------- */
@@ -560,12 +577,70 @@ void tt_resolve_params(struct tt_params *p)
 			       TT_STEPS_PER_OP_ESTIMATE;
 }
 
-/* 0, 1 after --help, or an exit code. */
-int tt_parse_options(struct tt_params *p, int argc, char **argv)
+/* The option names, for the errors below. */
+static const char *opt_name(int opt)
+{
+	for (const struct option *o = tt_options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
+/*
+ * An option the run would not read is refused rather than ignored: the
+ * user meant something by it.  Only the options given are judged, never a
+ * default; a repro file, which states every parameter, is not.
+ */
+static int check_unused(const struct tt_params *p)
+{
+	static const int serial_only[] = {
+		OPT_STRATEGY, OPT_PCT_DEPTH, OPT_PCT_STEPS, OPT_SCHED_SEED, OPT_AUDIT_STEPS,
+	};
+	static const int breaking_only[] = {
+		OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_BREAK_SITES,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(serial_only); i++)
+		if (!p->serial && GIVEN(serial_only[i]))
+			return ft_usage_error("--%s: only in a serial run (--sched=serial)",
+					      opt_name(serial_only[i]));
+	if (p->serial && GIVEN(OPT_ESCALATE) && p->escalate_ns)	/* 0: off anyway */
+		return ft_usage_error("--escalate: only in a parallel run (a serial run "
+				      "replays as it is)");
+	if (p->serial && GIVEN(OPT_AUDIT))
+		return ft_usage_error("--audit-interval: not in a serial run (it audits "
+				      "every --audit-steps)");
+	if (p->serial && p->strategy == FT_SCHED_RANDOM && GIVEN(OPT_PCT_STEPS))
+		return ft_usage_error("--pct-steps: only with --strategy=pct");
+	for (size_t i = 0; i < ARRAY_SIZE(breaking_only); i++)
+		if (p->break_policy == FT_BREAK_POLICY_NEVER && GIVEN(breaking_only[i]))
+			return ft_usage_error("--%s: unused under --break-policy=never",
+					      opt_name(breaking_only[i]));
+	if (p->no_gather && GIVEN(OPT_GATHER_SIZE))
+		return ft_usage_error("--gather-size: unused with --no-gather (each page "
+				      "is freed at once)");
+	return 0;
+}
+
+/* A window smaller than a folio of an enabled order would never have one. */
+static int check_orders_fit(const struct tt_params *p)
+{
+	int o = BITS_PER_LONG - 1 - __builtin_clzl(p->orders);
+	char vma[16], folio[16];
+
+	if ((PAGE_SIZE << o) <= p->vma_size)
+		return 0;
+	return ft_usage_error("--vma-size: %s is smaller than an order-%d folio (%s) "
+			      "of --orders", format_size(p->vma_size, vma, sizeof(vma)), o,
+			      format_size(PAGE_SIZE << o, folio, sizeof(folio)));
+}
+
+static int parse_all(struct tt_params *p, int argc, char **argv, bool strict)
 {
 	const char *scenario = find_scenario(argc, argv);
 	int ret;
 
+	given = 0;
 	tt_default_params(p);
 	if (scenario) {
 		ret = ft_opt_string("scenario", scenario, p->scenario, sizeof(p->scenario));
@@ -575,9 +650,21 @@ int tt_parse_options(struct tt_params *p, int argc, char **argv)
 			return ret;
 	}
 	ret = parse_argv(p, argc, argv, false);
+	if (!ret && strict)
+		ret = check_unused(p) ?: check_orders_fit(p);
 	if (!ret)
 		tt_resolve_params(p);
 	return ret;
+}
+
+int tt_parse_options(struct tt_params *p, int argc, char **argv)
+{
+	return parse_all(p, argc, argv, true);
+}
+
+int tt_parse_repro_options(struct tt_params *p, int argc, char **argv)
+{
+	return parse_all(p, argc, argv, false);
 }
 
 /* ---- The repro line ----------------------------------------------------------------- */
@@ -600,14 +687,6 @@ static void print_ops(FILE *out, const u32 *weights)
 		fprintf(out, "%s%s=%u", i ? "," : "", tt_op_names[i], weights[i]);
 }
 
-static void print_size(FILE *out, u64 bytes)
-{
-	if (bytes % (1UL << 20) == 0)
-		fprintf(out, "%lluM", (unsigned long long)(bytes >> 20));
-	else
-		fprintf(out, "%lluK", (unsigned long long)(bytes >> 10));
-}
-
 void tt_print_params(FILE *out, const struct tt_params *p)
 {
 	char d[32], si[32], ai[32], st[32];
@@ -616,21 +695,29 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 		(unsigned long long)p->threads,
 		ft_format_duration(p->duration_ns, d, sizeof(d)),
 		(unsigned long long)p->seed, (unsigned long long)p->max_mms);
-	print_size(out, p->vma_size);
+	fprintf(out, "%s", format_size(p->vma_size, d, sizeof(d)));
 	fprintf(out, " --orders=");
 	print_orders(out, p->orders);
 	fprintf(out, " --ops=");
 	print_ops(out, p->weights);
-	fprintf(out, " --locking=%s --model=%s --break-policy=%s --break-threshold=%llu "
-		"--resched-ppm=%llu --gather-size=%llu%s%s --page-words=%llu --stat-interval=%s "
-		"--audit-interval=%s --stall-timeout=%s",
-		p->locking, p->model, ft_break_policy_names[p->break_policy],
-		(unsigned long long)p->break_threshold,
-		(unsigned long long)p->resched_ppm, (unsigned long long)p->gather_size,
-		p->no_gather ? " --no-gather" : "", p->tlb ? " --tlb" : "",
+	/* Only what this run reads: the parser refuses the others. */
+	fprintf(out, " --locking=%s --model=%s --break-policy=%s", p->locking, p->model,
+		ft_break_policy_names[p->break_policy]);
+	if (p->break_policy != FT_BREAK_POLICY_NEVER)
+		fprintf(out, " --break-threshold=%llu --resched-ppm=%llu",
+			(unsigned long long)p->break_threshold,
+			(unsigned long long)p->resched_ppm);
+	if (p->no_gather)
+		fprintf(out, " --no-gather");
+	else
+		fprintf(out, " --gather-size=%llu", (unsigned long long)p->gather_size);
+	fprintf(out, "%s --page-words=%llu --stat-interval=%s", p->tlb ? " --tlb" : "",
 		(unsigned long long)p->page_words,
-		ft_format_duration(p->stat_interval_ns, si, sizeof(si)),
-		ft_format_duration(p->audit_interval_ns, ai, sizeof(ai)),
+		ft_format_duration(p->stat_interval_ns, si, sizeof(si)));
+	if (!p->serial)
+		fprintf(out, " --audit-interval=%s",
+			ft_format_duration(p->audit_interval_ns, ai, sizeof(ai)));
+	fprintf(out, " --stall-timeout=%s",
 		ft_format_duration(p->stall_timeout_ns, st, sizeof(st)));
 	if (p->max_ops)
 		fprintf(out, " --max-ops=%llu", (unsigned long long)p->max_ops);
@@ -641,7 +728,8 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 		fprintf(out, " --inject=%s", p->inject);
 	if (!p->lockdep)
 		fprintf(out, " --no-lockdep");
-	if (p->break_sites != FT_BREAK_SITES_ALL) {
+	if (p->break_sites != FT_BREAK_SITES_ALL &&
+	    p->break_policy != FT_BREAK_POLICY_NEVER) {
 		const char *sep = "";
 
 		fprintf(out, " --break-sites=");
@@ -652,13 +740,15 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 			}
 		}
 	}
-	if (p->serial)
-		fprintf(out, " --sched=serial --strategy=%s --pct-depth=%llu --pct-steps=%llu "
-			"--sched-seed=0x%llx --audit-steps=%llu",
-			ft_sched_strategy_names[p->strategy],
-			(unsigned long long)p->pct_depth, (unsigned long long)p->pct_steps,
+	if (p->serial) {
+		/* --pct-depth also seeds the random strategy's stream */
+		fprintf(out, " --sched=serial --strategy=%s --pct-depth=%llu",
+			ft_sched_strategy_names[p->strategy], (unsigned long long)p->pct_depth);
+		if (p->strategy == FT_SCHED_PCT)
+			fprintf(out, " --pct-steps=%llu", (unsigned long long)p->pct_steps);
+		fprintf(out, " --sched-seed=0x%llx --audit-steps=%llu",
 			(unsigned long long)p->sched_seed, (unsigned long long)p->audit_steps);
-	else
+	} else
 		fprintf(out, " --escalate=%s", p->escalate_ns ?
 			ft_format_duration(p->escalate_ns, d, sizeof(d)) : "0");
 }

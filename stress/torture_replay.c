@@ -433,7 +433,9 @@ static bool minimize_pass(struct minimize *m)
 	shrank |= shrink(m, DIM_MAX_OPS, 1, true);
 	shrank |= shrink(m, DIM_THREADS, 1, false);
 	shrank |= shrink(m, DIM_MAX_MMS, 1, false);
-	shrank |= shrink(m, DIM_VMA_SIZE, CONT_PTE_SIZE, true);
+	/* No window smaller than a folio of the largest order: refused. */
+	shrank |= shrink(m, DIM_VMA_SIZE, max(CONT_PTE_SIZE, PAGE_SIZE <<
+			 (BITS_PER_LONG - 1 - __builtin_clzl(m->best.orders))), true);
 	for (int i = 0; i < NR_FT_BREAK_SITES; i++) {
 		cand = m->best;
 		cand.break_sites &= ~(1u << i);

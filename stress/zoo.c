@@ -274,6 +274,11 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 				return ft_usage_error("--break-policy: unknown policy '%s'; "
 						      "valid: random kernel aligned never",
 						      optarg);
+			/* The scenarios' --resched-ppm would be refused as unused. */
+			if (policy == FT_BREAK_POLICY_NEVER)
+				return ft_usage_error("--break-policy: 'never' takes no "
+						      "breaks the scenarios tune; valid for "
+						      "--zoo: random kernel aligned");
 			ret = ft_opt_string("break-policy", optarg, o->policy, sizeof(o->policy));
 			break;
 		case OPT_JSON:
