@@ -32,6 +32,8 @@ static const struct ft_mode modes[] = {
 	{ "--list-lock-kinds", cmd_list_lock_kinds, "print the lock kinds", MODE_BARE },
 	{ "--list-injections", cmd_list_injections, "print the bug-zoo injections",
 	  MODE_BARE },
+	{ "--list-scenarios", cmd_list_scenarios,
+	  "print the shipped scenarios (--scenario=NAME) and what each is for", MODE_BARE },
 	{ "--zoo", cmd_zoo, "run every bug-zoo injection against the oracles (KTAP)",
 	  MODE_OPTIONS },
 	{ "--replay", cmd_replay, "run a repro file again: FILE [--json=F] [-q|-v]",

@@ -20,6 +20,7 @@ int cmd_zoo(int argc, char **argv);
 int cmd_list_lock_kinds(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_minimize(int argc, char **argv);
+int cmd_list_scenarios(int argc, char **argv);
 
 /*
  * Run this binary again with @argv, its stdout and stderr into @log (NULL:

@@ -214,6 +214,8 @@ int tt_repro_read_params(const char *file, const struct tt_repro *r, int argc,
 
 /* torture_opts.c */
 bool tt_option_replayable(const char *name, size_t len);
+/* A shipped scenario's file (stress/scenarios/NAME, or installed): 0 or -ENOENT. */
+int tt_scenario_lookup(const char *name, char *path, size_t size);
 /* Make explicit what the options left open (the scheduler's seed, PCT's k). */
 void tt_resolve_params(struct tt_params *p);
 /* 0, 1 after --help, or an exit code. */

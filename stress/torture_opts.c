@@ -4,11 +4,14 @@
  * same options in a file, as rcutorture's CFLAGS files), and the repro
  * line that states every parameter so a run can be repeated exactly.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ft/contpte.h"
 #include "ft/mapcount.h"
@@ -332,7 +335,8 @@ static void usage(void)
 	       "  --escalate=D           after a parallel failure, try to reproduce it\n"
 	       "                         in serial mode for this long; 0: do not (60s)\n"
 	       "  --json=FILE            write the figures and the outcome\n"
-	       "  --scenario=FILE        read options from FILE (stress/scenarios/)\n"
+	       "  --scenario=FILE|NAME   read options from FILE, or a shipped scenario\n"
+	       "                         by NAME (--list-scenarios)\n"
 	       "  --repro-file=FILE      the repro line goes here too (" TT_NAME ".repro;\n"
 	       "                         empty: none)\n"
 	       "  -q, --quiet            no status lines;  -v, --verbose  more\n",
@@ -500,6 +504,80 @@ static const char *format_size(u64 bytes, char *buf, size_t len)
 
 /* ---- Scenario files -------------------------------------------------------------- */
 
+/* Where the shipped scenarios are: the source tree's, then the installed. */
+static const char *const scenario_dirs[] = { FT_SCENARIO_DIR, FT_SCENARIO_INSTALL_DIR };
+
+int tt_scenario_lookup(const char *name, char *path, size_t size)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(scenario_dirs); i++) {
+		snprintf(path, size, "%s/%s", scenario_dirs[i], name);
+		if (!stat(path, &st) && S_ISREG(st.st_mode))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* --scenario's file: a path (with a '/', or a file here), or a shipped name. */
+static int scenario_path(const char *arg, char *path, size_t size)
+{
+	if (strchr(arg, '/') || !access(arg, F_OK)) {
+		snprintf(path, size, "%s", arg);
+		return 0;
+	}
+	if (!tt_scenario_lookup(arg, path, size))
+		return 0;
+	return ft_usage_error("--scenario: no file '%s' and no shipped scenario of that "
+			      "name (looked in %s and %s)", arg, scenario_dirs[0],
+			      scenario_dirs[1]);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* A scenario's name and what it is for: the first line of its comment. */
+static void list_scenario(const char *dir, const char *name)
+{
+	char path[PATH_MAX], line[512] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && line[0] != '#')
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	printf("%-20s %s\n", name, line[0] == '#' ? line + strspn(line, "# ") : "");
+}
+
+int cmd_list_scenarios(int argc, char **argv)
+{
+	struct dirent **names;
+	int n = -1;
+
+	(void)argv;
+	if (argc > 1)
+		return ft_usage_error("--list-scenarios takes no options");
+	for (size_t i = 0; n < 0 && i < ARRAY_SIZE(scenario_dirs); i++) {
+		n = scandir(scenario_dirs[i], &names, NULL, by_name);
+		for (int j = 0; j < n; j++) {
+			if (names[j]->d_name[0] != '.')
+				list_scenario(scenario_dirs[i], names[j]->d_name);
+			free(names[j]);
+		}
+	}
+	if (n < 0)
+		return ft_usage_error("--list-scenarios: neither %s nor %s can be read",
+				      scenario_dirs[0], scenario_dirs[1]);
+	free(names);
+	return FT_EXIT_SUCCESS;
+}
+
 /* The scenario named on the command line, if any. */
 static const char *find_scenario(int argc, char **argv)
 {
@@ -643,9 +721,10 @@ static int parse_all(struct tt_params *p, int argc, char **argv, bool strict)
 	given = 0;
 	tt_default_params(p);
 	if (scenario) {
-		ret = ft_opt_string("scenario", scenario, p->scenario, sizeof(p->scenario));
-		if (!ret)
-			ret = read_scenario(p, scenario);
+		char path[PATH_MAX];
+
+		ret = ft_opt_string("scenario", scenario, p->scenario, sizeof(p->scenario)) ?:
+		      scenario_path(scenario, path, sizeof(path)) ?: read_scenario(p, path);
 		if (ret)
 			return ret;
 	}
