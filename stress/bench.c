@@ -307,7 +307,7 @@ static int bench(const struct bn_params *p)
 
 static int parse_orders(const char *list, unsigned long *orders)
 {
-	char buf[64], *save = NULL;
+	char buf[64], *cur = buf, *s;
 	u64 order;
 	int ret;
 
@@ -315,7 +315,9 @@ static int parse_orders(const char *list, unsigned long *orders)
 		return ft_usage_error("--orders: list too long");
 	strcpy(buf, list);
 	*orders = 0;
-	for (char *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+	while ((s = ft_list_next(&cur))) {
+		if (!*s)
+			return ft_opt_list_empty("orders", list);
 		ret = ft_opt_u64("orders", s, 0, MAX_PAGE_ORDER, &order);
 		if (ret)
 			return ret;
@@ -324,7 +326,7 @@ static int parse_orders(const char *list, unsigned long *orders)
 					      (unsigned long long)order);
 		*orders |= BIT(order);
 	}
-	return *orders ? 0 : ft_usage_error("--orders: empty list");
+	return 0;
 }
 
 static void usage(void)
@@ -378,8 +380,8 @@ int cmd_bench(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":q", bn_options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
+	while ((opt = getopt_long(argc, argv, ":qh", bn_options, NULL)) != -1) {
+		if (opt == OPT_HELP || opt == 'h') {
 			usage();
 			return FT_EXIT_SUCCESS;
 		}

@@ -383,18 +383,17 @@ static int add_target(struct lock_torture *lt, const char *name)
 static int setup_targets(struct lock_torture *lt)
 {
 	char list[sizeof(lt->p.kinds)];
-	char *save, *name;
+	char *cur = list, *name;
 	int ret;
 
 	memcpy(list, lt->p.kinds, sizeof(list));
-	for (name = strtok_r(list, ",", &save); name;
-	     name = strtok_r(NULL, ",", &save)) {
+	while ((name = ft_list_next(&cur))) {
+		if (!*name)
+			return ft_opt_list_empty("kind", lt->p.kinds);
 		ret = add_target(lt, name);
 		if (ret)
 			return ret;
 	}
-	if (!lt->nr_targets)
-		return ft_usage_error("--kind: empty list");
 	for (int i = 0; i < 2; i++) {
 		init_rwsem(&lt->nest.mmap_lock[i]);
 		spin_lock_init(&lt->nest.ptl[i]);
@@ -727,8 +726,8 @@ int cmd_lock_torture(int argc, char **argv)
 	};
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":q", lt_options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
+	while ((opt = getopt_long(argc, argv, ":qh", lt_options, NULL)) != -1) {
+		if (opt == OPT_HELP || opt == 'h') {
 			usage();
 			lt_free(lt);
 			return FT_EXIT_SUCCESS;

@@ -382,6 +382,10 @@ static void park_workers(struct torture *t)
 
 			if (parked == gen || parked == -1)
 				break;
+			/* A signal stops the run, which ends a long hold the
+			 * audit would otherwise wait out. */
+			if (tt_signalled)
+				__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 			if (ft_now_ns() - start > t->p.stall_timeout_ns)
 				stall(t, "did not reach a quiescent point", th->id,
 				      ft_now_ns() - start);
@@ -635,6 +639,22 @@ static void print_serial_stats(struct torture *t)
 	       st.pct_depth, ft_pct_bound(&st));
 }
 
+/*
+ * A hold past the stall timeout is a stall: the watchdog's negative control
+ * (tests/stress), and a typo otherwise; the run says which to expect.
+ */
+static void warn_long_hold(struct torture *t)
+{
+	char hold[32], stall[32];
+
+	if (!t->p.long_hold_ns || t->p.long_hold_ns < t->p.stall_timeout_ns)
+		return;
+	printf(TT_NAME ": ??? --long-hold=%s is not shorter than --stall-timeout=%s: "
+	       "the watchdog will report a stall\n",
+	       ft_format_duration(t->p.long_hold_ns, hold, sizeof(hold)),
+	       ft_format_duration(t->p.stall_timeout_ns, stall, sizeof(stall)));
+}
+
 /* PCT's k without --max-ops nor --pct-steps is a guess: say so first. */
 static void warn_pct_guess(struct torture *t)
 {
@@ -664,6 +684,7 @@ static int run(struct torture *t)
 	tt_print_params(stdout, &t->p);
 	printf("\n");
 	warn_pct_guess(t);
+	warn_long_hold(t);
 	fflush(stdout);
 	write_repro(t, &(struct tt_outcome){ .outcome = TT_OUTCOME_RUNNING });
 	ft_die_notifier_register(tt_die_notifier, t);

@@ -240,9 +240,15 @@ int tt_repro_read_params(const char *file, const struct tt_repro *r, int argc,
 
 /* torture_opts.c */
 bool tt_option_replayable(const char *name, size_t len);
+/* A shipped scenario's file (stress/scenarios/NAME, or installed): 0 or -ENOENT. */
+int tt_scenario_lookup(const char *name, char *path, size_t size);
 /* Make explicit what the options left open (the scheduler's seed, PCT's k). */
 void tt_resolve_params(struct tt_params *p);
+/* 0, 1 after --help, or an exit code. */
 int tt_parse_options(struct tt_params *p, int argc, char **argv);
+/* The same for a repro file's options, which state every parameter, read
+ * by this run or not: none is refused for being unused. */
+int tt_parse_repro_options(struct tt_params *p, int argc, char **argv);
 void tt_print_params(FILE *out, const struct tt_params *p);
 void tt_print_repro(FILE *out, const struct tt_params *p);
 

@@ -441,6 +441,20 @@ static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
 	}
 }
 
+#define TT_HOLD_SLICE_NS	(50 * NSEC_PER_MSEC)
+
+/*
+ * The hold's sleep, in slices: a run that stops (SIGINT, the end) joins
+ * its workers, and must not wait for the rest of a hold to do so.
+ */
+static void hold_sleep(struct torture *t)
+{
+	u64 now = ft_now_ns(), end = now + t->p.long_hold_ns;
+
+	for (; now < end && !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE); now = ft_now_ns())
+		ft_sleep_ns(min(end - now, TT_HOLD_SLICE_NS));
+}
+
 /*
  * locktorture's long_hold for the mm: a PTL held across a sleep, as by a
  * holder preempted in the middle of its critical section.  Faults, fork
@@ -457,7 +471,7 @@ static void long_hold(struct tt_thread *th, struct tt_proc *proc)
 	mmap_read_lock(mm);
 	pte = pte_offset_map_lock(mm, pmd_off(mm, addr), addr, &ptl);
 	if (pte) {
-		ft_sleep_ns(th->t->p.long_hold_ns);
+		hold_sleep(th->t);
 		pte_unmap_unlock(pte, ptl);
 	}
 	mmap_read_unlock(mm);

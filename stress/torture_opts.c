@@ -4,10 +4,14 @@
  * same options in a file, as rcutorture's CFLAGS files), and the repro
  * line that states every parameter so a run can be repeated exactly.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ft/contpte.h"
 #include "ft/mapcount.h"
@@ -58,6 +62,12 @@ static void tt_default_params(struct tt_params *p)
 
 /* ---- Values ------------------------------------------------------------------ */
 
+static int bad_vma_size(const char *arg)
+{
+	return ft_usage_error("--vma-size: '%s' is not a size in 64K..16M (a multiple "
+			      "of 64K, like 4M or 512K)", arg);
+}
+
 /* "4M", "512K", "65536": a multiple of the 64K CONT block, 64K..16M. */
 static int parse_vma_size(const char *arg, u64 *out)
 {
@@ -70,36 +80,38 @@ static int parse_vma_size(const char *arg, u64 *out)
 		len--;
 	}
 	if (!len || len >= sizeof(num))
-		return ft_usage_error("--vma-size: '%s' is not a size (like 4M, 512K)", arg);
+		return bad_vma_size(arg);
 	memcpy(num, arg, len);
 	num[len] = '\0';
 	if (ft_parse_u64(num, 0, TT_MAX_VMA_SIZE, &v))
-		return ft_usage_error("--vma-size: '%s' is not a size (like 4M, 512K)", arg);
+		return bad_vma_size(arg);
 	v *= mult;
 	if (v < CONT_PTE_SIZE || v > TT_MAX_VMA_SIZE || v % CONT_PTE_SIZE)
-		return ft_usage_error("--vma-size: '%s' is not a multiple of 64K in "
-				      "64K..16M", arg);
+		return bad_vma_size(arg);
 	*out = v;
 	return 0;
 }
 
 static int parse_orders(const char *arg, unsigned long *out)
 {
-	char list[64], *save, *tok;
+	char list[64], *cur = list, *tok;
 	unsigned long orders = 0;
 	u64 o;
 
 	if (strlen(arg) >= sizeof(list))
 		return ft_usage_error("--orders: list too long");
 	strcpy(list, arg);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = ft_list_next(&cur))) {
+		if (!*tok)
+			return ft_opt_list_empty("orders", arg);
 		if (ft_parse_u64(tok, 0, MAX_PAGE_ORDER, &o))
 			return ft_usage_error("--orders: '%s' is not an order 0..%d",
 					      tok, MAX_PAGE_ORDER);
+		if (orders & BIT(o))
+			return ft_usage_error("--orders: order %llu given twice",
+					      (unsigned long long)o);
 		orders |= BIT(o);
 	}
-	if (!orders)
-		return ft_usage_error("--orders: empty list");
 	*out = orders;
 	return 0;
 }
@@ -115,16 +127,19 @@ static int op_by_name(const char *name)
 /* "read=30,fork=0": the named weights change, the others keep theirs. */
 static int parse_ops(const char *arg, u32 *weights)
 {
-	char list[256], *save, *tok;
+	char list[256], *cur = list, *tok;
 	u64 total = 0, v;
+	u32 seen = 0;
 
 	if (strlen(arg) >= sizeof(list))
 		return ft_usage_error("--ops: list too long");
 	strcpy(list, arg);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = ft_list_next(&cur))) {
 		char *eq = strchr(tok, '=');
 		int op;
 
+		if (!*tok)
+			return ft_opt_list_empty("ops", arg);
 		if (!eq)
 			return ft_usage_error("--ops: '%s' is not NAME=WEIGHT", tok);
 		*eq = '\0';
@@ -133,6 +148,9 @@ static int parse_ops(const char *arg, u32 *weights)
 			return ft_usage_error("--ops: unknown operation '%s'; valid: read "
 					      "write fork exit munmap mmap dontneed "
 					      "lazyfree mprotect migrate young pin unpin", tok);
+		if (seen & BIT(op))
+			return ft_usage_error("--ops: '%s' given twice", tok);
+		seen |= BIT(op);
 		if (ft_parse_u64(eq + 1, 0, 1000, &v))
 			return ft_usage_error("--ops: weight '%s' of %s is not 0..1000",
 					      eq + 1, tok);
@@ -164,23 +182,45 @@ static int parse_model(const char *arg, struct tt_params *p)
 
 static int parse_inject(const char *arg, struct tt_params *p)
 {
-	char list[sizeof(p->inject)], *save, *tok;
+	char list[sizeof(p->inject)], *cur = list, *tok;
+	u64 seen = 0;
 
 	if (strlen(arg) >= sizeof(list))
 		return ft_usage_error("--inject: list too long");
 	strcpy(list, arg);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = ft_list_next(&cur))) {
 		int i;
 
+		if (!*tok)
+			return ft_opt_list_empty("inject", arg);
 		for (i = 0; i < FT_NR_INJECTIONS; i++)
 			if (!strcmp(ft_injections[i].name, tok))
 				break;
 		if (i == FT_NR_INJECTIONS)
 			return ft_usage_error("--inject: unknown injection '%s' (see "
 					      "--list-injections)", tok);
+		if (seen & (1ULL << i))
+			return ft_usage_error("--inject: '%s' given twice", tok);
+		seen |= 1ULL << i;
 	}
 	strcpy(p->inject, arg);
 	return 0;
+}
+
+/* "fork,zap"; empty: none (what --minimize may leave). */
+static int parse_break_sites(const char *arg, u32 *sites)
+{
+	switch (ft_break_sites_parse(arg, sites)) {
+	case 0:
+		return 0;
+	case -ENODATA:
+		return ft_opt_list_empty("break-sites", arg);
+	case -EEXIST:
+		return ft_usage_error("--break-sites: '%s' names a site twice", arg);
+	default:
+		return ft_usage_error("--break-sites: '%s' is not a list of fork "
+				      "zap cond_resched gather irq", arg);
+	}
 }
 
 /* ---- The option table ---------------------------------------------------------- */
@@ -295,7 +335,8 @@ static void usage(void)
 	       "  --escalate=D           after a parallel failure, try to reproduce it\n"
 	       "                         in serial mode for this long; 0: do not (60s)\n"
 	       "  --json=FILE            write the figures and the outcome\n"
-	       "  --scenario=FILE        read options from FILE (stress/scenarios/)\n"
+	       "  --scenario=FILE|NAME   read options from FILE, or a shipped scenario\n"
+	       "                         by NAME (--list-scenarios)\n"
 	       "  --repro-file=FILE      the repro line goes here too (" TT_NAME ".repro;\n"
 	       "                         empty: none)\n"
 	       "  -q, --quiet            no status lines;  -v, --verbose  more\n",
@@ -361,6 +402,9 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		p->lockdep = false;
 		return 0;
 	case OPT_JSON:
+		/* "-": standard output */
+		if (strcmp(optarg, "-") && ft_opt_output("json", optarg))
+			return FT_EXIT_USAGE;
 		return ft_opt_string("json", optarg, p->json, sizeof(p->json));
 	case OPT_SCENARIO:
 		if (in_scenario)
@@ -371,10 +415,7 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	case OPT_INJECT:
 		return parse_inject(optarg, p);
 	case OPT_BREAK_SITES:
-		if (ft_break_sites_parse(optarg, &p->break_sites))
-			return ft_usage_error("--break-sites: '%s' is not a list of fork "
-					      "zap cond_resched gather irq", optarg);
-		return 0;
+		return parse_break_sites(optarg, &p->break_sites);
 	case OPT_SCHED:
 		for (int i = 0; i < 2; i++) {
 			if (!strcmp(optarg, tt_sched_mode_names[i])) {
@@ -399,17 +440,20 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	case OPT_AUDIT_STEPS:
 		return ft_opt_u64("audit-steps", optarg, 1000, UINT64_MAX, &p->audit_steps);
 	case OPT_ESCALATE:
-		if (!strcmp(optarg, "0")) {
-			p->escalate_ns = 0;
-			return 0;
-		}
-		return ft_opt_duration("escalate", optarg, NSEC_PER_SEC, &p->escalate_ns);
+		/* 0, in any unit: off */
+		if (ft_opt_duration("escalate", optarg, 0, &p->escalate_ns))
+			return FT_EXIT_USAGE;
+		if (p->escalate_ns && p->escalate_ns < NSEC_PER_SEC)
+			return ft_usage_error("--escalate: '%s' is shorter than 1000 ms "
+					      "(0: off)", optarg);
+		return 0;
 	case OPT_REPRO_FILE:
 		p->repro_asked = true;
 		p->repro_file[0] = '\0';	/* empty: no repro file (--help) */
 		if (!*optarg)
 			return 0;
-		return ft_opt_string("repro-file", optarg, p->repro_file, sizeof(p->repro_file));
+		return ft_opt_output("repro-file", optarg) ?:
+		       ft_opt_string("repro-file", optarg, p->repro_file, sizeof(p->repro_file));
 	case 'q':
 		p->verbose = -1;
 		return 0;
@@ -421,6 +465,11 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	}
 }
 
+/* The options the command line or the scenario named: bit opt - OPT_THREADS. */
+static u64 given;
+
+#define GIVEN(opt)	(given & (1ULL << ((opt) - OPT_THREADS)))
+
 /* One pass of getopt_long over @argv; 1 if --help was asked for. */
 static int parse_argv(struct tt_params *p, int argc, char **argv, bool in_scenario)
 {
@@ -428,21 +477,107 @@ static int parse_argv(struct tt_params *p, int argc, char **argv, bool in_scenar
 
 	opterr = 0;
 	optind = 0;		/* glibc: full re-initialization */
-	while ((opt = getopt_long(argc, argv, ":qv", tt_options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
+	while ((opt = getopt_long(argc, argv, ":qvh", tt_options, NULL)) != -1) {
+		if (opt == OPT_HELP || opt == 'h') {
 			usage();
 			return 1;
 		}
 		ret = parse_option(p, opt, argv, in_scenario);
 		if (ret)
 			return ret;
+		if (opt >= OPT_THREADS)
+			given |= 1ULL << (opt - OPT_THREADS);
 	}
 	if (optind < argc)
 		return ft_usage_error("unexpected argument '%s'", argv[optind]);
 	return 0;
 }
 
+/* "4M", "512K": as --vma-size takes it. */
+static const char *format_size(u64 bytes, char *buf, size_t len)
+{
+	if (bytes % (1UL << 20) == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(bytes >> 20));
+	else
+		snprintf(buf, len, "%lluK", (unsigned long long)(bytes >> 10));
+	return buf;
+}
+
 /* ---- Scenario files -------------------------------------------------------------- */
+
+/* Where the shipped scenarios are: the source tree's, then the installed. */
+static const char *const scenario_dirs[] = { FT_SCENARIO_DIR, FT_SCENARIO_INSTALL_DIR };
+
+int tt_scenario_lookup(const char *name, char *path, size_t size)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(scenario_dirs); i++) {
+		snprintf(path, size, "%s/%s", scenario_dirs[i], name);
+		if (!stat(path, &st) && S_ISREG(st.st_mode))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* --scenario's file: a path (with a '/', or a file here), or a shipped name. */
+static int scenario_path(const char *arg, char *path, size_t size)
+{
+	if (strchr(arg, '/') || !access(arg, F_OK)) {
+		snprintf(path, size, "%s", arg);
+		return 0;
+	}
+	if (!tt_scenario_lookup(arg, path, size))
+		return 0;
+	return ft_usage_error("--scenario: no file '%s' and no shipped scenario of that "
+			      "name (looked in %s and %s)", arg, scenario_dirs[0],
+			      scenario_dirs[1]);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* A scenario's name and what it is for: the first line of its comment. */
+static void list_scenario(const char *dir, const char *name)
+{
+	char path[PATH_MAX], line[512] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && line[0] != '#')
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	printf("%-20s %s\n", name, line[0] == '#' ? line + strspn(line, "# ") : "");
+}
+
+int cmd_list_scenarios(int argc, char **argv)
+{
+	struct dirent **names;
+	int n = -1;
+
+	(void)argv;
+	if (argc > 1)
+		return ft_usage_error("--list-scenarios takes no options");
+	for (size_t i = 0; n < 0 && i < ARRAY_SIZE(scenario_dirs); i++) {
+		n = scandir(scenario_dirs[i], &names, NULL, by_name);
+		for (int j = 0; j < n; j++) {
+			if (names[j]->d_name[0] != '.')
+				list_scenario(scenario_dirs[i], names[j]->d_name);
+			free(names[j]);
+		}
+	}
+	if (n < 0)
+		return ft_usage_error("--list-scenarios: neither %s nor %s can be read",
+				      scenario_dirs[0], scenario_dirs[1]);
+	free(names);
+	return FT_EXIT_SUCCESS;
+}
 
 /* The scenario named on the command line, if any. */
 static const char *find_scenario(int argc, char **argv)
@@ -458,37 +593,50 @@ static const char *find_scenario(int argc, char **argv)
 	return file;
 }
 
-static int read_scenario(struct tt_params *p, const char *file)
+/* One line of a scenario file: its options, up to a '#'. */
+static int read_scenario_line(struct tt_params *p, char *line)
 {
 	char *args[MAX_SCENARIO_ARGS + 1] = { (char *)"scenario" };
-	char line[512], *save, *tok;
-	int nr = 1, lineno = 0, ret;
-	FILE *f = fopen(file, "r");
+	char *save, *tok;
+	int nr = 1, ret;
 
+	for (tok = strtok_r(line, " \t\r\n", &save); tok && *tok != '#';
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (nr == MAX_SCENARIO_ARGS)
+			return ft_usage_error("too many options");
+		args[nr++] = tok;
+	}
+	args[nr] = NULL;
+	ret = parse_argv(p, nr, args, true);
+	if (ret == 1)
+		return ft_usage_error("--help in a scenario");
+	return ret;
+}
+
+/* Each line parsed by itself, so that an error can say which it was. */
+static int read_scenario(struct tt_params *p, const char *file)
+{
+	char line[512], where[300];
+	int lineno = 0, ret = 0;
+	struct stat st;
+	FILE *f;
+
+	if (!stat(file, &st) && S_ISDIR(st.st_mode))
+		return ft_usage_error("--scenario: '%s' is a directory", file);
+	f = fopen(file, "r");
 	if (!f)
 		return ft_usage_error("--scenario: cannot open '%s': %s", file,
 				      strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			fclose(f);
-			return ft_usage_error("--scenario: %s:%d: line too long", file, lineno);
-		}
-		for (tok = strtok_r(line, " \t\r\n", &save); tok && *tok != '#';
-		     tok = strtok_r(NULL, " \t\r\n", &save)) {
-			if (nr == MAX_SCENARIO_ARGS || !(args[nr] = strdup(tok))) {
-				fclose(f);
-				return ft_usage_error("--scenario: %s: too many options", file);
-			}
-			nr++;
-		}
+	ft_usage_context(where);
+	while (!ret && fgets(line, sizeof(line), f)) {
+		snprintf(where, sizeof(where), "%s:%d", file, ++lineno);
+		if (!strchr(line, '\n') && !feof(f))
+			ret = ft_usage_error("line too long");
+		else
+			ret = read_scenario_line(p, line);
 	}
+	ft_usage_context(NULL);
 	fclose(f);
-	ret = parse_argv(p, nr, args, true);
-	for (int i = 1; i < nr; i++)
-		free(args[i]);
-	if (ret == 1)
-		return ft_usage_error("--scenario: %s: --help in a scenario", file);
 	return ret;
 }
 
@@ -505,24 +653,95 @@ void tt_resolve_params(struct tt_params *p)
 	}
 }
 
-/* 0, 1 after --help, or an exit code. */
-int tt_parse_options(struct tt_params *p, int argc, char **argv)
+/* The option names, for the errors below. */
+static const char *opt_name(int opt)
+{
+	for (const struct option *o = tt_options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
+/*
+ * An option the run would not read is refused rather than ignored: the
+ * user meant something by it.  Only the options given are judged, never a
+ * default; a repro file, which states every parameter, is not.
+ */
+static int check_unused(const struct tt_params *p)
+{
+	static const int serial_only[] = {
+		OPT_STRATEGY, OPT_PCT_DEPTH, OPT_PCT_STEPS, OPT_SCHED_SEED, OPT_AUDIT_STEPS,
+	};
+	static const int breaking_only[] = {
+		OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_BREAK_SITES,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(serial_only); i++)
+		if (!p->serial && GIVEN(serial_only[i]))
+			return ft_usage_error("--%s: only in a serial run (--sched=serial)",
+					      opt_name(serial_only[i]));
+	if (p->serial && GIVEN(OPT_ESCALATE) && p->escalate_ns)	/* 0: off anyway */
+		return ft_usage_error("--escalate: only in a parallel run (a serial run "
+				      "replays as it is)");
+	if (p->serial && GIVEN(OPT_AUDIT))
+		return ft_usage_error("--audit-interval: not in a serial run (it audits "
+				      "every --audit-steps)");
+	if (p->serial && p->strategy == FT_SCHED_RANDOM && GIVEN(OPT_PCT_STEPS))
+		return ft_usage_error("--pct-steps: only with --strategy=pct");
+	for (size_t i = 0; i < ARRAY_SIZE(breaking_only); i++)
+		if (p->break_policy == FT_BREAK_POLICY_NEVER && GIVEN(breaking_only[i]))
+			return ft_usage_error("--%s: unused under --break-policy=never",
+					      opt_name(breaking_only[i]));
+	if (p->no_gather && GIVEN(OPT_GATHER_SIZE))
+		return ft_usage_error("--gather-size: unused with --no-gather (each page "
+				      "is freed at once)");
+	return 0;
+}
+
+/* A window smaller than a folio of an enabled order would never have one. */
+static int check_orders_fit(const struct tt_params *p)
+{
+	int o = BITS_PER_LONG - 1 - __builtin_clzl(p->orders);
+	char vma[16], folio[16];
+
+	if ((PAGE_SIZE << o) <= p->vma_size)
+		return 0;
+	return ft_usage_error("--vma-size: %s is smaller than an order-%d folio (%s) "
+			      "of --orders", format_size(p->vma_size, vma, sizeof(vma)), o,
+			      format_size(PAGE_SIZE << o, folio, sizeof(folio)));
+}
+
+static int parse_all(struct tt_params *p, int argc, char **argv, bool strict)
 {
 	const char *scenario = find_scenario(argc, argv);
 	int ret;
 
+	given = 0;
 	tt_default_params(p);
 	if (scenario) {
-		ret = ft_opt_string("scenario", scenario, p->scenario, sizeof(p->scenario));
-		if (!ret)
-			ret = read_scenario(p, scenario);
+		char path[PATH_MAX];
+
+		ret = ft_opt_string("scenario", scenario, p->scenario, sizeof(p->scenario)) ?:
+		      scenario_path(scenario, path, sizeof(path)) ?: read_scenario(p, path);
 		if (ret)
 			return ret;
 	}
 	ret = parse_argv(p, argc, argv, false);
+	if (!ret && strict)
+		ret = check_unused(p) ?: check_orders_fit(p);
 	if (!ret)
 		tt_resolve_params(p);
 	return ret;
+}
+
+int tt_parse_options(struct tt_params *p, int argc, char **argv)
+{
+	return parse_all(p, argc, argv, true);
+}
+
+int tt_parse_repro_options(struct tt_params *p, int argc, char **argv)
+{
+	return parse_all(p, argc, argv, false);
 }
 
 /* ---- The repro line ----------------------------------------------------------------- */
@@ -545,14 +764,6 @@ static void print_ops(FILE *out, const u32 *weights)
 		fprintf(out, "%s%s=%u", i ? "," : "", tt_op_names[i], weights[i]);
 }
 
-static void print_size(FILE *out, u64 bytes)
-{
-	if (bytes % (1UL << 20) == 0)
-		fprintf(out, "%lluM", (unsigned long long)(bytes >> 20));
-	else
-		fprintf(out, "%lluK", (unsigned long long)(bytes >> 10));
-}
-
 void tt_print_params(FILE *out, const struct tt_params *p)
 {
 	char d[32], si[32], ai[32], st[32];
@@ -561,21 +772,29 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 		(unsigned long long)p->threads,
 		ft_format_duration(p->duration_ns, d, sizeof(d)),
 		(unsigned long long)p->seed, (unsigned long long)p->max_mms);
-	print_size(out, p->vma_size);
+	fprintf(out, "%s", format_size(p->vma_size, d, sizeof(d)));
 	fprintf(out, " --orders=");
 	print_orders(out, p->orders);
 	fprintf(out, " --ops=");
 	print_ops(out, p->weights);
-	fprintf(out, " --locking=%s --model=%s --break-policy=%s --break-threshold=%llu "
-		"--resched-ppm=%llu --gather-size=%llu%s%s --page-words=%llu --stat-interval=%s "
-		"--audit-interval=%s --stall-timeout=%s",
-		p->locking, p->model, ft_break_policy_names[p->break_policy],
-		(unsigned long long)p->break_threshold,
-		(unsigned long long)p->resched_ppm, (unsigned long long)p->gather_size,
-		p->no_gather ? " --no-gather" : "", p->tlb ? " --tlb" : "",
+	/* Only what this run reads: the parser refuses the others. */
+	fprintf(out, " --locking=%s --model=%s --break-policy=%s", p->locking, p->model,
+		ft_break_policy_names[p->break_policy]);
+	if (p->break_policy != FT_BREAK_POLICY_NEVER)
+		fprintf(out, " --break-threshold=%llu --resched-ppm=%llu",
+			(unsigned long long)p->break_threshold,
+			(unsigned long long)p->resched_ppm);
+	if (p->no_gather)
+		fprintf(out, " --no-gather");
+	else
+		fprintf(out, " --gather-size=%llu", (unsigned long long)p->gather_size);
+	fprintf(out, "%s --page-words=%llu --stat-interval=%s", p->tlb ? " --tlb" : "",
 		(unsigned long long)p->page_words,
-		ft_format_duration(p->stat_interval_ns, si, sizeof(si)),
-		ft_format_duration(p->audit_interval_ns, ai, sizeof(ai)),
+		ft_format_duration(p->stat_interval_ns, si, sizeof(si)));
+	if (!p->serial)
+		fprintf(out, " --audit-interval=%s",
+			ft_format_duration(p->audit_interval_ns, ai, sizeof(ai)));
+	fprintf(out, " --stall-timeout=%s",
 		ft_format_duration(p->stall_timeout_ns, st, sizeof(st)));
 	if (p->max_ops)
 		fprintf(out, " --max-ops=%llu", (unsigned long long)p->max_ops);
@@ -586,7 +805,8 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 		fprintf(out, " --inject=%s", p->inject);
 	if (!p->lockdep)
 		fprintf(out, " --no-lockdep");
-	if (p->break_sites != FT_BREAK_SITES_ALL) {
+	if (p->break_sites != FT_BREAK_SITES_ALL &&
+	    p->break_policy != FT_BREAK_POLICY_NEVER) {
 		const char *sep = "";
 
 		fprintf(out, " --break-sites=");
@@ -597,13 +817,15 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 			}
 		}
 	}
-	if (p->serial)
-		fprintf(out, " --sched=serial --strategy=%s --pct-depth=%llu --pct-steps=%llu "
-			"--sched-seed=0x%llx --audit-steps=%llu",
-			ft_sched_strategy_names[p->strategy],
-			(unsigned long long)p->pct_depth, (unsigned long long)p->pct_steps,
+	if (p->serial) {
+		/* --pct-depth also seeds the random strategy's stream */
+		fprintf(out, " --sched=serial --strategy=%s --pct-depth=%llu",
+			ft_sched_strategy_names[p->strategy], (unsigned long long)p->pct_depth);
+		if (p->strategy == FT_SCHED_PCT)
+			fprintf(out, " --pct-steps=%llu", (unsigned long long)p->pct_steps);
+		fprintf(out, " --sched-seed=0x%llx --audit-steps=%llu",
 			(unsigned long long)p->sched_seed, (unsigned long long)p->audit_steps);
-	else
+	} else
 		fprintf(out, " --escalate=%s", p->escalate_ns ?
 			ft_format_duration(p->escalate_ns, d, sizeof(d)) : "0");
 }

@@ -325,6 +325,15 @@ static const struct option out_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static void replay_usage(void)
+{
+	printf("usage: " FT_PROG " --replay FILE [options]   run a repro file again, "
+	       "exactly\n"
+	       "  --json=FILE          write the figures and the outcome\n"
+	       "  --repro-file=FILE    this run's own repro file (none)\n"
+	       "  -q, --quiet          no status lines;  -v, --verbose  more\n");
+}
+
 /*
  * FILE's options, then the output options of our command line (no model
  * option: the file is the run).  No repro file unless asked for: the one
@@ -332,11 +341,16 @@ static const struct option out_options[] = {
  */
 int cmd_replay(int argc, char **argv)
 {
-	struct tt_repro *r = malloc(sizeof(*r));
+	struct tt_repro *r;
 	char *args[TT_REPRO_MAX_ARGS + 8], outs[4][300];
 	struct tt_params p;
 	int n, opt, ret, nr_outs = 0;
 
+	if (argc > 1 && ft_help_asked(argv[1])) {
+		replay_usage();
+		return FT_EXIT_SUCCESS;
+	}
+	r = malloc(sizeof(*r));
 	if (!r)
 		return ft_usage_error("out of memory");
 	ret = argc < 2 ? ft_usage_error("--replay FILE [--json=F] [--repro-file=F] [-q|-v]")
@@ -469,7 +483,9 @@ static bool minimize_pass(struct minimize *m)
 	shrank |= shrink(m, DIM_MAX_OPS, 1, true);
 	shrank |= shrink(m, DIM_THREADS, 1, false);
 	shrank |= shrink(m, DIM_MAX_MMS, 1, false);
-	shrank |= shrink(m, DIM_VMA_SIZE, CONT_PTE_SIZE, true);
+	/* No window smaller than a folio of the largest order: refused. */
+	shrank |= shrink(m, DIM_VMA_SIZE, max(CONT_PTE_SIZE, PAGE_SIZE <<
+			 (BITS_PER_LONG - 1 - __builtin_clzl(m->best.orders))), true);
 	for (int i = 0; i < NR_FT_BREAK_SITES; i++) {
 		cand = m->best;
 		cand.break_sites &= ~(1u << i);
@@ -528,6 +544,15 @@ static const struct option minimize_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static void minimize_usage(void)
+{
+	printf("usage: " FT_PROG " --minimize FILE [options]   shrink a failing serial "
+	       "run's repro file\n"
+	       "  --time=D             time to spend (%llus)\n"
+	       "  --output=FILE        the smallest failing run's repro file (FILE.min)\n",
+	       (unsigned long long)(MINIMIZE_TIME_NS / NSEC_PER_SEC));
+}
+
 static int minimize_parse(int argc, char **argv, struct minimize *m, u64 *time_ns)
 {
 	int opt;
@@ -539,7 +564,8 @@ static int minimize_parse(int argc, char **argv, struct minimize *m, u64 *time_n
 	while ((opt = getopt_long(argc, argv, ":", minimize_options, NULL)) != -1) {
 		if (opt == 't' && ft_opt_duration("time", optarg, NSEC_PER_SEC, time_ns))
 			return FT_EXIT_USAGE;
-		else if (opt == 'o' && ft_opt_string("output", optarg, m->out, sizeof(m->out)))
+		else if (opt == 'o' && (ft_opt_output("output", optarg) ||
+					ft_opt_string("output", optarg, m->out, sizeof(m->out))))
 			return FT_EXIT_USAGE;
 		else if (opt != 't' && opt != 'o')
 			return ft_usage_error("--minimize: '%s' is not an option (--time=D, "
@@ -565,6 +591,11 @@ int cmd_minimize(int argc, char **argv)
 	char t1[32], t2[32];
 	int ret;
 
+	if (argc > 1 && ft_help_asked(argv[1])) {
+		minimize_usage();
+		free(m);
+		return FT_EXIT_SUCCESS;
+	}
 	if (!m)
 		return ft_usage_error("out of memory");
 	ret = argc < 2 ? ft_usage_error("--minimize FILE [--time=D] [--output=FILE]")

@@ -315,7 +315,7 @@ int tt_repro_parse(const char *buf, size_t len, struct tt_repro *r, char *err,
 int tt_repro_params(const struct tt_repro *r, int argc, char **argv,
 		    struct tt_params *p, char *err, size_t errlen)
 {
-	if (tt_parse_options(p, argc, argv)) {	/* printed; no --help in a file */
+	if (tt_parse_repro_options(p, argc, argv)) {	/* printed; no --help in a file */
 		snprintf(err, errlen, "its options line is not valid");
 		return -EINVAL;
 	}

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +33,13 @@
 
 /*
  * The scenarios the cases run: the torture options that give a bug its
- * chance.  Each also runs clean, without injections, and must pass: a
- * detection in a scenario that fails clean would prove nothing.
+ * chance, from the shipped scenario file of that name (stress/scenarios/,
+ * as --scenario=NAME finds it).  Each also runs clean, without
+ * injections, and must pass: a detection in a scenario that fails clean
+ * would prove nothing.
  */
 struct zoo_scenario {
 	const char *name;
-	const char *opts;
 	/*
 	 * How long the clean case runs: at least the slowest median
 	 * time-to-detect of the scenario's injections (the README's zoo
@@ -48,29 +50,12 @@ struct zoo_scenario {
 };
 
 static const struct zoo_scenario zoo_scenarios[] = {
-	{ "default", "", 10, 10 },
-	{ "no-gather", "--no-gather", 10, 10 },
-	/* The hardware a/d races: stress/scenarios/dirty-race, on two
-	 * blocks instead of four (twice the collisions). */
-	{ "dirty-race", "--vma-size=128K --max-mms=2 --orders=0,4 --resched-ppm=300000 "
-	  "--ops=read=10,write=40,fork=1,exit=1,munmap=2,mmap=2,dontneed=8,"
-	  "lazyfree=15,mprotect=8,migrate=3,young=5,pin=0,unpin=0", 10, 10 },
-	/* Large folios shared by two MMs migrated all the time: the window
-	 * in which remove_migration_ptes() has restored one MM's entries and
-	 * not yet the other's. */
-	{ "migration-restore", "--vma-size=512K --max-mms=4 --orders=0,4 "
-	  "--ops=read=10,write=30,fork=4,exit=3,munmap=1,mmap=1,dontneed=4,"
-	  "lazyfree=0,mprotect=0,migrate=25,young=0,pin=0,unpin=0", 10, 10 },
-	/* Parent threads writing through TLB entries cached before fork's
-	 * write-protect (--tlb) while others fault on the other word of the
-	 * same pages (--page-words=2).  Forks are rare enough that most pages
-	 * are writable again, with their translations cached, by the next. */
-	{ "fork-race", "--tlb --page-words=2 --vma-size=64K --max-mms=2 --orders=0,4 "
-	  "--resched-ppm=300000 --ops=read=25,write=50,fork=3,exit=3,munmap=0,mmap=0,"
-	  "dontneed=0,lazyfree=0,mprotect=0,migrate=0,young=0,pin=0,unpin=0", 10, 10 },
-	/* stress/scenarios/tlb-zap: --tlb, every zap kind, two zaps on one
-	 * range at once. */
-	{ "tlb-zap", "--tlb --vma-size=256K --max-mms=2", 10, 10 },
+	{ "default", 10, 10 },
+	{ "no-gather", 10, 10 },
+	{ "dirty-race", 10, 10 },
+	{ "migration-restore", 10, 10 },
+	{ "fork-race", 10, 10 },
+	{ "tlb-zap", 10, 10 },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
@@ -107,6 +92,7 @@ struct zoo_case {
 	char name[64];
 	const struct ft_injection *inj;	/* NULL: clean */
 	const struct zoo_scenario *scenario;
+	char file[PATH_MAX];		/* the scenario's */
 	unsigned int bound_s;
 };
 
@@ -146,6 +132,7 @@ static const struct zoo_scenario *scenario_of(const char *inj)
 	return &zoo_scenarios[0];
 }
 
+/* Every scenario's file is there (cmd_zoo checked). */
 static void case_get(int c, struct zoo_case *zc)
 {
 	if (c < NR_ZOO_SCENARIOS) {
@@ -155,12 +142,24 @@ static void case_get(int c, struct zoo_case *zc)
 							   zc->scenario->clean_s);
 		snprintf(zc->name, sizeof(zc->name), c ? "clean-%s" : "clean",
 			 zc->scenario->name);
-		return;
+	} else {
+		zc->inj = &ft_injections[c - NR_ZOO_SCENARIOS];
+		zc->scenario = scenario_of(zc->inj->name);
+		zc->bound_s = ZOO_BOUND_S;
+		snprintf(zc->name, sizeof(zc->name), "%s", zc->inj->name);
 	}
-	zc->inj = &ft_injections[c - NR_ZOO_SCENARIOS];
-	zc->scenario = scenario_of(zc->inj->name);
-	zc->bound_s = ZOO_BOUND_S;
-	snprintf(zc->name, sizeof(zc->name), "%s", zc->inj->name);
+	tt_scenario_lookup(zc->scenario->name, zc->file, sizeof(zc->file));
+}
+
+static int check_scenarios(void)
+{
+	char file[PATH_MAX];
+
+	for (int s = 0; s < NR_ZOO_SCENARIOS; s++)
+		if (tt_scenario_lookup(zoo_scenarios[s].name, file, sizeof(file)))
+			return ft_usage_error("--zoo: no scenario file '%s' (see "
+					      "--list-scenarios)", zoo_scenarios[s].name);
+	return 0;
 }
 
 static int case_find(const char *name)
@@ -179,21 +178,25 @@ static int case_find(const char *name)
 
 static int parse_cases(const char *arg, struct zoo_opts *o)
 {
-	char list[512], *save, *tok;
+	char list[512], *cur = list, *tok;
+	u64 cases = 0;
 
 	if (strlen(arg) >= sizeof(list))
 		return ft_usage_error("--cases: list too long");
 	strcpy(list, arg);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int c = case_find(tok);
+	while ((tok = ft_list_next(&cur))) {
+		int c = *tok ? case_find(tok) : -1;
 
+		if (!*tok)
+			return ft_opt_list_empty("cases", arg);
 		if (c < 0)
 			return ft_usage_error("--cases: unknown case '%s' (see --zoo --list)",
 					      tok);
-		o->cases |= 1ULL << c;
+		if (cases & 1ULL << c)
+			return ft_usage_error("--cases: '%s' given twice", tok);
+		cases |= 1ULL << c;
 	}
-	if (!o->cases)
-		return ft_usage_error("--cases: empty list");
+	o->cases |= cases;
 	return 0;
 }
 
@@ -201,19 +204,19 @@ static int parse_cases(const char *arg, struct zoo_opts *o)
 static int parse_caught_by(const char *arg, struct zoo_opts *o)
 {
 	int ret = ft_opt_string("caught-by", arg, o->expect_buf, sizeof(o->expect_buf));
-	char *save, *tok;
+	char *cur = o->expect_buf, *tok;
 	int n = 0;
 
 	if (ret)
 		return ret;
-	for (tok = strtok_r(o->expect_buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = ft_list_next(&cur))) {
+		if (!*tok)
+			return ft_opt_list_empty("caught-by", arg);
 		if (n == FT_INJ_MAX_ORACLES)
 			return ft_usage_error("--caught-by: more than %d oracles",
 					      FT_INJ_MAX_ORACLES);
 		o->expect.caught_by[n++] = tok;
 	}
-	if (!n)
-		return ft_usage_error("--caught-by: no oracle named");
 	o->expect.caught_by[n] = NULL;
 	return 0;
 }
@@ -254,7 +257,7 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 
 	o->nr_seeds = 1;
 	optind = 1;
-	while (!ret && (opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+	while (!ret && (opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CASES:
 			ret = parse_cases(optarg, o);
@@ -270,13 +273,20 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 				return ft_usage_error("--break-policy: unknown policy '%s'; "
 						      "valid: random kernel aligned never",
 						      optarg);
+			/* The scenarios' --resched-ppm would be refused as unused. */
+			if (policy == FT_BREAK_POLICY_NEVER)
+				return ft_usage_error("--break-policy: 'never' takes no "
+						      "breaks the scenarios tune; valid for "
+						      "--zoo: random kernel aligned");
 			ret = ft_opt_string("break-policy", optarg, o->policy, sizeof(o->policy));
 			break;
 		case OPT_JSON:
-			ret = ft_opt_string("json", optarg, o->json, sizeof(o->json));
+			ret = ft_opt_output("json", optarg) ?:
+			      ft_opt_string("json", optarg, o->json, sizeof(o->json));
 			break;
 		case OPT_LOGDIR:
-			ret = ft_opt_string("log-dir", optarg, o->log_dir, sizeof(o->log_dir));
+			ret = ft_opt_dir("log-dir", optarg) ?:
+			      ft_opt_string("log-dir", optarg, o->log_dir, sizeof(o->log_dir));
 			break;
 		case OPT_LIST:
 			o->list = true;
@@ -285,6 +295,7 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 			ret = parse_caught_by(optarg, o);
 			break;
 		case OPT_HELP:
+		case 'h':
 			zoo_usage();
 			return -1;
 		default:
@@ -317,10 +328,10 @@ static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 
 	int n = 0;
 
 	snprintf(buf, size, "%s%s --seed=0x%llx --duration=%us --stat-interval=%us -q "
-		 "--escalate=0 --repro-file=%s%s%s %s", zc->inj ? "--inject=" : "",
+		 "--escalate=0 --repro-file=%s%s%s --scenario=%s", zc->inj ? "--inject=" : "",
 		 zc->inj ? zc->inj->name : "", (unsigned long long)seed,
 		 bound_s, bound_s, repro, o->policy[0] ? " --break-policy=" : "",
-		 o->policy, zc->scenario->opts);
+		 o->policy, zc->file);
 	argv[n++] = (char *)FT_PROG;
 	for (tok = strtok_r(buf, " ", &save); tok && n < ZOO_MAX_ARGS - 1;
 	     tok = strtok_r(NULL, " ", &save))
@@ -514,8 +525,7 @@ static void list_cases(const struct zoo_opts *o)
 			continue;
 		case_get(c, &zc);
 		printf("%-28s seed %#x bound %us %s: %s", zc.name, ZOO_SEED, zc.bound_s,
-		       zc.scenario->name,
-		       zc.scenario->opts[0] ? zc.scenario->opts : "(default options)");
+		       zc.scenario->name, zc.file);
 		if (zc.inj) {
 			printf("; caught by ");
 			print_expected(stdout, zc.inj, " or ");
@@ -551,6 +561,9 @@ int cmd_zoo(int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? FT_EXIT_SUCCESS : ret;
+	ret = check_scenarios();
+	if (ret)
+		return ret;
 	if (o.list) {
 		list_cases(&o);
 		return FT_EXIT_SUCCESS;
@@ -574,6 +587,7 @@ int cmd_zoo(int argc, char **argv)
 		if (!(o.cases & 1ULL << c))
 			continue;
 		case_get(c, &zc);
+		printf("# %s: scenario %s\n", zc.name, zc.file);
 		bound_s = o.bound_ns ? (unsigned int)(o.bound_ns / NSEC_PER_SEC) : zc.bound_s;
 		for (u64 i = 0; i < o.nr_seeds; i++)
 			run_one(&zc, &o, bound_s, ZOO_SEED + i, &runs[i]);

@@ -95,5 +95,11 @@ int ft_parse_u64(const char *s, u64 lo, u64 hi, u64 *out);
 int ft_parse_duration(const char *s, u64 *ns_out);
 /* Inverse of ft_parse_duration, exact: "90s", "1500ms", "30m". */
 const char *ft_format_duration(u64 ns, char *buf, size_t len);
+/*
+ * The next element of the comma-separated list at *@cursor, cut out in
+ * place; NULL after the last.  Unlike strtok_r(), an empty element ("a,,b",
+ * ",a", "a,", "") is returned as "", so the caller can refuse it.
+ */
+char *ft_list_next(char **cursor);
 
 #endif /* FT_CORE_H */

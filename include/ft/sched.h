@@ -80,7 +80,9 @@ struct ft_sched {
 /*
  * --break-sites: the sites where a break may be taken at all (bit n: site
  * n); a site out of the mask checks but never breaks.  All by default;
- * --minimize drops sites while the failure stays.
+ * --minimize drops sites while the failure stays, maybe all ("": none).
+ * Returns 0, -EINVAL (a name unknown), -ENODATA (an empty element) or
+ * -EEXIST (a site named twice).
  */
 #define FT_BREAK_SITES_ALL	((1u << NR_FT_BREAK_SITES) - 1)
 int ft_break_sites_parse(const char *list, u32 *mask);

@@ -65,6 +65,19 @@ int ft_parse_duration(const char *s, u64 *ns_out)
 	return -EINVAL;
 }
 
+char *ft_list_next(char **cursor)
+{
+	char *elem = *cursor, *comma;
+
+	if (!elem)
+		return NULL;
+	comma = strchr(elem, ',');
+	*cursor = comma ? comma + 1 : NULL;
+	if (comma)
+		*comma = '\0';
+	return elem;
+}
+
 const char *ft_format_duration(u64 ns, char *buf, size_t len)
 {
 	static const struct {

@@ -53,20 +53,26 @@ int ft_break_policy_parse(const char *name, enum ft_break_policy *out)
 
 int ft_break_sites_parse(const char *list, u32 *mask)
 {
-	char buf[128], *save, *tok;
+	char buf[128], *cur = buf, *tok;
 
 	if (strlen(list) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, list);
 	*mask = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	if (!*list)
+		return 0;
+	while ((tok = ft_list_next(&cur))) {
 		int i;
 
+		if (!*tok)
+			return -ENODATA;
 		for (i = 0; i < NR_FT_BREAK_SITES; i++)
 			if (!strcmp(tok, ft_break_site_names[i]))
 				break;
 		if (i == NR_FT_BREAK_SITES)
 			return -EINVAL;
+		if (*mask & (1u << i))
+			return -EEXIST;
 		*mask |= 1u << i;
 	}
 	return 0;
