@@ -775,6 +775,9 @@ int cmd_torture(int argc, char **argv)
 
 	if (ret == 1)
 		return FT_EXIT_SUCCESS;		/* --help */
+	/* The default repro file too: a failure's would be lost. */
+	if (!ret && p.repro_file[0] && !p.repro_asked)
+		ret = ft_opt_output("repro-file", p.repro_file);
 	if (!ret)
 		ret = tt_json_claim_stdout(&p);
 	if (ret)

@@ -564,8 +564,7 @@ static int minimize_parse(int argc, char **argv, struct minimize *m, u64 *time_n
 	while ((opt = getopt_long(argc, argv, ":", minimize_options, NULL)) != -1) {
 		if (opt == 't' && ft_opt_duration("time", optarg, NSEC_PER_SEC, time_ns))
 			return FT_EXIT_USAGE;
-		else if (opt == 'o' && (ft_opt_output("output", optarg) ||
-					ft_opt_string("output", optarg, m->out, sizeof(m->out))))
+		else if (opt == 'o' && ft_opt_string("output", optarg, m->out, sizeof(m->out)))
 			return FT_EXIT_USAGE;
 		else if (opt != 't' && opt != 'o')
 			return ft_usage_error("--minimize: '%s' is not an option (--time=D, "
@@ -573,7 +572,7 @@ static int minimize_parse(int argc, char **argv, struct minimize *m, u64 *time_n
 	}
 	if (optind < argc)
 		return ft_usage_error("--minimize: unexpected argument '%s'", argv[optind]);
-	return 0;
+	return ft_opt_output("output", m->out);	/* FILE.min too */
 }
 
 /*
