@@ -616,7 +616,7 @@ static int read_scenario_line(struct tt_params *p, char *line)
 /* Each line parsed by itself, so that an error can say which it was. */
 static int read_scenario(struct tt_params *p, const char *file)
 {
-	char line[512], where[300];
+	char line[512], where[4096 + 16];	/* the path, ":", the line number */
 	int lineno = 0, ret = 0;
 	struct stat st;
 	FILE *f;
@@ -702,7 +702,7 @@ static int check_unused(const struct tt_params *p)
 static int check_orders_fit(const struct tt_params *p)
 {
 	int o = BITS_PER_LONG - 1 - __builtin_clzl(p->orders);
-	char vma[16], folio[16];
+	char vma[24], folio[24];	/* a u64 and its unit */
 
 	if ((PAGE_SIZE << o) <= p->vma_size)
 		return 0;

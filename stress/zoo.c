@@ -381,7 +381,7 @@ static enum zoo_verdict verdict(bool clean, int status, bool hung)
 static void run_one(const struct zoo_case *zc, const struct zoo_opts *o,
 		    unsigned int bound_s, u64 seed, struct zoo_run *r)
 {
-	char buf[1024], log[512], repro[512], *argv[ZOO_MAX_ARGS];
+	char buf[8192], log[512], repro[512], *argv[ZOO_MAX_ARGS];
 	u64 deadline;
 	double start;
 	bool hung;
