@@ -734,9 +734,10 @@ static int run(struct torture *t)
 		tt_print_repro(stdout, &t->p);
 	write_repro(t, &outcome);
 	code = replay_verdict(t, &outcome, stdout);
-	if (tt_write_json(t, &outcome, code))
+	ret = tt_write_json(t, &outcome, code);
+	if (ret)
 		return ft_usage_error("--json: cannot write '%s': %s", t->p.json,
-				      strerror(errno));
+				      strerror(-ret));
 	return code;
 }
 

@@ -540,20 +540,30 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 }
 
 /* A scenario's name and what it is for: the first line of its comment. */
+/* A scenario's name and the first sentence of its leading comment. */
 static void list_scenario(const char *dir, const char *name)
 {
-	char path[PATH_MAX], line[512] = "";
+	char path[PATH_MAX], line[512], what[1024] = "";
+	size_t len = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "r");
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f) && line[0] != '#')
-		line[0] = '\0';
+	while (fgets(line, sizeof(line), f) && line[0] == '#' && len < sizeof(what) / 2) {
+		char *text = line + strspn(line, "# ");
+
+		text[strcspn(text, "\n")] = '\0';
+		len += (size_t)snprintf(what + len, sizeof(what) - len, "%s%s", len ? " " : "",
+					text);
+		if (strstr(what, ". ") || (len && what[len - 1] == '.'))
+			break;
+	}
 	fclose(f);
-	line[strcspn(line, "\n")] = '\0';
-	printf("%-20s %s\n", name, line[0] == '#' ? line + strspn(line, "# ") : "");
+	if (strstr(what, ". "))
+		strstr(what, ". ")[1] = '\0';
+	printf("%-20s %s\n", name, what);
 }
 
 int cmd_list_scenarios(int argc, char **argv)
