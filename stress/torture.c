@@ -69,6 +69,15 @@ static struct {
 	u64 step;
 } tsan_report;
 
+static u64 busiest_worker_ops(struct torture *t)
+{
+	u64 n = 0;
+
+	for (u64 i = 0; t->threads && i < t->p.threads; i++)
+		n = max(n, READ_ONCE(t->threads[i].op_index));
+	return n;
+}
+
 /* Who saw the failure: the worker this thread is, and the operation it
  * was in, its last reference to the process included (none if it was
  * between two, at an audit for instance). */
@@ -124,8 +133,7 @@ static void get_outcome(struct torture *t, int code, struct tt_outcome *o)
 	get_detector(t, o);
 	/* A failing worker is inside operation op_index: one more started
 	 * (for the others an upper bound, enough for --max-ops). */
-	for (u64 i = 0; t->threads && i < t->p.threads; i++)
-		o->ops = max(o->ops, READ_ONCE(t->threads[i].op_index) + failed);
+	o->ops = busiest_worker_ops(t) + failed;
 }
 
 /* "detected by ft-2 in fork (operation #812)", for the failure report. */
@@ -560,15 +568,6 @@ static int fail(const char *fmt, unsigned long long v)
 	printf(fmt, v);
 	printf("\n");
 	return 1;
-}
-
-static u64 busiest_worker_ops(struct torture *t)
-{
-	u64 n = 0;
-
-	for (u64 i = 0; i < t->p.threads; i++)
-		n = max(n, READ_ONCE(t->threads[i].op_index));
-	return n;
 }
 
 /* Everything exits; nothing may be left behind. */

@@ -5,19 +5,11 @@
 # its --duration that found nothing is INTERRUPTED, exit 5, never a pass.
 set -u
 ft="$1"; src="$2"
+. "$(dirname "$0")/signal.sh"
 json=$(mktemp)
 out=$(mktemp)
 trap 'rm -f "$json" "$out"' EXIT
-"$ft" --duration=10m --stat-interval=1s --json="$json" --repro-file= >"$out" 2>&1 &
-pid=$!
-sleep 2
-start=$(date +%s%N)
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-cat "$out"
-echo "exit $rc after ${ms} ms"
+signal_run INT 2 "$out" "$ft" --duration=10m --stat-interval=1s --json="$json" --repro-file=
 fail=0
 [ "$rc" = 5 ] || { echo "not ok: exit code $rc, not 5"; fail=1; }
 # The bound is generous for the tsan build; a plain build stops in ~100 ms.
@@ -33,27 +25,15 @@ for key in '"outcome": "INTERRUPTED"' '"exit_code": 5' '"signal": 2' '"seed": "0
 done
 cat "$json"
 # The lock torture keeps the same contract.
-"$ft" --lock-torture --duration=10m -q >"$out" 2>&1 &
-pid=$!
-sleep 1
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-cat "$out"
+signal_run TERM 1 "$out" "$ft" --lock-torture --duration=10m -q
 [ "$rc" = 5 ] || { echo "not ok: lock torture: exit code $rc, not 5"; fail=1; }
 grep -q "stopped by signal 15 after" "$out" || { echo "not ok: lock torture: no signal line"; fail=1; }
 grep -q "End of test: INTERRUPTED" "$out" ||
   { echo "not ok: lock torture: no INTERRUPTED banner"; fail=1; }
 # And --minimize: stopped in its first run, it says so, exit 5.
-"$ft" --minimize "$src/tests/stress/repro/slow.repro" --time=5m --output="$json.min" \
-  >"$out" 2>&1 &
-pid=$!
-sleep 1
-kill -INT "$pid"
-wait "$pid"
-rc=$?
+signal_run INT 1 "$out" "$ft" --minimize "$src/tests/stress/repro/slow.repro" --time=5m \
+  --output="$json.min"
 rm -f "$json.min"
-cat "$out"
 [ "$rc" = 5 ] || { echo "not ok: minimize: exit code $rc, not 5"; fail=1; }
 grep -q "minimize: interrupted before the first run finished" "$out" ||
   { echo "not ok: minimize: no interrupted line"; fail=1; }

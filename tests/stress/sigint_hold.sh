@@ -5,21 +5,13 @@
 # slices and ends once the run stops; exit 5 (interrupted).
 set -u
 ft="$1"; bound="$2"
+. "$(dirname "$0")/signal.sh"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 # An audit every second: by the signal one is waiting for the holder to
 # park, and must not wait out the hold either.
-"$ft" --duration=10m --long-hold=20s --stall-timeout=30s --audit-interval=1s \
-  --repro-file= -q >"$out" 2>&1 &
-pid=$!
-sleep 2
-start=$(date +%s%N)
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-cat "$out"
-echo "exit $rc after ${ms} ms"
+signal_run INT 2 "$out" "$ft" --duration=10m --long-hold=20s --stall-timeout=30s \
+  --audit-interval=1s --repro-file= -q
 fail=0
 [ "$rc" = 5 ] || { echo "not ok: exit code $rc, not 5"; fail=1; }
 [ "$ms" -lt "$bound" ] || { echo "not ok: took ${ms} ms, more than ${bound} ms"; fail=1; }
