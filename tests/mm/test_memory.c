@@ -25,7 +25,9 @@
  *   mremap        a forked contpte folio moved across a table boundary to
  *                 an address not aligned to its pfn (no CONT), back to an
  *                 aligned one (refolded), migrated there by rmap; a move
- *                 across two VMAs, shrink and grow in place, bad arguments
+ *                 across two VMAs, shrink and grow in place, bad arguments;
+ *                 Z8's shape (a writable folded block before a read-only
+ *                 one of the same folio) moved with the write bits kept
  */
 #include <errno.h>
 
@@ -528,6 +530,37 @@ static void case_mremap(void)
 	mmput(p);
 }
 
+/*
+ * Z8's shape: one order-5 folio, its first block writable and folded
+ * again (reused page by page after the other mm left, then migrated), its
+ * second block folded read-only and not exclusive.  The move must keep
+ * the second block read-only: a batch without FPB_RESPECT_WRITE (Z8) spans
+ * both blocks and makes the second writable, which the audit's I11 sees.
+ */
+static void case_mremap_write_batch(void)
+{
+	struct mm_struct *p = new_mm(), *c;
+	int ret;
+
+	w.anon_orders = BIT(0) | BIT(5);
+	put_word(p, 0, 0x100);
+	c = ft_fork(p);
+	mmput(c);
+	for (unsigned long i = 0; i < 16; i++)
+		put_word(p, i, 0x100 + i);
+	ret = ft_migrate_at(p, page_va(0), &rs);
+	ft_ktap_result(&k, !ret && count_pages(p, 0, 16, is_cont) == 16 &&
+		       count_pages(p, 0, 16, is_write) == 16 &&
+		       count_pages(p, 16, 16, is_cont) == 16 && !count_pages(p, 16, 16, is_write),
+		       "mremap batch: a writable folded block before a read-only one (%d)", ret);
+	ret = mremap_pages(p, 0, 32, 512);
+	ft_ktap_result(&k, !ret && count_pages(p, 512, 16, is_write) == 16 &&
+		       !count_pages(p, 528, 16, is_write),
+		       "mremap batch: moved, the read-only block still read-only (%d)", ret);
+	audit("mremap batch", (struct mm_struct *[]){ p }, 1);
+	mmput(p);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = ft_test_arg(argc, argv, "--locking", "upstream");
@@ -543,7 +576,7 @@ int main(int argc, char **argv)
 		return FT_EXIT_INVARIANT;
 	}
 	ft_random_init(&rs, 1, 0, 0, 0);
-	ft_ktap_start(51);
+	ft_ktap_start(54);
 	case_lifecycle();
 	case_cow();
 	case_dontneed();
@@ -554,6 +587,7 @@ int main(int argc, char **argv)
 	case_migrate();
 	case_vmas();
 	case_mremap();
+	case_mremap_write_batch();
 	ft_ktap_result(&k, ft_report_failures() == 0 && !pmem.stats.n_bad,
 		       "no oracle fired (%llu)", (unsigned long long)ft_report_failures());
 	ft_ktap_result(&k, ft_pmem_nr_used_pages(&pmem) == 1,
