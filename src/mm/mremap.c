@@ -113,8 +113,9 @@ static int move_ptes(struct pagetable_move_control *pmc, unsigned long extent,
 		err = -EAGAIN;
 		goto out;
 	}
+	/* Either order over time; the exclusive mmap_lock rules out two. */
 	if (new_ptl != old_ptl)
-		spin_lock_nested(new_ptl, SINGLE_DEPTH_NESTING);
+		spin_lock_nested_serialized(new_ptl, SINGLE_DEPTH_NESTING);
 	for (; old_addr < old_end; old_ptep += nr, old_addr += nr * PAGE_SIZE,
 				   new_ptep += nr, new_addr += nr * PAGE_SIZE) {
 		unsigned int max_nr = (unsigned int)((old_end - old_addr) >> PAGE_SHIFT);

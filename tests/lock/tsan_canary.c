@@ -12,6 +12,11 @@
  *		invisible to TSan, kept true by a test)
  *   seqcount	writers under a spinlock, readers with READ_ONCE under
  *		read_seqcount_begin/retry: must be TSan-clean
+ *   nested	two locks of one class taken in both orders under an outer
+ *		lock, the inner one with spin_lock_nested(): TSan reports
+ *		the lock-order inversion it cannot see is serialized
+ *   nested-serialized  the same with spin_lock_nested_serialized() (as
+ *		mremap's two PTLs): clean, and the counter still guarded
  *
  * --serial runs the threads under the serial scheduler (sched.h), one at
  * a time: guarded must stay clean and unguarded must still be reported,
@@ -38,6 +43,7 @@ static unsigned long seq_data;
 static const char *mode;
 static bool serial;
 static int iters = ITERS;
+static spinlock_t outer, pair[2];
 
 static void *guarded_fn(void *arg)
 {
@@ -102,6 +108,28 @@ static void *seqcount_fn(void *arg)
 	return NULL;
 }
 
+/* pair[] in both orders, always under outer. */
+static void *nested_fn(void *arg)
+{
+	bool ser = !strcmp(mode, "nested-serialized");
+
+	for (int i = 0; i < ITERS; i++) {
+		spinlock_t *a = &pair[i & 1], *b = &pair[!(i & 1)];
+
+		spin_lock(&outer);
+		spin_lock(a);
+		if (ser)
+			spin_lock_nested_serialized(b, SINGLE_DEPTH_NESTING);
+		else
+			spin_lock_nested(b, SINGLE_DEPTH_NESTING);
+		counter++;
+		spin_unlock(b);
+		spin_unlock(a);
+		spin_unlock(&outer);
+	}
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	void *(*fn)(void *) = guarded_fn;
@@ -116,10 +144,15 @@ int main(int argc, char **argv)
 	kind->init(lock);
 	spin_lock_init(&seq_lock);
 	seqcount_init(&seq);
+	spin_lock_init(&outer);
+	for (int i = 0; i < 2; i++)
+		spin_lock_init(&pair[i]);	/* one site: one class */
 	if (!strcmp(mode, "ck-bare"))
 		fn = ck_bare_fn;
 	else if (!strcmp(mode, "seqcount"))
 		fn = seqcount_fn;
+	else if (!strcmp(mode, "nested") || !strcmp(mode, "nested-serialized"))
+		fn = nested_fn;
 	else if (strcmp(mode, "guarded") && strcmp(mode, "unguarded"))
 		return FT_EXIT_USAGE;
 	if (serial) {
