@@ -31,6 +31,7 @@
 #define FT_CHECK_H
 
 #include "ft/mm.h"
+#include "ft/pgtable.h"
 
 struct ft_audit_stats {
 	u64 ptes;		/* present entries seen */
@@ -136,5 +137,21 @@ void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx);
 void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child,
 			  struct mm_struct *mm);
 void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent);
+
+/*
+ * The pin oracle (G1): @page was FOLL_PIN'ed at @addr of @mm while
+ * exclusive.  As long as the process has not unmapped or replaced that
+ * range since (the caller knows, and must still know it after this look:
+ * a zap may begin meanwhile), @mm maps @page there, AnonExclusive.
+ * ft_pin_coherent() looks under the PTL (@seen: the entry it found);
+ * ft_pin_report() reports a failure ("pin coherence").
+ */
+bool ft_pin_coherent(struct mm_struct *mm, unsigned long addr, struct page *page,
+		     pte_t *seen);
+void ft_pin_report(struct mm_struct *mm, unsigned long addr, struct page *page, pte_t pte);
+
+/* The zaps of page @page's slots begun so far, and whether one is in
+ * flight: a zap raises both before it touches the page tables. */
+u64 ft_shadow_zaps(struct ft_shadow *sh, unsigned long page, bool *inflight);
 
 #endif /* FT_CHECK_H */
