@@ -22,6 +22,7 @@
 #include <errno.h>
 
 #include "ft/contpte.h"
+#include "ft/zoo.h"
 #include "internal.h"
 
 /*
@@ -246,7 +247,8 @@ static void gup_fast_unpin_user_pages(struct page **pages, int nr)
 static int gup_fast(struct mm_struct *mm, unsigned long start, unsigned long end,
 		    unsigned int flags, struct page **pages)
 {
-	bool check_fork = flags & FOLL_PIN;
+	/* 57efa1fe5957: before it, GUP-fast did not look at fork at all. */
+	bool check_fork = (flags & FOLL_PIN) && !ft_injected(FT_INJ_GUP_FAST_FORK_RACE);
 	unsigned int seq = 0;
 	int nr = 0;
 
