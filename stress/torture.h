@@ -63,6 +63,7 @@ struct tt_params {
 	u64 gather_size;
 	bool no_gather;
 	bool tlb;			/* --tlb */
+	bool gup_fast_rcu;		/* --gup-fast=rcu, else ipi */
 	u64 page_words;			/* --page-words: words used per page */
 	u64 stat_interval_ns;
 	u64 audit_interval_ns;
@@ -117,6 +118,21 @@ struct tt_record {
 	int done;
 };
 
+/*
+ * A pin held across operations: the page pinned in the process @tag at
+ * page @idx of its window.  @zaps: the page's zap count at the pin;
+ * @checkable: no zap overlapped the pin, so until the count moves the pin
+ * oracle (ft_check_pin()) applies.
+ */
+struct tt_pin {
+	struct page *page;
+	u32 tag;
+	unsigned long idx;
+	unsigned int flags;		/* FOLL_WRITE, FOLL_LONGTERM */
+	u64 zaps;
+	bool checkable;
+};
+
 struct tt_thread {
 	struct torture *t;
 	int id;
@@ -128,7 +144,7 @@ struct tt_thread {
 	u64 n_ops[NR_TT_OPS];		/* owner writes, status reads */
 	u64 n_fail[NR_TT_OPS];		/* refused: -ENOMEM, SIGSEGV, -EBUSY */
 	u64 n_busy;			/* pages skipped: another access had them */
-	struct folio *pins[TT_MAX_PINS];
+	struct tt_pin pins[TT_MAX_PINS];
 	int nr_pins;
 	int parked;			/* atomic */
 	struct tt_record rec[TT_RECORDER];

@@ -463,38 +463,123 @@ static bool claim_page(struct ft_shadow *sh, unsigned long page)
 	return true;
 }
 
+/*
+ * pin_user_pages_fast(FOLL_PIN | FOLL_LONGTERM), FOLL_WRITE three times in
+ * four, of one page, held until an unpin.  Under the page's claim: the
+ * slow path may unshare it (a clean copy), and the zap counts around the
+ * call tell whether the pin oracle can apply to it.
+ */
 static int op_pin(struct tt_thread *th, struct tt_proc *proc, unsigned long page)
 {
-	struct folio *folio;
+	unsigned int flags = FOLL_LONGTERM | (ft_random_below(&th->rs, 4) ? FOLL_WRITE : 0);
+	struct page *pinned;
+	bool busy_before, busy_after;
+	u64 zaps;
+	long n;
 
 	if (th->nr_pins == TT_MAX_PINS)
 		return -EAGAIN;
 	if (!claim_page(proc->shadow, page))
 		return -EBUSY;
-	folio = ft_pin_user_page(proc->mm, page_addr(page));
+	zaps = ft_shadow_zaps(proc->shadow, page, &busy_before);
+	n = pin_user_pages_fast(proc->mm, page_addr(page), 1, flags, &pinned);
 	for (unsigned long w = 0; w < FT_PAGE_WORDS; w++) {
 		/* Maybe an unshare: a clean copy. */
 		ft_shadow_forget_dirty(proc->shadow, page * FT_PAGE_WORDS + w);
 		ft_shadow_release(proc->shadow, page * FT_PAGE_WORDS + w);
 	}
-	if (!folio)
-		return -EFAULT;
-	th->pins[th->nr_pins++] = folio;
+	if (n != 1)
+		return n < 0 ? (int)n : -EFAULT;
+	th->pins[th->nr_pins++] = (struct tt_pin){
+		.page = pinned, .tag = proc->tag, .idx = page, .flags = flags,
+		.zaps = ft_shadow_zaps(proc->shadow, page, &busy_after),
+	};
+	th->pins[th->nr_pins - 1].checkable = !busy_before && !busy_after &&
+					      th->pins[th->nr_pins - 1].zaps == zaps;
 	return 0;
+}
+
+/* The live process of tag @tag, with a reference, or NULL if it exited. */
+static struct tt_proc *proc_find(struct torture *t, u32 tag)
+{
+	for (u64 i = 0; i < t->p.max_mms; i++) {
+		struct tt_proc *proc = slot_get(&t->slots[i]);
+
+		if (proc && proc->tag == tag)
+			return proc;
+		if (proc)
+			tt_proc_put(proc);
+	}
+	return NULL;
+}
+
+/* No zap of the pinned page has begun since the pin. */
+static bool pin_unzapped(struct ft_shadow *sh, const struct tt_pin *pin)
+{
+	bool busy;
+
+	return ft_shadow_zaps(sh, pin->idx, &busy) == pin->zaps && !busy;
+}
+
+/*
+ * Use a pin as DMA would: read a word of the pinned page, which must be
+ * what the process would read (the shadow), then, for a FOLL_WRITE pin,
+ * write one that the process must read back.  Only while the pin oracle
+ * says the process still maps the pinned page, under the word's claim.
+ */
+static void pin_access(struct tt_thread *th, const struct tt_pin *pin)
+{
+	struct tt_proc *proc = proc_find(th->t, pin->tag);
+	struct ft_shadow *sh;
+	struct ft_shadow_write wr;
+	unsigned long idx, addr, w, v;
+
+	if (!proc)
+		return;		/* it exited: the pin outlives the mapping */
+	sh = proc->shadow;
+	idx = pin->idx * FT_PAGE_WORDS + ft_random_below(&th->rs, th->t->p.page_words);
+	addr = ft_shadow_addr(sh, idx);
+	w = (addr & (PAGE_SIZE - 1)) / sizeof(long) % FT_PAGE_WORDS;
+	if (!ft_shadow_claim(sh, idx)) {
+		WRITE_ONCE(th->n_busy, th->n_busy + 1);
+		goto put;
+	}
+	if (pin->checkable && pin_unzapped(sh, pin)) {
+		pte_t pte;
+
+		/* A zap that began during the look excuses what it saw. */
+		if (!ft_pin_coherent(proc->mm, addr, pin->page, &pte)) {
+			if (pin_unzapped(sh, pin))
+				ft_pin_report(proc->mm, addr, pin->page, pte);
+			goto release;
+		}
+		v = READ_ONCE(pin->page->data[w]);
+		ft_shadow_check_read(sh, idx, v, false, proc->mm);
+		if (pin->flags & FOLL_WRITE) {
+			ft_shadow_write_begin(sh, idx, &wr);
+			WRITE_ONCE(pin->page->data[w], wr.value);
+			ft_shadow_write_end(sh, idx, &wr, true, false);
+		}
+	}
+release:
+	ft_shadow_release(sh, idx);
+put:
+	tt_proc_put(proc);
 }
 
 static int op_unpin(struct tt_thread *th)
 {
 	if (!th->nr_pins)
 		return -EAGAIN;
-	ft_unpin_user_page(th->pins[--th->nr_pins]);
+	pin_access(th, &th->pins[th->nr_pins - 1]);
+	unpin_user_page(th->pins[--th->nr_pins].page);
 	return 0;
 }
 
 void tt_unpin_all(struct tt_thread *th)
 {
 	while (th->nr_pins)
-		op_unpin(th);
+		unpin_user_page(th->pins[--th->nr_pins].page);
 }
 
 static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,

@@ -49,7 +49,7 @@ static void tt_default_params(struct tt_params *p)
 		.orders = BIT(0) | BIT(2) | BIT(4), .locking = "upstream",
 		.model = "owner_slots", .break_policy = FT_BREAK_POLICY_RANDOM,
 		.break_threshold = 32, .resched_ppm = 100000, .gather_size = 64,
-		.page_words = 1,
+		.page_words = 1, .gup_fast_rcu = true,
 		.stat_interval_ns = 5 * NSEC_PER_SEC,
 		.audit_interval_ns = 2 * NSEC_PER_SEC,
 		.stall_timeout_ns = 30 * NSEC_PER_SEC, .lockdep = true,
@@ -229,7 +229,8 @@ static int parse_break_sites(const char *arg, u32 *sites)
 enum {
 	OPT_THREADS = 256, OPT_DURATION, OPT_SEED, OPT_MAX_MMS, OPT_VMA_SIZE,
 	OPT_ORDERS, OPT_OPS, OPT_LOCKING, OPT_MODEL, OPT_BREAK_POLICY,
-	OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_GATHER_SIZE, OPT_NO_GATHER, OPT_TLB, OPT_PAGE_WORDS,
+	OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_GATHER_SIZE, OPT_NO_GATHER, OPT_TLB, OPT_GUP_FAST,
+	OPT_PAGE_WORDS,
 	OPT_STAT, OPT_AUDIT, OPT_STALL, OPT_MAX_OPS, OPT_NO_LOCKDEP, OPT_JSON,
 	OPT_SCENARIO, OPT_REPRO_FILE, OPT_LONG_HOLD, OPT_INJECT, OPT_BREAK_SITES,
 	OPT_SCHED, OPT_STRATEGY, OPT_PCT_DEPTH, OPT_PCT_STEPS, OPT_SCHED_SEED,
@@ -252,6 +253,7 @@ static const struct option tt_options[] = {
 	{ "gather-size", required_argument, NULL, OPT_GATHER_SIZE },
 	{ "no-gather", no_argument, NULL, OPT_NO_GATHER },
 	{ "tlb", no_argument, NULL, OPT_TLB },
+	{ "gup-fast", required_argument, NULL, OPT_GUP_FAST },
 	{ "page-words", required_argument, NULL, OPT_PAGE_WORDS },
 	{ "stat-interval", required_argument, NULL, OPT_STAT },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
@@ -313,6 +315,9 @@ static void usage(void)
 	       "  --gather-size=N        mmu_gather capacity, 1..4096 (64)\n"
 	       "  --no-gather            MMU_GATHER_NO_GATHER (s390)\n"
 	       "  --tlb                  CPUs keep translations until a flush\n"
+	       "  --gup-fast=MODE        GUP-fast's walk: rcu (a TLB flush does not wait\n"
+	       "                         for it, arm64's) or ipi (interrupts off: a\n"
+	       "                         flush waits for it, x86's) (rcu)\n"
 	       "  --page-words=N         content words a page's accesses use, 1 or 2;\n"
 	       "                         2: two workers may use one page at once (1)\n"
 	       "  --stat-interval=D      status lines (5s)\n"
@@ -383,6 +388,12 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		return ft_opt_u64("gather-size", optarg, 1, 4096, &p->gather_size);
 	case OPT_TLB:
 		p->tlb = true;
+		return 0;
+	case OPT_GUP_FAST:
+		if (strcmp(optarg, "rcu") && strcmp(optarg, "ipi"))
+			return ft_usage_error("--gup-fast: unknown mode '%s'; valid: rcu ipi",
+					      optarg);
+		p->gup_fast_rcu = !strcmp(optarg, "rcu");
 		return 0;
 	case OPT_PAGE_WORDS:
 		return ft_opt_u64("page-words", optarg, 1, FT_PAGE_WORDS, &p->page_words);
@@ -799,7 +810,9 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 		fprintf(out, " --no-gather");
 	else
 		fprintf(out, " --gather-size=%llu", (unsigned long long)p->gather_size);
-	fprintf(out, "%s --page-words=%llu --stat-interval=%s", p->tlb ? " --tlb" : "",
+	fprintf(out, "%s --gup-fast=%s", p->tlb ? " --tlb" : "",
+		p->gup_fast_rcu ? "rcu" : "ipi");
+	fprintf(out, " --page-words=%llu --stat-interval=%s",
 		(unsigned long long)p->page_words,
 		ft_format_duration(p->stat_interval_ns, si, sizeof(si)));
 	if (!p->serial)

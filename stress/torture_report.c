@@ -132,12 +132,15 @@ void tt_print_totals(struct torture *t, FILE *out)
 			(unsigned long long)s.ops[op], (unsigned long long)s.fails[op],
 			sec > 0 ? (double)s.ops[op] / sec : 0.0);
 	fprintf(out, "  PTEs copied by fork %llu, zapped %llu; faults %llu; COW copies %llu, "
-		"reuses %llu; contpte folds %llu; migrations %llu (failed %llu)\n",
+		"reuses %llu; contpte folds %llu; migrations %llu (failed %llu); pins: "
+		"GUP-fast %llu, slow %llu\n",
 		(unsigned long long)s.events[FORK_PTE_COPY], (unsigned long long)s.events[ZAP_PTE],
 		(unsigned long long)s.events[PGFAULT], (unsigned long long)s.events[COW_COPY],
 		(unsigned long long)s.events[COW_REUSE], (unsigned long long)s.events[CONTPTE_FOLD],
 		(unsigned long long)s.events[PGMIGRATE_SUCCESS],
-		(unsigned long long)s.events[PGMIGRATE_FAIL]);
+		(unsigned long long)s.events[PGMIGRATE_FAIL],
+		(unsigned long long)s.events[GUP_FAST_PIN],
+		(unsigned long long)s.events[GUP_SLOW_PIN]);
 	fprintf(out, "  breaks: fork %llu zap %llu cond_resched %llu gather %llu; busy pages "
 		"%llu; audits %llu; failures %llu\n",
 		(unsigned long long)s.breaks[FT_BREAK_FORK], (unsigned long long)s.breaks[FT_BREAK_ZAP],

@@ -56,6 +56,7 @@ static const struct zoo_scenario zoo_scenarios[] = {
 	{ "migration-restore", 10, 10 },
 	{ "fork-race", 10, 10 },
 	{ "tlb-zap", 10, 10 },
+	{ "gup-fast", 10, 10 },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
@@ -85,6 +86,8 @@ static const struct { const char *inj, *scenario; } zoo_needs[] = {
 	{ "reuse-checks-before-lock", "migration-restore" },
 	{ "fork-no-vma-lock", "fork-race" },
 	{ "madv-flush-miss", "tlb-zap" },
+	/* Pins taken while a fork shares the page: pins and forks often. */
+	{ "gup-fast-fork-race", "gup-fast" },
 };
 
 /* A case: clean in scenario c, or injection c - NR_ZOO_SCENARIOS. */

@@ -31,6 +31,7 @@
 #define FT_CHECK_H
 
 #include "ft/mm.h"
+#include "ft/pgtable.h"
 
 struct ft_audit_stats {
 	u64 ptes;		/* present entries seen */
@@ -159,5 +160,22 @@ struct ft_shadow_move *ft_shadow_move_begin(struct ft_shadow *sh, unsigned long 
 					    unsigned long to, unsigned long nr,
 					    const bool *gap);
 void ft_shadow_move_end(struct ft_shadow *sh, struct ft_shadow_move *m, int result);
+
+/*
+ * The pin oracle (G1): @page was FOLL_PIN'ed at @addr of @mm while
+ * exclusive.  As long as the process has not unmapped or replaced that
+ * range since (the caller knows, and must still know it after this look:
+ * a zap may begin meanwhile), @mm maps @page there, AnonExclusive.
+ * ft_pin_coherent() looks under the PTL (@seen: the entry it found);
+ * ft_pin_report() reports a failure ("pin coherence").
+ */
+bool ft_pin_coherent(struct mm_struct *mm, unsigned long addr, struct page *page,
+		     pte_t *seen);
+void ft_pin_report(struct mm_struct *mm, unsigned long addr, struct page *page, pte_t pte);
+
+/* The unmaps of page @page's slots begun so far (zaps, and mremap moves of
+ * the page away), and whether one is in flight: both raise the count
+ * before they touch the page tables. */
+u64 ft_shadow_zaps(struct ft_shadow *sh, unsigned long page, bool *inflight);
 
 #endif /* FT_CHECK_H */

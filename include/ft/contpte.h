@@ -73,6 +73,9 @@ static inline pte_t ptep_get(pte_t *ptep)
 /* Without the PTL: an optimistic scan that retries on inconsistency
  * (contpte_ptep_get_lockless()). */
 pte_t ptep_get_lockless(pte_t *ptep);
+/* One pass of it: false (and @out the entry alone) if the block was being
+ * changed.  For a walker that must not wait for the writer (gup.c). */
+bool ptep_try_get_lockless(pte_t *ptep, pte_t *out);
 
 void set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte,
 	      unsigned int nr);

@@ -279,6 +279,20 @@ static inline bool folio_try_get(struct folio *folio)
 	return true;
 }
 
+/* folio_ref_try_add(): @nr speculative references, unless it is free. */
+static inline bool folio_ref_try_add(struct folio *folio, int nr)
+{
+	int v = atomic_read(&folio->_refcount);
+
+	do {
+		if (v <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&folio->_refcount.counter, &v, v + nr,
+					      false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
 static inline void folio_get(struct folio *folio)
 {
 	folio_ref_add(folio, 1);
@@ -351,6 +365,8 @@ enum vm_event_item {
 	CONTPTE_UNFOLD_MPROTECT_PARTIAL, /* modify_prot_start of part of a block */
 	CONTPTE_CONVERT,		/* contpte_convert calls */
 	VM_TLB_FLUSH,
+	GUP_FAST_PIN,			/* pages GUP-fast pinned (no kernel event) */
+	GUP_SLOW_PIN,			/* pages the slow path pinned (likewise) */
 	NR_VM_EVENTS
 };
 
@@ -423,6 +439,8 @@ struct folio *folio_alloc(struct ft_pmem *pmem, unsigned int order,
 
 #define FOLL_GET	0x1
 #define FOLL_PIN	0x2
+#define FOLL_WRITE	0x4
+#define FOLL_LONGTERM	0x8
 
 struct mm_struct;
 struct vm_area_struct;
@@ -431,6 +449,14 @@ struct vm_area_struct;
 int try_grab_folio(struct folio *folio, int refs, unsigned int flags);
 void gup_put_folio(struct folio *folio, int refs, unsigned int flags);
 bool folio_maybe_dma_pinned(const struct folio *folio);
+/*
+ * folio_try_share_anon_rmap_pte() (include/linux/rmap.h): before a PTE of
+ * an exclusive anon page becomes a non-exclusive entry (migration,
+ * swap-out), with the PTE already cleared and flushed: -EBUSY if the
+ * folio may be pinned, else @page is no longer AnonExclusive.  The barrier
+ * pair with GUP-fast is in here (src/mm/gup.c).
+ */
+int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page);
 /* Caller holds src mm->write_protect_seq for write (asserted). */
 bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio);
 

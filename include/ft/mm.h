@@ -229,6 +229,9 @@ struct ft_world {
 	unsigned int gather_capacity;	/* mmu_gather entries before "full" */
 	bool no_gather;			/* MMU_GATHER_NO_GATHER (s390) */
 	bool tlb;			/* CPUs cache translations (pgtable.h) */
+	/* GUP-fast with RCU (MMU_GATHER_RCU_TABLE_FREE: a TLB flush does
+	 * not wait for it), not with interrupts off (a flush's IPI waits). */
+	bool gup_fast_rcu;
 	struct folio *zero_folio;	/* the shared zero page */
 	/*
 	 * anon_vmas are type-stable (SLAB_TYPESAFE_BY_RCU in the kernel): a
@@ -335,9 +338,20 @@ int ft_madvise_dontneed(struct mm_struct *mm, unsigned long start,
 			unsigned long len);
 /* MADV_FREE: this MM's own anon folios in the range become old and clean. */
 int ft_madvise_free(struct mm_struct *mm, unsigned long start, unsigned long len);
-/* FOLL_PIN of the page at @addr (made exclusive first): the folio, or NULL. */
+/*
+ * pin_user_pages_fast() (mm/gup.c) of @mm's pages from @start: GUP-fast,
+ * then the slow path for what it left.  @gup_flags: FOLL_WRITE,
+ * FOLL_LONGTERM.  How many were pinned (pages[]), or -errno.
+ * FT-DEVIATION: the kernel pins current->mm's; here the caller names it
+ * and keeps it alive, as current does for its own mm.
+ */
+long pin_user_pages_fast(struct mm_struct *mm, unsigned long start, int nr_pages,
+			 unsigned int gup_flags, struct page **pages);
+/* FOLL_PIN|FOLL_WRITE|FOLL_LONGTERM of the page at @addr, the slow path
+ * only (made exclusive first): the folio, or NULL. */
 struct folio *ft_pin_user_page(struct mm_struct *mm, unsigned long addr);
 void ft_unpin_user_page(struct folio *folio);
+void unpin_user_page(struct page *page);
 /* The folio mapped at @addr in @mm, with a reference, or NULL (takes the PTL). */
 struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr);
 

@@ -441,6 +441,13 @@ enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
  * wait is for every access to @mm, in the range or not.
  */
 void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end);
+/*
+ * Interrupts off on the calling CPU while it walks @mm's tables without a
+ * lock (IPI GUP-fast): a flush_tlb_range() of @mm waits until
+ * ft_cpu_irq_restore(), as an IPI waits for a CPU with interrupts off.
+ */
+void ft_cpu_irq_save(struct mm_struct *mm);
+void ft_cpu_irq_restore(void);
 
 static inline void flush_tlb_mm(struct mm_struct *mm)
 {

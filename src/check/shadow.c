@@ -496,6 +496,14 @@ void ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned lon
 	}
 }
 
+u64 ft_shadow_zaps(struct ft_shadow *sh, unsigned long page, bool *inflight)
+{
+	struct shadow_page *p = &sh->pages[page * FT_PAGE_WORDS];
+
+	*inflight = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
+	return __atomic_load_n(&p->zap_started, SEQ);
+}
+
 /*
  * After the zap, with the claim: if no other zap is in flight and the last
  * write was stored before any zap of the page began (so before this one),

@@ -113,6 +113,12 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"the first one's flush",
 		{ "tlb" },
 	},
+	[FT_INJ_GUP_FAST_FORK_RACE] = {
+		"gup-fast-fork-race", "G2",
+		"GUP-fast without the write_protect_seq check (before 57efa1fe5957): "
+		"a pin taken while fork shares the page with the child",
+		{ "pin coherence", "shadow memory" },
+	},
 };
 
 unsigned long ft_injected_mask;

@@ -151,41 +151,49 @@ pte_t contpte_ptep_get(pte_t *ptep, pte_t orig_pte)
 	return orig_pte;
 }
 
-pte_t ptep_get_lockless(pte_t *orig_ptep)
+bool ptep_try_get_lockless(pte_t *orig_ptep, pte_t *out)
 {
-	pte_t orig_pte, *ptep;
+	pte_t orig_pte = __ptep_get(orig_ptep), *ptep;
 	unsigned long pfn;
 	pgprot_t prot;
 
-retry:
-	orig_pte = __ptep_get(orig_ptep);
+	*out = orig_pte;
 	if (!pte_valid_cont(orig_pte))
-		return orig_pte;
+		return true;
 	prot = pte_pgprot(pte_mkold(pte_mkclean(orig_pte)));
 	ptep = contpte_align_down(orig_ptep);
 	pfn = pte_pfn(orig_pte) - contpte_index(orig_ptep);
 	for (unsigned int i = 0; i < CONT_PTES; i++, ptep++, pfn++) {
 		pte_t pte;
 
-		/* The fault path reads with interrupts on (GUP-fast would not). */
+		/* An interrupt (the fault path), or a slow CPU (GUP-fast). */
 		if (i == CONT_PTES / 2)
 			ft_irq_window();
 		pte = __ptep_get(ptep);
-		/* Someone is changing the block: start over. */
+		/* Someone is changing the block. */
 		if (ft_injected(FT_INJ_LOCKLESS_NO_RETRY))
 			;	/* Z19: trust whatever the block holds now */
 		else if (!pte_valid_cont(pte) || pte_pfn(pte) != pfn ||
 		    pgprot_val(pte_pgprot(pte_mkold(pte_mkclean(pte)))) !=
-		    pgprot_val(prot)) {
-			ft_serial_yield();
-			goto retry;
-		}
+		    pgprot_val(prot))
+			return false;
 		if (pte_dirty(pte))
 			orig_pte = pte_mkdirty(orig_pte);
 		if (pte_young(pte))
 			orig_pte = pte_mkyoung(orig_pte);
 	}
-	return orig_pte;
+	*out = orig_pte;
+	return true;
+}
+
+pte_t ptep_get_lockless(pte_t *orig_ptep)
+{
+	pte_t pte;
+
+	/* A torn block: start over once the writer has moved on. */
+	while (!ptep_try_get_lockless(orig_ptep, &pte))
+		ft_serial_yield();
+	return pte;
 }
 
 /* ---- Sets -------------------------------------------------------------------------- */

@@ -23,6 +23,8 @@ const char *const vm_event_names[NR_VM_EVENTS] = {
 	[CONTPTE_UNFOLD_MPROTECT_PARTIAL] = "contpte_unfold_mprotect_partial",
 	[CONTPTE_CONVERT] = "contpte_convert",
 	[VM_TLB_FLUSH] = "tlb_flush",
+	[GUP_FAST_PIN] = "gup_fast_pin",
+	[GUP_SLOW_PIN] = "gup_slow_pin",
 };
 
 static const char *const pageflag_names[] = {

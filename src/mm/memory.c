@@ -678,6 +678,8 @@ static int copy_present_ptes(struct vm_area_struct *dst_vma,
 		VM_WARN_ON_FOLIO(PageAnonExclusive(page), folio);
 		if (ft_injected(FT_INJ_BREAK_INSIDE_BATCH))
 			nr = break_inside_batch(nr, addr);
+		/* Shared but still writable in the parent: GUP-fast's window. */
+		ft_irq_window();
 		__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, nr);
 		return (int)nr;
 	}
@@ -688,6 +690,7 @@ static int copy_present_ptes(struct vm_area_struct *dst_vma,
 		return err ? err : 1;
 	}
 	rss[MM_ANONPAGES]++;
+	ft_irq_window();	/* as above */
 copy_pte:
 	__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, 1);
 	return 1;

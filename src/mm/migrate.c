@@ -13,17 +13,6 @@
 
 #include "internal.h"
 
-/* folio_try_share_anon_rmap_pte() (include/linux/rmap.h): the PTE is cleared. */
-static int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page)
-{
-	smp_mb();	/* Pairs with GUP-fast's barrier after taking the pin. */
-	if (folio_maybe_dma_pinned(folio))
-		return -EBUSY;
-	ClearPageAnonExclusive(page);
-	smp_mb();	/* Pairs with GUP's "must unshare" recheck. */
-	return 0;
-}
-
 struct migrate_ctx {
 	bool failed;
 	struct folio *dst;

@@ -331,6 +331,21 @@ static void access_end(struct ft_cpu *cpu)
 	__atomic_store_n(&cpu->active_mm, NULL, __ATOMIC_RELEASE);
 }
 
+/*
+ * local_irq_save()/local_irq_restore() around IPI GUP-fast: to the flush
+ * below, a CPU walking @mm's tables with interrupts off is one in the
+ * middle of an access of @mm, whose IPI it acknowledges only at the end.
+ */
+void ft_cpu_irq_save(struct mm_struct *mm)
+{
+	access_begin(get_cpu(), mm);
+}
+
+void ft_cpu_irq_restore(void)
+{
+	access_end(this_cpu);
+}
+
 /* A flush waits for each CPU inside an access of @mm to finish it. */
 struct cpu_wait {
 	struct ft_cpu *cpu;

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_gup [--case=NAME]: pin_user_pages_fast() and the pin oracle,
+ * single-threaded, each case followed by the audit.
+ *
+ * Without --case: GUP-fast pins exclusive writable pages (both flavours),
+ * falls back to the slow path for an absent page and for a read-only pin
+ * of a shared one (unshare); a pinned page stays put through migration
+ * (-EBUSY) and fork (copied for the child), and the pin oracle agrees;
+ * bad arguments are refused.  With --case: a negative control of the pin
+ * oracle (G1), which must report exactly once:
+ *   shared     the pinned page lost AnonExclusive (what a fork racing
+ *              GUP-fast without write_protect_seq leaves)
+ *   replaced   the process mapped another page at the pinned address (the
+ *              oracle asked although the range was zapped, which the
+ *              torture never does: the rule itself, without its excuse)
+ */
+#include <errno.h>
+
+#include "ft/check.h"
+#include "ft/contpte.h"
+#include "mm_test.h"
+
+#define NR_PFNS		(16UL << MAX_PAGE_ORDER)
+#define TASK_SIZE	(64 * PMD_SIZE)
+#define VA		(8 * PMD_SIZE)
+#define LEN		(2 * PMD_SIZE)
+#define PIN		(FOLL_WRITE | FOLL_LONGTERM)
+
+static struct ft_pmem pmem;
+static struct ft_world w;
+static struct ft_random_state rs;
+static struct ft_ktap k;
+
+static struct mm_struct *new_mm(void)
+{
+	struct mm_struct *mm = mm_alloc(&w, TASK_SIZE);
+
+	if (!mm || ft_mmap(mm, VA, LEN, VM_READ | VM_WRITE))
+		abort();
+	return mm;
+}
+
+static unsigned long page_va(unsigned long i)
+{
+	return VA + i * PAGE_SIZE;
+}
+
+static void put_word(struct mm_struct *mm, unsigned long i, unsigned long v)
+{
+	ft_user_access(mm, page_va(i), true, &v, &rs);
+}
+
+static pte_t pte_of(struct mm_struct *mm, unsigned long i)
+{
+	struct ptdesc *pt = pmdp_get_lockless(pmd_off(mm, page_va(i)));
+
+	return pt ? __ptep_get(&pt->ptes[pte_index(page_va(i))]) : __pte(0);
+}
+
+static bool coherent(struct mm_struct *mm, unsigned long i, struct page *page)
+{
+	pte_t pte;
+
+	return ft_pin_coherent(mm, page_va(i), page, &pte);
+}
+
+static u64 events(enum vm_event_item item)
+{
+	return ft_vm_event(&pmem, item);
+}
+
+static void audit(const char *what, struct mm_struct **mms, int n)
+{
+	ft_ktap_result(&k, !ft_audit(&w, mms, n, NULL), "%s: audit clean", what);
+}
+
+/* Both flavours: four exclusive writable pages, all by GUP-fast. */
+static void case_fast(bool rcu)
+{
+	struct mm_struct *p = new_mm();
+	u64 fast = events(GUP_FAST_PIN), slow = events(GUP_SLOW_PIN);
+	struct page *pages[4];
+	long n;
+	bool ok = true;
+
+	w.gup_fast_rcu = rcu;
+	w.anon_orders = BIT(0);
+	for (unsigned long i = 0; i < 4; i++)
+		put_word(p, i, i);
+	n = pin_user_pages_fast(p, page_va(0), 4, PIN, pages);
+	for (long i = 0; i < n; i++)
+		ok &= coherent(p, (unsigned long)i, pages[i]) &&
+		      folio_maybe_dma_pinned(page_folio(pages[i]));
+	ft_ktap_result(&k, n == 4 && ok && events(GUP_FAST_PIN) - fast == 4 &&
+		       events(GUP_SLOW_PIN) == slow,
+		       "fast (%s): 4 pages pinned by GUP-fast, coherent", rcu ? "rcu" : "ipi");
+	audit("fast", &p, 1);
+	for (long i = 0; i < n; i++)
+		unpin_user_page(pages[i]);
+	mmput(p);
+	w.gup_fast_rcu = true;
+}
+
+/* A pinned page stays: migration refuses, fork copies it for the child. */
+static void case_stays(void)
+{
+	struct mm_struct *p = new_mm(), *c;
+	struct page *page;
+	bool migrated;
+
+	w.anon_orders = BIT(0);
+	put_word(p, 0, 1);
+	put_word(p, 1, 2);
+	if (pin_user_pages_fast(p, page_va(0), 1, PIN, &page) != 1)
+		abort();
+	migrated = !ft_migrate_at(p, page_va(1), &rs);
+	ft_ktap_result(&k, ft_migrate_at(p, page_va(0), &rs) == -EBUSY && migrated &&
+		       coherent(p, 0, page),
+		       "stays: migration of the pinned page -EBUSY, of its neighbour done");
+	c = ft_fork(p);
+	ft_ktap_result(&k, c && coherent(p, 0, page) && pte_pfn(pte_of(c, 0)) != page_to_pfn(page) &&
+		       pte_pfn(pte_of(c, 1)) == pte_pfn(pte_of(p, 1)),
+		       "stays: fork copied the pinned page for the child, shared the other");
+	audit("stays", (struct mm_struct *[]){ p, c }, 2);
+	unpin_user_page(page);
+	mmput(c);
+	mmput(p);
+}
+
+/* The slow path: an absent page; a read-only pin of a shared one unshares. */
+static void case_slow(void)
+{
+	struct mm_struct *p = new_mm(), *c;
+	u64 slow = events(GUP_SLOW_PIN);
+	struct page *absent, *shared;
+
+	w.anon_orders = BIT(0);
+	put_word(p, 1, 5);
+	c = ft_fork(p);
+	ft_ktap_result(&k, pin_user_pages_fast(p, page_va(0), 1, PIN, &absent) == 1 &&
+		       pin_user_pages_fast(p, page_va(1), 1, FOLL_LONGTERM, &shared) == 1 &&
+		       events(GUP_SLOW_PIN) - slow == 2 && coherent(p, 0, absent) &&
+		       coherent(p, 1, shared) &&
+		       pte_pfn(pte_of(c, 1)) != page_to_pfn(shared) && !pte_write(pte_of(p, 1)),
+		       "slow: an absent page faulted, a shared one unshared read-only, both pinned");
+	audit("slow", (struct mm_struct *[]){ p, c }, 2);
+	unpin_user_page(absent);
+	unpin_user_page(shared);
+	mmput(c);
+	mmput(p);
+}
+
+static void case_args(void)
+{
+	struct mm_struct *p = new_mm();
+	struct page *page;
+
+	ft_ktap_result(&k, pin_user_pages_fast(p, page_va(0) + 8, 1, PIN, &page) == -EINVAL &&
+		       pin_user_pages_fast(p, page_va(0), 1, FOLL_PIN, &page) == -EINVAL &&
+		       pin_user_pages_fast(p, page_va(0), 0, PIN, &page) == -EINVAL &&
+		       pin_user_pages_fast(p, TASK_SIZE - PAGE_SIZE, 2, PIN, &page) == -EINVAL &&
+		       pin_user_pages_fast(p, VA - PAGE_SIZE, 1, PIN, &page) == -EFAULT,
+		       "args: unaligned, FOLL_PIN given, none, past the end: -EINVAL; no VMA: -EFAULT");
+	mmput(p);
+}
+
+/* ---- Negative controls ------------------------------------------------------------ */
+
+static void pinned_mm(struct mm_struct **p, struct page **page)
+{
+	*p = new_mm();
+	w.anon_orders = BIT(0);
+	put_word(*p, 0, 1);
+	if (pin_user_pages_fast(*p, page_va(0), 1, PIN, page) != 1)
+		abort();
+}
+
+static void check(struct mm_struct *p, struct page *page)
+{
+	pte_t pte;
+
+	if (!ft_pin_coherent(p, page_va(0), page, &pte))
+		ft_pin_report(p, page_va(0), page, pte);
+}
+
+static void case_shared(void)
+{
+	struct mm_struct *p;
+	struct page *page;
+
+	pinned_mm(&p, &page);
+	ClearPageAnonExclusive(page);
+	check(p, page);
+	SetPageAnonExclusive(page);
+	unpin_user_page(page);
+	mmput(p);
+}
+
+static void case_replaced(void)
+{
+	struct mm_struct *p;
+	struct page *page;
+
+	pinned_mm(&p, &page);
+	if (ft_madvise_dontneed(p, page_va(0), PAGE_SIZE))
+		abort();
+	put_word(p, 0, 2);
+	check(p, page);
+	unpin_user_page(page);
+	mmput(p);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} controls[] = {
+	{ "shared", case_shared },
+	{ "replaced", case_replaced },
+};
+
+int main(int argc, char **argv)
+{
+	const char *name = ft_test_arg(argc, argv, "--case", NULL);
+
+	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
+	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream"))) {
+		fprintf(stderr, "test_gup: out of memory setting up the world\n");
+		return FT_EXIT_INVARIANT;
+	}
+	w.gup_fast_rcu = true;
+	ft_random_init(&rs, 1, 0, 0, 0);
+	if (name) {
+		for (size_t i = 0; i < ARRAY_SIZE(controls); i++) {
+			if (strcmp(name, controls[i].name))
+				continue;
+			controls[i].fn();
+			ft_ktap_start(1);
+			ft_ktap_result(&k, ft_report_failures() == 1 &&
+				       !strcmp(ft_report_first(), "pin coherence"),
+				       "%s: %llu reports (expected 1, pin coherence)", name,
+				       (unsigned long long)ft_report_failures());
+			ft_world_destroy(&w);
+			ft_pmem_destroy(&pmem);
+			return ft_ktap_finish(&k);
+		}
+		fprintf(stderr, "test_gup: unknown --case '%s'\n", name);
+		return FT_EXIT_USAGE;
+	}
+	ft_ktap_start(12);
+	case_fast(true);
+	case_fast(false);
+	case_stays();
+	case_slow();
+	case_args();
+	ft_ktap_result(&k, ft_report_failures() == 0 && !pmem.stats.n_bad,
+		       "no oracle fired (%llu)", (unsigned long long)ft_report_failures());
+	ft_ktap_result(&k, ft_pmem_nr_used_pages(&pmem) == 1,
+		       "only the zero page is left (%lu pages in use)",
+		       ft_pmem_nr_used_pages(&pmem));
+	ft_world_destroy(&w);
+	ft_pmem_destroy(&pmem);
+	return ft_ktap_finish(&k);
+}
