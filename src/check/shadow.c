@@ -88,6 +88,9 @@ struct shadow_page {
 	u64 zap_started;
 	u32 zap_inflight;
 	u32 zap_episodes;	/* times zap_inflight rose from 0 */
+	/* mremap moves of the page away (the pin oracle's "unmapped since") */
+	u64 move_started;
+	u32 move_inflight;
 	u64 clean_started;
 	u32 clean_inflight;
 	/* Under the claim: zap_started when the last write was prepared and
@@ -500,8 +503,10 @@ u64 ft_shadow_zaps(struct ft_shadow *sh, unsigned long page, bool *inflight)
 {
 	struct shadow_page *p = &sh->pages[page * FT_PAGE_WORDS];
 
-	*inflight = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
-	return __atomic_load_n(&p->zap_started, SEQ);
+	*inflight = __atomic_load_n(&p->zap_inflight, SEQ) ||
+		    __atomic_load_n(&p->move_inflight, SEQ);
+	return __atomic_load_n(&p->zap_started, SEQ) +
+	       __atomic_load_n(&p->move_started, SEQ);
 }
 
 /*
@@ -750,6 +755,13 @@ static void release_range(struct ft_shadow *sh, unsigned long first, unsigned lo
 		ft_shadow_release(sh, i);
 }
 
+/* A move of the page away begins: before the claims, as a zap's would. */
+static void move_away_begin(struct shadow_page *p)
+{
+	__atomic_fetch_add(&p->move_inflight, 1, SEQ);
+	__atomic_fetch_add(&p->move_started, 1, SEQ);
+}
+
 struct ft_shadow_move *ft_shadow_move_begin(struct ft_shadow *sh, unsigned long from,
 					    unsigned long to, unsigned long nr,
 					    const bool *gap)
@@ -769,10 +781,16 @@ struct ft_shadow_move *ft_shadow_move_begin(struct ft_shadow *sh, unsigned long 
 	if (!m->gap || !m->zaps || !m->zapping || !m->cleaning || !m->cleans)
 		goto fail;
 	memcpy(m->gap, gap, pages * sizeof(bool));
-	/* remap_move() unmaps the destination of each moved piece only. */
-	for (unsigned long i = 0; i < pages; i++)
-		if (!gap[i])
-			ft_shadow_zap_begin(sh, to / FT_PAGE_WORDS + i, 1);
+	/* remap_move() unmaps the destination of each moved piece only.  The
+	 * source is unmapped too, for ft_shadow_zaps() (a pin there is no
+	 * longer the process's page at that address), but not counted as a
+	 * zap: its content goes to the destination, not away. */
+	for (unsigned long i = 0; i < pages; i++) {
+		if (gap[i])
+			continue;
+		ft_shadow_zap_begin(sh, to / FT_PAGE_WORDS + i, 1);
+		move_away_begin(&sh->pages[from + i * FT_PAGE_WORDS]);
+	}
 	/* Ascending over both ranges (they do not overlap): no deadlock
 	 * with another mover of this mm. */
 	claim_range(sh, min(from, to), nr);
@@ -856,9 +874,13 @@ void ft_shadow_move_end(struct ft_shadow *sh, struct ft_shadow_move *m, int resu
 	release_range(sh, m->to, m->nr);
 	/* The move's own unmap of the destination ends: nothing to settle,
 	 * the destination's content is the source's. */
-	for (unsigned long i = 0; i < m->nr / FT_PAGE_WORDS; i++)
-		if (!m->gap[i])
-			ft_shadow_zap_end(sh, m->to / FT_PAGE_WORDS + i, 1, false);
+	for (unsigned long i = 0; i < m->nr / FT_PAGE_WORDS; i++) {
+		if (m->gap[i])
+			continue;
+		ft_shadow_zap_end(sh, m->to / FT_PAGE_WORDS + i, 1, false);
+		__atomic_fetch_sub(&sh->pages[m->from + i * FT_PAGE_WORDS].move_inflight, 1,
+				   SEQ);
+	}
 	free(m->gap);
 	free(m->zaps);
 	free(m->zapping);
