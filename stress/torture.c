@@ -298,6 +298,7 @@ static int setup_world(struct torture *t)
 	t->world.gather_capacity = (unsigned int)p->gather_size;
 	t->world.no_gather = p->no_gather;
 	t->world.tlb = p->tlb;
+	t->world.discard_hook = tt_discard_hook;
 	for (int i = 0; i < TT_MAX_MMS; i++)
 		spin_lock_init(&t->slots[i].lock);
 	return 0;

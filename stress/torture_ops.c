@@ -60,6 +60,8 @@ struct tt_proc *tt_proc_create(struct torture *t)
 	if (!proc)
 		return NULL;
 	proc->mm = mm_alloc(&t->world, t->task_size);
+	if (proc->mm)
+		proc->mm->hook_data = proc->shadow;
 	if (!proc->mm || ft_mmap(proc->mm, TT_VA_BASE, t->p.vma_size, VM_READ | VM_WRITE)) {
 		proc_free(proc);
 		return NULL;
@@ -289,7 +291,7 @@ static int op_fork(struct tt_thread *th, struct tt_proc *parent)
 	if (!child)
 		return -ENOMEM;
 	ft_shadow_fork_begin(parent->shadow, child->shadow, parent->mm);
-	child->mm = ft_fork(parent->mm);
+	child->mm = ft_fork_hooked(parent->mm, child->shadow);
 	if (child->mm)
 		ft_shadow_fork_copy(child->shadow, parent->shadow);
 	if (!child->mm) {
@@ -345,6 +347,14 @@ static int op_zap(struct tt_thread *th, struct tt_proc *proc, enum tt_op op,
 	if (!ret && op == TT_MMAP)
 		ret = ft_mmap(proc->mm, *addr, *len, VM_READ | VM_WRITE);
 	return ret;
+}
+
+void tt_discard_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr)
+{
+	struct ft_shadow *sh = mm->hook_data;
+
+	if (sh && addr >= TT_VA_BASE)
+		ft_shadow_discard(sh, (addr - TT_VA_BASE) >> PAGE_SHIFT, nr);
 }
 
 static int op_mprotect(struct tt_thread *th, struct tt_proc *proc,
@@ -436,6 +446,8 @@ static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
 		return op_pin(th, proc, idx);
 	case TT_UNPIN:
 		return op_unpin(th);
+	case TT_RECLAIM:
+		return (int)ft_shrink_lru(&th->t->world, TT_RECLAIM_BATCH);
 	default:
 		return -EINVAL;
 	}

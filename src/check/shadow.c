@@ -90,6 +90,13 @@ struct shadow_page {
 	 * when it was stored, and whether a zap was in flight then. */
 	u64 w_zap_started, w_zap_end;
 	bool w_zap_inflight;
+	/* Reclaim's discards of a clean lazyfree folio that mapped the
+	 * slot (the world's discard_hook): atomic.  Under the claim: the
+	 * count, and the MADV_FREE count and in-flight flag, when the last
+	 * write was prepared. */
+	u64 discards;
+	u64 w_discards, w_clean_started;
+	bool w_clean_inflight;
 	u64 claim_zaps;		/* at the claim */
 	bool claim_zap_inflight;
 	/* The dirty rule, under the claim: the page last written through
@@ -99,7 +106,7 @@ struct shadow_page {
 	/* A child's, from ft_shadow_fork_begin() to _copy(): the parent's
 	 * counts when this slot was taken. */
 	u32 fork_writes;
-	u64 fork_zaps, fork_cleans;
+	u64 fork_zaps, fork_cleans, fork_discards;
 	bool fork_zapping, fork_cleaning;	/* one was in flight then */
 };
 
@@ -321,6 +328,7 @@ void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
 	wr->zap_inflight = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
 	wr->clean_started = __atomic_load_n(&p->clean_started, SEQ);
 	wr->clean_inflight = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
+	wr->discards = __atomic_load_n(&p->discards, SEQ);
 	__atomic_store_n(&p->writes, writes, RLX);
 	wr->value = make_value(sh->tag, idx, writes);
 }
@@ -341,6 +349,9 @@ void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
 	p->w_zap_started = wr->zap_started;
 	p->w_zap_end = __atomic_load_n(&p->zap_started, SEQ);
 	p->w_zap_inflight = wr->zap_inflight;
+	p->w_discards = wr->discards;
+	p->w_clean_started = wr->clean_started;
+	p->w_clean_inflight = wr->clean_inflight;
 }
 
 /* The entry and the page behind @addr now, for the report. */
@@ -433,6 +444,24 @@ static bool zapped_since_write(const struct shadow_page *p)
 	       p->w_zap_inflight;
 }
 
+/* A MADV_FREE of the slot began after the last write was prepared. */
+static bool cleaned_since_write(const struct shadow_page *p)
+{
+	return p->w_clean_inflight ||
+	       __atomic_load_n(&p->clean_started, SEQ) != p->w_clean_started;
+}
+
+/*
+ * Reclaim discarded the page since the last write was prepared, and that
+ * write was cleaned by MADV_FREE: the discard dropped it legally.  A
+ * discard of a page written after the last MADV_FREE is lost data.
+ */
+static bool discarded_since_write(const struct shadow_page *p)
+{
+	return __atomic_load_n(&p->discards, SEQ) != p->w_discards &&
+	       cleaned_since_write(p);
+}
+
 /*
  * A read through a stale translation (--tlb) sees the page a zap took
  * away: what the slot held when the zaps in flight began, or an own write
@@ -466,7 +495,7 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 		}
 		return true;
 	}
-	if (!value && zapped_since_write(p))
+	if (!value && (zapped_since_write(p) || discarded_since_write(p)))
 		return true;
 	if (stale && sh->stale && stale_read_ok(sh, idx, value))
 		return true;
@@ -519,6 +548,14 @@ void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long 
 			ft_shadow_release(sh, i);
 		}
 	}
+}
+
+void ft_shadow_discard(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+{
+	first *= FT_PAGE_WORDS;
+	nr *= FT_PAGE_WORDS;
+	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++)
+		__atomic_fetch_add(&sh->pages[i].discards, 1, SEQ);
 }
 
 void ft_shadow_clean_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr)
@@ -675,10 +712,13 @@ void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child,
 		c->fork_cleans = __atomic_load_n(&p->clean_started, SEQ);
 		c->fork_zapping = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
 		c->fork_cleaning = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
+		c->fork_discards = __atomic_load_n(&p->discards, SEQ);
 		if (!vset_single(&p->want))
 			narrow_by_look(parent, i, mm);
 		c->want = p->want;
-		c->want.zero |= zapped_since_write(p);
+		c->want.zero |= zapped_since_write(p) || discarded_since_write(p);
+		/* The child's copy may be discarded as the parent's may. */
+		c->w_clean_inflight = cleaned_since_write(p);
 		/* The parent's dirty expectation, if nothing may have cleaned
 		 * the entry since: fork copies the dirty bit. */
 		c->dirty_pfn = cleaned_since(p, p->dirty_zaps, p->dirty_cleans) ?
@@ -702,9 +742,12 @@ void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent)
 		bool cleaned = c->fork_cleaning ||
 			       __atomic_load_n(&p->clean_started, SEQ) != c->fork_cleans;
 
+		bool discarded = __atomic_load_n(&p->discards, SEQ) != c->fork_discards;
+
 		if (writes != c->fork_writes)
 			vset_add_run(&c->want, parent->tag, c->fork_writes, writes);
-		c->want.zero |= zapped;
+		c->want.zero |= zapped || (discarded && (cleaned || c->w_clean_inflight));
+		c->w_clean_inflight |= cleaned;
 		if (zapped || cleaned || writes != c->fork_writes)
 			c->dirty_pfn = 0;
 	}

@@ -23,11 +23,16 @@ const char *const vm_event_names[NR_VM_EVENTS] = {
 	[CONTPTE_UNFOLD_MPROTECT_PARTIAL] = "contpte_unfold_mprotect_partial",
 	[CONTPTE_CONVERT] = "contpte_convert",
 	[VM_TLB_FLUSH] = "tlb_flush",
+	[PGSCAN] = "pgscan",
+	[PGLAZYFREE] = "pglazyfree",
+	[PGLAZYFREED] = "pglazyfreed",
+	[PGLAZYFREE_REDIRTIED] = "pglazyfree_redirtied",
 };
 
 static const char *const pageflag_names[] = {
 	[PG_locked] = "locked", [PG_head] = "head", [PG_lru] = "lru",
 	[PG_swapbacked] = "swapbacked", [PG_swapcache] = "swapcache",
+	[PG_dirty] = "dirty",
 	[PG_partially_mapped] = "partially_mapped",
 	[PG_anon_exclusive] = "anon_exclusive", [PG_buddy] = "buddy",
 	[PG_bad] = "bad",

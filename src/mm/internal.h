@@ -173,6 +173,9 @@ void ft_anon_vma_pool_destroy(struct ft_world *w);
  */
 struct rmap_walk_control {
 	bool migration;
+	/* Set to 1 before each call; rmap_one raises it to the entries it
+	 * handled as one batch (page_vma_mapped_walk's nr_pages). */
+	unsigned int nr_pages;
 	bool (*rmap_one)(struct folio *folio, struct vm_area_struct *vma,
 			 unsigned long addr, pte_t *ptep, void *arg);
 	void *arg;
@@ -180,6 +183,15 @@ struct rmap_walk_control {
 
 void rmap_walk_anon(struct folio *folio, struct anon_vma *anon_vma,
 		    struct rmap_walk_control *rwc);
+
+/*
+ * try_to_unmap() (mm/rmap.c) for reclaim, the folio locked: every mapping
+ * of @folio removed, a lazyfree one discarded (or, written again since
+ * MADV_FREE, made swap-backed again).  The caller checks folio_mapped().
+ */
+void try_to_unmap(struct folio *folio);
+/* folio_referenced(): clear every mapping's young bit; how many were. */
+int folio_referenced(struct folio *folio);
 
 static inline bool folio_trylock(struct folio *folio)
 {

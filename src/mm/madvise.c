@@ -113,14 +113,30 @@ static unsigned int madvise_folio_pte_batch(unsigned long addr, unsigned long en
 }
 
 /*
+ * A folio whose content is newer than any copy (PG_dirty) loses that only
+ * if it is exclusive and fully mapped here: then the entries below are
+ * all there is to clean.  False to skip it.
+ */
+static bool madvise_free_clean_folio(struct folio *folio)
+{
+	if (!folio_test_swapcache(folio) && !folio_test_dirty(folio))
+		return true;
+	if (!folio_trylock(folio))
+		return false;
+	if (folio_mapcount(folio) != (int)folio_nr_pages(folio) ||
+	    folio_test_swapcache(folio)) {
+		folio_unlock(folio);
+		return false;
+	}
+	folio_clear_dirty(folio);
+	folio_unlock(folio);
+	return true;
+}
+
+/*
  * madvise_free_pte_range(): the entries of each folio become old and
- * clean, and those that were young or dirty go into the flush range, so
- * reclaim could drop the folio unless it is written again (there is no
- * reclaim yet: the data stays until the next write or zap).  Upstream
- * first makes a shared or swapcache or PG_dirty folio exclusive (or skips
- * it); the model's anon folios are never in the swapcache and have no
- * PG_dirty (no swap yet), so every folio goes on to the entries, as
- * upstream's do.
+ * clean, and those that were young or dirty go into the flush range; the
+ * folio becomes lazyfree, so reclaim drops it unless it is written again.
  */
 static void madvise_free_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 				   unsigned long addr, unsigned long end,
@@ -155,10 +171,15 @@ static void madvise_free_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 				continue;
 			}
 		}
+		if (!madvise_free_clean_folio(folio)) {
+			madvise_skipped(b, addr, nr);
+			continue;
+		}
 		if (pte_young(ptent) || pte_dirty(ptent)) {
 			clear_young_dirty_ptes(vma, addr, pte, nr);
 			tlb_remove_tlb_entries(tlb, pte, nr, addr);
 		}
+		folio_mark_lazyfree(folio);
 	}
 	pte_unmap_unlock(start_pte, ptl);
 }

@@ -293,6 +293,7 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 	folio_ref_add(folio, (int)nr - 1);		/* one per PTE */
 	add_mm_counter(mm, MM_ANONPAGES, nr);
 	add_new_anon_rmap(vmf, folio, addr);
+	folio_add_lru(folio);
 	set_ptes(mm, addr, vmf->pte, entry, nr);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	if (nr > 1)
@@ -386,6 +387,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 		entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	ptep_clear_flush(vma, vmf->address, vmf->pte);
 	add_new_anon_rmap(vmf, new, vmf->address);
+	folio_add_lru(new);
 	set_pte_at(mm, vmf->address, vmf->pte, entry);
 	if (old)
 		folio_remove_rmap_pte(old, vmf->page, vma);
@@ -603,6 +605,7 @@ static int copy_present_page(struct vm_area_struct *dst_vma, pte_t *dst_pte,
 	*prealloc = NULL;
 	copy_page_data(new->page, page);
 	folio_add_new_anon_rmap(new, dst_vma, addr, RMAP_EXCLUSIVE);
+	folio_add_lru(new);
 	rss[MM_ANONPAGES]++;
 	pte = pfn_pte(folio_pfn(new), dst_vma->vm_page_prot);
 	pte = maybe_mkwrite(pte_mkdirty(pte), dst_vma);
