@@ -272,8 +272,9 @@ void tt_proc_put(struct tt_proc *proc);
 void tt_procs_exit_all(struct torture *t);
 int tt_procs_mms(struct torture *t, struct mm_struct **mms);
 void tt_unpin_all(struct tt_thread *th);
-/* The world's discard_hook: tells the mm's shadow (its hook_data). */
-void tt_discard_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr);
+/* The world's unmap_hook: tells the mm's shadow (its hook_data). */
+void tt_unmap_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr,
+		   enum ft_unmap_kind kind);
 
 /* torture_report.c */
 void tt_print_status(struct torture *t, u64 elapsed_ns);

@@ -349,12 +349,17 @@ static int op_zap(struct tt_thread *th, struct tt_proc *proc, enum tt_op op,
 	return ret;
 }
 
-void tt_discard_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr)
+void tt_unmap_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr,
+		   enum ft_unmap_kind kind)
 {
 	struct ft_shadow *sh = mm->hook_data;
 
-	if (sh && addr >= TT_VA_BASE)
+	if (!sh || addr < TT_VA_BASE)
+		return;
+	if (kind == FT_UNMAP_DISCARD)
 		ft_shadow_discard(sh, (addr - TT_VA_BASE) >> PAGE_SHIFT, nr);
+	else
+		ft_shadow_swapout(sh, (addr - TT_VA_BASE) >> PAGE_SHIFT, nr);
 }
 
 static int op_mprotect(struct tt_thread *th, struct tt_proc *proc,

@@ -102,6 +102,7 @@ struct ft_shadow_write {
 	u64 clean_started;	/* and its MADV_FREE count */
 	bool clean_inflight;
 	u64 discards;		/* and its reclaim discard count */
+	u64 swapouts;		/* and its swap-out count */
 };
 
 void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
@@ -123,6 +124,9 @@ void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long 
 /* Reclaim discarded a clean lazyfree folio's mapping of [first, first + nr):
  * a read may return zero if MADV_FREE began after the slot's last write. */
 void ft_shadow_discard(struct ft_shadow *sh, unsigned long first, unsigned long nr);
+/* Reclaim made [first, first + nr) swap entries: their dirty state moved
+ * to the folio, the dirty rule ends (a swap-in maps the page clean). */
+void ft_shadow_swapout(struct ft_shadow *sh, unsigned long first, unsigned long nr);
 /* Around a MADV_FREE of pages [first, first + nr). */
 void ft_shadow_clean_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr);
 void ft_shadow_clean_end(struct ft_shadow *sh, unsigned long first, unsigned long nr);

@@ -109,6 +109,7 @@ struct folio {
 	atomic_t _refcount;		/* not -1 based */
 	unsigned long mapping;		/* anon_vma | PAGE_MAPPING_ANON, or file */
 	unsigned long index;		/* READ/WRITE_ONCE, like mapping */
+	unsigned long swap;		/* PG_swapcache: its first swap slot */
 	/* page[1] */
 	atomic_t _large_mapcount;	/* -1 based */
 	atomic_t _nr_pages_mapped;	/* PAGE_MAPCOUNT only */
@@ -380,6 +381,9 @@ enum vm_event_item {
 	PGLAZYFREE,			/* MADV_FREE marked a folio lazyfree */
 	PGLAZYFREED,			/* reclaim discarded a lazyfree folio */
 	PGLAZYFREE_REDIRTIED,		/* reclaim found it written again */
+	PSWPOUT,			/* pages reclaim swapped out and freed */
+	PSWPIN,				/* pages read back from swap */
+	SWAP_REUSE_LARGE,		/* a large swap cache folio reused by COW */
 	NR_VM_EVENTS
 };
 
@@ -399,6 +403,7 @@ struct ft_pmem {
 	u64 vm_events[NR_VM_EVENTS];	/* atomics */
 	struct deferred_split ds;
 	struct lruvec lruvec;
+	struct swap_info_struct *si;	/* the swap device (include/ft/swap.h) */
 	const struct ft_mapcount_ops *mc;	/* the mapcount model */
 	bool no_page_mapcount;		/* CONFIG_NO_PAGE_MAPCOUNT */
 	bool debug_vm;			/* inline checks (always in debug builds) */
@@ -464,9 +469,24 @@ bool folio_maybe_dma_pinned(const struct folio *folio);
 /* Caller holds src mm->write_protect_seq for write (asserted). */
 bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio);
 
+/* The folio lock (PG_locked) as a trylock: the model never sleeps on it. */
+static inline bool folio_trylock(struct folio *folio)
+{
+	return !test_and_set_bit(PG_locked, &folio->page->flags);
+}
+
+static inline void folio_unlock(struct folio *folio)
+{
+	/* Release: pairs with the acquire of the next folio_trylock(). */
+	__atomic_fetch_and(&folio->page->flags, ~BIT(PG_locked), __ATOMIC_RELEASE);
+}
+
 /* ---- The LRU (mm/swap.c; src/mm/swap.c) ------------------------------------------------ */
 
 void lruvec_init(struct lruvec *lruvec);
+/* The swap device (src/mm/swapfile.c): 0 or -ENOMEM. */
+int ft_swap_init(struct ft_pmem *pmem);
+void ft_swap_destroy(struct ft_pmem *pmem);
 /* A new folio, mapped: on the list (no reference is taken for it). */
 void folio_add_lru(struct folio *folio);
 /* Reclaim kept an isolated folio: back on the list, isolation ref dropped. */

@@ -208,6 +208,14 @@ struct ft_locking_mode {
 extern const struct ft_locking_mode *const ft_locking_modes[];	/* NULL-ended */
 const struct ft_locking_mode *ft_locking_mode_find(const char *name);
 
+/* What reclaim (or MADV_FREE) did to a range: the world's unmap_hook. */
+enum ft_unmap_kind {
+	FT_UNMAP_DISCARD,	/* a clean lazyfree folio (or swapped-out
+				 * data MADV_FREE dropped): reads zero now */
+	FT_UNMAP_SWAPOUT,	/* now swap entries: the content is kept,
+				 * the dirty state moved to the folio */
+};
+
 /* ---- The world: what all mms share --------------------------------------------------- */
 
 struct ft_world {
@@ -220,14 +228,14 @@ struct ft_world {
 	bool tlb;			/* CPUs cache translations (pgtable.h) */
 	struct folio *zero_folio;	/* the shared zero page */
 	/*
-	 * Reclaim discarded [@addr, @addr + @nr pages) of @mm (a clean
-	 * lazyfree folio): called under the PTL, after the entries were
-	 * cleared, before a fault can map the range again.  NULL: nobody
-	 * listens.  The shadow memory's (src/check/shadow.c) sole source of
-	 * "this may read zero now" besides zaps.
+	 * Reclaim took [@addr, @addr + @nr pages) of @mm away (@kind):
+	 * called under the PTL, after the entries were changed, before a
+	 * fault can map the range again.  NULL: nobody listens.  The shadow
+	 * memory's (src/check/shadow.c) source of "this may read zero now"
+	 * besides zaps, and of "this entry was cleaned" for the dirty rule.
 	 */
-	void (*discard_hook)(struct mm_struct *mm, unsigned long addr,
-			     unsigned long nr);
+	void (*unmap_hook)(struct mm_struct *mm, unsigned long addr,
+			   unsigned long nr, enum ft_unmap_kind kind);
 	/*
 	 * anon_vmas are type-stable (SLAB_TYPESAFE_BY_RCU in the kernel): a
 	 * folio->mapping may point to one that was freed and reused, and

@@ -97,16 +97,17 @@ struct shadow_page {
 	u64 discards;
 	u64 w_discards, w_clean_started;
 	bool w_clean_inflight;
+	u64 swapouts;		/* reclaim swapped the page out: atomic */
 	u64 claim_zaps;		/* at the claim */
 	bool claim_zap_inflight;
 	/* The dirty rule, under the claim: the page last written through
 	 * (pfn + 1, 0 for none) and the zap and clean counts then. */
 	unsigned long dirty_pfn;
-	u64 dirty_zaps, dirty_cleans;
+	u64 dirty_zaps, dirty_cleans, dirty_swapouts;
 	/* A child's, from ft_shadow_fork_begin() to _copy(): the parent's
 	 * counts when this slot was taken. */
 	u32 fork_writes;
-	u64 fork_zaps, fork_cleans, fork_discards;
+	u64 fork_zaps, fork_cleans, fork_discards, fork_swapouts;
 	bool fork_zapping, fork_cleaning;	/* one was in flight then */
 };
 
@@ -329,6 +330,7 @@ void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
 	wr->clean_started = __atomic_load_n(&p->clean_started, SEQ);
 	wr->clean_inflight = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
 	wr->discards = __atomic_load_n(&p->discards, SEQ);
+	wr->swapouts = __atomic_load_n(&p->swapouts, SEQ);
 	__atomic_store_n(&p->writes, writes, RLX);
 	wr->value = make_value(sh->tag, idx, writes);
 }
@@ -558,6 +560,14 @@ void ft_shadow_discard(struct ft_shadow *sh, unsigned long first, unsigned long 
 		__atomic_fetch_add(&sh->pages[i].discards, 1, SEQ);
 }
 
+void ft_shadow_swapout(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+{
+	first *= FT_PAGE_WORDS;
+	nr *= FT_PAGE_WORDS;
+	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++)
+		__atomic_fetch_add(&sh->pages[i].swapouts, 1, SEQ);
+}
+
 void ft_shadow_clean_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr)
 {
 	first *= FT_PAGE_WORDS;
@@ -608,6 +618,13 @@ static bool cleaned_since(const struct shadow_page *p, u64 zaps, u64 cleans)
 	       __atomic_load_n(&p->clean_started, SEQ) != cleans;
 }
 
+/* The dirty rule's: a zap, a clean or a swap-out since the noted write. */
+static bool dirty_cleaned(const struct shadow_page *p)
+{
+	return cleaned_since(p, p->dirty_zaps, p->dirty_cleans) ||
+	       __atomic_load_n(&p->swapouts, SEQ) != p->dirty_swapouts;
+}
+
 void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
 			  const struct ft_shadow_write *wr, struct mm_struct *mm)
 {
@@ -628,11 +645,15 @@ void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
 	    READ_ONCE(pfn_to_page(mm->pmem, pte_pfn(pte))->data[idx % FT_PAGE_WORDS]) !=
 	    wr->value)
 		return;
+	/* A swap-out since the write was prepared: the entry is not ours. */
+	if (__atomic_load_n(&p->swapouts, SEQ) != wr->swapouts)
+		return;
 	if (!pte_dirty(pte))
 		report_clean(sh, idx, mm, pte, "right after a write through it");
 	p->dirty_pfn = pte_pfn(pte) + 1;
 	p->dirty_zaps = wr->zap_started;
 	p->dirty_cleans = wr->clean_started;
+	p->dirty_swapouts = wr->swapouts;
 }
 
 void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_struct *mm)
@@ -645,7 +666,7 @@ void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_st
 	/* The entry first, then the counts: a zap or MADV_FREE raises its
 	 * count before it touches the entry, so one we saw shows here. */
 	pte = shadow_pte(sh, idx, mm);
-	if (cleaned_since(p, p->dirty_zaps, p->dirty_cleans))
+	if (dirty_cleaned(p))
 		return;
 	if (pte_present(pte) && pte_pfn(pte) == p->dirty_pfn - 1 && !pte_dirty(pte))
 		report_clean(sh, idx, mm, pte, "though the page was written through it");
@@ -713,6 +734,7 @@ void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child,
 		c->fork_zapping = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
 		c->fork_cleaning = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
 		c->fork_discards = __atomic_load_n(&p->discards, SEQ);
+		c->fork_swapouts = __atomic_load_n(&p->swapouts, SEQ);
 		if (!vset_single(&p->want))
 			narrow_by_look(parent, i, mm);
 		c->want = p->want;
@@ -721,8 +743,7 @@ void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child,
 		c->w_clean_inflight = cleaned_since_write(p);
 		/* The parent's dirty expectation, if nothing may have cleaned
 		 * the entry since: fork copies the dirty bit. */
-		c->dirty_pfn = cleaned_since(p, p->dirty_zaps, p->dirty_cleans) ?
-			       0 : p->dirty_pfn;
+		c->dirty_pfn = dirty_cleaned(p) ? 0 : p->dirty_pfn;
 		ft_shadow_release(parent, i);
 	}
 }
@@ -748,7 +769,8 @@ void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent)
 			vset_add_run(&c->want, parent->tag, c->fork_writes, writes);
 		c->want.zero |= zapped || (discarded && (cleaned || c->w_clean_inflight));
 		c->w_clean_inflight |= cleaned;
-		if (zapped || cleaned || writes != c->fork_writes)
+		if (zapped || cleaned || writes != c->fork_writes ||
+		    __atomic_load_n(&p->swapouts, SEQ) != c->fork_swapouts)
 			c->dirty_pfn = 0;
 	}
 }

@@ -113,6 +113,12 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"the first one's flush",
 		{ "tlb" },
 	},
+	[FT_INJ_REUSE_WARN_REVERSED] = {
+		"reuse-warn-reversed", "B1",
+		"large-folio COW reuse warns when the mapcount is below the refcount "
+		"under the lock, a normal state with a swap cache or reclaim reference",
+		{ "owner slots" },
+	},
 };
 
 unsigned long ft_injected_mask;

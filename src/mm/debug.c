@@ -27,6 +27,9 @@ const char *const vm_event_names[NR_VM_EVENTS] = {
 	[PGLAZYFREE] = "pglazyfree",
 	[PGLAZYFREED] = "pglazyfreed",
 	[PGLAZYFREE_REDIRTIED] = "pglazyfree_redirtied",
+	[PSWPOUT] = "pswpout",
+	[PSWPIN] = "pswpin",
+	[SWAP_REUSE_LARGE] = "swap_reuse_large",
 };
 
 static const char *const pageflag_names[] = {

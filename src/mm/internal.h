@@ -11,6 +11,7 @@
 #include "ft/mm.h"
 #include "ft/report.h"
 #include "ft/sched.h"
+#include "ft/swap.h"
 #include "ft/zoo.h"
 
 /* ---- folio_pte_batch (mm/util.c and mm/internal.h) ---- */
@@ -190,18 +191,14 @@ void rmap_walk_anon(struct folio *folio, struct anon_vma *anon_vma,
  * MADV_FREE, made swap-backed again).  The caller checks folio_mapped().
  */
 void try_to_unmap(struct folio *folio);
+/*
+ * folio_try_share_anon_rmap_pte() (include/linux/rmap.h): the page may be
+ * shared from now on (swap-out, migration); the caller cleared and flushed
+ * its PTE.  -EBUSY if the folio may be pinned (restore the PTE, give up).
+ */
+int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page);
 /* folio_referenced(): clear every mapping's young bit; how many were. */
 int folio_referenced(struct folio *folio);
 
-static inline bool folio_trylock(struct folio *folio)
-{
-	return !test_and_set_bit(PG_locked, &folio->page->flags);
-}
-
-static inline void folio_unlock(struct folio *folio)
-{
-	/* Release: pairs with the acquire of the next folio_trylock(). */
-	__atomic_fetch_and(&folio->page->flags, ~BIT(PG_locked), __ATOMIC_RELEASE);
-}
 
 #endif /* FT_MM_INTERNAL_H */

@@ -124,13 +124,31 @@ static bool madvise_free_clean_folio(struct folio *folio)
 	if (!folio_trylock(folio))
 		return false;
 	if (folio_mapcount(folio) != (int)folio_nr_pages(folio) ||
-	    folio_test_swapcache(folio)) {
+	    (folio_test_swapcache(folio) && !folio_free_swap(folio))) {
 		folio_unlock(folio);
 		return false;
 	}
 	folio_clear_dirty(folio);
 	folio_unlock(folio);
 	return true;
+}
+
+/*
+ * A swapped-out page's content is dropped, as upstream's MADV_FREE does:
+ * the entry goes, and so does the slot if nothing else refers to it.
+ * FT-DEVIATION: one entry at a time (upstream batches with
+ * swap_pte_batch()).
+ */
+static void madvise_free_swap_entry(struct vm_area_struct *vma, unsigned long addr,
+				    pte_t *pte, pte_t ptent)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	free_swap_and_cache_nr(mm->pmem, pte_swp_offset(ptent), 1);
+	ptep_get_and_clear(mm, addr, pte);
+	add_mm_counter(mm, MM_SWAPENTS, -1);
+	if (mm->world->unmap_hook)
+		mm->world->unmap_hook(mm, addr, 1, FT_UNMAP_DISCARD);
 }
 
 /*
@@ -154,6 +172,10 @@ static void madvise_free_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		struct folio *folio;
 
 		nr = 1;
+		if (is_swapfile_entry(ptent)) {
+			madvise_free_swap_entry(vma, addr, pte, ptent);
+			continue;
+		}
 		if (!pte_present(ptent))
 			continue;
 		folio = vm_normal_folio(vma, addr, ptent);

@@ -13,17 +13,6 @@
 
 #include "internal.h"
 
-/* folio_try_share_anon_rmap_pte() (include/linux/rmap.h): the PTE is cleared. */
-static int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page)
-{
-	smp_mb();	/* Pairs with GUP-fast's barrier after taking the pin. */
-	if (folio_maybe_dma_pinned(folio))
-		return -EBUSY;
-	ClearPageAnonExclusive(page);
-	smp_mb();	/* Pairs with GUP's "must unshare" recheck. */
-	return 0;
-}
-
 struct migrate_ctx {
 	bool failed;
 	struct folio *dst;
@@ -147,7 +136,11 @@ int ft_migrate_at(struct mm_struct *mm, unsigned long addr, struct ft_random_sta
 
 	if (!folio)
 		return -EAGAIN;
-	if (!folio_test_anon(folio) || !folio_trylock(folio))
+	/* FT-DEVIATION: a swap cache folio is not migrated (upstream moves
+	 * its cache entries to the new folio); its references fail the
+	 * refcount check below anyway. */
+	if (!folio_test_anon(folio) || folio_test_swapcache(folio) ||
+	    !folio_trylock(folio))
 		goto put;
 	anon_vma = folio_get_anon_vma(folio);
 	if (anon_vma) {

@@ -101,6 +101,11 @@ int ft_pmem_init(struct ft_pmem *pmem, unsigned long nr_pfns,
 	spin_lock_init(&pmem->ds.split_queue_lock);
 	INIT_LIST_HEAD(&pmem->ds.split_queue);
 	lruvec_init(&pmem->lruvec);
+	if (ft_swap_init(pmem)) {
+		free(pmem->pages);
+		free(pmem->folios);
+		return -ENOMEM;
+	}
 	for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++)
 		INIT_LIST_HEAD(&pmem->free_area[o]);
 	for (unsigned long pfn = 0; pfn < nr_pfns; pfn++) {
@@ -122,6 +127,7 @@ int ft_pmem_init(struct ft_pmem *pmem, unsigned long nr_pfns,
 
 void ft_pmem_destroy(struct ft_pmem *pmem)
 {
+	ft_swap_destroy(pmem);
 	free(pmem->pages);
 	free(pmem->folios);
 	pmem->pages = NULL;

@@ -596,6 +596,16 @@ void rmap_walk_anon(struct folio *folio, struct anon_vma *anon_vma,
 
 /* ---- try_to_unmap (mm/rmap.c) ------------------------------------------------------ */
 
+int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page)
+{
+	smp_mb();	/* Pairs with GUP-fast's barrier after taking the pin. */
+	if (folio_maybe_dma_pinned(folio))
+		return -EBUSY;
+	ClearPageAnonExclusive(page);
+	smp_mb();	/* Pairs with GUP's "must unshare" recheck. */
+	return 0;
+}
+
 /*
  * folio_unmap_pte_batch(): only a lazyfree large folio is unmapped in
  * batches, and only within one VMA and one page table (B4's fix,
@@ -653,10 +663,36 @@ static bool lazyfree_can_discard(struct folio *folio)
 }
 
 /*
+ * A swap cache folio's entry becomes a swap entry: one more reference to
+ * its slot, exclusivity remembered in the entry (the page is no longer
+ * AnonExclusive: a pin taken meanwhile makes it -EBUSY).  False to abort.
+ */
+static bool unmap_to_swap_entry(struct folio *folio, struct page *subpage,
+				struct vm_area_struct *vma, unsigned long addr,
+				pte_t *ptep, pte_t pteval, bool anon_exclusive)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long entry = READ_ONCE(folio->swap) + folio_page_idx(folio, subpage);
+
+	swap_duplicate(mm->pmem, entry);
+	if (anon_exclusive && folio_try_share_anon_rmap_pte(folio, subpage)) {
+		swap_free_nr(mm->pmem, entry, 1);
+		return unmap_abort(mm, addr, ptep, pteval, 1);
+	}
+	add_mm_counter(mm, MM_ANONPAGES, -1);
+	add_mm_counter(mm, MM_SWAPENTS, 1);
+	set_pte_at(mm, addr, ptep, make_swap_pte(entry, anon_exclusive, pteval));
+	if (mm->world->unmap_hook)
+		mm->world->unmap_hook(mm, addr, 1, FT_UNMAP_SWAPOUT);
+	return true;
+}
+
+/*
  * try_to_unmap_one(), for an anon folio under the PTL: the entries
  * cleared and flushed (a batch for a lazyfree large folio), their dirty
  * state moved to the folio as the contpte layer returns it (the batch's
- * gathered a/d, or the single entry after the unfold spread the block's).
+ * gathered a/d, or the single entry after the unfold spread the block's);
+ * a lazyfree folio discarded, a swap cache one left behind swap entries.
  */
 static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long addr, pte_t *ptep, void *arg)
@@ -665,6 +701,7 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma,
 	struct mm_struct *mm = vma->vm_mm;
 	pte_t pte = ptep_get(ptep), pteval;
 	struct page *subpage = pfn_to_page(mm->pmem, pte_pfn(pte));
+	bool anon_exclusive = PageAnonExclusive(subpage);
 	unsigned int nr = folio_unmap_pte_batch(folio, vma, addr, ptep, pte);
 
 	pteval = nr == 1 ? ptep_get_and_clear(mm, addr, ptep) :
@@ -676,11 +713,17 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma,
 	if (VM_WARN_ON_FOLIO(folio_test_swapbacked(folio) !=
 			     folio_test_swapcache(folio), folio))
 		return unmap_abort(mm, addr, ptep, pteval, nr);
-	if (!lazyfree_can_discard(folio))
-		return unmap_abort(mm, addr, ptep, pteval, nr);
-	add_mm_counter(mm, MM_ANONPAGES, -(long)nr);
-	if (mm->world->discard_hook)
-		mm->world->discard_hook(mm, addr, nr);
+	if (folio_test_swapbacked(folio)) {
+		if (!unmap_to_swap_entry(folio, subpage, vma, addr, ptep, pteval,
+					 anon_exclusive))
+			return false;
+	} else {
+		if (!lazyfree_can_discard(folio))
+			return unmap_abort(mm, addr, ptep, pteval, nr);
+		add_mm_counter(mm, MM_ANONPAGES, -(long)nr);
+		if (mm->world->unmap_hook)
+			mm->world->unmap_hook(mm, addr, nr, FT_UNMAP_DISCARD);
+	}
 	folio_remove_rmap_ptes(folio, subpage, (int)nr, vma);
 	folio_put_refs(folio, (int)nr);
 	u->rwc->nr_pages = nr;

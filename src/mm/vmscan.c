@@ -4,7 +4,9 @@
  * folio_check_references()), run by a torture operation in kswapd's
  * place so that a serial run stays one schedule.  Anon folios only: a
  * lazyfree one (MADV_FREE, no PG_swapbacked) is discarded if no mapping
- * wrote it again.
+ * wrote it again; any other goes to the swap cache (a large one whole, as
+ * v6.18 does when a cluster of its order is free), is unmapped to swap
+ * entries, written out and freed when no other reference remains.
  *
  * Lock ordering: lru_lock alone to isolate; then, per folio, the folio
  * lock (a trylock), the anon_vma lock and each mapping's PTL (the rmap
@@ -59,22 +61,55 @@ static bool discard_lazyfree(struct folio *folio)
  * scan stays (upstream activates or keeps it; the young bits are
  * cleared, so it goes next time unless it is used again).
  */
+/*
+ * An anon folio to swap out: into the swap cache first.  FT-DEVIATION:
+ * upstream splits a partially mapped large folio, and a large folio for
+ * which no cluster of its order is free; the model cannot split and
+ * keeps them.
+ */
+static bool swap_out_prepare(struct folio *folio)
+{
+	if (folio_test_swapcache(folio))
+		return true;
+	if (folio_test_large(folio) && folio_test_partially_mapped(folio))
+		return false;
+	return add_to_swap(folio);
+}
+
 static bool shrink_folio(struct folio *folio)
 {
 	if (!folio_trylock(folio))
 		goto keep;
-	if (!folio_test_anon(folio) || folio_test_swapbacked(folio))
+	/* A swap cache folio read in but never mapped is not anon yet. */
+	if (!folio_test_anon(folio) && !folio_test_swapcache(folio))
 		goto keep_locked;
 	if (folio_referenced(folio))
+		goto keep_locked;
+	if (folio_test_swapbacked(folio) && !swap_out_prepare(folio))
 		goto keep_locked;
 	if (folio_mapped(folio)) {
 		try_to_unmap(folio);
 		if (folio_mapped(folio))
 			goto keep_locked;
 	}
-	/* Written again since MADV_FREE: a swap-backed folio from now on. */
-	if (folio_test_swapbacked(folio) || !discard_lazyfree(folio))
+	if (folio_test_swapcache(folio)) {
+		/*
+		 * pageout() starts the write; the folio is freed by a later
+		 * pass, when the write is done and nothing used it meanwhile
+		 * (a swap-in may find it in the cache until then).
+		 * FT-DEVIATION: the write completes at once, no PG_writeback.
+		 */
+		if (folio_test_dirty(folio)) {
+			swap_writepage(folio);
+			goto keep_locked;
+		}
+		if (!remove_mapping_swapcache(folio))
+			goto keep_locked;
+		count_vm_events(folio->pmem, PSWPOUT, folio_nr_pages(folio));
+	} else if (folio_test_swapbacked(folio) || !discard_lazyfree(folio)) {
+		/* Written again since MADV_FREE: swap-backed from now on. */
 		goto keep_locked;
+	}
 	folio_unlock(folio);
 	__folio_put(folio);
 	return true;

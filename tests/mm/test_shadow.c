@@ -302,10 +302,14 @@ static void race_case(const char *name, struct proc *child, struct ft_ktap *k)
 	}
 }
 
-/* The world's discard hook, as the torture's (stress/torture_ops.c). */
-static void discard_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr)
+/* The world's unmap hook, as the torture's (stress/torture_ops.c). */
+static void unmap_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr,
+		       enum ft_unmap_kind kind)
 {
-	ft_shadow_discard(mm->hook_data, (addr - VA) >> PAGE_SHIFT, nr);
+	if (kind == FT_UNMAP_DISCARD)
+		ft_shadow_discard(mm->hook_data, (addr - VA) >> PAGE_SHIFT, nr);
+	else
+		ft_shadow_swapout(mm->hook_data, (addr - VA) >> PAGE_SHIFT, nr);
 }
 
 /* reclaim-*: the child's own page 0 lazyfree, maybe written again, then reclaim. */
@@ -413,7 +417,7 @@ int main(int argc, char **argv)
 	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream")))
 		return FT_EXIT_INVARIANT;
 	ft_random_init(&rs, 1, 0, 0, 0);
-	w.discard_hook = discard_hook;
+	w.unmap_hook = unmap_hook;
 	parent.mm = mm_alloc(&w, TASK_SIZE);
 	ft_mmap(parent.mm, VA, NR_PAGES * PAGE_SIZE, VM_READ | VM_WRITE);
 	parent.sh = ft_shadow_alloc(1, VA, NR_PAGES, tlb);
