@@ -42,7 +42,7 @@
 enum tt_op {
 	TT_READ, TT_WRITE, TT_FORK, TT_EXIT, TT_MUNMAP, TT_MMAP, TT_DONTNEED,
 	TT_LAZYFREE, TT_MPROTECT, TT_MIGRATE, TT_YOUNG, TT_PIN, TT_UNPIN,
-	TT_RECLAIM, NR_TT_OPS
+	TT_RECLAIM, TT_MREMAP, NR_TT_OPS
 };
 
 extern const char *const tt_op_names[NR_TT_OPS];
@@ -94,6 +94,10 @@ struct tt_proc {
 	int refs;			/* atomic: the slot's and the workers' */
 	struct mm_struct *mm;
 	struct ft_shadow *shadow;
+	/* The shadow's, not the kernel's: fork (read) and mremap (write)
+	 * keep apart from before their shadow events to after them.  In the
+	 * kernel both hold the mmap_lock for write, so no race is lost. */
+	struct rw_semaphore move_lock;
 	u32 tag;			/* never reused, unlike mm ids */
 	mm_id_t mm_id;
 };

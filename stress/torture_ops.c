@@ -4,7 +4,8 @@
  * simulated process it picks for each operation, as if every process ran
  * every worker: user accesses (through the emulated MMU, faulting when it
  * says so), fork (the child joins the population), exit, munmap, mmap
- * (MAP_FIXED over any range), MADV_DONTNEED, mprotect, the rmap walkers
+ * (MAP_FIXED over any range), MADV_DONTNEED, mprotect, mremap (MREMAP_FIXED
+ * moves, often off block and table boundaries), the rmap walkers
  * (migration, young-bit clearing) and GUP pins held across operations.
  *
  * Every random decision of operation N of worker T comes from streams
@@ -40,6 +41,7 @@ static struct tt_proc *proc_alloc(struct torture *t)
 		free(proc);
 		return NULL;
 	}
+	init_rwsem(&proc->move_lock);
 	proc->refs = 1;
 	return proc;
 }
@@ -279,6 +281,23 @@ static int op_access(struct tt_thread *th, struct tt_proc *proc, bool write,
 	return done ? done : ret;
 }
 
+/*
+ * proc->move_lock for the operations that mremap must not overlap (fork's
+ * shadow events, munmap and mmap changing the layout it inspects); only in
+ * runs that do mremap, so that the others keep their schedules.
+ */
+static void move_lock_read(struct torture *t, struct tt_proc *proc)
+{
+	if (t->p.weights[TT_MREMAP])
+		down_read(&proc->move_lock);
+}
+
+static void move_unlock_read(struct torture *t, struct tt_proc *proc)
+{
+	if (t->p.weights[TT_MREMAP])
+		up_read(&proc->move_lock);
+}
+
 static int op_fork(struct tt_thread *th, struct tt_proc *parent)
 {
 	struct torture *t = th->t;
@@ -290,10 +309,12 @@ static int op_fork(struct tt_thread *th, struct tt_proc *parent)
 	child = proc_alloc(t);
 	if (!child)
 		return -ENOMEM;
+	move_lock_read(t, parent);
 	ft_shadow_fork_begin(parent->shadow, child->shadow, parent->mm);
 	child->mm = ft_fork_hooked(parent->mm, child->shadow);
 	if (child->mm)
 		ft_shadow_fork_copy(child->shadow, parent->shadow);
+	move_unlock_read(t, parent);
 	if (!child->mm) {
 		proc_free(child);
 		return -ENOMEM;
@@ -342,10 +363,13 @@ static int op_zap(struct tt_thread *th, struct tt_proc *proc, enum tt_op op,
 		ft_shadow_zap_end(sh, first, nr, !ret);
 		return ret;
 	}
+	/* No mremap meanwhile: it must see the layout it moves (op_mremap). */
+	move_lock_read(th->t, proc);
 	ret = ft_munmap(proc->mm, *addr, *len);
 	ft_shadow_zap_end(sh, first, nr, !ret);
 	if (!ret && op == TT_MMAP)
 		ret = ft_mmap(proc->mm, *addr, *len, VM_READ | VM_WRITE);
+	move_unlock_read(th->t, proc);
 	return ret;
 }
 
@@ -372,6 +396,73 @@ static int op_mprotect(struct tt_thread *th, struct tt_proc *proc,
 	*addr = page_addr(first);
 	*len = nr * PAGE_SIZE;
 	return ft_mprotect(proc->mm, *addr, *len, prot);
+}
+
+/*
+ * Where a range of @nr pages goes: a CONT block boundary, any page, or
+ * across a PMD boundary (a table boundary: a folio's entries end up in two
+ * tables).  Not overlapping [@first, @first + @nr); false if none was found.
+ */
+static bool pick_destination(struct tt_thread *th, unsigned long first,
+			     unsigned long nr, unsigned long *to)
+{
+	unsigned long pages = th->t->nr_pages, tables = pages * PAGE_SIZE / PMD_SIZE;
+
+	for (int tries = 0; tries < 4; tries++) {
+		switch (ft_random_below(&th->rs, 3)) {
+		case 0:
+			*to = ft_random_below(&th->rs, pages / CONT_PTES) * CONT_PTES;
+			break;
+		case 1:
+			*to = ft_random_below(&th->rs, pages);
+			break;
+		default:
+			if (tables < 2 || nr < 2)
+				continue;
+			*to = (1 + ft_random_below(&th->rs, tables - 1)) * (PMD_SIZE / PAGE_SIZE) -
+			      1 - ft_random_below(&th->rs, nr - 1);
+			break;
+		}
+		if (*to + nr <= pages && (*to >= first + nr || first >= *to + nr))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a range to another place of the
+ * window, replacing what was mapped there; the shadow moves the values.
+ * Returns the destination's page index.
+ */
+static int op_mremap(struct tt_thread *th, struct tt_proc *proc, unsigned long *addr,
+		     unsigned long *len)
+{
+	bool gap[TT_MAX_RANGE];
+	struct ft_shadow_move *m;
+	unsigned long first, nr, to;
+	int ret;
+
+	pick_range(th, &first, &nr);
+	*addr = page_addr(first);
+	*len = nr * PAGE_SIZE;
+	if (!pick_destination(th, first, nr, &to))
+		return -EAGAIN;
+	down_write(&proc->move_lock);
+	/* The layout holds still: munmap and mmap of this mm take move_lock. */
+	mmap_read_lock(proc->mm);
+	for (unsigned long i = 0; i < nr; i++)
+		gap[i] = !find_vma(proc->mm, page_addr(first + i));
+	mmap_read_unlock(proc->mm);
+	m = ft_shadow_move_begin(proc->shadow, first, to, nr, gap);
+	if (!m) {
+		up_write(&proc->move_lock);
+		return -ENOMEM;
+	}
+	ret = ft_mremap(proc->mm, *addr, *len, *len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			page_addr(to));
+	ft_shadow_move_end(proc->shadow, m, ret);
+	up_write(&proc->move_lock);
+	return ret ? ret : (int)to;
 }
 
 /* Claim every word of page @page, or none. */
@@ -453,6 +544,8 @@ static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
 		return op_unpin(th);
 	case TT_RECLAIM:
 		return (int)ft_shrink_lru(&th->t->world, TT_RECLAIM_BATCH);
+	case TT_MREMAP:
+		return op_mremap(th, proc, addr, len);
 	default:
 		return -EINVAL;
 	}

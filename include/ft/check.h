@@ -70,6 +70,8 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
  *  - MADV_FREE changes no value; it ends the dirty rule, and a page it
  *    cleaned may read zero once reclaim discarded it (ft_shadow_discard(),
  *    the discard seen under the PTL); a page written since may not;
+ *  - mremap moves a range's values (and dirty expectation) to where it
+ *    moved the entries; the old range reads as unmapped, then zero;
  *  - dirty: a PTE written through stays dirty while it maps that page and
  *    no zap or MADV_FREE of it has begun (checked after each write and
  *    before the next access), in the parent and in a child that fork gave
@@ -146,5 +148,26 @@ void ft_shadow_forget_dirty(struct ft_shadow *sh, unsigned long idx);
 void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child,
 			  struct mm_struct *mm);
 void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent);
+
+/*
+ * mremap of pages [@from, @from + @nr) to [@to, @to + @nr) of one mm (the
+ * MREMAP_FIXED move): _begin() before ft_mremap() counts the unmap of the
+ * destination as a zap and claims every slot of both ranges, waiting for
+ * them (the caller holds none, and must keep fork of this mm out until
+ * _end()); _end() after it, with ft_mremap()'s @result: 0, each
+ * destination slot holds what its source held (the values, a zap's zero,
+ * the dirty expectation, as move_ptes() carries the entry), and the source
+ * is zero (unmapped); -EFAULT or -EINVAL, nothing changed; another error
+ * may have moved some pieces, so both are widened to anything (counted).
+ * @gap: per source page, true if no VMA covers it (the caller keeps the
+ * layout stable): remap_move() neither moves it nor unmaps its
+ * destination, so both keep their values.  NULL from _begin(): bad ranges
+ * or -ENOMEM, nothing claimed.
+ */
+struct ft_shadow_move;
+struct ft_shadow_move *ft_shadow_move_begin(struct ft_shadow *sh, unsigned long from,
+					    unsigned long to, unsigned long nr,
+					    const bool *gap);
+void ft_shadow_move_end(struct ft_shadow *sh, struct ft_shadow_move *m, int result);
 
 #endif /* FT_CHECK_H */

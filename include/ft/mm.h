@@ -83,6 +83,10 @@ struct vm_area_struct {
 	/* READ_ONCE outside the mmap lock: lockless lookups recheck them
 	 * under the VMA lock (lock_vma_under_rcu). */
 	unsigned long vm_start, vm_end;
+	/* The page offset of vm_start: an anon VMA's is the page number of
+	 * the address it was created at, and mremap keeps it, so that a
+	 * moved folio's ->index still finds its pages (linear_page_index). */
+	unsigned long vm_pgoff;
 	unsigned long vm_flags;
 	pgprot_t vm_page_prot;
 	struct anon_vma *anon_vma;
@@ -108,6 +112,14 @@ static inline unsigned long vma_flags(struct vm_area_struct *vma)
 static inline pgprot_t vma_page_prot(struct vm_area_struct *vma)
 {
 	return (pgprot_t){ READ_ONCE(vma->vm_page_prot.pgprot) };
+}
+
+/* The linear page index of @addr in @vma (include/linux/pagemap.h). */
+static inline unsigned long linear_page_index(struct vm_area_struct *vma,
+					      unsigned long addr)
+{
+	return ((addr - READ_ONCE(vma->vm_start)) >> PAGE_SHIFT) +
+	       READ_ONCE(vma->vm_pgoff);
 }
 
 #define FT_TLB_VA_GENS	64
@@ -326,6 +338,17 @@ enum ft_fault_result ft_user_access(struct mm_struct *mm, unsigned long addr,
 int ft_mmap(struct mm_struct *mm, unsigned long start, unsigned long len,
 	    unsigned long vm_flags);
 int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
+
+#define MREMAP_MAYMOVE	1
+#define MREMAP_FIXED	2
+/*
+ * mremap(2) of private anonymous memory: 0 or -errno.  Without
+ * MREMAP_FIXED it shrinks or grows in place; with it (and MREMAP_MAYMOVE)
+ * it moves [@addr, @addr + @old_len) to @new_addr, @new_len long, across
+ * VMAs too when the lengths are equal (v6.17's remap_move()).
+ */
+int ft_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
+	      unsigned long new_len, unsigned long flags, unsigned long new_addr);
 int ft_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 		unsigned long vm_flags);
 int ft_madvise_dontneed(struct mm_struct *mm, unsigned long start,

@@ -44,8 +44,10 @@
  * carry it, and fork copies it into the child's entry (for a contpte block,
  * the block's gathered dirty), so the child inherits the expectation.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ft/check.h"
 #include "ft/contpte.h"
@@ -61,15 +63,17 @@
 
 #define VSET_RUNS	3
 
-/* Writes of the slot by mm @tag (0: any) with counts in (lo, hi]. */
+/* Writes of slot @idx by mm @tag (0: any) with counts in (lo, hi]; @idx is
+ * where they were written, which mremap may have moved them from. */
 struct vrun {
-	u32 tag, lo, hi;
+	u32 tag, lo, hi, idx;
 };
 
-/* Values a read may return: @one, 0 if @zero, and the runs' writes. */
+/* Values a read may return: @one, 0 if @zero, and the runs' writes; any
+ * value if @any (widened: where a failed mremap left the page is unknown). */
 struct vset {
 	unsigned long one;
-	bool zero;
+	bool zero, any;
 	u8 nr_runs;
 	struct vrun runs[VSET_RUNS];
 };
@@ -200,16 +204,16 @@ static bool vrun_has(const struct vrun *r, unsigned long v)
 {
 	u32 c = value_count(v);
 
-	return (!r->tag || value_tag(v) == r->tag) &&
+	return value_idx(v) == r->idx && (!r->tag || value_tag(v) == r->tag) &&
 	       (r->lo & VALUE_COUNT_MASK) < c && c <= (r->hi & VALUE_COUNT_MASK);
 }
 
-/* Is @v, read from slot @idx, in @s? */
-static bool vset_has(const struct vset *s, unsigned long idx, unsigned long v)
+/* Is @v in @s?  (A run names the slot its values were written at.) */
+static bool vset_has(const struct vset *s, unsigned long v)
 {
-	if (v == s->one || (!v && s->zero))
+	if (v == s->one || (!v && s->zero) || s->any)
 		return true;
-	if (!v || value_idx(v) != (idx & VALUE_IDX_MASK))
+	if (!v)
 		return false;
 	for (int i = 0; i < s->nr_runs; i++)
 		if (vrun_has(&s->runs[i], v))
@@ -219,7 +223,7 @@ static bool vset_has(const struct vset *s, unsigned long idx, unsigned long v)
 
 static bool vset_single(const struct vset *s)
 {
-	return !s->nr_runs && (!s->zero || !s->one);
+	return !s->nr_runs && !s->any && (!s->zero || !s->one);
 }
 
 static void vset_set(struct vset *s, unsigned long v)
@@ -227,32 +231,35 @@ static void vset_set(struct vset *s, unsigned long v)
 	*s = (struct vset){ .one = v };
 }
 
-/* Add the writes of mm @tag with counts in (lo, hi]. */
-static void vset_add_run(struct vset *s, u32 tag, u32 lo, u32 hi)
+/* Add the writes of mm @tag to slot @idx with counts in (lo, hi]. */
+static void vset_add_run(struct vset *s, unsigned long idx, u32 tag, u32 lo, u32 hi)
 {
 	struct vrun *r;
 
+	idx &= VALUE_IDX_MASK;
 	for (int i = 0; i < s->nr_runs; i++) {
 		r = &s->runs[i];
-		if (r->tag == tag || !r->tag) {
+		if (r->idx == idx && (r->tag == tag || !r->tag)) {
 			r->lo = min(r->lo, lo);
 			r->hi = max(r->hi, hi);
 			return;
 		}
 	}
 	if (s->nr_runs < VSET_RUNS) {
-		s->runs[s->nr_runs++] = (struct vrun){ tag, lo, hi };
+		s->runs[s->nr_runs++] = (struct vrun){ tag, lo, hi, (u32)idx };
 		return;
 	}
 	/* No room: the last run takes every writer.  Counted and shown at
 	 * the end of a run: a looser check, never a false report. */
-	s->runs[VSET_RUNS - 1] = (struct vrun){ 0, 0, VALUE_COUNT_MASK };
+	s->runs[VSET_RUNS - 1] = (struct vrun){ 0, 0, VALUE_COUNT_MASK, (u32)idx };
 	__atomic_fetch_add(&n_widened, 1, RLX);
 }
 
 static void vset_print(FILE *out, const struct vset *s)
 {
 	fprintf(out, "%#lx", s->one);
+	if (s->any)
+		fprintf(out, " or anything (widened after a failed mremap)");
 	if (s->zero && s->one)
 		fprintf(out, " or 0");
 	for (int i = 0; i < s->nr_runs; i++) {
@@ -345,7 +352,7 @@ void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
 		return;
 	note_episode(sh, idx);
 	if (stale)	/* maybe lost with the page it went to */
-		vset_add_run(&p->want, sh->tag, count - 1, count);
+		vset_add_run(&p->want, idx, sh->tag, count - 1, count);
 	else
 		vset_set(&p->want, wr->value);
 	p->w_zap_started = wr->zap_started;
@@ -478,7 +485,7 @@ static bool stale_read_ok(struct ft_shadow *sh, unsigned long idx, unsigned long
 	    __atomic_load_n(&p->zap_started, SEQ) == p->claim_zaps)
 		return false;	/* no zap: migration or COW, whose copy is exact */
 	note_episode(sh, idx);
-	if (vset_has(&st->want, idx, v))
+	if (vset_has(&st->want, v))
 		return true;
 	return value_tag(v) == sh->tag && value_idx(v) == (idx & VALUE_IDX_MASK) &&
 	       value_count(v) >= (st->writes & VALUE_COUNT_MASK);
@@ -489,7 +496,7 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 {
 	struct shadow_page *p = &sh->pages[idx];
 
-	if (vset_has(&p->want, idx, value)) {
+	if (vset_has(&p->want, value)) {
 		/* A walk of the live tables found it: the page holds it. */
 		if (!stale && !vset_single(&p->want)) {
 			note_episode(sh, idx);
@@ -703,7 +710,7 @@ static void narrow_by_look(struct ft_shadow *sh, unsigned long idx, struct mm_st
 	}
 	/* A migration entry: the copy is under way.  None: a read faults in
 	 * the zero page. */
-	if (is_swap_pte(pte) || !vset_has(&sh->pages[idx].want, idx, v))
+	if (is_swap_pte(pte) || !vset_has(&sh->pages[idx].want, v))
 		return;
 	note_episode(sh, idx);
 	vset_set(&sh->pages[idx].want, v);
@@ -766,11 +773,165 @@ void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent)
 		bool discarded = __atomic_load_n(&p->discards, SEQ) != c->fork_discards;
 
 		if (writes != c->fork_writes)
-			vset_add_run(&c->want, parent->tag, c->fork_writes, writes);
+			vset_add_run(&c->want, i, parent->tag, c->fork_writes, writes);
 		c->want.zero |= zapped || (discarded && (cleaned || c->w_clean_inflight));
 		c->w_clean_inflight |= cleaned;
 		if (zapped || cleaned || writes != c->fork_writes ||
 		    __atomic_load_n(&p->swapouts, SEQ) != c->fork_swapouts)
 			c->dirty_pfn = 0;
 	}
+}
+
+/* ---- mremap ------------------------------------------------------------------- */
+
+struct ft_shadow_move {
+	unsigned long from, to, nr;	/* in slots */
+	bool *gap;			/* per source page: no VMA, not moved */
+	/* Per destination slot, before the move: the zap count, whether a
+	 * zap other than the move's own was in flight, and whether the
+	 * destination may be cleaned or zapped under the moved dirty entry. */
+	u64 *zaps;
+	bool *zapping, *cleaning;
+	u64 *cleans;
+	u64 *reclaims;		/* and its discards + swap-outs (2 per slot) */
+};
+
+static void claim_range(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+{
+	for (unsigned long i = first; i < first + nr; i++)
+		claim_wait(sh, i);
+}
+
+static void release_range(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+{
+	for (unsigned long i = first; i < first + nr; i++)
+		ft_shadow_release(sh, i);
+}
+
+struct ft_shadow_move *ft_shadow_move_begin(struct ft_shadow *sh, unsigned long from,
+					    unsigned long to, unsigned long nr,
+					    const bool *gap)
+{
+	struct ft_shadow_move *m = calloc(1, sizeof(*m));
+	unsigned long pages = nr;
+
+	nr *= FT_PAGE_WORDS;
+	from *= FT_PAGE_WORDS;
+	to *= FT_PAGE_WORDS;
+	if (!m || from + nr > sh->nr_slots || to + nr > sh->nr_slots ||
+	    (from < to + nr && to < from + nr))
+		goto fail;
+	*m = (struct ft_shadow_move){ from, to, nr, calloc(pages, sizeof(bool)),
+		calloc(nr, sizeof(u64)), calloc(nr, sizeof(bool)), calloc(nr, sizeof(bool)),
+		calloc(nr, sizeof(u64)), calloc(2 * nr, sizeof(u64)) };
+	if (!m->gap || !m->zaps || !m->zapping || !m->cleaning || !m->cleans ||
+	    !m->reclaims)
+		goto fail;
+	memcpy(m->gap, gap, pages * sizeof(bool));
+	/* remap_move() unmaps the destination of each moved piece only. */
+	for (unsigned long i = 0; i < pages; i++)
+		if (!gap[i])
+			ft_shadow_zap_begin(sh, to / FT_PAGE_WORDS + i, 1);
+	/* Ascending over both ranges (they do not overlap): no deadlock
+	 * with another mover of this mm. */
+	claim_range(sh, min(from, to), nr);
+	claim_range(sh, max(from, to), nr);
+	for (unsigned long i = 0; i < nr; i++) {
+		struct shadow_page *p = &sh->pages[to + i];
+
+		/* After the move's own zap began: a zap that begins later may
+		 * take the moved page; one in flight now may too. */
+		m->zaps[i] = __atomic_load_n(&p->zap_started, SEQ);
+		m->zapping[i] = __atomic_load_n(&p->zap_inflight, SEQ) > 1;
+		m->cleans[i] = __atomic_load_n(&p->clean_started, SEQ);
+		m->cleaning[i] = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
+		m->reclaims[2 * i] = __atomic_load_n(&p->discards, SEQ);
+		m->reclaims[2 * i + 1] = __atomic_load_n(&p->swapouts, SEQ);
+	}
+	return m;
+fail:
+	if (m) {
+		free(m->reclaims);
+		free(m->gap);
+		free(m->zaps);
+		free(m->zapping);
+		free(m->cleaning);
+		free(m->cleans);
+	}
+	free(m);
+	return NULL;
+}
+
+/* With both claims: slot @f's content is at slot @t now. */
+static void move_slot(struct ft_shadow *sh, struct ft_shadow_move *m, unsigned long i)
+{
+	struct shadow_page *f = &sh->pages[m->from + i], *t = &sh->pages[m->to + i];
+	bool dirty = f->dirty_pfn && !m->zapping[i] && !m->cleaning[i] &&
+		     !__atomic_load_n(&f->zap_inflight, SEQ) &&
+		     !__atomic_load_n(&f->clean_inflight, SEQ) &&
+		     !dirty_cleaned(f);
+
+	note_episode(sh, m->to + i);
+	note_episode(sh, m->from + i);
+	t->want = f->want;
+	t->want.zero |= zapped_since_write(f) || discarded_since_write(f);
+	/* Reclaim may discard the moved content at either address, legally
+	 * if MADV_FREE cleaned it since its write (at the source). */
+	t->w_discards = m->reclaims[2 * i];
+	t->w_clean_started = m->cleans[i];
+	t->w_clean_inflight = cleaned_since_write(f) || m->cleaning[i];
+	t->dirty_swapouts = m->reclaims[2 * i + 1];
+	t->w_zap_started = t->w_zap_end = m->zaps[i];
+	t->w_zap_inflight = m->zapping[i];
+	/* move_ptes carries the dirty bit with the entry. */
+	t->dirty_pfn = dirty ? f->dirty_pfn : 0;
+	t->dirty_zaps = m->zaps[i];
+	t->dirty_cleans = m->cleans[i];
+	/* The source is unmapped: zero once something maps it again. */
+	vset_set(&f->want, 0);
+	f->w_zap_started = f->w_zap_end = __atomic_load_n(&f->zap_started, SEQ);
+	f->w_zap_inflight = false;
+	f->dirty_pfn = 0;
+}
+
+/* A failed mremap may have moved some pieces: either side may hold
+ * anything it or the other held, or zero.  Counted as widened. */
+static void move_failed(struct ft_shadow *sh, struct ft_shadow_move *m, unsigned long i)
+{
+	struct shadow_page *f = &sh->pages[m->from + i], *t = &sh->pages[m->to + i];
+
+	note_episode(sh, m->to + i);
+	note_episode(sh, m->from + i);
+	f->want.any = t->want.any = true;
+	f->dirty_pfn = t->dirty_pfn = 0;
+	__atomic_fetch_add(&n_widened, 2, RLX);
+}
+
+void ft_shadow_move_end(struct ft_shadow *sh, struct ft_shadow_move *m, int result)
+{
+	/* -EFAULT and -EINVAL come before anything is unmapped or moved. */
+	bool untouched = result == -EFAULT || result == -EINVAL;
+
+	for (unsigned long i = 0; i < m->nr && !untouched; i++) {
+		if (m->gap[i / FT_PAGE_WORDS])
+			continue;
+		if (!result)
+			move_slot(sh, m, i);
+		else
+			move_failed(sh, m, i);
+	}
+	release_range(sh, m->from, m->nr);
+	release_range(sh, m->to, m->nr);
+	/* The move's own unmap of the destination ends: nothing to settle,
+	 * the destination's content is the source's. */
+	for (unsigned long i = 0; i < m->nr / FT_PAGE_WORDS; i++)
+		if (!m->gap[i])
+			ft_shadow_zap_end(sh, m->to / FT_PAGE_WORDS + i, 1, false);
+	free(m->gap);
+	free(m->zaps);
+	free(m->zapping);
+	free(m->cleaning);
+	free(m->cleans);
+	free(m->reclaims);
+	free(m);
 }

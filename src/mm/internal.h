@@ -157,6 +157,21 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr);
 int vma_split_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		    struct vm_area_struct **out);
 void vma_end_write_all(struct mm_struct *mm);
+/* A free VMA slot, write-locked; NULL if all MAX_VMAS are in use. */
+struct vm_area_struct *vma_alloc(struct mm_struct *mm);
+/* Range, page offset and flags of a VMA not yet linked to an anon_vma. */
+void vma_set_range(struct vm_area_struct *vma, unsigned long start,
+		   unsigned long end, unsigned long pgoff, unsigned long flags);
+void vma_mark_attached(struct vm_area_struct *vma);
+void vma_detach(struct vm_area_struct *vma);
+/*
+ * do_vmi_munmap(): split, detach and zap [@start, @end) under the mmap_lock
+ * held for write.  @unlock: downgrade and zap under the read lock, then drop
+ * it (munmap(2)); else zap under the write lock and keep it (mremap).
+ * 0 or -ENOMEM.
+ */
+int do_vmi_munmap(struct mm_struct *mm, unsigned long start, unsigned long end,
+		  bool unlock);
 
 /* anon_vma (mm/rmap.c) */
 int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma);

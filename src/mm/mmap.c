@@ -277,7 +277,7 @@ int mm_vmas_sorted(struct mm_struct *mm, struct vm_area_struct **out)
 /* ---- VMA slots and changes (under the mmap_lock for write) ----------------------- */
 
 /* A free slot, write-locked so no stale reader still holds it. */
-static struct vm_area_struct *vma_alloc(struct mm_struct *mm)
+struct vm_area_struct *vma_alloc(struct mm_struct *mm)
 {
 	for (int i = 0; i < MAX_VMAS; i++) {
 		struct vm_area_struct *vma = &mm->vmas[i];
@@ -296,24 +296,25 @@ static struct vm_area_struct *vma_alloc(struct mm_struct *mm)
  * anon_vma lock only, so it is set before the VMA is linked to an anon_vma
  * (as vm_area_dup() copies it) or changed under that lock (vma_prepare()).
  */
-static void vma_set_range(struct vm_area_struct *vma, unsigned long start,
-			  unsigned long end, unsigned long flags)
+void vma_set_range(struct vm_area_struct *vma, unsigned long start,
+		   unsigned long end, unsigned long pgoff, unsigned long flags)
 {
 	write_seqcount_begin(&vma->vm_seq);
 	WRITE_ONCE(vma->vm_start, start);
 	WRITE_ONCE(vma->vm_end, end);
+	WRITE_ONCE(vma->vm_pgoff, pgoff);
 	WRITE_ONCE(vma->vm_flags, flags);
 	WRITE_ONCE(vma->vm_page_prot.pgprot, pgprot_val(vm_get_page_prot(flags)));
 	write_seqcount_end(&vma->vm_seq);
 }
 
 /* Visible to lookups from now on. */
-static void vma_mark_attached(struct vm_area_struct *vma)
+void vma_mark_attached(struct vm_area_struct *vma)
 {
 	__atomic_store_n(&vma->attached, 1, __ATOMIC_RELEASE);
 }
 
-static void vma_detach(struct vm_area_struct *vma)
+void vma_detach(struct vm_area_struct *vma)
 {
 	vma_assert_write_locked(vma);
 	write_seqcount_begin(&vma->vm_seq);
@@ -334,7 +335,9 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr)
 	if (!new)
 		return -ENOMEM;
 	vma_start_write(vma);
-	vma_set_range(new, addr, end, vma->vm_flags);
+	vma_set_range(new, addr, end,
+		      vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT),
+		      vma->vm_flags);
 	if (anon_vma_clone(new, vma))
 		return -ENOMEM;
 	if (vma->anon_vma)
@@ -407,7 +410,8 @@ int ft_mmap(struct mm_struct *mm, unsigned long start, unsigned long len,
 	}
 	vma = ret ? NULL : vma_alloc(mm);
 	if (vma) {
-		vma_set_range(vma, start, end, vm_flags | VM_MAYREAD | VM_MAYWRITE);
+		vma_set_range(vma, start, end, start >> PAGE_SHIFT,
+			      vm_flags | VM_MAYREAD | VM_MAYWRITE);
 		vma_mark_attached(vma);
 	}
 	else if (!ret)
@@ -417,34 +421,32 @@ int ft_mmap(struct mm_struct *mm, unsigned long start, unsigned long len,
 }
 
 /*
- * munmap(2) (mm/vma.c do_vmi_align_munmap(), vms_complete_munmap_vmas()):
- * under the write lock split, write-lock and detach the VMAs; downgrade
- * (which ends the VMA write locks; detached VMAs stay unusable); zap under
- * the read lock.  The PTE tables stay until exit (FT-DEVIATION: no
- * free_pgtables for a range).
+ * do_vmi_align_munmap(), vms_complete_munmap_vmas(): under the write lock
+ * split, write-lock and detach the VMAs; munmap(2) then downgrades (which
+ * ends the VMA write locks; detached VMAs stay unusable) and zaps under the
+ * read lock, mremap zaps under the write lock.  The PTE tables stay until
+ * exit (FT-DEVIATION: no free_pgtables for a range).
  */
-int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+int do_vmi_munmap(struct mm_struct *mm, unsigned long start, unsigned long end,
+		  bool unlock)
 {
-	unsigned long end = start + len;
 	struct vm_area_struct *vmas[MAX_VMAS];
 	struct mmu_gather tlb;
-	u64 since;
 	int n;
 
-	if (!len || (start | len) & (PAGE_SIZE - 1) || end > mm->task_size || end < start)
-		return -EINVAL;
-	since = ft_tlb_call_begin(mm);
-	mmap_write_lock(mm);
+	mmap_assert_write_locked(mm);
 	n = vma_split_range(mm, start, end, vmas);
 	if (n < 0) {
-		mmap_write_unlock(mm);
+		if (unlock)
+			mmap_write_unlock(mm);
 		return n;
 	}
 	for (int i = 0; i < n; i++) {
 		vma_start_write(vmas[i]);
 		vma_detach(vmas[i]);
 	}
-	mmap_write_downgrade(mm);
+	if (unlock)
+		mmap_write_downgrade(mm);
 	tlb_gather_mmu(&tlb, mm);
 	for (int i = 0; i < n; i++)
 		unmap_page_range(&tlb, vmas[i], vmas[i]->vm_start, vmas[i]->vm_end);
@@ -452,9 +454,25 @@ int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	/* free_pgtables' part: rmap walkers may no longer reach them. */
 	for (int i = 0; i < n; i++)
 		unlink_anon_vmas(vmas[i]);
-	mmap_read_unlock(mm);
-	ft_tlb_done(mm, start, end, FT_TLB_UNMAPPED, since);
+	if (unlock)
+		mmap_read_unlock(mm);
 	return 0;
+}
+
+int ft_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	unsigned long end = start + len;
+	u64 since;
+	int ret;
+
+	if (!len || (start | len) & (PAGE_SIZE - 1) || end > mm->task_size || end < start)
+		return -EINVAL;
+	since = ft_tlb_call_begin(mm);
+	mmap_write_lock(mm);
+	ret = do_vmi_munmap(mm, start, end, true);
+	if (!ret)
+		ft_tlb_done(mm, start, end, FT_TLB_UNMAPPED, since);
+	return ret;
 }
 
 /* ---- fork: dup_mmap ---------------------------------------------------------------- */
@@ -476,7 +494,8 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		tmp = vma_alloc(mm);
 		if (!tmp)
 			return -ENOMEM;
-		vma_set_range(tmp, mpnt->vm_start, mpnt->vm_end, mpnt->vm_flags);
+		vma_set_range(tmp, mpnt->vm_start, mpnt->vm_end, mpnt->vm_pgoff,
+			      mpnt->vm_flags);
 		ret = anon_vma_fork(tmp, mpnt);
 		if (ret)
 			return ret;

@@ -40,9 +40,8 @@ static void folio_rmap_sanity_checks(struct folio *folio, struct page *page,
 /*
  * Set folio->mapping and ->index for the first anon mapping: the VMA's own
  * anon_vma if the folio is exclusive to it, else the family's root, which
- * every mapper's VMA reaches.  FT-DEVIATION: the index is the address's page
- * number (anon VMAs have vm_pgoff == vm_start >> PAGE_SHIFT, and there is no
- * mremap).
+ * every mapper's VMA reaches.  The index is the linear page index, which
+ * mremap keeps when it moves the pages (the new VMA's vm_pgoff).
  */
 static void __folio_set_anon(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address, bool exclusive)
@@ -51,7 +50,7 @@ static void __folio_set_anon(struct folio *folio, struct vm_area_struct *vma,
 
 	if (anon_vma && !exclusive)
 		anon_vma = anon_vma->root;
-	WRITE_ONCE(folio->index, address >> PAGE_SHIFT);
+	WRITE_ONCE(folio->index, linear_page_index(vma, address));
 	WRITE_ONCE(folio->mapping, (unsigned long)anon_vma | PAGE_MAPPING_ANON);
 }
 
@@ -171,7 +170,7 @@ void folio_add_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
 	}
 	/* __page_check_anon_rmap(): the page sits at its own index. */
 	VM_WARN_ON_FOLIO(READ_ONCE(folio->index) + folio_page_idx(folio, page) !=
-			 address >> PAGE_SHIFT, folio);
+			 linear_page_index(vma, address), folio);
 }
 
 /**
@@ -548,17 +547,24 @@ static bool pte_maps_folio(struct folio *folio, pte_t pte, bool migration)
 	return pte_pfn(pte) >= pfn && pte_pfn(pte) < pfn + folio_nr_pages(folio);
 }
 
-/* page_vma_mapped_walk() over one VMA: the folio's range, a table at a time. */
+/*
+ * page_vma_mapped_walk() over one VMA: the folio's range, a table at a time.
+ * vma_address(): where the folio's linear index lies in @vma, clamped to it
+ * (the VMA's range and offset are stable under the anon_vma lock).
+ */
 static bool rmap_walk_vma(struct folio *folio, struct vm_area_struct *vma,
 			  struct rmap_walk_control *rwc)
 {
-	unsigned long start = READ_ONCE(folio->index) << PAGE_SHIFT;
-	unsigned long end = start + (folio_nr_pages(folio) << PAGE_SHIFT);
+	unsigned long pgoff = READ_ONCE(folio->index), nr = folio_nr_pages(folio);
+	unsigned long vm_pgoff = vma->vm_pgoff;
+	unsigned long vm_pages = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
 	struct mm_struct *mm = vma->vm_mm;
-	unsigned long addr, next;
+	unsigned long addr, next, start, end;
 
-	start = max(start, vma->vm_start);
-	end = min(end, vma->vm_end);
+	if (pgoff + nr <= vm_pgoff || pgoff >= vm_pgoff + vm_pages)
+		return true;
+	start = vma->vm_start + ((max(pgoff, vm_pgoff) - vm_pgoff) << PAGE_SHIFT);
+	end = vma->vm_start + ((min(pgoff + nr, vm_pgoff + vm_pages) - vm_pgoff) << PAGE_SHIFT);
 	for (addr = start; addr < end; addr = next) {
 		spinlock_t *ptl;
 		pte_t *pte = pte_offset_map_lock(mm, pmd_off(mm, addr), addr, &ptl);
@@ -567,12 +573,13 @@ static bool rmap_walk_vma(struct folio *folio, struct vm_area_struct *vma,
 		next = pmd_addr_end(addr, end);
 		if (!pte)
 			continue;
-		for (unsigned int nr; addr < next && more; addr += nr * PAGE_SIZE, pte += nr) {
+		for (unsigned int step; addr < next && more;
+		     addr += step * PAGE_SIZE, pte += step) {
 			/* rmap_one may handle a batch of entries (try_to_unmap_one). */
-			rwc->nr_pages = nr = 1;
+			rwc->nr_pages = step = 1;
 			if (pte_maps_folio(folio, ptep_get(pte), rwc->migration)) {
 				more = rwc->rmap_one(folio, vma, addr, pte, rwc->arg);
-				nr = rwc->nr_pages;
+				step = rwc->nr_pages;
 			}
 		}
 		spin_unlock(ptl);

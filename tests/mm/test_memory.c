@@ -22,6 +22,10 @@
  *   migrate       migration of a forked contpte folio, refolded one PTE at
  *                 a time; a pinned folio is not migrated; young clearing
  *   vmas          munmap splits, SIGSEGV outside VMAs, mprotect denies
+ *   mremap        a forked contpte folio moved across a table boundary to
+ *                 an address not aligned to its pfn (no CONT), back to an
+ *                 aligned one (refolded), migrated there by rmap; a move
+ *                 across two VMAs, shrink and grow in place, bad arguments
  */
 #include <errno.h>
 
@@ -445,6 +449,85 @@ static void case_vmas(void)
 	mmput(p);
 }
 
+static unsigned long values_at(struct mm_struct *mm, unsigned long first,
+			       unsigned int n, unsigned long base)
+{
+	unsigned int ok = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		ok += get_word(mm, first + i) == base + i;
+	return ok;
+}
+
+static int mremap_pages(struct mm_struct *mm, unsigned long from, unsigned long nr,
+			unsigned long to)
+{
+	return ft_mremap(mm, page_va(from), nr * PAGE_SIZE, nr * PAGE_SIZE,
+			 MREMAP_MAYMOVE | MREMAP_FIXED, page_va(to));
+}
+
+static void case_mremap(void)
+{
+	struct mm_struct *p = new_mm(), *c;
+	unsigned long v = 0;
+	struct folio *f;
+	int ret;
+
+	w.anon_orders = BIT(0) | BIT(5);
+	for (unsigned long i = 0; i < 32; i++)
+		put_word(p, i, 0x100 + i);
+	f = folio_of(p, 0);
+	c = ft_fork(p);
+	/* 1528: 8 pages before a table boundary, and not pfn-aligned. */
+	ret = mremap_pages(p, 0, 32, 1528);
+	ft_ktap_result(&k, !ret && folio_order(f) == 5 && folio_of(p, 1528) == f &&
+		       folio_of(p, 1559) == f && values_at(p, 1528, 32, 0x100) == 32 &&
+		       !count_pages(p, 1528, 32, is_cont) && folio_mapcount(f) == 64 &&
+		       ft_user_access(p, page_va(0), false, &v, &rs) == FT_FAULT_SIGSEGV &&
+		       values_at(c, 0, 32, 0x100) == 32,
+		       "mremap: 32 pages across a table boundary, unaligned: no CONT, "
+		       "the old range unmapped, the child unchanged (%d)", ret);
+	ret = mremap_pages(p, 1528, 32, 1600);
+	ft_ktap_result(&k, !ret && count_pages(p, 1600, 32, is_cont) == 32 &&
+		       values_at(p, 1600, 32, 0x100) == 32 && !count_pages(p, 1600, 32, is_write),
+		       "mremap: back to an aligned address, refolded one entry at a time, "
+		       "still read-only (%d)", ret);
+	ret = ft_migrate_at(p, page_va(1600), &rs);
+	ft_ktap_result(&k, !ret && folio_of(p, 1600) != f && folio_of(c, 0) == folio_of(p, 1600) &&
+		       values_at(p, 1600, 32, 0x100) == 32 && values_at(c, 0, 32, 0x100) == 32,
+		       "mremap: the rmap walk finds the moved pages by their page offset (%d)",
+		       ret);
+	put_word(p, 1603, 0xa3);
+	ft_ktap_result(&k, get_word(c, 3) == 0x103 && get_word(p, 1603) == 0xa3,
+		       "mremap: a write after the move still copies on write");
+	audit("mremap", (struct mm_struct *[]){ p, c }, 2);
+	/* Two VMAs (a read-only head), moved over a mapped range. */
+	ft_mprotect(p, page_va(1600), 8 * PAGE_SIZE, VM_READ);
+	ret = mremap_pages(p, 1600, 32, 200);
+	ft_ktap_result(&k, !ret && values_at(p, 200, 3, 0x100) == 3 &&
+		       values_at(p, 204, 28, 0x104) == 28 && !put_word(p, 201, 1) &&
+		       put_word(p, 210, 0x10a) &&
+		       ft_user_access(p, page_va(1610), false, &v, &rs) == FT_FAULT_SIGSEGV,
+		       "mremap: across two VMAs, each keeping its protection (%d)", ret);
+	ret = ft_mremap(p, page_va(208), 24 * PAGE_SIZE, 8 * PAGE_SIZE, 0, 0);
+	ft_ktap_result(&k, !ret && ft_user_access(p, page_va(216), false, &v, &rs) ==
+		       FT_FAULT_SIGSEGV && get_word(p, 215) == 0x10f,
+		       "mremap: shrink in place (%d)", ret);
+	ret = ft_mremap(p, page_va(208), 8 * PAGE_SIZE, 24 * PAGE_SIZE, 0, 0);
+	ft_ktap_result(&k, !ret && get_word(p, 220) == 0 && get_word(p, 215) == 0x10f,
+		       "mremap: grow in place into the hole (%d)", ret);
+	ft_ktap_result(&k, mremap_pages(p, 200, 32, 216) == -EINVAL &&
+		       ft_mremap(p, page_va(200), PAGE_SIZE, PAGE_SIZE, MREMAP_FIXED,
+				 page_va(300)) == -EINVAL &&
+		       mremap_pages(p, 1700, 4, 1800) == -EFAULT &&
+		       ft_mremap(p, page_va(200), PAGE_SIZE, 2 * PAGE_SIZE, 0, 0) == -ENOMEM,
+		       "mremap: overlap and FIXED without MAYMOVE -EINVAL, no VMA -EFAULT, "
+		       "no room -ENOMEM");
+	audit("mremap", (struct mm_struct *[]){ p, c }, 2);
+	mmput(c);
+	mmput(p);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = ft_test_arg(argc, argv, "--locking", "upstream");
@@ -460,7 +543,7 @@ int main(int argc, char **argv)
 		return FT_EXIT_INVARIANT;
 	}
 	ft_random_init(&rs, 1, 0, 0, 0);
-	ft_ktap_start(41);
+	ft_ktap_start(51);
 	case_lifecycle();
 	case_cow();
 	case_dontneed();
@@ -470,6 +553,7 @@ int main(int argc, char **argv)
 	case_gather();
 	case_migrate();
 	case_vmas();
+	case_mremap();
 	ft_ktap_result(&k, ft_report_failures() == 0 && !pmem.stats.n_bad,
 		       "no oracle fired (%llu)", (unsigned long long)ft_report_failures());
 	ft_ktap_result(&k, ft_pmem_nr_used_pages(&pmem) == 1,
