@@ -56,6 +56,8 @@ static const struct zoo_scenario zoo_scenarios[] = {
 	{ "migration-restore", 10, 10 },
 	{ "fork-race", 10, 10 },
 	{ "tlb-zap", 10, 10 },
+	{ "reclaim", 10, 30 },
+	{ "reclaim-mremap", 10, 30 },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
@@ -85,6 +87,10 @@ static const struct { const char *inj, *scenario; } zoo_needs[] = {
 	{ "reuse-checks-before-lock", "migration-restore" },
 	{ "fork-no-vma-lock", "fork-race" },
 	{ "madv-flush-miss", "tlb-zap" },
+	/* Large folios reused by COW while reclaim holds references. */
+	{ "reuse-warn-reversed", "reclaim" },
+	/* Lazyfree large folios that mremap made straddle two tables. */
+	{ "lazyfree-batch-crosses-table", "reclaim-mremap" },
 };
 
 /* A case: clean in scenario c, or injection c - NR_ZOO_SCENARIOS. */

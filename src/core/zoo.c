@@ -119,6 +119,12 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"under the lock, a normal state with a swap cache or reclaim reference",
 		{ "owner slots" },
 	},
+	[FT_INJ_LAZYFREE_BATCH_CROSSES_TABLE] = {
+		"lazyfree-batch-crosses-table", "B4",
+		"reclaim's batched lazyfree unmap sized from the folio, not bounded by "
+		"the page table or the VMA",
+		{ "VM_WARN_ON_FOLIO" },
+	},
 };
 
 unsigned long ft_injected_mask;

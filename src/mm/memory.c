@@ -53,6 +53,8 @@ unsigned int folio_pte_batch_flags(struct folio *folio, pte_t *ptep,
 	pte_t expected, pte = *ptentp, *p;
 	unsigned int nr;
 
+	/* The caller's contract (T9): the scan stays in @ptep's table. */
+	VM_WARN_ON_FOLIO(ptep - ptdesc_of(ptep)->ptes + max_nr > PTRS_PER_PTE, folio);
 	/* Never past the folio's end (the Z3/B3 fix). */
 	if (!ft_injected(FT_INJ_BATCH_PAST_FOLIO))
 		max_nr = min(max_nr, (unsigned int)(end_pfn - pte_pfn(pte)));

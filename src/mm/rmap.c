@@ -614,6 +614,24 @@ int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page)
 }
 
 /*
+ * B4: can_batch_unmap_folio_ptes() as 354dffd29575 ("mm: support batched
+ * unmap for lazyfree large folios during reclamation") had it until
+ * Lance Yang's fix: all or nothing from the folio's first page, max_nr
+ * the folio's size, bounded by neither the VMA nor the page table.
+ */
+static unsigned int can_batch_unmap_folio_ptes(struct folio *folio, pte_t *ptep,
+					       pte_t pte)
+{
+	unsigned int max_nr = (unsigned int)folio_nr_pages(folio);
+
+	if (!folio_test_anon(folio) || folio_test_swapbacked(folio))
+		return 1;
+	if (pte_pfn(pte) != folio_pfn(folio))
+		return 1;
+	return folio_pte_batch(folio, ptep, pte, max_nr) == max_nr ? max_nr : 1;
+}
+
+/*
  * folio_unmap_pte_batch(): only a lazyfree large folio is unmapped in
  * batches, and only within one VMA and one page table (B4's fix,
  * Lance Yang 2025: the bound was the folio's size).
@@ -627,6 +645,8 @@ static unsigned int folio_unmap_pte_batch(struct folio *folio,
 
 	if (!folio_test_large(folio))
 		return 1;
+	if (ft_injected(FT_INJ_LAZYFREE_BATCH_CROSSES_TABLE))
+		return can_batch_unmap_folio_ptes(folio, ptep, pte);
 	end_addr = pmd_addr_end(addr, vma->vm_end);
 	max_nr = (unsigned int)((end_addr - addr) >> PAGE_SHIFT);
 	if (!folio_test_anon(folio) || folio_test_swapbacked(folio))

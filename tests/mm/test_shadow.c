@@ -41,6 +41,9 @@
  *                  zero, no report
  *   reclaim-redirtied  the same page written again after MADV_FREE:
  *                  reclaim keeps it and makes it swap-backed, no report
+ *   reclaim-swapin the child's written page swapped out and left in the
+ *                  swap cache: the read maps the same page, clean (the
+ *                  dirty rule ended at the swap-out), no report
  *   discard-written  a discard the shadow is told of, of a page written
  *                  after its MADV_FREE, and the page cleared: reported
  *
@@ -52,6 +55,7 @@
 #include "ft/check.h"
 #include "ft/contpte.h"
 #include "ft/report.h"
+#include "ft/swap.h"
 #include "mm_test.h"
 
 #define NR_PFNS		(4UL << MAX_PAGE_ORDER)
@@ -312,9 +316,32 @@ static void unmap_hook(struct mm_struct *mm, unsigned long addr, unsigned long n
 		ft_shadow_swapout(mm->hook_data, (addr - VA) >> PAGE_SHIFT, nr);
 }
 
+/* reclaim-swapin: two passes (the young bits, then the swap cache and
+ * the write-out) leave the page in the cache behind a swap entry. */
+static void reclaim_swapin(struct proc *child, struct ft_ktap *k)
+{
+	struct folio *folio = NULL;
+	pte_t pte;
+
+	write_page(child, 0);			/* a COW copy of the child's own */
+	ft_shrink_lru(&w, 64);
+	ft_shrink_lru(&w, 64);
+	pte = __ptep_get(ptep_of(child, 0));
+	if (is_swapfile_entry(pte))
+		folio = swap_cache_get_folio(&pmem, pte_swp_offset(pte));
+	ft_ktap_result(k, folio, "reclaim-swapin: a swap entry, its page in the swap cache");
+	if (folio)
+		folio_put(folio);
+	read_all(child);	/* swap-in: the same page, clean; checked next read */
+}
+
 /* reclaim-*: the child's own page 0 lazyfree, maybe written again, then reclaim. */
 static void reclaim_case(const char *name, struct proc *child, struct ft_ktap *k)
 {
+	if (!strcmp(name, "reclaim-swapin")) {
+		reclaim_swapin(child, k);
+		return;
+	}
 	bool redirty = !strcmp(name, "reclaim-redirtied");
 	u64 freed = ft_vm_event(&pmem, PGLAZYFREED);
 	u64 redirtied = ft_vm_event(&pmem, PGLAZYFREE_REDIRTIED);
@@ -380,7 +407,8 @@ static bool known_case(const char *name)
 		"dirty-lost", "fork-write-lost", "fork-late-write", "fork-foreign",
 		"fork-zero", "lazyfree-zero", "lazyfree-lost", "zap-race-lost",
 		"tlb-fresh-lost", "tlb-stale-write", "tlb-stale-read", "dirty-inherited",
-		"begin-waits", "reclaim-discard", "reclaim-redirtied", "discard-written",
+		"begin-waits", "reclaim-discard", "reclaim-redirtied", "reclaim-swapin",
+		"discard-written",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
