@@ -278,6 +278,9 @@ static bool owner_slots_can_reuse_anon(struct folio *folio,
 	}
 	if (folio_large_mapcount(folio) != folio_ref_count(folio))
 		return false;
+	/* A reference may come in from here on (reclaim isolating the
+	 * folio, a swap cache lookup, a pin): an interrupt now is B1's. */
+	ft_irq_window();
 
 	folio_lock_large_mapcount(folio);
 	/*
