@@ -217,12 +217,22 @@ static __always_inline void _spin_lock(spinlock_t *lock, unsigned int subclass,
 	bool dl = lockdep_enabled();
 
 	ft_sched_point(FT_SP_LOCK);
+	/*
+	 * A nested acquisition (spin_lock_nested: fork's two PTLs, mremap's)
+	 * is ordered by an outer lock TSan cannot see, and tables are reused
+	 * across mms: its order is the lock validator's to check (the
+	 * subclass), so TSan is told a trylock, which still orders memory
+	 * but adds no lock-order edge (opposite mremap moves made a false
+	 * "lock-order-inversion").
+	 */
+	unsigned int tf = subclass ? FT_TSAN_TRY : 0;
+
 	if (dl)
 		lock_acquire(&lock->dep_map, &lock->dep_map, -1, subclass, 0, site);
-	tsan_pre_lock(lock, 0);
+	tsan_pre_lock(lock, tf);
 	if (unlikely(!ck_spinlock_fas_trylock(&lock->raw)))
 		__spin_lock_slowpath(lock);
-	tsan_post_lock(lock, 0);
+	tsan_post_lock(lock, tf);
 	if (dl)
 		lock_acquired(&lock->dep_map, -1);
 }

@@ -42,6 +42,9 @@ struct folio *swap_cache_get_folio(struct ft_pmem *pmem, unsigned long offset);
 /*
  * __read_swap_cache_async(): a new order-0 folio for slot @offset, read
  * from the device, in the swap cache and on the LRU, with a reference.
+ * FT-DEVIATION: no readahead, and never a large folio (v6.18 swaps in
+ * mTHP on SWP_SYNCHRONOUS_IO devices, alloc_swap_folio()); a large folio
+ * is found whole only while reclaim has not freed it yet.
  * NULL and *@oom false if the slot is freed or another folio is being
  * added (the fault retries); NULL and *@oom true if no memory.
  */

@@ -58,8 +58,10 @@ static bool discard_lazyfree(struct folio *folio)
  * shrink_folio_list() for one isolated folio: true if it was freed (the
  * isolation's reference frozen), else it is back on the list.
  * folio_check_references(): a folio some mapping used since the last
- * scan stays (upstream activates or keeps it; the young bits are
- * cleared, so it goes next time unless it is used again).
+ * scan stays; the young bits are cleared, so it goes next time unless it
+ * is used again.  FT-DEVIATION: no active list and no PG_referenced, so
+ * activating and keeping are one (upstream activates a folio referenced
+ * twice or by several PTEs).
  */
 /*
  * An anon folio to swap out: into the swap cache first.  FT-DEVIATION:
