@@ -20,6 +20,7 @@
 #include "ft/lock.h"
 #include "ft/mapcount.h"
 #include "ft/report.h"
+#include "ft/swap.h"
 #include "ft/zoo.h"
 #include "torture.h"
 
@@ -299,6 +300,7 @@ static int setup_world(struct torture *t)
 	t->world.no_gather = p->no_gather;
 	t->world.tlb = p->tlb;
 	t->world.gup_fast_rcu = p->gup_fast_rcu;
+	t->world.unmap_hook = tt_unmap_hook;
 	for (int i = 0; i < TT_MAX_MMS; i++)
 		spin_lock_init(&t->slots[i].lock);
 	return 0;
@@ -582,7 +584,15 @@ static int end_of_run_checks(struct torture *t)
 		tt_unpin_all(&t->threads[i]);
 	}
 	tt_procs_exit_all(t);
+	/* swapoff: what the swap cache still holds, no entry refers to;
+	 * twice, as a dirty folio is written by one pass, freed by the next. */
+	for (int pass = 0; pass < 2; pass++)
+		ft_shrink_lru(&t->world, t->pmem.lruvec.nr);
+	ft_audit(&t->world, NULL, 0, NULL);	/* what is left: the swap device */
 	lockdep_sys_exit();
+	if (t->pmem.si->inuse_pages)
+		bad += fail("%lu swap slots still in use after every process exited",
+			    t->pmem.si->inuse_pages);
 	used = ft_pmem_nr_used_pages(&t->pmem);
 	if (used != 1)		/* the zero page */
 		bad += fail("%llu pages still in use after every process exited",

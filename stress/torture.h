@@ -29,6 +29,7 @@
 #define TT_MAX_PINS		4	/* per thread */
 #define TT_RECORDER		16	/* flight recorder entries per thread */
 #define TT_VA_BASE		(4 * PMD_SIZE)	/* block- and PMD-aligned */
+#define TT_RECLAIM_BATCH	32	/* SWAP_CLUSTER_MAX: folios per reclaim */
 #define TT_MAX_VMA_SIZE		(16UL << 20)	/* the shadow's 4096 pages */
 
 /* Scheduling points per operation, for PCT's k when --pct-steps is not
@@ -41,7 +42,7 @@
 enum tt_op {
 	TT_READ, TT_WRITE, TT_FORK, TT_EXIT, TT_MUNMAP, TT_MMAP, TT_DONTNEED,
 	TT_LAZYFREE, TT_MPROTECT, TT_MIGRATE, TT_YOUNG, TT_PIN, TT_UNPIN,
-	TT_MREMAP, NR_TT_OPS
+	TT_RECLAIM, TT_MREMAP, NR_TT_OPS
 };
 
 extern const char *const tt_op_names[NR_TT_OPS];
@@ -291,6 +292,9 @@ void tt_proc_put(struct tt_proc *proc);
 void tt_procs_exit_all(struct torture *t);
 int tt_procs_mms(struct torture *t, struct mm_struct **mms);
 void tt_unpin_all(struct tt_thread *th);
+/* The world's unmap_hook: tells the mm's shadow (its hook_data). */
+void tt_unmap_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr,
+		   enum ft_unmap_kind kind);
 
 /* torture_report.c */
 void tt_print_status(struct torture *t, u64 elapsed_ns);

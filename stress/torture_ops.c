@@ -62,6 +62,8 @@ struct tt_proc *tt_proc_create(struct torture *t)
 	if (!proc)
 		return NULL;
 	proc->mm = mm_alloc(&t->world, t->task_size);
+	if (proc->mm)
+		proc->mm->hook_data = proc->shadow;
 	if (!proc->mm || ft_mmap(proc->mm, TT_VA_BASE, t->p.vma_size, VM_READ | VM_WRITE)) {
 		proc_free(proc);
 		return NULL;
@@ -309,7 +311,7 @@ static int op_fork(struct tt_thread *th, struct tt_proc *parent)
 		return -ENOMEM;
 	move_lock_read(t, parent);
 	ft_shadow_fork_begin(parent->shadow, child->shadow, parent->mm);
-	child->mm = ft_fork(parent->mm);
+	child->mm = ft_fork_hooked(parent->mm, child->shadow);
 	if (child->mm)
 		ft_shadow_fork_copy(child->shadow, parent->shadow);
 	move_unlock_read(t, parent);
@@ -369,6 +371,19 @@ static int op_zap(struct tt_thread *th, struct tt_proc *proc, enum tt_op op,
 		ret = ft_mmap(proc->mm, *addr, *len, VM_READ | VM_WRITE);
 	move_unlock_read(th->t, proc);
 	return ret;
+}
+
+void tt_unmap_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr,
+		   enum ft_unmap_kind kind)
+{
+	struct ft_shadow *sh = mm->hook_data;
+
+	if (!sh || addr < TT_VA_BASE)
+		return;
+	if (kind == FT_UNMAP_DISCARD)
+		ft_shadow_discard(sh, (addr - TT_VA_BASE) >> PAGE_SHIFT, nr);
+	else
+		ft_shadow_swapout(sh, (addr - TT_VA_BASE) >> PAGE_SHIFT, nr);
 }
 
 static int op_mprotect(struct tt_thread *th, struct tt_proc *proc,
@@ -612,6 +627,8 @@ static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
 		return op_pin(th, proc, idx);
 	case TT_UNPIN:
 		return op_unpin(th);
+	case TT_RECLAIM:
+		return (int)ft_shrink_lru(&th->t->world, TT_RECLAIM_BATCH);
 	case TT_MREMAP:
 		return op_mremap(th, proc, addr, len);
 	default:

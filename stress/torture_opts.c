@@ -25,7 +25,7 @@ const char *const tt_op_names[NR_TT_OPS] = {
 	[TT_EXIT] = "exit", [TT_MUNMAP] = "munmap", [TT_MMAP] = "mmap",
 	[TT_DONTNEED] = "dontneed", [TT_LAZYFREE] = "lazyfree", [TT_MPROTECT] = "mprotect",
 	[TT_MIGRATE] = "migrate", [TT_YOUNG] = "young", [TT_PIN] = "pin",
-	[TT_UNPIN] = "unpin", [TT_MREMAP] = "mremap",
+	[TT_UNPIN] = "unpin", [TT_RECLAIM] = "reclaim", [TT_MREMAP] = "mremap",
 };
 
 /* --sched's modes, indexed by tt_params.serial. */
@@ -38,6 +38,7 @@ static const u32 default_weights[NR_TT_OPS] = {
 	[TT_MUNMAP] = 2, [TT_MMAP] = 3, [TT_DONTNEED] = 5, [TT_LAZYFREE] = 3,
 	[TT_MPROTECT] = 4,
 	[TT_MIGRATE] = 6, [TT_YOUNG] = 3, [TT_PIN] = 2, [TT_UNPIN] = 2,
+	[TT_RECLAIM] = 0,	/* proposed: 3 once the zoo seeds are re-measured */
 	[TT_MREMAP] = 0,	/* proposed: 2 once the zoo seeds are re-measured */
 };
 
@@ -148,7 +149,8 @@ static int parse_ops(const char *arg, u32 *weights)
 		if (op < 0)
 			return ft_usage_error("--ops: unknown operation '%s'; valid: read "
 					      "write fork exit munmap mmap dontneed "
-					      "lazyfree mprotect migrate young pin unpin", tok);
+					      "lazyfree mprotect migrate young pin unpin reclaim mremap",
+					      tok);
 		if (seen & BIT(op))
 			return ft_usage_error("--ops: '%s' given twice", tok);
 		seen |= BIT(op);
@@ -306,7 +308,7 @@ static void usage(void)
 	       "  --orders=LIST          enabled mTHP orders, e.g. 0,2,4,9 (0,2,4)\n"
 	       "  --ops=NAME=W,...       operation weights: read write fork exit munmap\n"
 	       "                         mmap dontneed lazyfree (MADV_FREE) mprotect\n"
-	       "                         migrate young pin unpin mremap\n"
+	       "                         migrate young pin unpin reclaim mremap\n"
 	       "  --locking=MODE         upstream or spf (upstream)\n"
 	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots)\n"
 	       "  --break-policy=P       random, kernel, aligned or never (random)\n"

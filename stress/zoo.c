@@ -57,6 +57,8 @@ static const struct zoo_scenario zoo_scenarios[] = {
 	{ "fork-race", 10, 10 },
 	{ "tlb-zap", 10, 10 },
 	{ "gup-fast", 10, 10 },
+	{ "reclaim", 10, 30 },
+	{ "reclaim-mremap", 10, 30 },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
@@ -88,6 +90,10 @@ static const struct { const char *inj, *scenario; } zoo_needs[] = {
 	{ "madv-flush-miss", "tlb-zap" },
 	/* Pins taken while a fork shares the page: pins and forks often. */
 	{ "gup-fast-fork-race", "gup-fast" },
+	/* Large folios reused by COW while reclaim holds references. */
+	{ "reuse-warn-reversed", "reclaim" },
+	/* Lazyfree large folios that mremap made straddle two tables. */
+	{ "lazyfree-batch-crosses-table", "reclaim-mremap" },
 };
 
 /* A case: clean in scenario c, or injection c - NR_ZOO_SCENARIOS. */

@@ -68,7 +68,9 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
  *    a write may be lost, so the value before it stays possible; a read
  *    may see what the slot held when the zaps in flight began, or an own
  *    write made since.  The TLB oracle ends both at the zap's flush;
- *  - MADV_FREE changes no value; it only ends the dirty rule;
+ *  - MADV_FREE changes no value; it ends the dirty rule, and a page it
+ *    cleaned may read zero once reclaim discarded it (ft_shadow_discard(),
+ *    the discard seen under the PTL); a page written since may not;
  *  - mremap moves a range's values (and dirty expectation) to where it
  *    moved the entries; the old range reads as unmapped, then zero;
  *  - dirty: a PTE written through stays dirty while it maps that page and
@@ -102,6 +104,8 @@ struct ft_shadow_write {
 	bool zap_inflight;
 	u64 clean_started;	/* and its MADV_FREE count */
 	bool clean_inflight;
+	u64 discards;		/* and its reclaim discard count */
+	u64 swapouts;		/* and its swap-out count */
 };
 
 void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
@@ -120,6 +124,12 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 void ft_shadow_zap_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr);
 void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long nr,
 		       bool zapped);
+/* Reclaim discarded a clean lazyfree folio's mapping of [first, first + nr):
+ * a read may return zero if MADV_FREE began after the slot's last write. */
+void ft_shadow_discard(struct ft_shadow *sh, unsigned long first, unsigned long nr);
+/* Reclaim made [first, first + nr) swap entries: their dirty state moved
+ * to the folio, the dirty rule ends (a swap-in maps the page clean). */
+void ft_shadow_swapout(struct ft_shadow *sh, unsigned long first, unsigned long nr);
 /* Around a MADV_FREE of pages [first, first + nr). */
 void ft_shadow_clean_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr);
 void ft_shadow_clean_end(struct ft_shadow *sh, unsigned long first, unsigned long nr);

@@ -78,6 +78,7 @@ enum pageflags {
 	PG_lru,			/* folio */
 	PG_swapbacked,		/* folio */
 	PG_swapcache,		/* folio */
+	PG_dirty,		/* folio: content newer than any copy (swap) */
 	PG_partially_mapped,	/* folio; queued for a partial unmap */
 	PG_anon_exclusive,	/* per page; PG_mappedtodisk's bit in the kernel */
 	PG_buddy,		/* head of a free block (a page type in the kernel) */
@@ -108,6 +109,7 @@ struct folio {
 	atomic_t _refcount;		/* not -1 based */
 	unsigned long mapping;		/* anon_vma | PAGE_MAPPING_ANON, or file */
 	unsigned long index;		/* READ/WRITE_ONCE, like mapping */
+	unsigned long swap;		/* PG_swapcache: its first swap slot */
 	/* page[1] */
 	atomic_t _large_mapcount;	/* -1 based */
 	atomic_t _nr_pages_mapped;	/* PAGE_MAPCOUNT only */
@@ -115,6 +117,7 @@ struct folio {
 	atomic_t _pincount;
 	mm_id_mapcount_t _mm_id_mapcount[2];	/* -1 based; under the bit lock */
 	unsigned long _mm_ids;		/* ids, lock bit, SHARED bit */
+	struct list_head lru;		/* with PG_lru, under lru_lock */
 	/* page[2] */
 	struct list_head _deferred_list;	/* under split_queue_lock */
 };
@@ -202,6 +205,7 @@ FOLIO_FLAG(locked, PG_locked)
 FOLIO_FLAG(lru, PG_lru)
 FOLIO_FLAG(swapbacked, PG_swapbacked)
 FOLIO_FLAG(swapcache, PG_swapcache)
+FOLIO_FLAG(dirty, PG_dirty)
 FOLIO_FLAG(partially_mapped, PG_partially_mapped)
 #undef FOLIO_FLAG
 
@@ -318,6 +322,15 @@ static inline void folio_put(struct folio *folio)
 	folio_put_refs(folio, 1);
 }
 
+/* folio_ref_freeze(): from exactly @count to 0, or nothing (reclaim). */
+static inline bool folio_ref_freeze(struct folio *folio, int count)
+{
+	int v = count;
+
+	return __atomic_compare_exchange_n(&folio->_refcount.counter, &v, 0, false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
 /* Drop references the caller knows are not the last (fork's -EBUSY). */
 static inline void folio_ref_sub(struct folio *folio, int nr)
 {
@@ -331,6 +344,19 @@ struct deferred_split {
 	spinlock_t split_queue_lock;	/* protects the queue and its length */
 	struct list_head split_queue;
 	unsigned long split_queue_len;
+};
+
+/*
+ * The LRU (mm/swap.c, include/linux/mm_inline.h), one list for the whole
+ * machine.  A folio with PG_lru is on it; reclaim isolates a folio by
+ * taking a reference and clearing PG_lru under the lock, the free path
+ * takes a folio still on it off.  FT-DEVIATION: no active/inactive or
+ * anon/file lists, no per-CPU batches (folio_add_lru() adds at once).
+ */
+struct lruvec {
+	spinlock_t lru_lock;		/* protects the list, PG_lru, nr */
+	struct list_head list;		/* head: newest, tail: oldest */
+	unsigned long nr;
 };
 
 struct ft_mapcount_ops;
@@ -367,6 +393,13 @@ enum vm_event_item {
 	VM_TLB_FLUSH,
 	GUP_FAST_PIN,			/* pages GUP-fast pinned (no kernel event) */
 	GUP_SLOW_PIN,			/* pages the slow path pinned (likewise) */
+	PGSCAN,				/* folios reclaim isolated */
+	PGLAZYFREE,			/* MADV_FREE marked a folio lazyfree */
+	PGLAZYFREED,			/* reclaim discarded a lazyfree folio */
+	PGLAZYFREE_REDIRTIED,		/* reclaim found it written again */
+	PSWPOUT,			/* pages reclaim swapped out and freed */
+	PSWPIN,				/* pages read back from swap */
+	SWAP_REUSE_LARGE,		/* a large swap cache folio reused by COW */
 	NR_VM_EVENTS
 };
 
@@ -385,6 +418,8 @@ struct ft_pmem {
 	struct ft_pmem_stats stats;	/* atomics */
 	u64 vm_events[NR_VM_EVENTS];	/* atomics */
 	struct deferred_split ds;
+	struct lruvec lruvec;
+	struct swap_info_struct *si;	/* the swap device (include/ft/swap.h) */
 	const struct ft_mapcount_ops *mc;	/* the mapcount model */
 	bool no_page_mapcount;		/* CONFIG_NO_PAGE_MAPCOUNT */
 	bool debug_vm;			/* inline checks (always in debug builds) */
@@ -459,6 +494,40 @@ bool folio_maybe_dma_pinned(const struct folio *folio);
 int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page);
 /* Caller holds src mm->write_protect_seq for write (asserted). */
 bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio);
+
+/* The folio lock (PG_locked) as a trylock: the model never sleeps on it. */
+static inline bool folio_trylock(struct folio *folio)
+{
+	return !test_and_set_bit(PG_locked, &folio->page->flags);
+}
+
+static inline void folio_unlock(struct folio *folio)
+{
+	/* Release: pairs with the acquire of the next folio_trylock(). */
+	__atomic_fetch_and(&folio->page->flags, ~BIT(PG_locked), __ATOMIC_RELEASE);
+}
+
+/* ---- The LRU (mm/swap.c; src/mm/swap.c) ------------------------------------------------ */
+
+void lruvec_init(struct lruvec *lruvec);
+/* The swap device (src/mm/swapfile.c): 0 or -ENOMEM. */
+int ft_swap_init(struct ft_pmem *pmem);
+void ft_swap_destroy(struct ft_pmem *pmem);
+/* A new folio, mapped: on the list (no reference is taken for it). */
+void folio_add_lru(struct folio *folio);
+/* Reclaim kept an isolated folio: back on the list, isolation ref dropped. */
+void folio_putback_lru(struct folio *folio);
+/* The free path: off the list if still on it. */
+void __page_cache_release(struct folio *folio);
+/* MADV_FREE: an anon folio on the list loses PG_swapbacked (lazyfree). */
+void folio_mark_lazyfree(struct folio *folio);
+
+/* folio_mark_dirty() of an anon folio: its content is newer than any copy. */
+static inline void folio_mark_dirty(struct folio *folio)
+{
+	if (!folio_test_dirty(folio))
+		folio_set_dirty(folio);
+}
 
 /* ---- Deferred split (mm/huge_memory.c) ------------------------------------------------- */
 

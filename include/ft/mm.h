@@ -158,6 +158,7 @@ struct mm_struct {
 	 * lookup may find a slot being reused and rechecks after locking. */
 	struct vm_area_struct vmas[MAX_VMAS];
 	long rss_stat[NR_MM_COUNTERS];	/* atomics */
+	void *hook_data;		/* the world's hooks' (set before mapping) */
 };
 
 static inline void mm_set_has_pinned_flag(struct mm_struct *mm)
@@ -219,6 +220,14 @@ struct ft_locking_mode {
 extern const struct ft_locking_mode *const ft_locking_modes[];	/* NULL-ended */
 const struct ft_locking_mode *ft_locking_mode_find(const char *name);
 
+/* What reclaim (or MADV_FREE) did to a range: the world's unmap_hook. */
+enum ft_unmap_kind {
+	FT_UNMAP_DISCARD,	/* a clean lazyfree folio (or swapped-out
+				 * data MADV_FREE dropped): reads zero now */
+	FT_UNMAP_SWAPOUT,	/* now swap entries: the content is kept,
+				 * the dirty state moved to the folio */
+};
+
 /* ---- The world: what all mms share --------------------------------------------------- */
 
 struct ft_world {
@@ -233,6 +242,15 @@ struct ft_world {
 	 * not wait for it), not with interrupts off (a flush's IPI waits). */
 	bool gup_fast_rcu;
 	struct folio *zero_folio;	/* the shared zero page */
+	/*
+	 * Reclaim took [@addr, @addr + @nr pages) of @mm away (@kind):
+	 * called under the PTL, after the entries were changed, before a
+	 * fault can map the range again.  NULL: nobody listens.  The shadow
+	 * memory's (src/check/shadow.c) source of "this may read zero now"
+	 * besides zaps, and of "this entry was cleaned" for the dirty rule.
+	 */
+	void (*unmap_hook)(struct mm_struct *mm, unsigned long addr,
+			   unsigned long nr, enum ft_unmap_kind kind);
 	/*
 	 * anon_vmas are type-stable (SLAB_TYPESAFE_BY_RCU in the kernel): a
 	 * folio->mapping may point to one that was freed and reused, and
@@ -254,6 +272,8 @@ void ft_world_destroy(struct ft_world *w);
 struct mm_struct *mm_alloc(struct ft_world *w, unsigned long task_size);
 /* fork: a child mm, a copy of @oldmm (dup_mmap).  NULL on failure. */
 struct mm_struct *ft_fork(struct mm_struct *oldmm);
+/* The same, the child's hook_data set before anything is copied. */
+struct mm_struct *ft_fork_hooked(struct mm_struct *oldmm, void *hook_data);
 bool mmget_not_zero(struct mm_struct *mm);
 void mmget(struct mm_struct *mm);
 /* The last user gone: exit_mmap(), free the tables and the mm. */
@@ -364,5 +384,11 @@ struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr);
 int ft_migrate_at(struct mm_struct *mm, unsigned long addr, struct ft_random_state *rs);
 /* folio_referenced(): clear the young bits of every mapping; how many. */
 int ft_clear_young_at(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * kswapd's place (mm/vmscan.c): isolate up to @nr folios from the LRU's
+ * tail and run shrink_folio_list() on them.  How many were reclaimed.
+ */
+unsigned long ft_shrink_lru(struct ft_world *w, unsigned long nr);
 
 #endif /* FT_MM_H */

@@ -207,9 +207,8 @@ static inline pte_t pte_modify(pte_t pte, pgprot_t newprot)
 /* ---- Non-present entries: migration (include/linux/swapops.h) ------------ */
 
 /*
- * Neither VALID nor PRESENT_INVALID: the type in bits 2-6, the pfn where a
- * present entry has it.  Only migration entries exist in the model (no
- * swap); they keep the soft-dirty and uffd-wp bits of the entry they
+ * Neither VALID nor PRESENT_INVALID: the type in bits 2-6, the pfn (or the
+ * swap offset) where a present entry has it.  Migration entries keep the soft-dirty and uffd-wp bits of the entry they
  * replaced, and whether it was dirty (the kernel's SWP_MIG_DIRTY_BIT), so
  * remove_migration_pte() gives the dirty state back.
  */
@@ -221,7 +220,15 @@ enum swp_type {
 	SWP_MIGRATION_READ = 1,
 	SWP_MIGRATION_READ_EXCLUSIVE,
 	SWP_MIGRATION_WRITE,
+	SWP_SWAPFILE,		/* FT-DEVIATION: the one swap device's type */
 };
+
+/*
+ * pte_swp_exclusive(): the page was AnonExclusive when it was swapped out
+ * (include/linux/swapops.h).  FT-DEVIATION: arm64 keeps it in bit 2,
+ * which the model's type field uses; a free software bit instead.
+ */
+#define PTE_SWP_EXCLUSIVE	BIT(60)
 
 static inline bool is_swap_pte(pte_t pte)
 {
@@ -262,6 +269,36 @@ static inline pte_t make_migration_pte(unsigned long pfn, enum swp_type type,
 	return __pte(((u64)pfn << PTE_ADDR_SHIFT) |
 		     ((u64)type << SWP_TYPE_SHIFT) | (dirty ? SWP_MIG_DIRTY : 0) |
 		     (pte_val(from) & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));
+}
+
+/* A swap entry: its slot (the swap offset) where a present entry has the pfn. */
+static inline bool is_swapfile_entry(pte_t pte)
+{
+	return is_swap_pte(pte) && pte_swp_type(pte) == SWP_SWAPFILE;
+}
+
+static inline unsigned long pte_swp_offset(pte_t pte)
+{
+	return pte_pfn(pte);
+}
+
+/* swp_entry_to_pte(), with @from's soft-dirty and uffd-wp kept. */
+static inline pte_t make_swap_pte(unsigned long offset, bool exclusive, pte_t from)
+{
+	return __pte(((u64)offset << PTE_ADDR_SHIFT) |
+		     ((u64)SWP_SWAPFILE << SWP_TYPE_SHIFT) |
+		     (exclusive ? PTE_SWP_EXCLUSIVE : 0) |
+		     (pte_val(from) & (PTE_SOFT_DIRTY | PTE_UFFD_WP)));
+}
+
+static inline bool pte_swp_exclusive(pte_t pte)
+{
+	return pte_val(pte) & PTE_SWP_EXCLUSIVE;
+}
+
+static inline pte_t pte_swp_clear_exclusive(pte_t pte)
+{
+	return __pte(pte_val(pte) & ~PTE_SWP_EXCLUSIVE);
 }
 
 static inline bool is_migration_entry_dirty(pte_t pte)

@@ -24,6 +24,7 @@
  */
 #include "ft/report.h"
 #include "ft/sched.h"
+#include "ft/swap.h"
 #include "ft/zoo.h"
 #include "models.h"
 
@@ -266,16 +267,34 @@ static bool owner_slots_can_reuse_anon(struct folio *folio,
 	/* B2 (fixed 2025-04-15): the checks ran here, on an unstable folio. */
 	if (ft_injected(FT_INJ_REUSE_CHECKS_BEFORE_LOCK))
 		reuse_sanity_checks(folio, vma);
-	/* FT-DEVIATION: no swap in the model; a swapcache folio is copied. */
-	if (folio_test_swapcache(folio))
-		return false;
+	/* The swap cache's references: gone once no swap entry needs them
+	 * (while some of the folio's entries are still swap entries, the
+	 * free fails and the refcount check below says no). */
+	if (folio_test_swapcache(folio)) {
+		if (!folio_trylock(folio))
+			return false;
+		folio_free_swap(folio);
+		folio_unlock(folio);
+	}
 	if (folio_large_mapcount(folio) != folio_ref_count(folio))
 		return false;
+	/* A reference may come in from here on (reclaim isolating the
+	 * folio, a swap cache lookup, a pin): an interrupt now is B1's. */
+	ft_irq_window();
 
 	folio_lock_large_mapcount(folio);
-	/* B1's fix: mapcount above refcount is the alarm, not below. */
-	MC_CHECK(folio, folio_large_mapcount(folio) <= folio_ref_count(folio),
-		 "I1: mapcount > refcount at COW reuse");
+	/*
+	 * B1's fix: mapcount above refcount is the alarm, not below.  B1
+	 * (1da190f4d0a6 to 6.15-rc4) warned on "mapcount < refcount", which
+	 * any reference taken since the check above makes true: reclaim's
+	 * isolation, a swap cache lookup, a pin.
+	 */
+	if (ft_injected(FT_INJ_REUSE_WARN_REVERSED))
+		MC_CHECK(folio, folio_large_mapcount(folio) >= folio_ref_count(folio),
+			 "VM_WARN_ON_ONCE(folio_large_mapcount(folio) < folio_ref_count(folio))");
+	else
+		MC_CHECK(folio, folio_large_mapcount(folio) <= folio_ref_count(folio),
+			 "I1: mapcount > refcount at COW reuse");
 	if (folio_test_large_maybe_mapped_shared(folio))
 		goto unlock;
 	if (folio_large_mapcount(folio) != folio_ref_count(folio))

@@ -9,7 +9,10 @@
  * entries that map each folio gives the exact expected mapcount and
  * refcount, and the owner slots can be compared with the exact number of
  * mappings of each MM.  Migration entries hold neither mapcount nor
- * reference and are counted only in rss.
+ * reference and are counted only in rss.  Swap entries hold a count of
+ * their swap slot each, and a folio in the swap cache one reference per
+ * page and its slots' SWAP_HAS_CACHE: so every slot's count is the number
+ * of swap entries that refer to it (I17).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "ft/contpte.h"
 #include "ft/mapcount.h"
 #include "ft/report.h"
+#include "ft/swap.h"
 
 /* What the page tables say about one folio. */
 struct audit_folio {
@@ -46,6 +50,7 @@ struct audit {
 	struct ft_audit_stats *st;
 	int failures;
 	int *page_count;		/* mappings per pfn */
+	int *swap_count;		/* swap entries per swap slot */
 	struct audit_folio **by_head;	/* by head pfn */
 	struct audit_rmap *rmaps;
 	size_t nr_rmaps, cap_rmaps;
@@ -227,7 +232,8 @@ static void audit_prot(struct audit *a, struct vm_area_struct *vma,
 }
 
 static void audit_table(struct audit *a, struct mm_struct *mm, struct ptdesc *pt,
-			struct vm_area_struct **vmas, int nr_vmas, long *anon)
+			struct vm_area_struct **vmas, int nr_vmas, long *anon,
+			long *swapents)
 {
 	spin_lock(&pt->ptl);
 	for (unsigned int i = 0; i < PTRS_PER_PTE; i++) {
@@ -245,6 +251,14 @@ static void audit_table(struct audit *a, struct mm_struct *mm, struct ptdesc *pt
 		if (is_migration_entry(pte)) {
 			a->st->migration_entries++;
 			(*anon)++;
+		} else if (is_swapfile_entry(pte)) {
+			(*swapents)++;
+			if (pte_swp_offset(pte) < mm->pmem->si->max)
+				a->swap_count[pte_swp_offset(pte)]++;
+			else
+				audit_fail(a, NULL, "mm id %u: swap entry %#llx at %#lx beyond "
+					   "the device", mm->mm_id,
+					   (unsigned long long)pte_val(pte), addr);
 		} else if (pte_present(pte)) {
 			audit_prot(a, vma, addr, pte);
 			audit_present(a, vma, addr, pte, anon);
@@ -262,7 +276,7 @@ static void audit_mm(struct audit *a, struct mm_struct *mm)
 {
 	struct vm_area_struct *vmas[MAX_VMAS];
 	int nr_vmas;
-	long anon = 0;
+	long anon = 0, swapents = 0;
 
 	mmap_read_lock(mm);
 	nr_vmas = mm_vmas_sorted(mm, vmas);
@@ -270,8 +284,11 @@ static void audit_mm(struct audit *a, struct mm_struct *mm)
 		struct ptdesc *pt = pmdp_get_lockless(&mm->pgd[i]);
 
 		if (pt)
-			audit_table(a, mm, pt, vmas, nr_vmas, &anon);
+			audit_table(a, mm, pt, vmas, nr_vmas, &anon, &swapents);
 	}
+	if (swapents != get_mm_counter(mm, MM_SWAPENTS))
+		audit_fail(a, NULL, "mm id %u: rss MM_SWAPENTS %ld, %ld swap entries",
+			   mm->mm_id, get_mm_counter(mm, MM_SWAPENTS), swapents);
 	if (anon != get_mm_counter(mm, MM_ANONPAGES))
 		audit_fail(a, NULL, "mm id %u: rss MM_ANONPAGES %ld, %ld anon entries",
 			   mm->mm_id, get_mm_counter(mm, MM_ANONPAGES), anon);
@@ -363,12 +380,78 @@ static void audit_slots(struct audit *a, struct audit_folio *af)
 		audit_exact(a, af, &s);
 }
 
+/* Allocated and not freed: the head page points back, references held. */
+static bool folio_live(struct folio *folio)
+{
+	return page_folio(folio->page) == folio && folio_ref_count(folio) > 0;
+}
+
+/* A swap cache folio holds its slots: its references for them (I17). */
+static int audit_swapcache_folio(struct audit *a, struct folio *folio)
+{
+	struct swap_info_struct *si = a->w->pmem->si;
+	unsigned long start = READ_ONCE(folio->swap);
+	int nr = (int)folio_nr_pages(folio);
+
+	if (start + (unsigned long)nr > si->max || start % (unsigned long)nr) {
+		audit_fail(a, folio, "I17: swap cache folio at bad slot %#lx", start);
+		return nr;
+	}
+	for (int i = 0; i < nr; i++)
+		if (READ_ONCE(si->cache[start + (unsigned long)i]) != folio)
+			audit_fail(a, folio, "I17: swap cache folio, but slot %#lx does "
+				   "not hold it", start + (unsigned long)i);
+	return nr;
+}
+
+/*
+ * I17, the swap device, the workers parked: each slot's count is the
+ * number of swap entries that refer to it, SWAP_HAS_CACHE is set exactly
+ * when a live swap cache folio holds the slot, free slots are counted
+ * right; and each such folio is audited (its references), mapped or not.
+ */
+static void audit_swap(struct audit *a)
+{
+	struct swap_info_struct *si = a->w->pmem->si;
+	unsigned long inuse = 0;
+
+	spin_lock(&si->swap_lock);
+	for (unsigned long off = 0; off < si->max; off++) {
+		unsigned short map = READ_ONCE(si->swap_map[off]);
+		struct folio *folio = READ_ONCE(si->cache[off]);
+
+		inuse += map != 0;
+		if ((map & SWAP_COUNT_MASK) != a->swap_count[off])
+			audit_fail(a, NULL, "I17: swap slot %#lx: count %u, but %d swap "
+				   "entries refer to it", off, map & SWAP_COUNT_MASK,
+				   a->swap_count[off]);
+		if (!(map & SWAP_HAS_CACHE) != !folio)
+			audit_fail(a, folio, "I17: swap slot %#lx: SWAP_HAS_CACHE %s, "
+				   "cache folio %s", off, map & SWAP_HAS_CACHE ? "set" : "clear",
+				   folio ? "present" : "absent");
+		if (!folio)
+			continue;
+		if (!folio_live(folio) || !folio_test_swapcache(folio) ||
+		    off - READ_ONCE(folio->swap) >= folio_nr_pages(folio))
+			audit_fail(a, folio, "I17: swap slot %#lx held by a folio that is "
+				   "freed or not its swap cache folio", off);
+		else if (off == READ_ONCE(folio->swap))
+			audit_folio_get(a, folio);	/* its references, below */
+	}
+	if (inuse != si->inuse_pages)
+		audit_fail(a, NULL, "I17: %lu swap slots in use, the device counts %lu",
+			   inuse, si->inuse_pages);
+	spin_unlock(&si->swap_lock);
+}
+
 static void audit_folio(struct audit *a, struct audit_folio *af)
 {
 	struct folio *folio = af->folio;
-	int refs = folio_ref_count(folio), pins = 0, mapped_pages = 0;
+	int refs = folio_ref_count(folio), pins = 0, mapped_pages = 0, cache = 0;
 	bool large = folio_test_large(folio);
 
+	if (folio_test_swapcache(folio))
+		cache = audit_swapcache_folio(a, folio);
 	if (folio_mapcount(folio) != af->mappings)
 		audit_fail(a, folio, "I2: mapcount %d, the tables map it %d times",
 			   folio_mapcount(folio), af->mappings);
@@ -392,12 +475,12 @@ static void audit_folio(struct audit *a, struct audit_folio *af)
 	/* Pins: counted in the folio (large) or as a refcount bias (small). */
 	if (large)
 		pins = atomic_read(&folio->_pincount);
-	else if (refs > af->mappings)
-		pins = (refs - af->mappings) / GUP_PIN_COUNTING_BIAS *
+	else if (refs > af->mappings + cache)
+		pins = (refs - af->mappings - cache) / GUP_PIN_COUNTING_BIAS *
 		       GUP_PIN_COUNTING_BIAS;
-	if (refs != af->mappings + pins)
-		audit_fail(a, folio, "I1: refcount %d, %d mappings and %d pins",
-			   refs, af->mappings, pins);
+	if (refs != af->mappings + pins + cache)
+		audit_fail(a, folio, "I1: refcount %d, %d mappings, %d pins and %d "
+			   "swap cache references", refs, af->mappings, pins, cache);
 	if (large)
 		audit_slots(a, af);
 }
@@ -413,12 +496,6 @@ static struct folio *deferred_entry_folio(struct ft_pmem *pmem,
 	    off / sizeof(struct folio) >= pmem->nr_pfns)
 		return NULL;
 	return &pmem->folios[off / sizeof(struct folio)];
-}
-
-/* Allocated and not freed: the head page points back, references held. */
-static bool folio_live(struct folio *folio)
-{
-	return page_folio(folio->page) == folio && folio_ref_count(folio) > 0;
 }
 
 /*
@@ -496,9 +573,10 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
 		.w = w, .st = stats ? stats : &local,
 		.page_count = calloc(nr_pfns, sizeof(int)),
 		.by_head = calloc(nr_pfns, sizeof(struct audit_folio *)),
+		.swap_count = calloc(w->pmem->si->max, sizeof(int)),
 	};
 
-	if (!a.page_count || !a.by_head) {
+	if (!a.page_count || !a.by_head || !a.swap_count) {
 		audit_fail(&a, NULL, "out of memory");
 		goto out;
 	}
@@ -506,6 +584,7 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
 	for (int i = 0; i < nr_mms; i++)
 		audit_mm(&a, mms[i]);
 	audit_rmaps(&a);
+	audit_swap(&a);
 	for (unsigned long pfn = 0; pfn < nr_pfns; pfn++) {
 		struct audit_folio *af = a.by_head[pfn];
 
@@ -519,6 +598,7 @@ int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,
 out:
 	free(a.rmaps);
 	free(a.page_count);
+	free(a.swap_count);
 	free(a.by_head);
 	return a.failures;
 }

@@ -97,16 +97,24 @@ struct shadow_page {
 	 * when it was stored, and whether a zap was in flight then. */
 	u64 w_zap_started, w_zap_end;
 	bool w_zap_inflight;
+	/* Reclaim's discards of a clean lazyfree folio that mapped the
+	 * slot (the world's discard_hook): atomic.  Under the claim: the
+	 * count, and the MADV_FREE count and in-flight flag, when the last
+	 * write was prepared. */
+	u64 discards;
+	u64 w_discards, w_clean_started;
+	bool w_clean_inflight;
+	u64 swapouts;		/* reclaim swapped the page out: atomic */
 	u64 claim_zaps;		/* at the claim */
 	bool claim_zap_inflight;
 	/* The dirty rule, under the claim: the page last written through
 	 * (pfn + 1, 0 for none) and the zap and clean counts then. */
 	unsigned long dirty_pfn;
-	u64 dirty_zaps, dirty_cleans;
+	u64 dirty_zaps, dirty_cleans, dirty_swapouts;
 	/* A child's, from ft_shadow_fork_begin() to _copy(): the parent's
 	 * counts when this slot was taken. */
 	u32 fork_writes;
-	u64 fork_zaps, fork_cleans;
+	u64 fork_zaps, fork_cleans, fork_discards, fork_swapouts;
 	bool fork_zapping, fork_cleaning;	/* one was in flight then */
 };
 
@@ -331,6 +339,8 @@ void ft_shadow_write_begin(struct ft_shadow *sh, unsigned long idx,
 	wr->zap_inflight = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
 	wr->clean_started = __atomic_load_n(&p->clean_started, SEQ);
 	wr->clean_inflight = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
+	wr->discards = __atomic_load_n(&p->discards, SEQ);
+	wr->swapouts = __atomic_load_n(&p->swapouts, SEQ);
 	__atomic_store_n(&p->writes, writes, RLX);
 	wr->value = make_value(sh->tag, idx, writes);
 }
@@ -351,6 +361,9 @@ void ft_shadow_write_end(struct ft_shadow *sh, unsigned long idx,
 	p->w_zap_started = wr->zap_started;
 	p->w_zap_end = __atomic_load_n(&p->zap_started, SEQ);
 	p->w_zap_inflight = wr->zap_inflight;
+	p->w_discards = wr->discards;
+	p->w_clean_started = wr->clean_started;
+	p->w_clean_inflight = wr->clean_inflight;
 }
 
 /* The entry and the page behind @addr now, for the report. */
@@ -443,6 +456,24 @@ static bool zapped_since_write(const struct shadow_page *p)
 	       p->w_zap_inflight;
 }
 
+/* A MADV_FREE of the slot began after the last write was prepared. */
+static bool cleaned_since_write(const struct shadow_page *p)
+{
+	return p->w_clean_inflight ||
+	       __atomic_load_n(&p->clean_started, SEQ) != p->w_clean_started;
+}
+
+/*
+ * Reclaim discarded the page since the last write was prepared, and that
+ * write was cleaned by MADV_FREE: the discard dropped it legally.  A
+ * discard of a page written after the last MADV_FREE is lost data.
+ */
+static bool discarded_since_write(const struct shadow_page *p)
+{
+	return __atomic_load_n(&p->discards, SEQ) != p->w_discards &&
+	       cleaned_since_write(p);
+}
+
 /*
  * A read through a stale translation (--tlb) sees the page a zap took
  * away: what the slot held when the zaps in flight began, or an own write
@@ -476,7 +507,7 @@ bool ft_shadow_check_read(struct ft_shadow *sh, unsigned long idx,
 		}
 		return true;
 	}
-	if (!value && zapped_since_write(p))
+	if (!value && (zapped_since_write(p) || discarded_since_write(p)))
 		return true;
 	if (stale && sh->stale && stale_read_ok(sh, idx, value))
 		return true;
@@ -541,6 +572,22 @@ void ft_shadow_zap_end(struct ft_shadow *sh, unsigned long first, unsigned long 
 	}
 }
 
+void ft_shadow_discard(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+{
+	first *= FT_PAGE_WORDS;
+	nr *= FT_PAGE_WORDS;
+	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++)
+		__atomic_fetch_add(&sh->pages[i].discards, 1, SEQ);
+}
+
+void ft_shadow_swapout(struct ft_shadow *sh, unsigned long first, unsigned long nr)
+{
+	first *= FT_PAGE_WORDS;
+	nr *= FT_PAGE_WORDS;
+	for (unsigned long i = first; i < first + nr && i < sh->nr_slots; i++)
+		__atomic_fetch_add(&sh->pages[i].swapouts, 1, SEQ);
+}
+
 void ft_shadow_clean_begin(struct ft_shadow *sh, unsigned long first, unsigned long nr)
 {
 	first *= FT_PAGE_WORDS;
@@ -591,6 +638,13 @@ static bool cleaned_since(const struct shadow_page *p, u64 zaps, u64 cleans)
 	       __atomic_load_n(&p->clean_started, SEQ) != cleans;
 }
 
+/* The dirty rule's: a zap, a clean or a swap-out since the noted write. */
+static bool dirty_cleaned(const struct shadow_page *p)
+{
+	return cleaned_since(p, p->dirty_zaps, p->dirty_cleans) ||
+	       __atomic_load_n(&p->swapouts, SEQ) != p->dirty_swapouts;
+}
+
 void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
 			  const struct ft_shadow_write *wr, struct mm_struct *mm)
 {
@@ -611,11 +665,15 @@ void ft_shadow_note_write(struct ft_shadow *sh, unsigned long idx,
 	    READ_ONCE(pfn_to_page(mm->pmem, pte_pfn(pte))->data[idx % FT_PAGE_WORDS]) !=
 	    wr->value)
 		return;
+	/* A swap-out since the write was prepared: the entry is not ours. */
+	if (__atomic_load_n(&p->swapouts, SEQ) != wr->swapouts)
+		return;
 	if (!pte_dirty(pte))
 		report_clean(sh, idx, mm, pte, "right after a write through it");
 	p->dirty_pfn = pte_pfn(pte) + 1;
 	p->dirty_zaps = wr->zap_started;
 	p->dirty_cleans = wr->clean_started;
+	p->dirty_swapouts = wr->swapouts;
 }
 
 void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_struct *mm)
@@ -628,7 +686,7 @@ void ft_shadow_check_dirty(struct ft_shadow *sh, unsigned long idx, struct mm_st
 	/* The entry first, then the counts: a zap or MADV_FREE raises its
 	 * count before it touches the entry, so one we saw shows here. */
 	pte = shadow_pte(sh, idx, mm);
-	if (cleaned_since(p, p->dirty_zaps, p->dirty_cleans))
+	if (dirty_cleaned(p))
 		return;
 	if (pte_present(pte) && pte_pfn(pte) == p->dirty_pfn - 1 && !pte_dirty(pte))
 		report_clean(sh, idx, mm, pte, "though the page was written through it");
@@ -695,14 +753,17 @@ void ft_shadow_fork_begin(struct ft_shadow *parent, struct ft_shadow *child,
 		c->fork_cleans = __atomic_load_n(&p->clean_started, SEQ);
 		c->fork_zapping = __atomic_load_n(&p->zap_inflight, SEQ) != 0;
 		c->fork_cleaning = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
+		c->fork_discards = __atomic_load_n(&p->discards, SEQ);
+		c->fork_swapouts = __atomic_load_n(&p->swapouts, SEQ);
 		if (!vset_single(&p->want))
 			narrow_by_look(parent, i, mm);
 		c->want = p->want;
-		c->want.zero |= zapped_since_write(p);
+		c->want.zero |= zapped_since_write(p) || discarded_since_write(p);
+		/* The child's copy may be discarded as the parent's may. */
+		c->w_clean_inflight = cleaned_since_write(p);
 		/* The parent's dirty expectation, if nothing may have cleaned
 		 * the entry since: fork copies the dirty bit. */
-		c->dirty_pfn = cleaned_since(p, p->dirty_zaps, p->dirty_cleans) ?
-			       0 : p->dirty_pfn;
+		c->dirty_pfn = dirty_cleaned(p) ? 0 : p->dirty_pfn;
 		ft_shadow_release(parent, i);
 	}
 }
@@ -722,10 +783,14 @@ void ft_shadow_fork_copy(struct ft_shadow *child, struct ft_shadow *parent)
 		bool cleaned = c->fork_cleaning ||
 			       __atomic_load_n(&p->clean_started, SEQ) != c->fork_cleans;
 
+		bool discarded = __atomic_load_n(&p->discards, SEQ) != c->fork_discards;
+
 		if (writes != c->fork_writes)
 			vset_add_run(&c->want, i, parent->tag, c->fork_writes, writes);
-		c->want.zero |= zapped;
-		if (zapped || cleaned || writes != c->fork_writes)
+		c->want.zero |= zapped || (discarded && (cleaned || c->w_clean_inflight));
+		c->w_clean_inflight |= cleaned;
+		if (zapped || cleaned || writes != c->fork_writes ||
+		    __atomic_load_n(&p->swapouts, SEQ) != c->fork_swapouts)
 			c->dirty_pfn = 0;
 	}
 }
@@ -741,6 +806,7 @@ struct ft_shadow_move {
 	u64 *zaps;
 	bool *zapping, *cleaning;
 	u64 *cleans;
+	u64 *reclaims;		/* and its discards + swap-outs (2 per slot) */
 };
 
 static void claim_range(struct ft_shadow *sh, unsigned long first, unsigned long nr)
@@ -777,8 +843,9 @@ struct ft_shadow_move *ft_shadow_move_begin(struct ft_shadow *sh, unsigned long 
 		goto fail;
 	*m = (struct ft_shadow_move){ from, to, nr, calloc(pages, sizeof(bool)),
 		calloc(nr, sizeof(u64)), calloc(nr, sizeof(bool)), calloc(nr, sizeof(bool)),
-		calloc(nr, sizeof(u64)) };
-	if (!m->gap || !m->zaps || !m->zapping || !m->cleaning || !m->cleans)
+		calloc(nr, sizeof(u64)), calloc(2 * nr, sizeof(u64)) };
+	if (!m->gap || !m->zaps || !m->zapping || !m->cleaning || !m->cleans ||
+	    !m->reclaims)
 		goto fail;
 	memcpy(m->gap, gap, pages * sizeof(bool));
 	/* remap_move() unmaps the destination of each moved piece only.  The
@@ -804,10 +871,13 @@ struct ft_shadow_move *ft_shadow_move_begin(struct ft_shadow *sh, unsigned long 
 		m->zapping[i] = __atomic_load_n(&p->zap_inflight, SEQ) > 1;
 		m->cleans[i] = __atomic_load_n(&p->clean_started, SEQ);
 		m->cleaning[i] = __atomic_load_n(&p->clean_inflight, SEQ) != 0;
+		m->reclaims[2 * i] = __atomic_load_n(&p->discards, SEQ);
+		m->reclaims[2 * i + 1] = __atomic_load_n(&p->swapouts, SEQ);
 	}
 	return m;
 fail:
 	if (m) {
+		free(m->reclaims);
 		free(m->gap);
 		free(m->zaps);
 		free(m->zapping);
@@ -825,12 +895,18 @@ static void move_slot(struct ft_shadow *sh, struct ft_shadow_move *m, unsigned l
 	bool dirty = f->dirty_pfn && !m->zapping[i] && !m->cleaning[i] &&
 		     !__atomic_load_n(&f->zap_inflight, SEQ) &&
 		     !__atomic_load_n(&f->clean_inflight, SEQ) &&
-		     !cleaned_since(f, f->dirty_zaps, f->dirty_cleans);
+		     !dirty_cleaned(f);
 
 	note_episode(sh, m->to + i);
 	note_episode(sh, m->from + i);
 	t->want = f->want;
-	t->want.zero |= zapped_since_write(f);
+	t->want.zero |= zapped_since_write(f) || discarded_since_write(f);
+	/* Reclaim may discard the moved content at either address, legally
+	 * if MADV_FREE cleaned it since its write (at the source). */
+	t->w_discards = m->reclaims[2 * i];
+	t->w_clean_started = m->cleans[i];
+	t->w_clean_inflight = cleaned_since_write(f) || m->cleaning[i];
+	t->dirty_swapouts = m->reclaims[2 * i + 1];
 	t->w_zap_started = t->w_zap_end = m->zaps[i];
 	t->w_zap_inflight = m->zapping[i];
 	/* move_ptes carries the dirty bit with the entry. */
@@ -886,5 +962,6 @@ void ft_shadow_move_end(struct ft_shadow *sh, struct ft_shadow_move *m, int resu
 	free(m->zapping);
 	free(m->cleaning);
 	free(m->cleans);
+	free(m->reclaims);
 	free(m);
 }

@@ -119,6 +119,18 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"a pin taken while fork shares the page with the child",
 		{ "pin coherence", "shadow memory" },
 	},
+	[FT_INJ_REUSE_WARN_REVERSED] = {
+		"reuse-warn-reversed", "B1",
+		"large-folio COW reuse warns when the mapcount is below the refcount "
+		"under the lock, a normal state with a swap cache or reclaim reference",
+		{ "owner slots" },
+	},
+	[FT_INJ_LAZYFREE_BATCH_CROSSES_TABLE] = {
+		"lazyfree-batch-crosses-table", "B4",
+		"reclaim's batched lazyfree unmap sized from the folio, not bounded by "
+		"the page table or the VMA",
+		{ "VM_WARN_ON_FOLIO" },
+	},
 };
 
 unsigned long ft_injected_mask;

@@ -25,11 +25,19 @@ const char *const vm_event_names[NR_VM_EVENTS] = {
 	[VM_TLB_FLUSH] = "tlb_flush",
 	[GUP_FAST_PIN] = "gup_fast_pin",
 	[GUP_SLOW_PIN] = "gup_slow_pin",
+	[PGSCAN] = "pgscan",
+	[PGLAZYFREE] = "pglazyfree",
+	[PGLAZYFREED] = "pglazyfreed",
+	[PGLAZYFREE_REDIRTIED] = "pglazyfree_redirtied",
+	[PSWPOUT] = "pswpout",
+	[PSWPIN] = "pswpin",
+	[SWAP_REUSE_LARGE] = "swap_reuse_large",
 };
 
 static const char *const pageflag_names[] = {
 	[PG_locked] = "locked", [PG_head] = "head", [PG_lru] = "lru",
 	[PG_swapbacked] = "swapbacked", [PG_swapcache] = "swapcache",
+	[PG_dirty] = "dirty",
 	[PG_partially_mapped] = "partially_mapped",
 	[PG_anon_exclusive] = "anon_exclusive", [PG_buddy] = "buddy",
 	[PG_bad] = "bad",

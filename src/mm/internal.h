@@ -11,6 +11,7 @@
 #include "ft/mm.h"
 #include "ft/report.h"
 #include "ft/sched.h"
+#include "ft/swap.h"
 #include "ft/zoo.h"
 
 /* ---- folio_pte_batch (mm/util.c and mm/internal.h) ---- */
@@ -188,6 +189,9 @@ void ft_anon_vma_pool_destroy(struct ft_world *w);
  */
 struct rmap_walk_control {
 	bool migration;
+	/* Set to 1 before each call; rmap_one raises it to the entries it
+	 * handled as one batch (page_vma_mapped_walk's nr_pages). */
+	unsigned int nr_pages;
 	bool (*rmap_one)(struct folio *folio, struct vm_area_struct *vma,
 			 unsigned long addr, pte_t *ptep, void *arg);
 	void *arg;
@@ -196,15 +200,14 @@ struct rmap_walk_control {
 void rmap_walk_anon(struct folio *folio, struct anon_vma *anon_vma,
 		    struct rmap_walk_control *rwc);
 
-static inline bool folio_trylock(struct folio *folio)
-{
-	return !test_and_set_bit(PG_locked, &folio->page->flags);
-}
+/*
+ * try_to_unmap() (mm/rmap.c) for reclaim, the folio locked: every mapping
+ * of @folio removed, a lazyfree one discarded (or, written again since
+ * MADV_FREE, made swap-backed again).  The caller checks folio_mapped().
+ */
+void try_to_unmap(struct folio *folio);
+/* folio_referenced(): clear every mapping's young bit; how many were. */
+int folio_referenced(struct folio *folio);
 
-static inline void folio_unlock(struct folio *folio)
-{
-	/* Release: pairs with the acquire of the next folio_trylock(). */
-	__atomic_fetch_and(&folio->page->flags, ~BIT(PG_locked), __ATOMIC_RELEASE);
-}
 
 #endif /* FT_MM_INTERNAL_H */

@@ -53,6 +53,8 @@ unsigned int folio_pte_batch_flags(struct folio *folio, pte_t *ptep,
 	pte_t expected, pte = *ptentp, *p;
 	unsigned int nr;
 
+	/* The caller's contract (T9): the scan stays in @ptep's table. */
+	VM_WARN_ON_FOLIO(ptep - ptdesc_of(ptep)->ptes + max_nr > PTRS_PER_PTE, folio);
 	/* Never past the folio's end (the Z3/B3 fix). */
 	if (!ft_injected(FT_INJ_BATCH_PAST_FOLIO))
 		max_nr = min(max_nr, (unsigned int)(end_pfn - pte_pfn(pte)));
@@ -293,6 +295,7 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 	folio_ref_add(folio, (int)nr - 1);		/* one per PTE */
 	add_mm_counter(mm, MM_ANONPAGES, nr);
 	add_new_anon_rmap(vmf, folio, addr);
+	folio_add_lru(folio);
 	set_ptes(mm, addr, vmf->pte, entry, nr);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	if (nr > 1)
@@ -308,13 +311,22 @@ release:
 /* wp_can_reuse_anon_folio() (mm/memory.c): small folios here. */
 static bool wp_can_reuse_anon_folio(struct folio *folio, struct vm_area_struct *vma)
 {
-	if (folio_test_large(folio))
-		return wp_can_reuse_large_anon_folio(folio, vma);
+	if (folio_test_large(folio)) {
+		bool swapcache = folio_test_swapcache(folio);
+
+		if (!wp_can_reuse_large_anon_folio(folio, vma))
+			return false;
+		if (swapcache)
+			count_vm_event(folio->pmem, SWAP_REUSE_LARGE);
+		return true;
+	}
 	if (folio_ref_count(folio) > 1 + folio_test_swapcache(folio))
 		return false;
 	if (!folio_trylock(folio))
 		return false;
-	if (folio_ref_count(folio) != 1 + folio_test_swapcache(folio)) {
+	if (folio_test_swapcache(folio))
+		folio_free_swap(folio);
+	if (folio_ref_count(folio) != 1) {
 		folio_unlock(folio);
 		return false;
 	}
@@ -386,6 +398,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 		entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	ptep_clear_flush(vma, vmf->address, vmf->pte);
 	add_new_anon_rmap(vmf, new, vmf->address);
+	folio_add_lru(new);
 	set_pte_at(mm, vmf->address, vmf->pte, entry);
 	if (old)
 		folio_remove_rmap_pte(old, vmf->page, vma);
@@ -393,6 +406,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 	count_vm_event(mm->pmem, COW_COPY);
 	if (old) {
 		folio_put(old);		/* the old PTE's reference */
+		free_swap_cache(old);
 		folio_put(old);		/* do_wp_page's */
 	}
 	return 0;
@@ -424,6 +438,158 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 }
 
 /*
+ * do_swap_page()'s whole-folio case (v6.18): a large swap cache folio is
+ * mapped at once when its pages' entries all sit in this table and VMA,
+ * in order, alike (swap_pte_batch()).  Else one page is mapped.
+ */
+static unsigned int swapin_nr_pages(struct vm_fault *vmf, struct folio *folio,
+				    struct page *page)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned int nr = (unsigned int)folio_nr_pages(folio);
+	unsigned long idx = folio_page_idx(folio, page);
+	unsigned long start = vmf->address - idx * PAGE_SIZE;
+	pte_t *ptep = vmf->pte - idx;
+
+	if (start < max(vmf->address & PMD_MASK, vma->vm_start) ||
+	    start + nr * PAGE_SIZE > pmd_addr_end(vmf->address, vma->vm_end))
+		return 1;
+	for (unsigned int i = 0; i < nr; i++) {
+		pte_t expected = make_swap_pte(READ_ONCE(folio->swap) + i,
+					       pte_swp_exclusive(vmf->orig_pte),
+					       vmf->orig_pte);
+
+		if (!pte_same(ptep_get(ptep + i), expected))
+			return 1;
+	}
+	return nr;
+}
+
+/*
+ * should_try_to_free_swap(): a write fault that would find only its own
+ * and the cache's references frees the cache's, to map the page writable.
+ */
+static bool should_try_to_free_swap(struct folio *folio, unsigned int flags)
+{
+	return folio_test_swapcache(folio) && (flags & FAULT_FLAG_WRITE) &&
+	       folio_ref_count(folio) == 1 + (int)folio_nr_pages(folio);
+}
+
+/* The swap cache folio for the entry, with a reference; NULL: retry or OOM. */
+static struct folio *swapin_lookup(struct vm_fault *vmf, unsigned long offset,
+				   vm_fault_t *ret)
+{
+	struct ft_pmem *pmem = vmf->vma->vm_mm->pmem;
+	struct folio *folio = swap_cache_get_folio(pmem, offset);
+	bool oom;
+
+	if (folio)
+		return folio;
+	folio = swapin_folio(pmem, offset, fault_rs(), &oom);
+	if (folio)
+		count_vm_event(pmem, PSWPIN);
+	else if (oom)
+		*ret = VM_FAULT_OOM;
+	else
+		ft_sched_yield();	/* being added or removed: wait for it */
+	return folio;
+}
+
+/* Map @nr pages of the locked swap cache @folio from @page at @address. */
+static void swapin_map(struct vm_fault *vmf, struct folio *folio, struct page *page,
+		       unsigned long address, pte_t *ptep, unsigned int nr)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	bool exclusive = pte_swp_exclusive(vmf->orig_pte);
+	rmap_t rmap_flags = RMAP_NONE;
+	pte_t pte;
+
+	swap_free_nr(mm->pmem, READ_ONCE(folio->swap) + folio_page_idx(folio, page), nr);
+	if (should_try_to_free_swap(folio, vmf->flags))
+		folio_free_swap(folio);
+	add_mm_counter(mm, MM_ANONPAGES, nr);
+	add_mm_counter(mm, MM_SWAPENTS, -(long)nr);
+	pte = pfn_pte(page_to_pfn(page), vma_page_prot(vma));
+	if (pte_soft_dirty(vmf->orig_pte))
+		pte = pte_mksoft_dirty(pte);
+	/* Certainly not shared: the entry says so, or no one else holds it. */
+	if (exclusive || folio_ref_count(folio) == 1) {
+		if (vma_flags(vma) & VM_WRITE) {
+			pte = pte_mkwrite_novma(pte);
+			if (vmf->flags & FAULT_FLAG_WRITE) {
+				pte = pte_mkdirty(pte);
+				vmf->flags &= ~FAULT_FLAG_WRITE;
+			}
+		}
+		rmap_flags = RMAP_EXCLUSIVE;
+	}
+	folio_ref_add(folio, (int)nr - 1);	/* the lookup's is one of them */
+	if (!folio_test_anon(folio))
+		folio_add_new_anon_rmap(folio, vma, address, rmap_flags);
+	else
+		folio_add_anon_rmap_ptes(folio, page, (int)nr, vma, address, rmap_flags);
+	set_ptes(mm, address, ptep, pte, nr);
+}
+
+/*
+ * do_swap_page() (mm/memory.c v6.18): the swap cache folio (read in if
+ * needed), locked, checked to still be the entry's, mapped under the PTL
+ * if the entry did not change; exclusive if the entry remembers it.  A
+ * write fault that could not map writable goes on to do_wp_page(), as
+ * upstream.  FT-DEVIATION: a speculative fault retries with a lock.
+ */
+static vm_fault_t do_swap_page(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+	unsigned long offset = pte_swp_offset(vmf->orig_pte), address, idx;
+	vm_fault_t ret = 0;
+	struct folio *folio;
+	struct page *page;
+	unsigned int nr;
+
+	if (vmf->flags & FAULT_FLAG_SPECULATIVE)
+		return VM_FAULT_RETRY;
+	folio = swapin_lookup(vmf, offset, &ret);
+	if (!folio)
+		return ret;
+	if (!folio_trylock(folio)) {		/* folio_lock_or_retry() */
+		folio_put(folio);
+		ft_sched_yield();
+		return 0;
+	}
+	idx = offset - READ_ONCE(folio->swap);
+	if (!folio_test_swapcache(folio) || idx >= folio_nr_pages(folio))
+		goto out_page;			/* left the cache: retry */
+	page = folio_page(folio, idx);
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte)
+		goto out_page;
+	if (!pte_same(ptep_get(vmf->pte), vmf->orig_pte) || vmf_vma_changed(vmf))
+		goto out_nomap;
+	nr = folio_test_large(folio) ? swapin_nr_pages(vmf, folio, page) : 1;
+	address = vmf->address;
+	if (nr > 1) {
+		address -= idx * PAGE_SIZE;
+		page = folio_page(folio, 0);
+	}
+	swapin_map(vmf, folio, page, address, vmf->pte - (nr > 1 ? idx : 0), nr);
+	folio_unlock(folio);
+	if (vmf->flags & FAULT_FLAG_WRITE) {
+		vmf->orig_pte = ptep_get(vmf->pte);
+		return do_wp_page(vmf);		/* with the PTL */
+	}
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+out_nomap:
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+out_page:
+	folio_unlock(folio);
+	folio_put(folio);
+	return 0;
+}
+
+/*
  * handle_pte_fault() as upstream: the entry read without the PTL
  * (ptep_get_lockless(), which gathers a contpte block's a/d with its
  * consistency retry), decisions taken on that view, and the PTL taken to
@@ -444,6 +610,8 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	}
 	if (!vmf->pte)
 		return do_anonymous_page(vmf);
+	if (is_swapfile_entry(vmf->orig_pte))
+		return do_swap_page(vmf);
 	if (!pte_present(vmf->orig_pte)) {
 		/* migration_entry_wait(): until remove_migration_ptes() ran. */
 		ft_sched_yield();
@@ -603,6 +771,7 @@ static int copy_present_page(struct vm_area_struct *dst_vma, pte_t *dst_pte,
 	*prealloc = NULL;
 	copy_page_data(new->page, page);
 	folio_add_new_anon_rmap(new, dst_vma, addr, RMAP_EXCLUSIVE);
+	folio_add_lru(new);
 	rss[MM_ANONPAGES]++;
 	pte = pfn_pte(folio_pfn(new), dst_vma->vm_page_prot);
 	pte = maybe_mkwrite(pte_mkdirty(pte), dst_vma);
@@ -696,13 +865,27 @@ copy_pte:
 	return 1;
 }
 
-/* copy_nonpresent_pte(): migration entries, the only kind the model has. */
+/*
+ * copy_nonpresent_pte(): a swap entry gains a reference and is shared
+ * from now on (both sides lose pte_swp_exclusive); a migration entry is
+ * made read-only on both sides.
+ */
 static void copy_nonpresent_pte(struct vm_area_struct *dst_vma,
 				struct vm_area_struct *src_vma, pte_t *dst_pte,
 				pte_t *src_pte, unsigned long addr, int *rss)
 {
 	pte_t pte = ptep_get(src_pte);
 
+	if (is_swapfile_entry(pte)) {
+		swap_duplicate(src_vma->vm_mm->pmem, pte_swp_offset(pte));
+		if (pte_swp_exclusive(pte)) {
+			pte = pte_swp_clear_exclusive(pte);
+			set_pte_at(src_vma->vm_mm, addr, src_pte, pte);
+		}
+		rss[MM_SWAPENTS]++;
+		set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte);
+		return;
+	}
 	rss[MM_ANONPAGES]++;
 	/* COW: both sides read-only; an exclusive entry is shared now. */
 	if (pte_swp_type(pte) != SWP_MIGRATION_READ &&
@@ -954,6 +1137,13 @@ static unsigned int do_zap_pte_range(struct mmu_gather *tlb, struct vm_area_stru
 		/* No mapcount, no reference: rss only. */
 		ptep_get_and_clear(vma->vm_mm, addr, pte);
 		zs->rss[MM_ANONPAGES]--;
+		(*zapped)++;
+	} else if (is_swapfile_entry(ptent)) {
+		/* zap_nonpresent_ptes().  FT-DEVIATION: one entry at a time,
+		 * not a swap_pte_batch(). */
+		free_swap_and_cache_nr(vma->vm_mm->pmem, pte_swp_offset(ptent), 1);
+		ptep_get_and_clear(vma->vm_mm, addr, pte);
+		zs->rss[MM_SWAPENTS]--;
 		(*zapped)++;
 	}
 	return nr + 1;

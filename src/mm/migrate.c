@@ -92,8 +92,11 @@ static void folio_migrate_copy(struct folio *dst, struct folio *src)
 	for (unsigned long i = 0; i < folio_nr_pages(src); i++)
 		copy_page_data(folio_page(dst, i), folio_page(src, i));
 	WRITE_ONCE(dst->index, READ_ONCE(src->index));
-	if (!folio_test_swapbacked(dst))
+	/* folio_migrate_flags(): a lazyfree folio stays lazyfree. */
+	if (folio_test_swapbacked(src))
 		__folio_set_swapbacked(dst);
+	if (folio_test_dirty(src))
+		__folio_set_dirty(dst);
 	WRITE_ONCE(dst->mapping, READ_ONCE(src->mapping));
 }
 
@@ -117,6 +120,7 @@ static int migrate_folio_locked(struct folio *src, struct anon_vma *anon_vma,
 		count_vm_event(src->pmem, PGMIGRATE_FAIL);
 	} else {
 		folio_migrate_copy(dst, src);
+		folio_add_lru(dst);
 		remove_migration_ptes(src, dst, anon_vma);
 		count_vm_event(src->pmem, PGMIGRATE_SUCCESS);
 	}
@@ -132,7 +136,11 @@ int ft_migrate_at(struct mm_struct *mm, unsigned long addr, struct ft_random_sta
 
 	if (!folio)
 		return -EAGAIN;
-	if (!folio_test_anon(folio) || !folio_trylock(folio))
+	/* FT-DEVIATION: a swap cache folio is not migrated (upstream moves
+	 * its cache entries to the new folio); its references fail the
+	 * refcount check below anyway. */
+	if (!folio_test_anon(folio) || folio_test_swapcache(folio) ||
+	    !folio_trylock(folio))
 		goto put;
 	anon_vma = folio_get_anon_vma(folio);
 	if (anon_vma) {
@@ -160,20 +168,28 @@ static bool folio_referenced_one(struct folio *folio, struct vm_area_struct *vma
 	return true;
 }
 
-int ft_clear_young_at(struct mm_struct *mm, unsigned long addr)
+int folio_referenced(struct folio *folio)
 {
-	struct folio *folio = ft_folio_at(mm, addr);
 	struct referenced_ctx r = { 0 };
 	struct rmap_walk_control rwc = { .rmap_one = folio_referenced_one, .arg = &r };
 	struct anon_vma *anon_vma;
 
-	if (!folio)
-		return 0;
 	anon_vma = folio_test_anon(folio) ? folio_get_anon_vma(folio) : NULL;
 	if (anon_vma) {
 		rmap_walk_anon(folio, anon_vma, &rwc);
 		put_anon_vma(anon_vma);
 	}
-	folio_put(folio);
 	return r.referenced;
+}
+
+int ft_clear_young_at(struct mm_struct *mm, unsigned long addr)
+{
+	struct folio *folio = ft_folio_at(mm, addr);
+	int referenced;
+
+	if (!folio)
+		return 0;
+	referenced = folio_referenced(folio);
+	folio_put(folio);
+	return referenced;
 }

@@ -509,12 +509,18 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 
 struct mm_struct *ft_fork(struct mm_struct *oldmm)
 {
+	return ft_fork_hooked(oldmm, NULL);
+}
+
+struct mm_struct *ft_fork_hooked(struct mm_struct *oldmm, void *hook_data)
+{
 	u64 since = ft_tlb_call_begin(oldmm);
 	struct mm_struct *mm = mm_alloc(oldmm->world, oldmm->task_size);
 	int ret;
 
 	if (!mm)
 		return NULL;
+	mm->hook_data = hook_data;	/* reclaim may discard as we copy */
 	mmap_write_lock(oldmm);
 	mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING);
 	ret = dup_mmap(mm, oldmm);

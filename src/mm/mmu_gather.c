@@ -85,8 +85,12 @@ void tlb_flush_rmaps(struct mmu_gather *tlb, struct vm_area_struct *vma)
 /* free_pages_and_swap_cache() -> folios_put_refs(): after the flush. */
 static void tlb_batch_pages_flush(struct mmu_gather *tlb)
 {
-	for (unsigned int i = 0; i < tlb->nr; i++)
-		folio_put_refs(page_folio(tlb->entries[i].page), (int)tlb->entries[i].nr);
+	for (unsigned int i = 0; i < tlb->nr; i++) {
+		struct folio *folio = page_folio(tlb->entries[i].page);
+
+		free_swap_cache(folio);
+		folio_put_refs(folio, (int)tlb->entries[i].nr);
+	}
 	tlb->nr = 0;
 }
 

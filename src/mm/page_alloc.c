@@ -100,6 +100,12 @@ int ft_pmem_init(struct ft_pmem *pmem, unsigned long nr_pfns,
 	spin_lock_init(&pmem->zone_lock);
 	spin_lock_init(&pmem->ds.split_queue_lock);
 	INIT_LIST_HEAD(&pmem->ds.split_queue);
+	lruvec_init(&pmem->lruvec);
+	if (ft_swap_init(pmem)) {
+		free(pmem->pages);
+		free(pmem->folios);
+		return -ENOMEM;
+	}
 	for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++)
 		INIT_LIST_HEAD(&pmem->free_area[o]);
 	for (unsigned long pfn = 0; pfn < nr_pfns; pfn++) {
@@ -112,6 +118,7 @@ int ft_pmem_init(struct ft_pmem *pmem, unsigned long nr_pfns,
 		pmem->folios[pfn].page = page;
 		pmem->folios[pfn].pmem = pmem;
 		INIT_LIST_HEAD(&pmem->folios[pfn]._deferred_list);
+		INIT_LIST_HEAD(&pmem->folios[pfn].lru);
 	}
 	for (unsigned long pfn = 0; pfn < nr_pfns; pfn += block)
 		free_one_block(pmem, pfn, MAX_PAGE_ORDER);
@@ -120,6 +127,7 @@ int ft_pmem_init(struct ft_pmem *pmem, unsigned long nr_pfns,
 
 void ft_pmem_destroy(struct ft_pmem *pmem)
 {
+	ft_swap_destroy(pmem);
 	free(pmem->pages);
 	free(pmem->folios);
 	pmem->pages = NULL;
@@ -253,6 +261,7 @@ void __folio_put(struct folio *folio)
 	unsigned int order = folio_order(folio);
 	const char *reason;
 
+	__page_cache_release(folio);
 	folio_unqueue_deferred_split(folio);
 	reason = free_check_reason(folio);
 	if (reason) {

@@ -573,9 +573,15 @@ static bool rmap_walk_vma(struct folio *folio, struct vm_area_struct *vma,
 		next = pmd_addr_end(addr, end);
 		if (!pte)
 			continue;
-		for (; addr < next && more; addr += PAGE_SIZE, pte++)
-			if (pte_maps_folio(folio, ptep_get(pte), rwc->migration))
+		for (unsigned int step; addr < next && more;
+		     addr += step * PAGE_SIZE, pte += step) {
+			/* rmap_one may handle a batch of entries (try_to_unmap_one). */
+			rwc->nr_pages = step = 1;
+			if (pte_maps_folio(folio, ptep_get(pte), rwc->migration)) {
 				more = rwc->rmap_one(folio, vma, addr, pte, rwc->arg);
+				step = rwc->nr_pages;
+			}
+		}
 		spin_unlock(ptl);
 		if (!more)
 			return false;
@@ -593,4 +599,163 @@ void rmap_walk_anon(struct folio *folio, struct anon_vma *anon_vma,
 		if (!rmap_walk_vma(folio, avc->vma, rwc))
 			break;
 	anon_vma_unlock_read(anon_vma);
+}
+
+/* ---- try_to_unmap (mm/rmap.c) ------------------------------------------------------ */
+
+/*
+ * B4: can_batch_unmap_folio_ptes() as 354dffd29575 ("mm: support batched
+ * unmap for lazyfree large folios during reclamation") had it until
+ * Lance Yang's fix: all or nothing from the folio's first page, max_nr
+ * the folio's size, bounded by neither the VMA nor the page table.
+ */
+static unsigned int can_batch_unmap_folio_ptes(struct folio *folio, pte_t *ptep,
+					       pte_t pte)
+{
+	unsigned int max_nr = (unsigned int)folio_nr_pages(folio);
+
+	if (!folio_test_anon(folio) || folio_test_swapbacked(folio))
+		return 1;
+	if (pte_pfn(pte) != folio_pfn(folio))
+		return 1;
+	return folio_pte_batch(folio, ptep, pte, max_nr) == max_nr ? max_nr : 1;
+}
+
+/*
+ * folio_unmap_pte_batch(): only a lazyfree large folio is unmapped in
+ * batches, and only within one VMA and one page table (B4's fix,
+ * Lance Yang 2025: the bound was the folio's size).
+ */
+static unsigned int folio_unmap_pte_batch(struct folio *folio,
+					  struct vm_area_struct *vma,
+					  unsigned long addr, pte_t *ptep, pte_t pte)
+{
+	unsigned long end_addr;
+	unsigned int max_nr;
+
+	if (!folio_test_large(folio))
+		return 1;
+	if (ft_injected(FT_INJ_LAZYFREE_BATCH_CROSSES_TABLE))
+		return can_batch_unmap_folio_ptes(folio, ptep, pte);
+	end_addr = pmd_addr_end(addr, vma->vm_end);
+	max_nr = (unsigned int)((end_addr - addr) >> PAGE_SHIFT);
+	if (!folio_test_anon(folio) || folio_test_swapbacked(folio))
+		return 1;
+	return folio_pte_batch(folio, ptep, pte, max_nr);
+}
+
+struct unmap_ctx {
+	struct rmap_walk_control *rwc;
+};
+
+/* The reclaim of @nr entries failed: they map the folio again. */
+static bool unmap_abort(struct mm_struct *mm, unsigned long addr, pte_t *ptep,
+			pte_t pteval, unsigned int nr)
+{
+	set_ptes(mm, addr, ptep, pteval, nr);
+	return false;
+}
+
+/*
+ * The lazyfree check (after 6c8e2a256915, "mm: fix race between MADV_FREE
+ * reclaim and blkdev direct IO read"): a folio written again, through a
+ * PTE (the dirty bit the clear returned) or a GUP reference, becomes
+ * swap-backed again; any reference beyond the mappings' and reclaim's own
+ * keeps it.  Returns true to discard.
+ */
+static bool lazyfree_can_discard(struct folio *folio)
+{
+	int ref_count, map_count;
+
+	smp_mb();	/* The PTEs are cleared: pairs with GUP-fast's barrier. */
+	ref_count = folio_ref_count(folio);
+	map_count = folio_mapcount(folio);
+	smp_rmb();	/* The counts before the dirty flag (__remove_mapping()). */
+	if (folio_test_dirty(folio)) {
+		folio_set_swapbacked(folio);
+		count_vm_event(folio->pmem, PGLAZYFREE_REDIRTIED);
+		return false;
+	}
+	return ref_count == 1 + map_count;
+}
+
+/*
+ * A swap cache folio's entry becomes a swap entry: one more reference to
+ * its slot, exclusivity remembered in the entry (the page is no longer
+ * AnonExclusive: a pin taken meanwhile makes it -EBUSY).  False to abort.
+ */
+static bool unmap_to_swap_entry(struct folio *folio, struct page *subpage,
+				struct vm_area_struct *vma, unsigned long addr,
+				pte_t *ptep, pte_t pteval, bool anon_exclusive)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long entry = READ_ONCE(folio->swap) + folio_page_idx(folio, subpage);
+
+	swap_duplicate(mm->pmem, entry);
+	if (anon_exclusive && folio_try_share_anon_rmap_pte(folio, subpage)) {
+		swap_free_nr(mm->pmem, entry, 1);
+		return unmap_abort(mm, addr, ptep, pteval, 1);
+	}
+	add_mm_counter(mm, MM_ANONPAGES, -1);
+	add_mm_counter(mm, MM_SWAPENTS, 1);
+	set_pte_at(mm, addr, ptep, make_swap_pte(entry, anon_exclusive, pteval));
+	if (mm->world->unmap_hook)
+		mm->world->unmap_hook(mm, addr, 1, FT_UNMAP_SWAPOUT);
+	return true;
+}
+
+/*
+ * try_to_unmap_one(), for an anon folio under the PTL: the entries
+ * cleared and flushed (a batch for a lazyfree large folio), their dirty
+ * state moved to the folio as the contpte layer returns it (the batch's
+ * gathered a/d, or the single entry after the unfold spread the block's);
+ * a lazyfree folio discarded, a swap cache one left behind swap entries.
+ */
+static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long addr, pte_t *ptep, void *arg)
+{
+	struct unmap_ctx *u = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	pte_t pte = ptep_get(ptep), pteval;
+	struct page *subpage = pfn_to_page(mm->pmem, pte_pfn(pte));
+	bool anon_exclusive = PageAnonExclusive(subpage);
+	unsigned int nr = folio_unmap_pte_batch(folio, vma, addr, ptep, pte);
+
+	pteval = nr == 1 ? ptep_get_and_clear(mm, addr, ptep) :
+			   get_and_clear_full_ptes(mm, addr, ptep, nr, 0);
+	/* FT-DEVIATION: flushed now, not batched to try_to_unmap_flush(). */
+	flush_tlb_range(mm, addr, addr + nr * PAGE_SIZE);
+	if (pte_dirty(pteval))
+		folio_mark_dirty(folio);
+	if (VM_WARN_ON_FOLIO(folio_test_swapbacked(folio) !=
+			     folio_test_swapcache(folio), folio))
+		return unmap_abort(mm, addr, ptep, pteval, nr);
+	if (folio_test_swapbacked(folio)) {
+		if (!unmap_to_swap_entry(folio, subpage, vma, addr, ptep, pteval,
+					 anon_exclusive))
+			return false;
+	} else {
+		if (!lazyfree_can_discard(folio))
+			return unmap_abort(mm, addr, ptep, pteval, nr);
+		add_mm_counter(mm, MM_ANONPAGES, -(long)nr);
+		if (mm->world->unmap_hook)
+			mm->world->unmap_hook(mm, addr, nr, FT_UNMAP_DISCARD);
+	}
+	folio_remove_rmap_ptes(folio, subpage, (int)nr, vma);
+	folio_put_refs(folio, (int)nr);
+	u->rwc->nr_pages = nr;
+	return true;
+}
+
+void try_to_unmap(struct folio *folio)
+{
+	struct rmap_walk_control rwc = { .rmap_one = try_to_unmap_one };
+	struct unmap_ctx u = { .rwc = &rwc };
+	struct anon_vma *anon_vma = folio_get_anon_vma(folio);
+
+	if (!anon_vma)
+		return;
+	rwc.arg = &u;
+	rmap_walk_anon(folio, anon_vma, &rwc);
+	put_anon_vma(anon_vma);
 }

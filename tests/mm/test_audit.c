@@ -38,6 +38,12 @@
  *   deferred-dangling
  *                   a freed folio still linked, though not on the queue
  *   deferred-len    split_queue_len one too high
+ *   swapped         nothing broken, after reclaim swapped everything out
+ *                   (swap entries in both mms, slots shared by fork's
+ *                   copies): the audit stays clean
+ *   swap-count      a swap slot with a count no swap entry accounts for
+ *                   (I17)
+ *   swap-cache-lost a slot marked SWAP_HAS_CACHE with no cache folio (I17)
  *   deferred-links  the queued folio's link back to the queue's head lost
  *
  * --drop-caps=LIST runs on a copy of owner_slots that claims less
@@ -50,6 +56,7 @@
  */
 #include "ft/check.h"
 #include "ft/contpte.h"
+#include "ft/swap.h"
 #include "mm_test.h"
 
 #define NR_PFNS		(4UL << MAX_PAGE_ORDER)
@@ -330,6 +337,28 @@ static void deferred_links(void)
 	folio->_deferred_list.prev = &folio->_deferred_list;
 }
 
+/* Reclaim, three passes: the young bits, the swap cache, the frees. */
+static void swapped(void)
+{
+	for (int pass = 0; pass < 3; pass++)
+		ft_shrink_lru(&w, 64);
+}
+
+/* A free slot given a count behind the device's back. */
+static void swap_count(void)
+{
+	swapped();
+	pmem.si->swap_map[pmem.si->max - 1] = 1;
+	pmem.si->inuse_pages++;
+}
+
+static void swap_cache_lost(void)
+{
+	swapped();
+	pmem.si->swap_map[pmem.si->max - 1] = SWAP_HAS_CACHE;
+	pmem.si->inuse_pages++;
+}
+
 static const struct {
 	const char *kind;
 	void (*corrupt)(void);
@@ -357,6 +386,9 @@ static const struct {
 	{ "deferred-dangling", deferred_dangling },
 	{ "deferred-len", deferred_len },
 	{ "deferred-links", deferred_links },
+	{ "swapped", swapped },
+	{ "swap-count", swap_count },
+	{ "swap-cache-lost", swap_cache_lost },
 };
 
 static const struct {

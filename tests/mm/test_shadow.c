@@ -36,6 +36,16 @@
  *   dirty-inherited  the child's copy of a dirty PTE made clean behind the
  *                  model's back: the child's check reports it
  *   begin-waits    ft_shadow_fork_begin() waits for a slot's claim holder
+ *   reclaim-discard  the child's page made lazyfree and discarded by
+ *                  reclaim (the discard hook tells the shadow): it reads
+ *                  zero, no report
+ *   reclaim-redirtied  the same page written again after MADV_FREE:
+ *                  reclaim keeps it and makes it swap-backed, no report
+ *   reclaim-swapin the child's written page swapped out and left in the
+ *                  swap cache: the read maps the same page, clean (the
+ *                  dirty rule ended at the swap-out), no report
+ *   discard-written  a discard the shadow is told of, of a page written
+ *                  after its MADV_FREE, and the page cleared: reported
  *
  * The broken cases expect exactly one report and its text (ctest checks).
  */
@@ -45,6 +55,7 @@
 #include "ft/check.h"
 #include "ft/contpte.h"
 #include "ft/report.h"
+#include "ft/swap.h"
 #include "mm_test.h"
 
 #define NR_PFNS		(4UL << MAX_PAGE_ORDER)
@@ -112,7 +123,7 @@ static void fork_proc(struct proc *parent, struct proc *child, u32 tag)
 	child->sh = ft_shadow_alloc(tag, VA, NR_PAGES, tlb);
 	ft_shadow_fork_begin(parent->sh, child->sh, parent->mm);
 	write_page(parent, 3);		/* during the fork: the child may see it */
-	child->mm = ft_fork(parent->mm);
+	child->mm = ft_fork_hooked(parent->mm, child->sh);
 	ft_shadow_fork_copy(child->sh, parent->sh);
 }
 
@@ -211,6 +222,12 @@ static void break_model(const char *name, struct proc *parent, struct proc *chil
 		write_page(child, 0);
 		lazyfree(child, 0, 1);
 		WRITE_ONCE(page_of(child, 0)->data[0], 0);
+	} else if (!strcmp(name, "discard-written")) {
+		write_page(child, 0);
+		lazyfree(child, 0, 1);
+		write_page(child, 0);		/* after the MADV_FREE: not droppable */
+		ft_shadow_discard(child->sh, 0, 1);
+		WRITE_ONCE(page_of(child, 0)->data[0], 0);
 	} else if (!strcmp(name, "lazyfree-lost")) {
 		write_page(child, 0);		/* #1, a page of the child's own */
 		ft_shadow_clean_begin(child->sh, 0, 1);
@@ -289,6 +306,61 @@ static void race_case(const char *name, struct proc *child, struct ft_ktap *k)
 	}
 }
 
+/* The world's unmap hook, as the torture's (stress/torture_ops.c). */
+static void unmap_hook(struct mm_struct *mm, unsigned long addr, unsigned long nr,
+		       enum ft_unmap_kind kind)
+{
+	if (kind == FT_UNMAP_DISCARD)
+		ft_shadow_discard(mm->hook_data, (addr - VA) >> PAGE_SHIFT, nr);
+	else
+		ft_shadow_swapout(mm->hook_data, (addr - VA) >> PAGE_SHIFT, nr);
+}
+
+/* reclaim-swapin: two passes (the young bits, then the swap cache and
+ * the write-out) leave the page in the cache behind a swap entry. */
+static void reclaim_swapin(struct proc *child, struct ft_ktap *k)
+{
+	struct folio *folio = NULL;
+	pte_t pte;
+
+	write_page(child, 0);			/* a COW copy of the child's own */
+	ft_shrink_lru(&w, 64);
+	ft_shrink_lru(&w, 64);
+	pte = __ptep_get(ptep_of(child, 0));
+	if (is_swapfile_entry(pte))
+		folio = swap_cache_get_folio(&pmem, pte_swp_offset(pte));
+	ft_ktap_result(k, folio, "reclaim-swapin: a swap entry, its page in the swap cache");
+	if (folio)
+		folio_put(folio);
+	read_all(child);	/* swap-in: the same page, clean; checked next read */
+}
+
+/* reclaim-*: the child's own page 0 lazyfree, maybe written again, then reclaim. */
+static void reclaim_case(const char *name, struct proc *child, struct ft_ktap *k)
+{
+	if (!strcmp(name, "reclaim-swapin")) {
+		reclaim_swapin(child, k);
+		return;
+	}
+	bool redirty = !strcmp(name, "reclaim-redirtied");
+	u64 freed = ft_vm_event(&pmem, PGLAZYFREED);
+	u64 redirtied = ft_vm_event(&pmem, PGLAZYFREE_REDIRTIED);
+
+	write_page(child, 0);			/* a COW copy of the child's own */
+	lazyfree(child, 0, 1);
+	if (redirty)
+		write_page(child, 0);
+	/* Twice: a page used since the last scan is kept once (its young
+	 * bits cleared), as folio_check_references() keeps it. */
+	ft_shrink_lru(&w, 64);
+	ft_shrink_lru(&w, 64);
+	freed = ft_vm_event(&pmem, PGLAZYFREED) - freed;
+	redirtied = ft_vm_event(&pmem, PGLAZYFREE_REDIRTIED) - redirtied;
+	ft_ktap_result(k, redirty ? !freed && redirtied == 1 : freed == 1,
+		       "%s: reclaim discarded %llu, found %llu redirtied", name,
+		       (unsigned long long)freed, (unsigned long long)redirtied);
+}
+
 struct begin_arg {
 	struct ft_shadow *child, *parent;
 	int done;
@@ -335,7 +407,8 @@ static bool known_case(const char *name)
 		"dirty-lost", "fork-write-lost", "fork-late-write", "fork-foreign",
 		"fork-zero", "lazyfree-zero", "lazyfree-lost", "zap-race-lost",
 		"tlb-fresh-lost", "tlb-stale-write", "tlb-stale-read", "dirty-inherited",
-		"begin-waits",
+		"begin-waits", "reclaim-discard", "reclaim-redirtied", "reclaim-swapin",
+		"discard-written",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -358,6 +431,7 @@ int main(int argc, char **argv)
 	struct proc parent = { 0 }, child = { 0 };
 	struct ft_ktap k = { 0 };
 	bool race = !strncmp(name, "zap-race", 8) || !strncmp(name, "tlb-", 4);
+	bool reclaim = !strncmp(name, "reclaim-", 8);
 	unsigned long ok;
 
 	if (!known_case(name)) {
@@ -371,15 +445,19 @@ int main(int argc, char **argv)
 	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream")))
 		return FT_EXIT_INVARIANT;
 	ft_random_init(&rs, 1, 0, 0, 0);
+	w.unmap_hook = unmap_hook;
 	parent.mm = mm_alloc(&w, TASK_SIZE);
 	ft_mmap(parent.mm, VA, NR_PAGES * PAGE_SIZE, VM_READ | VM_WRITE);
 	parent.sh = ft_shadow_alloc(1, VA, NR_PAGES, tlb);
+	parent.mm->hook_data = parent.sh;
 	for (unsigned long i = 0; i < 4; i++)
 		write_page(&parent, i);
 	fork_proc(&parent, &child, 2);
-	ft_ktap_start(race && !strcmp(name, "tlb-stale-read") ? 3 : 2);
+	ft_ktap_start((race && !strcmp(name, "tlb-stale-read")) || reclaim ? 3 : 2);
 	if (!strcmp(name, "clean"))
 		clean_run(&parent, &child);
+	else if (reclaim)
+		reclaim_case(name, &child, &k);
 	else if (race)
 		race_case(name, &child, &k);
 	else
