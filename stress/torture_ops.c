@@ -584,10 +584,14 @@ put:
 
 static int op_unpin(struct tt_thread *th)
 {
+	struct tt_pin *pin;
+
 	if (!th->nr_pins)
 		return -EAGAIN;
-	pin_access(th, &th->pins[th->nr_pins - 1]);
-	unpin_user_page(th->pins[--th->nr_pins].page);
+	pin = &th->pins[--th->nr_pins];
+	pin_access(th, pin);
+	/* A write pin was written through: dirty, as a driver unpins it. */
+	unpin_user_pages_dirty_lock(&pin->page, 1, pin->flags & FOLL_WRITE);
 	return 0;
 }
 

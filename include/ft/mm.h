@@ -372,6 +372,9 @@ long pin_user_pages_fast(struct mm_struct *mm, unsigned long start, int nr_pages
 struct folio *ft_pin_user_page(struct mm_struct *mm, unsigned long addr);
 void ft_unpin_user_page(struct folio *folio);
 void unpin_user_page(struct page *page);
+/* After writing through pins: each folio marked dirty first if @make_dirty. */
+void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
+				 bool make_dirty);
 /* The folio mapped at @addr in @mm, with a reference, or NULL (takes the PTL). */
 struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr);
 

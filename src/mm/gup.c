@@ -366,3 +366,22 @@ void unpin_user_page(struct page *page)
 {
 	gup_put_folio(page_folio(page), 1, FOLL_PIN);
 }
+
+/*
+ * unpin_user_pages_dirty_lock(): what a driver that wrote through its pins
+ * (DMA) calls, the folio marked dirty before the pin goes, so reclaim
+ * cannot discard a lazyfree folio written only through a pin.  Upstream
+ * takes the folio lock for a file folio's set_page_dirty(); an anon folio
+ * needs only the flag.
+ */
+void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
+				 bool make_dirty)
+{
+	for (unsigned long i = 0; i < npages; i++) {
+		struct folio *folio = page_folio(pages[i]);
+
+		if (make_dirty && !folio_test_dirty(folio))
+			folio_mark_dirty(folio);
+		gup_put_folio(folio, 1, FOLL_PIN);
+	}
+}
