@@ -57,8 +57,8 @@ static const struct zoo_scenario zoo_scenarios[] = {
 	{ "fork-race", 10, 10 },
 	{ "tlb-zap", 10, 10 },
 	{ "gup-fast", 10, 10 },
-	{ "reclaim", 10, 30 },
-	{ "reclaim-mremap", 10, 30 },
+	{ "reclaim", 10, 10 },
+	{ "reclaim-mremap", 10, 10 },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
