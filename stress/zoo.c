@@ -94,6 +94,8 @@ static const struct { const char *inj, *scenario; } zoo_needs[] = {
 	{ "reuse-warn-reversed", "reclaim" },
 	/* Lazyfree large folios that mremap made straddle two tables. */
 	{ "lazyfree-batch-crosses-table", "reclaim-mremap" },
+	/* Pins on lazyfree folios that reclaim scans. */
+	{ "lazyfree-no-ref-check", "reclaim" },
 };
 
 /* A case: clean in scenario c, or injection c - NR_ZOO_SCENARIOS. */

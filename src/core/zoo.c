@@ -131,6 +131,13 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"the page table or the VMA",
 		{ "VM_WARN_ON_FOLIO" },
 	},
+	[FT_INJ_LAZYFREE_NO_REF_CHECK] = {
+		"lazyfree-no-ref-check", "B13",
+		"reclaim discards a clean lazyfree folio without comparing its "
+		"refcount with its mapcount (before 6c8e2a256915): a page pinned for "
+		"DMA is unmapped under the pin",
+		{ "pin coherence", "shadow memory" },
+	},
 };
 
 unsigned long ft_injected_mask;

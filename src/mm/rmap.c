@@ -657,6 +657,22 @@ static bool unmap_abort(struct mm_struct *mm, unsigned long addr, pte_t *ptep,
 }
 
 /*
+ * B13, before 6c8e2a256915: only the dirty flag was asked.  A page that
+ * direct IO (or any GUP user) had a reference on was unmapped and, when
+ * reclaim's freeze then failed on that reference, left behind: the DMA
+ * went to a page the process no longer mapped, which read zero.
+ */
+static bool lazyfree_can_discard_no_ref_check(struct folio *folio)
+{
+	if (folio_test_dirty(folio)) {
+		folio_set_swapbacked(folio);
+		count_vm_event(folio->pmem, PGLAZYFREE_REDIRTIED);
+		return false;
+	}
+	return true;
+}
+
+/*
  * The lazyfree check (after 6c8e2a256915, "mm: fix race between MADV_FREE
  * reclaim and blkdev direct IO read"): a folio written again, through a
  * PTE (the dirty bit the clear returned) or a GUP reference, becomes
@@ -667,6 +683,8 @@ static bool lazyfree_can_discard(struct folio *folio)
 {
 	int ref_count, map_count;
 
+	if (ft_injected(FT_INJ_LAZYFREE_NO_REF_CHECK))
+		return lazyfree_can_discard_no_ref_check(folio);
 	smp_mb();	/* The PTEs are cleared: pairs with GUP-fast's barrier. */
 	ref_count = folio_ref_count(folio);
 	map_count = folio_mapcount(folio);
