@@ -22,9 +22,6 @@
 #include "mm_test.h"
 
 #define NR_PFNS		(16UL << MAX_PAGE_ORDER)
-#define TASK_SIZE	(64 * PMD_SIZE)
-#define VA		(8 * PMD_SIZE)
-#define LEN		(2 * PMD_SIZE)
 #define PIN		(FOLL_WRITE | FOLL_LONGTERM)
 
 static struct ft_pmem pmem;
@@ -32,37 +29,11 @@ static struct ft_world w;
 static struct ft_random_state rs;
 static struct ft_ktap k;
 
-static struct mm_struct *new_mm(void)
-{
-	struct mm_struct *mm = mm_alloc(&w, TASK_SIZE);
-
-	if (!mm || ft_mmap(mm, VA, LEN, VM_READ | VM_WRITE))
-		abort();
-	return mm;
-}
-
-static unsigned long page_va(unsigned long i)
-{
-	return VA + i * PAGE_SIZE;
-}
-
-static void put_word(struct mm_struct *mm, unsigned long i, unsigned long v)
-{
-	ft_user_access(mm, page_va(i), true, &v, &rs);
-}
-
-static pte_t pte_of(struct mm_struct *mm, unsigned long i)
-{
-	struct ptdesc *pt = pmdp_get_lockless(pmd_off(mm, page_va(i)));
-
-	return pt ? __ptep_get(&pt->ptes[pte_index(page_va(i))]) : __pte(0);
-}
-
 static bool coherent(struct mm_struct *mm, unsigned long i, struct page *page)
 {
 	pte_t pte;
 
-	return ft_pin_coherent(mm, page_va(i), page, &pte);
+	return ft_pin_coherent(mm, test_va(i), page, &pte);
 }
 
 static u64 events(enum vm_event_item item)
@@ -78,7 +49,7 @@ static void audit(const char *what, struct mm_struct **mms, int n)
 /* Both flavours: four exclusive writable pages, all by GUP-fast. */
 static void case_fast(bool rcu)
 {
-	struct mm_struct *p = new_mm();
+	struct mm_struct *p = test_new_mm(&w);
 	u64 fast = events(GUP_FAST_PIN), slow = events(GUP_SLOW_PIN);
 	struct page *pages[4];
 	long n;
@@ -87,8 +58,8 @@ static void case_fast(bool rcu)
 	w.gup_fast_rcu = rcu;
 	w.anon_orders = BIT(0);
 	for (unsigned long i = 0; i < 4; i++)
-		put_word(p, i, i);
-	n = pin_user_pages_fast(p, page_va(0), 4, PIN, pages);
+		test_put(p, i, i, &rs);
+	n = pin_user_pages_fast(p, test_va(0), 4, PIN, pages);
 	for (long i = 0; i < n; i++)
 		ok &= coherent(p, (unsigned long)i, pages[i]) &&
 		      folio_maybe_dma_pinned(page_folio(pages[i]));
@@ -105,22 +76,22 @@ static void case_fast(bool rcu)
 /* A pinned page stays: migration refuses, fork copies it for the child. */
 static void case_stays(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	struct page *page;
 	bool migrated;
 
 	w.anon_orders = BIT(0);
-	put_word(p, 0, 1);
-	put_word(p, 1, 2);
-	if (pin_user_pages_fast(p, page_va(0), 1, PIN, &page) != 1)
+	test_put(p, 0, 1, &rs);
+	test_put(p, 1, 2, &rs);
+	if (pin_user_pages_fast(p, test_va(0), 1, PIN, &page) != 1)
 		abort();
-	migrated = !ft_migrate_at(p, page_va(1), &rs);
-	ft_ktap_result(&k, ft_migrate_at(p, page_va(0), &rs) == -EBUSY && migrated &&
+	migrated = !ft_migrate_at(p, test_va(1), &rs);
+	ft_ktap_result(&k, ft_migrate_at(p, test_va(0), &rs) == -EBUSY && migrated &&
 		       coherent(p, 0, page),
 		       "stays: migration of the pinned page -EBUSY, of its neighbour done");
 	c = ft_fork(p);
-	ft_ktap_result(&k, c && coherent(p, 0, page) && pte_pfn(pte_of(c, 0)) != page_to_pfn(page) &&
-		       pte_pfn(pte_of(c, 1)) == pte_pfn(pte_of(p, 1)),
+	ft_ktap_result(&k, c && coherent(p, 0, page) && pte_pfn(test_pte(c, 0)) != page_to_pfn(page) &&
+		       pte_pfn(test_pte(c, 1)) == pte_pfn(test_pte(p, 1)),
 		       "stays: fork copied the pinned page for the child, shared the other");
 	audit("stays", (struct mm_struct *[]){ p, c }, 2);
 	unpin_user_page(page);
@@ -131,18 +102,18 @@ static void case_stays(void)
 /* The slow path: an absent page; a read-only pin of a shared one unshares. */
 static void case_slow(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	u64 slow = events(GUP_SLOW_PIN);
 	struct page *absent, *shared;
 
 	w.anon_orders = BIT(0);
-	put_word(p, 1, 5);
+	test_put(p, 1, 5, &rs);
 	c = ft_fork(p);
-	ft_ktap_result(&k, pin_user_pages_fast(p, page_va(0), 1, PIN, &absent) == 1 &&
-		       pin_user_pages_fast(p, page_va(1), 1, FOLL_LONGTERM, &shared) == 1 &&
+	ft_ktap_result(&k, pin_user_pages_fast(p, test_va(0), 1, PIN, &absent) == 1 &&
+		       pin_user_pages_fast(p, test_va(1), 1, FOLL_LONGTERM, &shared) == 1 &&
 		       events(GUP_SLOW_PIN) - slow == 2 && coherent(p, 0, absent) &&
 		       coherent(p, 1, shared) &&
-		       pte_pfn(pte_of(c, 1)) != page_to_pfn(shared) && !pte_write(pte_of(p, 1)),
+		       pte_pfn(test_pte(c, 1)) != page_to_pfn(shared) && !pte_write(test_pte(p, 1)),
 		       "slow: an absent page faulted, a shared one unshared read-only, both pinned");
 	audit("slow", (struct mm_struct *[]){ p, c }, 2);
 	unpin_user_page(absent);
@@ -153,14 +124,14 @@ static void case_slow(void)
 
 static void case_args(void)
 {
-	struct mm_struct *p = new_mm();
+	struct mm_struct *p = test_new_mm(&w);
 	struct page *page;
 
-	ft_ktap_result(&k, pin_user_pages_fast(p, page_va(0) + 8, 1, PIN, &page) == -EINVAL &&
-		       pin_user_pages_fast(p, page_va(0), 1, FOLL_PIN, &page) == -EINVAL &&
-		       pin_user_pages_fast(p, page_va(0), 0, PIN, &page) == -EINVAL &&
-		       pin_user_pages_fast(p, TASK_SIZE - PAGE_SIZE, 2, PIN, &page) == -EINVAL &&
-		       pin_user_pages_fast(p, VA - PAGE_SIZE, 1, PIN, &page) == -EFAULT,
+	ft_ktap_result(&k, pin_user_pages_fast(p, test_va(0) + 8, 1, PIN, &page) == -EINVAL &&
+		       pin_user_pages_fast(p, test_va(0), 1, FOLL_PIN, &page) == -EINVAL &&
+		       pin_user_pages_fast(p, test_va(0), 0, PIN, &page) == -EINVAL &&
+		       pin_user_pages_fast(p, TEST_TASK_SIZE - PAGE_SIZE, 2, PIN, &page) == -EINVAL &&
+		       pin_user_pages_fast(p, TEST_VA - PAGE_SIZE, 1, PIN, &page) == -EFAULT,
 		       "args: unaligned, FOLL_PIN given, none, past the end: -EINVAL; no VMA: -EFAULT");
 	mmput(p);
 }
@@ -169,10 +140,10 @@ static void case_args(void)
 
 static void pinned_mm(struct mm_struct **p, struct page **page)
 {
-	*p = new_mm();
+	*p = test_new_mm(&w);
 	w.anon_orders = BIT(0);
-	put_word(*p, 0, 1);
-	if (pin_user_pages_fast(*p, page_va(0), 1, PIN, page) != 1)
+	test_put(*p, 0, 1, &rs);
+	if (pin_user_pages_fast(*p, test_va(0), 1, PIN, page) != 1)
 		abort();
 }
 
@@ -180,8 +151,8 @@ static void check(struct mm_struct *p, struct page *page)
 {
 	pte_t pte;
 
-	if (!ft_pin_coherent(p, page_va(0), page, &pte))
-		ft_pin_report(p, page_va(0), page, pte);
+	if (!ft_pin_coherent(p, test_va(0), page, &pte))
+		ft_pin_report(p, test_va(0), page, pte);
 }
 
 static void case_shared(void)
@@ -203,9 +174,9 @@ static void case_replaced(void)
 	struct page *page;
 
 	pinned_mm(&p, &page);
-	if (ft_madvise_dontneed(p, page_va(0), PAGE_SIZE))
+	if (ft_madvise_dontneed(p, test_va(0), PAGE_SIZE))
 		abort();
-	put_word(p, 0, 2);
+	test_put(p, 0, 2, &rs);
 	check(p, page);
 	unpin_user_page(page);
 	mmput(p);

@@ -37,53 +37,16 @@
 #include "mm_test.h"
 
 #define NR_PFNS		(16UL << MAX_PAGE_ORDER)
-#define TASK_SIZE	(64 * PMD_SIZE)
-#define VA		(8 * PMD_SIZE)		/* block- and PMD-aligned */
-#define LEN		(2 * PMD_SIZE)
 
 static struct ft_pmem pmem;
 static struct ft_world w;
 static struct ft_random_state rs;
 static struct ft_ktap k;
 
-static struct mm_struct *new_mm(void)
-{
-	struct mm_struct *mm = mm_alloc(&w, TASK_SIZE);
-
-	if (!mm || ft_mmap(mm, VA, LEN, VM_READ | VM_WRITE))
-		abort();
-	return mm;
-}
-
-static unsigned long page_va(unsigned long i)
-{
-	return VA + i * PAGE_SIZE;
-}
-
-static bool put_word(struct mm_struct *mm, unsigned long i, unsigned long v)
-{
-	return ft_user_access(mm, page_va(i), true, &v, &rs) == FT_FAULT_OK;
-}
-
-static unsigned long get_word(struct mm_struct *mm, unsigned long i)
-{
-	unsigned long v = ~0UL;
-
-	ft_user_access(mm, page_va(i), false, &v, &rs);
-	return v;
-}
-
-static pte_t pte_of(struct mm_struct *mm, unsigned long i)
-{
-	struct ptdesc *pt = pmdp_get_lockless(pmd_off(mm, page_va(i)));
-
-	return pt ? __ptep_get(&pt->ptes[pte_index(page_va(i))]) : __pte(0);
-}
-
 /* The folio mapped at page @i, without keeping a reference. */
 static struct folio *folio_of(struct mm_struct *mm, unsigned long i)
 {
-	struct folio *folio = ft_folio_at(mm, page_va(i));
+	struct folio *folio = ft_folio_at(mm, test_va(i));
 
 	if (folio)
 		folio_put(folio);
@@ -96,7 +59,7 @@ static unsigned int count_pages(struct mm_struct *mm, unsigned long first,
 	unsigned int c = 0;
 
 	for (unsigned int i = 0; i < n; i++)
-		c += pred(pte_of(mm, first + i));
+		c += pred(test_pte(mm, first + i));
 	return c;
 }
 
@@ -136,12 +99,12 @@ static unsigned int nr_exclusive(struct folio *folio)
 
 static void case_lifecycle(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	struct folio *f;
 	struct ft_mapcount_snapshot s;
 
 	w.anon_orders = BIT(0) | BIT(4);
-	put_word(p, 5, 0x5);
+	test_put(p, 5, 0x5, &rs);
 	f = folio_of(p, 5);
 	s = snap(f);
 	ft_ktap_result(&k, folio_order(f) == 4 && folio_ref_count(f) == 16 &&
@@ -165,39 +128,39 @@ static void case_lifecycle(void)
 	ft_ktap_result(&k, folio_ref_count(f) == 16 && s.mapcount == 16 && !s.shared &&
 		       !s.slot[1].id && s.slot[0].mapcount == 16,
 		       "lifecycle: child exit: ref 16, map 16, slot1 free, SHARED clear");
-	put_word(p, 5, 0x55);
+	test_put(p, 5, 0x55, &rs);
 	ft_ktap_result(&k, folio_of(p, 5) == f && folio_ref_count(f) == 16 &&
 		       PageAnonExclusive(folio_page(f, 5)) && nr_exclusive(f) == 1 &&
-		       pte_write(pte_of(p, 5)) && count_pages(p, 0, 16, is_write) == 1 &&
+		       pte_write(test_pte(p, 5)) && count_pages(p, 0, 16, is_write) == 1 &&
 		       !count_pages(p, 0, 16, is_cont),
 		       "lifecycle: parent write reuses: page 5 exclusive and writable, "
 		       "the block unfolded, no copy");
-	put_word(p, 6, 0x66);
-	ft_ktap_result(&k, nr_exclusive(f) == 2 && get_word(p, 5) == 0x55 &&
-		       get_word(p, 6) == 0x66, "lifecycle: page 6 reused too");
+	test_put(p, 6, 0x66, &rs);
+	ft_ktap_result(&k, nr_exclusive(f) == 2 && test_get(p, 5, &rs) == 0x55 &&
+		       test_get(p, 6, &rs) == 0x66, "lifecycle: page 6 reused too");
 	audit("lifecycle", (struct mm_struct *[]){ p }, 1);
 	mmput(p);
 }
 
 static void case_cow(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	struct folio *f;
 	bool apart;
 
 	w.anon_orders = BIT(0) | BIT(4);
 	for (unsigned long i = 0; i < 16; i++)
-		put_word(p, i, i);
+		test_put(p, i, i, &rs);
 	f = folio_of(p, 0);
 	c = ft_fork(p);
-	put_word(c, 3, 0xc3);
+	test_put(c, 3, 0xc3, &rs);
 	ft_ktap_result(&k, folio_of(c, 3) != f && folio_order(folio_of(c, 3)) == 0 &&
 		       folio_mapcount(f) == 31 && !count_pages(c, 0, 16, is_cont) &&
 		       count_pages(p, 0, 16, is_cont) == 16,
 		       "cow: the child's write copies page 3 and unfolds its block only");
-	put_word(p, 3, 0xa3);
-	apart = get_word(p, 3) == 0xa3 && get_word(c, 3) == 0xc3 &&
-		get_word(p, 4) == 4 && get_word(c, 4) == 4;
+	test_put(p, 3, 0xa3, &rs);
+	apart = test_get(p, 3, &rs) == 0xa3 && test_get(c, 3, &rs) == 0xc3 &&
+		test_get(p, 4, &rs) == 4 && test_get(c, 4, &rs) == 4;
 	ft_ktap_result(&k, folio_of(p, 3) != f && folio_mapcount(f) == 30 && apart,
 		       "cow: the parent copies too (still shared); contents stay apart");
 	audit("cow", (struct mm_struct *[]){ p, c }, 2);
@@ -207,20 +170,20 @@ static void case_cow(void)
 
 static void case_dontneed(void)
 {
-	struct mm_struct *p = new_mm();
+	struct mm_struct *p = test_new_mm(&w);
 	u64 unfolds = ft_vm_event(&pmem, CONTPTE_UNFOLD_CLEAR_PARTIAL);
 	struct folio *f;
 
 	w.anon_orders = BIT(4);
-	put_word(p, 0, 1);
+	test_put(p, 0, 1, &rs);
 	f = folio_of(p, 0);
-	ft_madvise_dontneed(p, page_va(2), 4 * PAGE_SIZE);
+	ft_madvise_dontneed(p, test_va(2), 4 * PAGE_SIZE);
 	ft_ktap_result(&k, !count_pages(p, 0, 16, is_cont) &&
 		       count_pages(p, 0, 16, is_present) == 12 && folio_mapcount(f) == 12 &&
 		       folio_on_deferred_list(f) &&
 		       ft_vm_event(&pmem, CONTPTE_UNFOLD_CLEAR_PARTIAL) == unfolds + 1,
 		       "dontneed: 4 of 16 pages: unfolded, 12 mapped, queued for split");
-	put_word(p, 3, 3);
+	test_put(p, 3, 3, &rs);
 	ft_ktap_result(&k, folio_of(p, 3) != f, "dontneed: a new fault fills the hole");
 	audit("dontneed", (struct mm_struct *[]){ p }, 1);
 	mmput(p);
@@ -228,25 +191,25 @@ static void case_dontneed(void)
 
 static void case_mprotect(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	u64 partial = ft_vm_event(&pmem, CONTPTE_UNFOLD_MPROTECT_PARTIAL);
 
 	w.anon_orders = BIT(4);
-	put_word(p, 0, 1);
-	ft_mprotect(p, VA, 16 * PAGE_SIZE, VM_READ);
+	test_put(p, 0, 1, &rs);
+	ft_mprotect(p, TEST_VA, 16 * PAGE_SIZE, VM_READ);
 	ft_ktap_result(&k, count_pages(p, 0, 16, is_cont) == 16 &&
 		       !count_pages(p, 0, 16, is_write),
 		       "mprotect: the whole block read-only and still folded");
-	ft_mprotect(p, page_va(4), 4 * PAGE_SIZE, VM_READ | VM_WRITE);
+	ft_mprotect(p, test_va(4), 4 * PAGE_SIZE, VM_READ | VM_WRITE);
 	ft_ktap_result(&k, !count_pages(p, 0, 16, is_cont) &&
 		       count_pages(p, 4, 4, is_write) == 4 &&
 		       ft_vm_event(&pmem, CONTPTE_UNFOLD_MPROTECT_PARTIAL) == partial + 1,
 		       "mprotect: 4 pages back to writable: unfolded, exclusive pages "
 		       "upgraded");
-	ft_mprotect(p, VA, 16 * PAGE_SIZE, VM_READ | VM_WRITE);
+	ft_mprotect(p, TEST_VA, 16 * PAGE_SIZE, VM_READ | VM_WRITE);
 	c = ft_fork(p);
-	ft_mprotect(p, VA, 16 * PAGE_SIZE, VM_READ);
-	ft_mprotect(p, VA, 16 * PAGE_SIZE, VM_READ | VM_WRITE);
+	ft_mprotect(p, TEST_VA, 16 * PAGE_SIZE, VM_READ);
+	ft_mprotect(p, TEST_VA, 16 * PAGE_SIZE, VM_READ | VM_WRITE);
 	ft_ktap_result(&k, !count_pages(p, 0, 16, is_write),
 		       "mprotect: shared (not exclusive) pages are not upgraded");
 	audit("mprotect", (struct mm_struct *[]){ p, c }, 2);
@@ -260,37 +223,37 @@ static unsigned int count_same_pfn(struct mm_struct *a, struct mm_struct *b,
 	unsigned int same = 0;
 
 	for (unsigned int i = 0; i < n; i++)
-		same += pte_pfn(pte_of(a, i)) == pte_pfn(pte_of(b, i));
+		same += pte_pfn(test_pte(a, i)) == pte_pfn(test_pte(b, i));
 	return same;
 }
 
 static void case_pinned(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	struct folio *pinned;
 
 	w.anon_orders = BIT(0);
 	for (unsigned long i = 0; i < 8; i++)
-		put_word(p, i, i);
-	pinned = ft_pin_user_page(p, page_va(2));
+		test_put(p, i, i, &rs);
+	pinned = ft_pin_user_page(p, test_va(2));
 	c = ft_fork(p);
 	ft_ktap_result(&k, pinned && count_same_pfn(p, c, 8) == 7 &&
-		       pte_pfn(pte_of(p, 2)) != pte_pfn(pte_of(c, 2)) &&
-		       pte_write(pte_of(p, 2)) && pte_write(pte_of(c, 2)) &&
-		       get_word(c, 2) == 2 && count_pages(p, 0, 8, is_write) == 1,
+		       pte_pfn(test_pte(p, 2)) != pte_pfn(test_pte(c, 2)) &&
+		       pte_write(test_pte(p, 2)) && pte_write(test_pte(c, 2)) &&
+		       test_get(c, 2, &rs) == 2 && count_pages(p, 0, 8, is_write) == 1,
 		       "pinned: the pinned exclusive page copied for the child, 7 shared");
 	audit("pinned", (struct mm_struct *[]){ p, c }, 2);
 	ft_unpin_user_page(pinned);
 	mmput(c);
 	mmput(p);
 
-	p = new_mm();
+	p = test_new_mm(&w);
 	w.anon_orders = BIT(4);
-	put_word(p, 0, 7);
-	pinned = ft_pin_user_page(p, page_va(2));
+	test_put(p, 0, 7, &rs);
+	pinned = ft_pin_user_page(p, test_va(2));
 	c = ft_fork(p);
 	ft_ktap_result(&k, pinned && count_same_pfn(p, c, 16) == 0 &&
-		       get_word(c, 9) == 0 && get_word(c, 0) == 7,
+		       test_get(c, 9, &rs) == 0 && test_get(c, 0, &rs) == 7,
 		       "pinned: a maybe-pinned large folio: all 16 exclusive pages copied");
 	audit("pinned large", (struct mm_struct *[]){ p, c }, 2);
 	ft_unpin_user_page(pinned);
@@ -304,7 +267,7 @@ static void case_fork_breaks(void)
 		.policy = FT_BREAK_POLICY_KERNEL, .resched_ppm = 1000000,
 		.no_yield = true,
 	};
-	struct mm_struct *p = new_mm();
+	struct mm_struct *p = test_new_mm(&w);
 	unsigned int offsets = 0;
 	u64 breaks = 0;
 	bool ok = true;
@@ -313,9 +276,9 @@ static void case_fork_breaks(void)
 	/* Singles (+8 each) with holes (+1 each) so breaks land anywhere. */
 	for (unsigned long i = 0; i < 48; i++)
 		if (i % 7 != 3 && i % 11 != 5)
-			put_word(p, i, i);
+			test_put(p, i, i, &rs);
 	w.anon_orders = BIT(4);
-	put_word(p, 48, 48);		/* and one folded block: one batch */
+	test_put(p, 48, 48, &rs);		/* and one folded block: one batch */
 	ft_random_init(&sched.rs, 3, 0, 0, 0);
 	for (unsigned int t = 1; t <= 140; t++) {
 		struct mm_struct *c;
@@ -329,7 +292,7 @@ static void case_fork_breaks(void)
 			offsets |= 1U << ((sched.history[h].addr >> PAGE_SHIFT) % CONT_PTES);
 		breaks += sched.n_history;
 		for (unsigned long i = 0; i < 64; i++)
-			ok = ok && pte_val(pte_of(c, i)) == pte_val(pte_mkold(pte_of(p, i)));
+			ok = ok && pte_val(test_pte(c, i)) == pte_val(pte_mkold(test_pte(p, i)));
 		ok = ok && !ft_audit(&w, (struct mm_struct *[]){ p, c }, 2, NULL);
 		mmput(c);
 	}
@@ -344,16 +307,16 @@ static void case_fork_breaks(void)
 /* Fork, partial munmap, partial dontneed, exits: under a gather mode. */
 static void gather_workload(const char *what)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	u64 before = ft_report_failures();
 
 	for (unsigned long i = 0; i < 96; i++) {
 		w.anon_orders = BIT(i % 3 == 0 ? 4 : i % 3 == 1 ? 2 : 0);
-		put_word(p, i, i);
+		test_put(p, i, i, &rs);
 	}
 	c = ft_fork(p);
-	ft_munmap(p, page_va(5), 20 * PAGE_SIZE);
-	ft_madvise_dontneed(c, page_va(30), 33 * PAGE_SIZE);
+	ft_munmap(p, test_va(5), 20 * PAGE_SIZE);
+	ft_madvise_dontneed(c, test_va(30), 33 * PAGE_SIZE);
 	audit(what, (struct mm_struct *[]){ p, c }, 2);
 	mmput(c);
 	mmput(p);
@@ -375,34 +338,34 @@ static void case_gather(void)
 
 static void case_migrate(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	u64 folds = ft_vm_event(&pmem, CONTPTE_FOLD);
 	struct folio *f, *g, *pinned;
 	int ret;
 
 	w.anon_orders = BIT(4);
 	for (unsigned long i = 0; i < 16; i++)
-		put_word(p, i, 100 + i);
+		test_put(p, i, 100 + i, &rs);
 	c = ft_fork(p);
 	f = folio_of(p, 0);
-	ret = ft_migrate_at(p, page_va(0), &rs);
+	ret = ft_migrate_at(p, test_va(0), &rs);
 	g = folio_of(p, 0);
 	ft_ktap_result(&k, !ret && g != f && folio_of(c, 0) == g && folio_mapcount(g) == 32 &&
-		       get_word(c, 9) == 109 && get_word(p, 15) == 115 &&
+		       test_get(c, 9, &rs) == 109 && test_get(p, 15, &rs) == 115 &&
 		       count_pages(p, 0, 16, is_cont) == 16 &&
 		       ft_vm_event(&pmem, CONTPTE_FOLD) >= folds + 2,
 		       "migrate: both mms now map the copy, contents kept, refolded "
 		       "by the one-at-a-time restore");
 	audit("migrate", (struct mm_struct *[]){ p, c }, 2);
-	ft_ktap_result(&k, ft_clear_young_at(p, page_va(0)) > 0 &&
-		       !pte_young(ptep_get(&pmdp_get_lockless(pmd_off(c, VA))->ptes[pte_index(VA)])),
+	ft_ktap_result(&k, ft_clear_young_at(p, test_va(0)) > 0 &&
+		       !pte_young(ptep_get(&pmdp_get_lockless(pmd_off(c, TEST_VA))->ptes[pte_index(TEST_VA)])),
 		       "young: one walk clears every mapping's young bit");
 	mmput(c);
-	put_word(p, 0, 1);		/* exclusive again: reuse */
-	pinned = ft_pin_user_page(p, page_va(0));
+	test_put(p, 0, 1, &rs);		/* exclusive again: reuse */
+	pinned = ft_pin_user_page(p, test_va(0));
 	g = folio_of(p, 0);
-	ret = ft_migrate_at(p, page_va(0), &rs);
-	ft_ktap_result(&k, ret == -EBUSY && folio_of(p, 0) == g && get_word(p, 0) == 1,
+	ret = ft_migrate_at(p, test_va(0), &rs);
+	ft_ktap_result(&k, ret == -EBUSY && folio_of(p, 0) == g && test_get(p, 0, &rs) == 1,
 		       "migrate: a pinned folio stays (-EBUSY), mappings restored");
 	ft_unpin_user_page(pinned);
 	audit("migrate pinned", (struct mm_struct *[]){ p }, 1);
@@ -411,41 +374,41 @@ static void case_migrate(void)
 
 static void case_vmas(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	unsigned long v = 1;
 
 	w.anon_orders = BIT(0);
-	put_word(p, 0, 1);
-	ft_munmap(p, page_va(1), PAGE_SIZE);
-	ft_ktap_result(&k, ft_user_access(p, page_va(1), false, &v, &rs) == FT_FAULT_SIGSEGV &&
-		       put_word(p, 2, 2) && get_word(p, 0) == 1,
+	test_put(p, 0, 1, &rs);
+	ft_munmap(p, test_va(1), PAGE_SIZE);
+	ft_ktap_result(&k, ft_user_access(p, test_va(1), false, &v, &rs) == FT_FAULT_SIGSEGV &&
+		       test_put(p, 2, 2, &rs) && test_get(p, 0, &rs) == 1,
 		       "vmas: a hole punched by munmap faults, its neighbours work");
-	ft_ktap_result(&k, ft_mmap(p, page_va(1), PAGE_SIZE, VM_READ | VM_WRITE) == 0 &&
-		       put_word(p, 1, 11) &&
-		       ft_mmap(p, page_va(1), PAGE_SIZE, VM_READ) == -EEXIST,
+	ft_ktap_result(&k, ft_mmap(p, test_va(1), PAGE_SIZE, VM_READ | VM_WRITE) == 0 &&
+		       test_put(p, 1, 11, &rs) &&
+		       ft_mmap(p, test_va(1), PAGE_SIZE, VM_READ) == -EEXIST,
 		       "vmas: mmap fills it again; an overlap is -EEXIST");
-	ft_mprotect(p, VA, PAGE_SIZE, VM_READ);
-	ft_ktap_result(&k, !put_word(p, 0, 5) && get_word(p, 0) == 1,
+	ft_mprotect(p, TEST_VA, PAGE_SIZE, VM_READ);
+	ft_ktap_result(&k, !test_put(p, 0, 5, &rs) && test_get(p, 0, &rs) == 1,
 		       "vmas: a write to a read-only VMA is SIGSEGV");
-	ft_munmap(p, page_va(8), PAGE_SIZE);
-	ft_mmap(p, page_va(8), PAGE_SIZE, VM_READ | VM_WRITE);	/* no anon_vma */
-	v = get_word(p, 8);	/* the zero page */
-	put_word(p, 8, 88);	/* COW of the zero page: anon_vma_prepare() */
+	ft_munmap(p, test_va(8), PAGE_SIZE);
+	ft_mmap(p, test_va(8), PAGE_SIZE, VM_READ | VM_WRITE);	/* no anon_vma */
+	v = test_get(p, 8, &rs);	/* the zero page */
+	test_put(p, 8, 88, &rs);	/* COW of the zero page: anon_vma_prepare() */
 	c = ft_fork(p);
-	ft_ktap_result(&k, v == 0 && get_word(c, 8) == 88 &&
-		       find_vma_speculative(p, page_va(8))->anon_vma,
+	ft_ktap_result(&k, v == 0 && test_get(c, 8, &rs) == 88 &&
+		       find_vma_speculative(p, test_va(8))->anon_vma,
 		       "vmas: a zero page written, then fork: the child has the page");
 	mmput(c);
 	/* Free slot 0, then split a later VMA twice: the upper half of the
 	 * first split lands in slot 0, below the loop, and still straddles. */
-	ft_munmap(p, VA, PAGE_SIZE);
-	put_word(p, 40, 40);
-	ft_munmap(p, page_va(20), 4 * PAGE_SIZE);
-	ft_ktap_result(&k, ft_user_access(p, page_va(21), false, &v, &rs) == FT_FAULT_SIGSEGV &&
-		       get_word(p, 40) == 40 && put_word(p, 19, 19),
+	ft_munmap(p, TEST_VA, PAGE_SIZE);
+	test_put(p, 40, 40, &rs);
+	ft_munmap(p, test_va(20), 4 * PAGE_SIZE);
+	ft_ktap_result(&k, ft_user_access(p, test_va(21), false, &v, &rs) == FT_FAULT_SIGSEGV &&
+		       test_get(p, 40, &rs) == 40 && test_put(p, 19, 19, &rs),
 		       "vmas: munmap in the middle of a VMA unmaps just that range");
-	ft_ktap_result(&k, ft_munmap(p, VA, 3) == -EINVAL &&
-		       ft_mprotect(p, VA, PAGE_SIZE, 0x80) == -EINVAL,
+	ft_ktap_result(&k, ft_munmap(p, TEST_VA, 3) == -EINVAL &&
+		       ft_mprotect(p, TEST_VA, PAGE_SIZE, 0x80) == -EINVAL,
 		       "vmas: bad arguments are -EINVAL");
 	audit("vmas", (struct mm_struct *[]){ p }, 1);
 	mmput(p);
@@ -457,27 +420,27 @@ static unsigned long values_at(struct mm_struct *mm, unsigned long first,
 	unsigned int ok = 0;
 
 	for (unsigned int i = 0; i < n; i++)
-		ok += get_word(mm, first + i) == base + i;
+		ok += test_get(mm, first + i, &rs) == base + i;
 	return ok;
 }
 
 static int mremap_pages(struct mm_struct *mm, unsigned long from, unsigned long nr,
 			unsigned long to)
 {
-	return ft_mremap(mm, page_va(from), nr * PAGE_SIZE, nr * PAGE_SIZE,
-			 MREMAP_MAYMOVE | MREMAP_FIXED, page_va(to));
+	return ft_mremap(mm, test_va(from), nr * PAGE_SIZE, nr * PAGE_SIZE,
+			 MREMAP_MAYMOVE | MREMAP_FIXED, test_va(to));
 }
 
 static void case_mremap(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	unsigned long v = 0;
 	struct folio *f;
 	int ret;
 
 	w.anon_orders = BIT(0) | BIT(5);
 	for (unsigned long i = 0; i < 32; i++)
-		put_word(p, i, 0x100 + i);
+		test_put(p, i, 0x100 + i, &rs);
 	f = folio_of(p, 0);
 	c = ft_fork(p);
 	/* 1528: 8 pages before a table boundary, and not pfn-aligned. */
@@ -485,7 +448,7 @@ static void case_mremap(void)
 	ft_ktap_result(&k, !ret && folio_order(f) == 5 && folio_of(p, 1528) == f &&
 		       folio_of(p, 1559) == f && values_at(p, 1528, 32, 0x100) == 32 &&
 		       !count_pages(p, 1528, 32, is_cont) && folio_mapcount(f) == 64 &&
-		       ft_user_access(p, page_va(0), false, &v, &rs) == FT_FAULT_SIGSEGV &&
+		       ft_user_access(p, test_va(0), false, &v, &rs) == FT_FAULT_SIGSEGV &&
 		       values_at(c, 0, 32, 0x100) == 32,
 		       "mremap: 32 pages across a table boundary, unaligned: no CONT, "
 		       "the old range unmapped, the child unchanged (%d)", ret);
@@ -494,35 +457,35 @@ static void case_mremap(void)
 		       values_at(p, 1600, 32, 0x100) == 32 && !count_pages(p, 1600, 32, is_write),
 		       "mremap: back to an aligned address, refolded one entry at a time, "
 		       "still read-only (%d)", ret);
-	ret = ft_migrate_at(p, page_va(1600), &rs);
+	ret = ft_migrate_at(p, test_va(1600), &rs);
 	ft_ktap_result(&k, !ret && folio_of(p, 1600) != f && folio_of(c, 0) == folio_of(p, 1600) &&
 		       values_at(p, 1600, 32, 0x100) == 32 && values_at(c, 0, 32, 0x100) == 32,
 		       "mremap: the rmap walk finds the moved pages by their page offset (%d)",
 		       ret);
-	put_word(p, 1603, 0xa3);
-	ft_ktap_result(&k, get_word(c, 3) == 0x103 && get_word(p, 1603) == 0xa3,
+	test_put(p, 1603, 0xa3, &rs);
+	ft_ktap_result(&k, test_get(c, 3, &rs) == 0x103 && test_get(p, 1603, &rs) == 0xa3,
 		       "mremap: a write after the move still copies on write");
 	audit("mremap", (struct mm_struct *[]){ p, c }, 2);
 	/* Two VMAs (a read-only head), moved over a mapped range. */
-	ft_mprotect(p, page_va(1600), 8 * PAGE_SIZE, VM_READ);
+	ft_mprotect(p, test_va(1600), 8 * PAGE_SIZE, VM_READ);
 	ret = mremap_pages(p, 1600, 32, 200);
 	ft_ktap_result(&k, !ret && values_at(p, 200, 3, 0x100) == 3 &&
-		       values_at(p, 204, 28, 0x104) == 28 && !put_word(p, 201, 1) &&
-		       put_word(p, 210, 0x10a) &&
-		       ft_user_access(p, page_va(1610), false, &v, &rs) == FT_FAULT_SIGSEGV,
+		       values_at(p, 204, 28, 0x104) == 28 && !test_put(p, 201, 1, &rs) &&
+		       test_put(p, 210, 0x10a, &rs) &&
+		       ft_user_access(p, test_va(1610), false, &v, &rs) == FT_FAULT_SIGSEGV,
 		       "mremap: across two VMAs, each keeping its protection (%d)", ret);
-	ret = ft_mremap(p, page_va(208), 24 * PAGE_SIZE, 8 * PAGE_SIZE, 0, 0);
-	ft_ktap_result(&k, !ret && ft_user_access(p, page_va(216), false, &v, &rs) ==
-		       FT_FAULT_SIGSEGV && get_word(p, 215) == 0x10f,
+	ret = ft_mremap(p, test_va(208), 24 * PAGE_SIZE, 8 * PAGE_SIZE, 0, 0);
+	ft_ktap_result(&k, !ret && ft_user_access(p, test_va(216), false, &v, &rs) ==
+		       FT_FAULT_SIGSEGV && test_get(p, 215, &rs) == 0x10f,
 		       "mremap: shrink in place (%d)", ret);
-	ret = ft_mremap(p, page_va(208), 8 * PAGE_SIZE, 24 * PAGE_SIZE, 0, 0);
-	ft_ktap_result(&k, !ret && get_word(p, 220) == 0 && get_word(p, 215) == 0x10f,
+	ret = ft_mremap(p, test_va(208), 8 * PAGE_SIZE, 24 * PAGE_SIZE, 0, 0);
+	ft_ktap_result(&k, !ret && test_get(p, 220, &rs) == 0 && test_get(p, 215, &rs) == 0x10f,
 		       "mremap: grow in place into the hole (%d)", ret);
 	ft_ktap_result(&k, mremap_pages(p, 200, 32, 216) == -EINVAL &&
-		       ft_mremap(p, page_va(200), PAGE_SIZE, PAGE_SIZE, MREMAP_FIXED,
-				 page_va(300)) == -EINVAL &&
+		       ft_mremap(p, test_va(200), PAGE_SIZE, PAGE_SIZE, MREMAP_FIXED,
+				 test_va(300)) == -EINVAL &&
 		       mremap_pages(p, 1700, 4, 1800) == -EFAULT &&
-		       ft_mremap(p, page_va(200), PAGE_SIZE, 2 * PAGE_SIZE, 0, 0) == -ENOMEM,
+		       ft_mremap(p, test_va(200), PAGE_SIZE, 2 * PAGE_SIZE, 0, 0) == -ENOMEM,
 		       "mremap: overlap and FIXED without MAYMOVE -EINVAL, no VMA -EFAULT, "
 		       "no room -ENOMEM");
 	audit("mremap", (struct mm_struct *[]){ p, c }, 2);
@@ -539,16 +502,16 @@ static void case_mremap(void)
  */
 static void case_mremap_write_batch(void)
 {
-	struct mm_struct *p = new_mm(), *c;
+	struct mm_struct *p = test_new_mm(&w), *c;
 	int ret;
 
 	w.anon_orders = BIT(0) | BIT(5);
-	put_word(p, 0, 0x100);
+	test_put(p, 0, 0x100, &rs);
 	c = ft_fork(p);
 	mmput(c);
 	for (unsigned long i = 0; i < 16; i++)
-		put_word(p, i, 0x100 + i);
-	ret = ft_migrate_at(p, page_va(0), &rs);
+		test_put(p, i, 0x100 + i, &rs);
+	ret = ft_migrate_at(p, test_va(0), &rs);
 	ft_ktap_result(&k, !ret && count_pages(p, 0, 16, is_cont) == 16 &&
 		       count_pages(p, 0, 16, is_write) == 16 &&
 		       count_pages(p, 16, 16, is_cont) == 16 && !count_pages(p, 16, 16, is_write),
