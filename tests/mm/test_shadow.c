@@ -46,6 +46,12 @@
  *                  dirty rule ended at the swap-out), no report
  *   discard-written  a discard the shadow is told of, of a page written
  *                  after its MADV_FREE, and the page cleared: reported
+ *   move           the parent's page 0 (its own copy) moved to page 8 by mremap and the
+ *                  hole mapped again: page 8 reads page 0's values, page 0
+ *                  zero, no report
+ *   move-lost      the same, then the moved word cleared behind the
+ *                  model's back, as a move that left the content behind:
+ *                  reported at page 8, with page 0's value expected
  *
  * The broken cases expect exactly one report and its text (ctest checks).
  */
@@ -183,6 +189,27 @@ static void plant_in_child(struct proc *parent, struct proc *child, const char *
 	WRITE_ONCE(page_of(child, 3)->data[0], v);
 }
 
+/*
+ * move, move-lost: @p's page 0, a COW copy of its own, moved to page 8
+ * (MREMAP_FIXED), the hole mapped again as the torture's mmap would; @lose
+ * clears the moved word.
+ */
+static void move_page0(struct proc *p, bool lose)
+{
+	bool gap = false;
+	struct ft_shadow_move *m;
+	int ret;
+
+	write_page(p, 0);
+	m = ft_shadow_move_begin(p->sh, 0, 8, 1, &gap);
+	ret = ft_mremap(p->mm, VA, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			VA + 8 * PAGE_SIZE);
+	ft_shadow_move_end(p->sh, m, ret);
+	ft_mmap(p->mm, VA, PAGE_SIZE, VM_READ | VM_WRITE);
+	if (lose)
+		WRITE_ONCE(page_of(p, 8)->data[0], 0);
+}
+
 static void break_model(const char *name, struct proc *parent, struct proc *child)
 {
 	if (!strcmp(name, "cow-broken")) {
@@ -228,6 +255,8 @@ static void break_model(const char *name, struct proc *parent, struct proc *chil
 		write_page(child, 0);		/* after the MADV_FREE: not droppable */
 		ft_shadow_discard(child->sh, 0, 1);
 		WRITE_ONCE(page_of(child, 0)->data[0], 0);
+	} else if (!strncmp(name, "move", 4)) {
+		move_page0(parent, !strcmp(name, "move-lost"));
 	} else if (!strcmp(name, "lazyfree-lost")) {
 		write_page(child, 0);		/* #1, a page of the child's own */
 		ft_shadow_clean_begin(child->sh, 0, 1);
@@ -408,7 +437,7 @@ static bool known_case(const char *name)
 		"fork-zero", "lazyfree-zero", "lazyfree-lost", "zap-race-lost",
 		"tlb-fresh-lost", "tlb-stale-write", "tlb-stale-read", "dirty-inherited",
 		"begin-waits", "reclaim-discard", "reclaim-redirtied", "reclaim-swapin",
-		"discard-written",
+		"discard-written", "move", "move-lost",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
