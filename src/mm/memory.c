@@ -353,6 +353,17 @@ static vm_fault_t wp_page_reuse(struct vm_fault *vmf)
  * after it (so no other MM can "reuse" the old page while this PTE still
  * maps it), both old references dropped after the PTL.  Called without
  * the PTL, holding an extra reference on the old folio.
+ *
+ * FT-DEVIATION: an unshare's copy (FAULT_FLAG_UNSHARE, a read-only pin of
+ * a shared page) gets a dirty entry too.  The unshare branch of upstream's
+ * wp_page_copy() as we read it leaves the entry clean, but the 6.18 kernel
+ * (x86) we ran shows the copy dirty (smaps Private_Dirty with PG_dirty
+ * clear, after a process_vm_readv() or O_DIRECT write of the page), and a
+ * fork child that inherits it keeps its data when the parent alone
+ * MADV_FREEs the page and reclaim runs.  A clean copy would let reclaim
+ * discard it under that child: the content exists nowhere else, and no
+ * entry says so (test_gup's unshare-lazyfree).  Why the kernel's entry is
+ * dirty we have not found.
  */
 static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 {
@@ -393,9 +404,9 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 	}
 	if (!old)
 		add_mm_counter(mm, MM_ANONPAGES, 1);	/* the zero page was not */
-	entry = pfn_pte(folio_pfn(new), vma_page_prot(vma));
+	entry = pte_mkdirty(pfn_pte(folio_pfn(new), vma_page_prot(vma)));
 	if (!(vmf->flags & FAULT_FLAG_UNSHARE))
-		entry = maybe_mkwrite(pte_mkdirty(entry), vma);
+		entry = maybe_mkwrite(entry, vma);
 	ptep_clear_flush(vma, vmf->address, vmf->pte);
 	add_new_anon_rmap(vmf, new, vmf->address);
 	folio_add_lru(new);

@@ -122,6 +122,38 @@ static void case_slow(void)
 	mmput(p);
 }
 
+/*
+ * A read-only pin's unshare, then a fork: the child shares the unshared
+ * copy, and a MADV_FREE by the parent alone must not let reclaim discard
+ * the child's data.  The copy's entry is dirty, as the 6.18 kernel makes
+ * it (wp_page_copy()), so the child's inherited entry keeps the folio.
+ */
+static void case_unshare_lazyfree(void)
+{
+	struct mm_struct *p = test_new_mm(&w), *c1, *c2;
+	struct page *shared;
+	unsigned long v;
+
+	w.anon_orders = BIT(0);
+	test_put(p, 0, 0x77, &rs);
+	c1 = ft_fork(p);
+	if (pin_user_pages_fast(p, test_va(0), 1, FOLL_LONGTERM, &shared) != 1)
+		abort();
+	unpin_user_page(shared);
+	c2 = ft_fork(p);
+	ft_madvise_free(p, test_va(0), PAGE_SIZE);
+	ft_munmap(p, test_va(0), PAGE_SIZE);
+	ft_shrink_lru(&w, 64);
+	ft_shrink_lru(&w, 64);
+	v = test_get(c2, 0, &rs);
+	ft_ktap_result(&k, v == 0x77,
+		       "unshare-lazyfree: the child of the unsharing parent reads %#lx "
+		       "(0x77) after the parent's MADV_FREE and reclaim", v);
+	mmput(c2);
+	mmput(c1);
+	mmput(p);
+}
+
 static void case_args(void)
 {
 	struct mm_struct *p = test_new_mm(&w);
@@ -218,11 +250,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "test_gup: unknown --case '%s'\n", name);
 		return FT_EXIT_USAGE;
 	}
-	ft_ktap_start(12);
+	ft_ktap_start(13);
 	case_fast(true);
 	case_fast(false);
 	case_stays();
 	case_slow();
+	case_unshare_lazyfree();
 	case_args();
 	ft_ktap_result(&k, ft_report_failures() == 0 && !pmem.stats.n_bad,
 		       "no oracle fired (%llu)", (unsigned long long)ft_report_failures());
