@@ -630,6 +630,9 @@ static void print_serial_stats(struct torture *t)
 	       "schedule hash 0x%016llx\n", (unsigned long long)st.steps,
 	       (unsigned long long)st.switches, (unsigned long long)st.blocked,
 	       (unsigned long long)st.hash);
+	if (st.delayed)
+		printf(TT_NAME ": serial scheduler: %llu stores delayed "
+		       "(ft_store_delayable_add())\n", (unsigned long long)st.delayed);
 	if (t->p.strategy != FT_SCHED_PCT)
 		return;
 	printf(TT_NAME ": PCT: %llu scheduling points for %llu operations, %llu per "

@@ -274,6 +274,7 @@ static inline bool folio_try_get(struct folio *folio)
 {
 	int v = atomic_read(&folio->_refcount);
 
+	ft_sb_drain();		/* a fully ordered RMW */
 	do {
 		if (v <= 0)
 			return false;
@@ -288,6 +289,7 @@ static inline bool folio_ref_try_add(struct folio *folio, int nr)
 {
 	int v = atomic_read(&folio->_refcount);
 
+	ft_sb_drain();		/* a fully ordered RMW */
 	do {
 		if (v <= 0)
 			return false;
@@ -327,6 +329,7 @@ static inline bool folio_ref_freeze(struct folio *folio, int count)
 {
 	int v = count;
 
+	ft_sb_drain();		/* a fully ordered RMW */
 	return __atomic_compare_exchange_n(&folio->_refcount.counter, &v, 0, false,
 					   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }

@@ -70,7 +70,25 @@ static inline int fls64(unsigned long long x)
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 #define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_store_release(p, v)	\
+	do { ft_sb_drain(); __atomic_store_n((p), (v), __ATOMIC_RELEASE); } while (0)
+
+/*
+ * The serial scheduler's delayed stores (ft_store_delayable_add(),
+ * include/ft/sched.h): while the calling thread holds one in its buffer,
+ * its barriers and atomic RMWs drain the buffer first and atomic_read()
+ * forwards from it.  ft_sb_pending is 0 in every thread of a run that
+ * delays nothing, so the cost elsewhere is one thread-local test.
+ */
+extern _Thread_local unsigned int ft_sb_pending;
+void __ft_sb_drain(void);
+int __ft_sb_forward(const int *counter, int val);
+
+static __always_inline void ft_sb_drain(void)
+{
+	if (unlikely(ft_sb_pending))
+		__ft_sb_drain();
+}
 
 /*
  * Barriers come from Concurrency Kit: on x86 (TSO) smp_rmb/smp_wmb are
@@ -79,9 +97,9 @@ static inline int fls64(unsigned long long x)
  * (-Wtsan), so code whose correctness TSan must check uses acquire/release
  * atomics instead, and these only keep the real-hardware ordering.
  */
-#define smp_mb()		ck_pr_fence_memory()
+#define smp_mb()		do { ft_sb_drain(); ck_pr_fence_memory(); } while (0)
 #define smp_rmb()		ck_pr_fence_load()
-#define smp_wmb()		ck_pr_fence_store()
+#define smp_wmb()		do { ft_sb_drain(); ck_pr_fence_store(); } while (0)
 #define barrier()		__asm__ __volatile__("" ::: "memory")
 #define cpu_relax()		ck_pr_stall()
 
@@ -100,21 +118,29 @@ typedef struct {
 
 static inline int atomic_read(const atomic_t *v)
 {
-	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+	int val = __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+
+	/* Store forwarding: this thread sees its own delayed stores. */
+	return unlikely(ft_sb_pending) ? __ft_sb_forward(&v->counter, val) : val;
 }
 
+/* Every write below drains first: the fully ordered ones are barriers, and
+ * the relaxed ones may hit a buffered location (coherence). */
 static inline void atomic_set(atomic_t *v, int i)
 {
+	ft_sb_drain();
 	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 static inline void atomic_add(int i, atomic_t *v)
 {
+	ft_sb_drain();
 	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 static inline void atomic_sub(int i, atomic_t *v)
 {
+	ft_sb_drain();
 	__atomic_fetch_sub(&v->counter, i, __ATOMIC_RELAXED);
 }
 
@@ -130,21 +156,25 @@ static inline void atomic_dec(atomic_t *v)
 
 static inline int atomic_add_return(int i, atomic_t *v)
 {
+	ft_sb_drain();
 	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
 }
 
 static inline int atomic_sub_return(int i, atomic_t *v)
 {
+	ft_sb_drain();
 	return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
 }
 
 static inline int atomic_add_return_relaxed(int i, atomic_t *v)
 {
+	ft_sb_drain();
 	return __atomic_add_fetch(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 static inline int atomic_sub_return_relaxed(int i, atomic_t *v)
 {
+	ft_sb_drain();
 	return __atomic_sub_fetch(&v->counter, i, __ATOMIC_RELAXED);
 }
 
@@ -193,11 +223,13 @@ static inline void clear_bit(int nr, unsigned long *addr)
 
 static inline bool test_and_set_bit(int nr, unsigned long *addr)
 {
+	ft_sb_drain();
 	return __atomic_fetch_or(addr, BIT(nr), __ATOMIC_SEQ_CST) & BIT(nr);
 }
 
 static inline bool test_and_clear_bit(int nr, unsigned long *addr)
 {
+	ft_sb_drain();
 	return __atomic_fetch_and(addr, ~BIT(nr), __ATOMIC_SEQ_CST) & BIT(nr);
 }
 

@@ -179,6 +179,7 @@ struct ft_serial_stats {
 	u64 switches;		/* points where another thread was chosen */
 	u64 hash;		/* of the whole schedule: (step, thread, point) */
 	u64 blocked;		/* waits that had to block */
+	u64 delayed;		/* stores ft_store_delayable_add() held back */
 	int nr_threads;
 	u32 pct_depth;
 	u64 pct_steps;
@@ -250,5 +251,49 @@ static inline void ft_serial_yield(void)
  * with ft_wait_step() back-off.  For the waits that are not a lock's.
  */
 void ft_wait_until(bool (*ready)(const void *arg), const void *arg, const char *what);
+
+/* ---- Delayed stores (serial mode) -------------------------------------------
+ *
+ * A store held in the storing CPU's store buffer, as OEMU does for the
+ * kernel (Jeong et al., "OZZ: Identifying Kernel Out-of-Order Concurrency
+ * Bugs with In-Vivo Memory Access Reordering", SOSP 2024).  The serial
+ * scheduler runs one thread at a time, so without this every store is
+ * visible to the next thread at once: sequential consistency, and a
+ * missing barrier between a store and a later load (the store-buffering
+ * shape) can never show.
+ *
+ * ft_store_delayable_add() is atomic_add(), a relaxed RMW that returns
+ * nothing.  In a serial run a draw from the scheduler's stream decides
+ * whether its store is delayed: then it waits in the thread's buffer,
+ * invisible to every other thread, and the thread's own atomic_read() of
+ * the location sees it (store forwarding).  The buffer drains
+ *
+ *   - at the thread's next barrier: smp_mb(), smp_wmb(),
+ *     smp_store_release(), and every fully ordered RMW of the shims
+ *     (value-returning atomic_t ops, test_and_set_bit/test_and_clear_bit,
+ *     the folio refcount's cmpxchg loops);
+ *   - at any other atomic_t write of the thread (atomic_add(), atomic_set()
+ *     ...), which may be to the same location: coherence, conservatively;
+ *   - at a lock, unlock, wait or yield scheduling point of the thread and
+ *     at its exit (the lock model's acquire and release);
+ *   - when the thread runs again after a scheduling point at which another
+ *     thread was chosen: the other threads ran while its store was still
+ *     in flight.  At a PTE or break point where the scheduler keeps the
+ *     same thread nothing happened on the CPU, and the store stays.
+ *
+ * What it emulates: one store overtaken by the same thread's later loads
+ * (and later plain or READ_ONCE/WRITE_ONCE accesses) until one of the
+ * above, as arm64 allows for a relaxed RMW (LSE STADD, or an LL/SC
+ * loop's store-exclusive) that no barrier follows.  What it does not:
+ * only stores made through this call are ever delayed, so it finds only
+ * the reorderings a caller asks for; loads are never satisfied early
+ * (OEMU's versioned loads, load-load reordering); smp_rmb() and acquires
+ * do not drain, being no store barriers; raw __atomic builtins outside
+ * include/ft (the lock model's) do not drain, their scheduling points do.
+ * In a parallel run, and in a thread not enrolled, the store is immediate
+ * and nothing is drawn: the hardware decides.  A run that never calls it
+ * takes no draw and no scheduling point, so its schedule does not move.
+ */
+void ft_store_delayable_add(int i, atomic_t *v);
 
 #endif /* FT_SCHED_H */

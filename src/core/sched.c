@@ -276,6 +276,7 @@ static struct {
 	u64 change_at[FT_PCT_MAX_DEPTH];	/* PCT: step of change point i */
 	u64 steps, switches, blocked, hash;
 	u64 progress;			/* points other than yields */
+	u64 delayed;			/* stores held back */
 	bool deadlocked;
 } serial;
 
@@ -319,6 +320,7 @@ int ft_serial_init(const struct ft_serial_params *p)
 	serial.p = *p;
 	serial.nr_joined = 0;
 	serial.steps = serial.switches = serial.blocked = serial.progress = 0;
+	serial.delayed = 0;
 	serial.deadlocked = false;
 	serial.hash = ft_mix64(p->seed);
 	ft_random_init(&serial.rs, p->seed, STREAM_SCHED, p->strategy, p->pct_depth);
@@ -453,8 +455,8 @@ static void hash_step(struct ft_serial_thread *self, unsigned int sp,
 			       (u64)next->id);
 }
 
-/* One scheduling decision by the running thread. */
-static void schedule(struct ft_serial_thread *self, enum ft_sched_point sp)
+/* One scheduling decision by the running thread: true if another ran. */
+static bool schedule(struct ft_serial_thread *self, enum ft_sched_point sp)
 {
 	struct ft_serial_thread *next;
 
@@ -468,20 +470,29 @@ static void schedule(struct ft_serial_thread *self, enum ft_sched_point sp)
 	next = pick();
 	if (!next) {
 		deadlock();
-		return;
+		return false;
 	}
 	hash_step(self, sp, next);
-	if (next != self)
-		switch_to(self, next);
+	if (next == self)
+		return false;
+	switch_to(self, next);
+	return true;
 }
 
 void __ft_sched_point(enum ft_sched_point sp)
 {
 	struct ft_serial_thread *self = ft_serial_self;
+	bool switched;
 
+	/* The lock model's acquires and releases order the buffer. */
+	if (sp != FT_SP_PTE && sp != FT_SP_BREAK)
+		ft_sb_drain();
 	hide_begin();
-	schedule(self, sp);	/* the caller can run: never a deadlock */
+	switched = schedule(self, sp);	/* the caller can run: never a deadlock */
 	hide_end();
+	/* Others ran while the store was in flight; now it lands. */
+	if (switched)
+		ft_sb_drain();
 }
 
 bool __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
@@ -489,6 +500,7 @@ bool __ft_sched_wait(bool (*ready)(const void *arg), const void *arg,
 {
 	struct ft_serial_thread *self = ft_serial_self;
 
+	ft_sb_drain();
 	hide_begin();
 	/* Only the running thread changes anything: if @ready is false now,
 	 * it stays false until another thread runs. */
@@ -509,6 +521,7 @@ void __ft_sched_yield(void)
 {
 	struct ft_serial_thread *self = ft_serial_self;
 
+	ft_sb_drain();
 	hide_begin();
 	self->yielded = true;
 	self->yield_others = serial.progress - self->own_progress;
@@ -536,6 +549,7 @@ void ft_serial_exit(void)
 {
 	struct ft_serial_thread *self = ft_serial_self, *next;
 
+	ft_sb_drain();
 	hide_begin();
 	ft_serial_self = NULL;
 	self->done = true;
@@ -575,10 +589,62 @@ void ft_serial_get_stats(struct ft_serial_stats *st)
 	*st = (struct ft_serial_stats){
 		.steps = serial.steps, .switches = serial.switches,
 		.hash = serial.hash, .blocked = serial.blocked,
+		.delayed = serial.delayed,
 		.nr_threads = serial.p.nr_threads,
 		.pct_depth = serial.p.pct_depth, .pct_steps = serial.p.pct_steps,
 	};
 	hide_end();
+}
+
+/* ---- Delayed stores (include/ft/sched.h) ------------------------------------ */
+
+#define FT_SB_ENTRIES	8
+
+_Thread_local unsigned int ft_sb_pending;
+static _Thread_local struct {
+	atomic_t *v;
+	int delta;
+} sb[FT_SB_ENTRIES];
+
+/* An even draw from the scheduler's stream, taken with the turn held. */
+static bool draw_delay(void)
+{
+	bool delay;
+
+	hide_begin();
+	delay = ft_random_below(&serial.rs, 2);
+	serial.delayed += delay;
+	hide_end();
+	return delay;
+}
+
+void ft_store_delayable_add(int i, atomic_t *v)
+{
+	if (!ft_serial_on() || ft_sb_pending == FT_SB_ENTRIES || !draw_delay()) {
+		atomic_add(i, v);
+		return;
+	}
+	sb[ft_sb_pending].v = v;
+	sb[ft_sb_pending].delta = i;
+	ft_sb_pending++;
+}
+
+int __ft_sb_forward(const int *counter, int val)
+{
+	for (unsigned int i = 0; i < ft_sb_pending; i++)
+		if (&sb[i].v->counter == counter)
+			val += sb[i].delta;
+	return val;
+}
+
+/* In program order; raw adds, the shims would drain again. */
+void __ft_sb_drain(void)
+{
+	unsigned int n = ft_sb_pending;
+
+	ft_sb_pending = 0;
+	for (unsigned int i = 0; i < n; i++)
+		__atomic_fetch_add(&sb[i].v->counter, sb[i].delta, __ATOMIC_RELAXED);
 }
 
 double ft_pct_bound(const struct ft_serial_stats *st)

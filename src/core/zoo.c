@@ -138,6 +138,15 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"DMA is unmapped under the pin",
 		{ "pin coherence", "shadow memory" },
 	},
+	[FT_INJ_GUP_FAST_PIN_NO_BARRIER] = {
+		"gup-fast-pin-no-barrier", "G3",
+		"GUP-fast pins a large folio without smp_mb__after_atomic() before "
+		"re-reading the PTE, and the PageAnonExclusive clearing side trusts "
+		"the TLB flush (before 088b8aa537c2): migration sees no pin, shares "
+		"a page RCU GUP-fast keeps pinned.  Shows only in serial runs, through "
+		"a delayed store: on x86 the pin is a locked RMW, never reordered",
+		{ "pin coherence" },
+	},
 };
 
 unsigned long ft_injected_mask;

@@ -91,14 +91,20 @@ bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio)
  */
 int folio_try_share_anon_rmap_pte(struct folio *folio, struct page *page)
 {
+	/* 088b8aa537c2 added both barriers; before, the caller's TLB flush
+	 * was trusted to order A1 before A2, which RCU GUP-fast escapes. */
+	bool fixed = !ft_injected(FT_INJ_GUP_FAST_PIN_NO_BARRIER);
+
 	VM_WARN_ON_FOLIO(!PageAnonExclusive(page), folio);
 	/* Pairs with smp_mb__after_atomic() in try_grab_folio_fast(). */
-	smp_mb();
+	if (fixed)
+		smp_mb();
 	if (folio_maybe_dma_pinned(folio))
 		return -EBUSY;
 	ClearPageAnonExclusive(page);
 	/* A3 before A4: pairs with smp_rmb() in gup_must_unshare(). */
-	smp_mb__after_atomic();
+	if (fixed)
+		smp_mb__after_atomic();
 	return 0;
 }
 
@@ -123,6 +129,30 @@ static struct folio *try_get_folio(struct page *page, int refs)
 }
 
 /*
+ * The pin as it was before 088b8aa537c2 ("mm: fix PageAnonExclusive
+ * clearing racing with concurrent RCU GUP-fast"): no barrier between B3 and
+ * B4, so on arm64 the relaxed _pincount add may become visible only after
+ * B4 read the old PTE, and A2 of a migration or swap-out that cleared the
+ * PTE meanwhile sees no pin.  Its store is the one the serial scheduler may
+ * delay (ft_store_delayable_add()).  The small folio's pin is left as it
+ * was: in v6.0 try_get_folio() took the whole bias with one fully ordered
+ * atomic_add_unless(), and the model's folio_ref_add() is fully ordered.
+ *
+ * The fixed code's atomic_add() could be delayed the same way and would
+ * be immune by construction, its smp_mb__after_atomic() draining the
+ * buffer before B4; it does not go through the primitive only so that
+ * runs without the injection take no draws and keep their schedules.
+ */
+static struct folio *grab_pin_no_barrier(struct folio *folio, int refs)
+{
+	if (folio_test_large(folio))
+		ft_store_delayable_add(refs, &folio->_pincount);
+	else
+		folio_ref_add(folio, refs * (GUP_PIN_COUNTING_BIAS - 1));
+	return folio;
+}
+
+/*
  * try_grab_folio_fast(), FOLL_PIN: a reference, then the pin itself.  All
  * anon folios are longterm-pinnable (no ZONE_MOVABLE, no CMA in the
  * model), and the zero page is never reached (its PTE is special).
@@ -137,6 +167,8 @@ static struct folio *try_grab_folio_fast(struct page *page, int refs,
 	folio = try_get_folio(page, refs);
 	if (!folio)
 		return NULL;
+	if (ft_injected(FT_INJ_GUP_FAST_PIN_NO_BARRIER))
+		return grab_pin_no_barrier(folio, refs);
 	if (folio_test_large(folio))
 		atomic_add(refs, &folio->_pincount);
 	else
@@ -155,8 +187,9 @@ static bool gup_must_unshare(unsigned int flags, struct page *page)
 	if (!folio_test_anon(page_folio(page)))
 		return false;
 	/* B4 before B5: pairs with smp_mb__after_atomic() in
-	 * folio_try_share_anon_rmap_pte(). */
-	smp_rmb();
+	 * folio_try_share_anon_rmap_pte().  Also 088b8aa537c2's. */
+	if (!ft_injected(FT_INJ_GUP_FAST_PIN_NO_BARRIER))
+		smp_rmb();
 	return !PageAnonExclusive(page);
 }
 

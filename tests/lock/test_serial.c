@@ -6,6 +6,9 @@
  *		another; PCT at depth 1 never preempts and at depth 2 does; a
  *		thread waiting for a held lock is never chosen; locks still
  *		exclude
+ *		a delayed store (ft_store_delayable_add()) is hidden from the
+ *		other thread until a barrier or a switch, and seen by its own;
+ *		immediate outside serial mode
  *   --deadlock	two threads that each hold the lock the other wants: the
  *		scheduler reports the deadlock and exits 2 (lockdep off, so
  *		that its inversion report does not come first)
@@ -85,6 +88,73 @@ static void *abba_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * The delayed store: thread 0 adds to sb_x through ft_store_delayable_add()
+ * and publishes how many adds it made (sb_done, a plain store); thread 1
+ * reads both at its points.  sb_* are read raw (__atomic_load_n) where the
+ * test wants memory, not atomic_read()'s forwarding.
+ */
+static atomic_t sb_x;
+static int sb_done, sb_turns;
+static struct {
+	int hidden;		/* thread 1 read sb_x below sb_done */
+	int buffered;		/* thread 0's add not in memory right after it */
+	bool forwarded;		/* thread 0's atomic_read() always saw its adds */
+	bool after_switch;	/* in memory when thread 0 ran again */
+	bool after_mb;		/* in memory after smp_mb() */
+	bool never_ahead;	/* thread 1 never read more than was published */
+} sb;
+
+static int sb_raw(const int *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void sb_adder(void)
+{
+	for (int n = 1; n <= ITERS; n++) {
+		int turns;
+
+		ft_store_delayable_add(1, &sb_x);
+		sb.forwarded &= atomic_read(&sb_x) == n;
+		sb.buffered += sb_raw(&sb_x.counter) != n;
+		__atomic_store_n(&sb_done, n, __ATOMIC_RELAXED);
+		turns = sb_raw(&sb_turns);
+		ft_sched_point(FT_SP_PTE);
+		if (sb_raw(&sb_turns) != turns)
+			sb.after_switch &= sb_raw(&sb_x.counter) == n;
+		if (n % 4 == 0) {
+			smp_mb();
+			sb.after_mb &= sb_raw(&sb_x.counter) == n;
+		}
+	}
+}
+
+static void sb_reader(void)
+{
+	while (sb_raw(&sb_done) < ITERS) {
+		int x = atomic_read(&sb_x), done = sb_raw(&sb_done);
+
+		sb.hidden += x < done;
+		sb.never_ahead &= x <= done;
+		__atomic_store_n(&sb_turns, sb_raw(&sb_turns) + 1, __ATOMIC_RELAXED);
+		ft_sched_point(FT_SP_PTE);
+	}
+}
+
+static void *delayed_store_fn(void *arg)
+{
+	int id = (int)(long)arg;
+
+	ft_serial_enter(id);
+	if (id == 0)
+		sb_adder();
+	else
+		sb_reader();
+	ft_serial_exit();
+	return NULL;
+}
+
 static void run(void *(*fn)(void *), const struct ft_serial_params *p,
 		struct ft_serial_stats *st)
 {
@@ -92,6 +162,10 @@ static void run(void *(*fn)(void *), const struct ft_serial_params *p,
 
 	counter = 0;
 	flags[0] = flags[1] = 0;
+	atomic_set(&sb_x, 0);
+	sb_done = sb_turns = 0;
+	sb = (typeof(sb)){ .forwarded = true, .after_switch = true, .after_mb = true,
+			   .never_ahead = true };
 	if (ft_serial_init(p))
 		exit(FT_EXIT_USAGE);
 	for (long i = 0; i < p->nr_threads; i++)
@@ -162,6 +236,34 @@ static void test_blocked_not_chosen(struct ft_ktap *k)
 		       (unsigned long long)st.blocked, (unsigned long long)st.steps);
 }
 
+/*
+ * The delayed store's negative control: without the buffer, thread 1
+ * would never read sb_x behind sb_done (each add lands before the count
+ * is published), so "hidden" fails if ft_store_delayable_add() stores at
+ * once; the other checks fail if it stays buffered past a barrier or a
+ * switch, or if the thread cannot see its own store.
+ */
+static void test_delayed_store(struct ft_ktap *k)
+{
+	struct ft_serial_params p = params(FT_SCHED_RANDOM, 1, 1);
+	struct ft_serial_stats st, st2;
+
+	p.nr_threads = 2;
+	run(delayed_store_fn, &p, &st);
+	ft_ktap_result(k, st.delayed > 0 && sb.buffered == (int)st.delayed && sb.hidden > 0 &&
+		       sb.never_ahead, "delayed_store_hidden_from_others (%llu delayed, "
+		       "%d reads behind)", (unsigned long long)st.delayed, sb.hidden);
+	ft_ktap_result(k, sb.forwarded, "delayed_store_forwarded_to_own_thread");
+	ft_ktap_result(k, sb.after_switch && sb.after_mb && atomic_read(&sb_x) == ITERS,
+		       "delayed_store_lands_at_barrier_and_switch");
+	run(delayed_store_fn, &p, &st2);
+	ft_ktap_result(k, st.hash == st2.hash && st.delayed == st2.delayed && sb.hidden > 0,
+		       "delayed_store_replays (0x%llx)", (unsigned long long)st2.hash);
+	ft_store_delayable_add(1, &sb_x);	/* this thread is not enrolled */
+	ft_ktap_result(k, sb_raw(&sb_x.counter) == ITERS + 1 && !ft_sb_pending,
+		       "delayed_store_immediate_outside_serial");
+}
+
 int main(int argc, char **argv)
 {
 	struct ft_ktap k = { 0 };
@@ -178,9 +280,10 @@ int main(int argc, char **argv)
 		printf("no deadlock found\n");
 		return FT_EXIT_SUCCESS;
 	}
-	ft_ktap_start(7);
+	ft_ktap_start(12);
 	test_same_seed(&k);
 	test_pct(&k);
 	test_blocked_not_chosen(&k);
+	test_delayed_store(&k);
 	return k.failed ? FT_EXIT_INVARIANT : FT_EXIT_SUCCESS;
 }
