@@ -59,6 +59,7 @@ static const struct zoo_scenario zoo_scenarios[] = {
 	{ "gup-fast", 10, 10 },
 	{ "reclaim", 10, 10 },
 	{ "reclaim-mremap", 10, 10 },
+	{ "mremap-cow", 10, 10 },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
@@ -94,6 +95,8 @@ static const struct { const char *inj, *scenario; } zoo_needs[] = {
 	{ "reuse-warn-reversed", "reclaim" },
 	/* Lazyfree large folios that mremap made straddle two tables. */
 	{ "lazyfree-batch-crosses-table", "reclaim-mremap" },
+	/* A folio half reused after a fork, refolded, then moved. */
+	{ "mremap-batch-ignores-write", "mremap-cow" },
 };
 
 /* A case: clean in scenario c, or injection c - NR_ZOO_SCENARIOS. */

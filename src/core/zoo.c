@@ -131,6 +131,13 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"the page table or the VMA",
 		{ "VM_WARN_ON_FOLIO" },
 	},
+	[FT_INJ_MREMAP_BATCH_IGNORES_WRITE] = {
+		"mremap-batch-ignores-write", "Z8",
+		"mremap's PTE batch ignores the write bit (flags 0, before "
+		"04d1c9d60c6e), so set_ptes gives the first entry's write bit to "
+		"read-only COW-shared entries of the folio",
+		{ "audit" },
+	},
 };
 
 unsigned long ft_injected_mask;
