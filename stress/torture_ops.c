@@ -259,17 +259,12 @@ static int access_page(struct tt_thread *th, struct tt_proc *proc, unsigned long
 	return r == FT_FAULT_OK ? 1 : r == FT_FAULT_SIGSEGV ? -EFAULT : -ENOMEM;
 }
 
-/* A run of pages, so that faults fill whole blocks; how many worked. */
-static int op_access(struct tt_thread *th, struct tt_proc *proc, bool write,
-		     unsigned long *addr, unsigned long *len)
+/* Pages [@first, @first + @nr) one after the other; how many worked. */
+static int access_run(struct tt_thread *th, struct tt_proc *proc, unsigned long first,
+		      unsigned long nr, bool write)
 {
-	unsigned long first = ft_random_below(&th->rs, th->t->nr_pages);
-	unsigned long nr = 1 + ft_random_below(&th->rs, min(th->t->nr_pages - first,
-							      (unsigned long)TT_MAX_RUN));
 	int done = 0, ret = 0;
 
-	*addr = page_addr(first);
-	*len = nr * PAGE_SIZE;
 	for (unsigned long i = first; i < first + nr; i++) {
 		int r = access_page(th, proc, i, write);
 
@@ -279,6 +274,35 @@ static int op_access(struct tt_thread *th, struct tt_proc *proc, bool write,
 			done += r;
 	}
 	return done ? done : ret;
+}
+
+/* A run of pages, so that faults fill whole blocks. */
+static int op_access(struct tt_thread *th, struct tt_proc *proc, bool write,
+		     unsigned long *addr, unsigned long *len)
+{
+	unsigned long first = ft_random_below(&th->rs, th->t->nr_pages);
+	unsigned long nr = 1 + ft_random_below(&th->rs, min(th->t->nr_pages - first,
+							      (unsigned long)TT_MAX_RUN));
+
+	*addr = page_addr(first);
+	*len = nr * PAGE_SIZE;
+	return access_run(th, proc, first, nr, write);
+}
+
+/*
+ * memset() of one contpte block: every page of an aligned 64K run written,
+ * as a program fills a buffer.  Random runs rarely cover a block and stop
+ * at its end; this writes all of one (COW-reusing each page of a large
+ * folio the fork shared) and none of its neighbours.
+ */
+static int op_memset(struct tt_thread *th, struct tt_proc *proc, unsigned long *addr,
+		     unsigned long *len)
+{
+	unsigned long first = ft_random_below(&th->rs, th->t->nr_pages / CONT_PTES) * CONT_PTES;
+
+	*addr = page_addr(first);
+	*len = CONT_PTES * PAGE_SIZE;
+	return access_run(th, proc, first, CONT_PTES, true);
 }
 
 /*
@@ -635,6 +659,8 @@ static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
 		return (int)ft_shrink_lru(&th->t->world, TT_RECLAIM_BATCH);
 	case TT_MREMAP:
 		return op_mremap(th, proc, addr, len);
+	case TT_MEMSET:
+		return op_memset(th, proc, addr, len);
 	default:
 		return -EINVAL;
 	}

@@ -26,6 +26,7 @@ const char *const tt_op_names[NR_TT_OPS] = {
 	[TT_DONTNEED] = "dontneed", [TT_LAZYFREE] = "lazyfree", [TT_MPROTECT] = "mprotect",
 	[TT_MIGRATE] = "migrate", [TT_YOUNG] = "young", [TT_PIN] = "pin",
 	[TT_UNPIN] = "unpin", [TT_RECLAIM] = "reclaim", [TT_MREMAP] = "mremap",
+	[TT_MEMSET] = "memset",
 };
 
 /* --sched's modes, indexed by tt_params.serial. */
@@ -40,6 +41,7 @@ static const u32 default_weights[NR_TT_OPS] = {
 	[TT_MIGRATE] = 6, [TT_YOUNG] = 3, [TT_PIN] = 2, [TT_UNPIN] = 2,
 	[TT_RECLAIM] = 0,	/* proposed: 3 once the zoo seeds are re-measured */
 	[TT_MREMAP] = 0,	/* proposed: 2 once the zoo seeds are re-measured */
+	[TT_MEMSET] = 0,	/* scenarios only (mremap-cow) */
 };
 
 static void tt_default_params(struct tt_params *p)
@@ -149,7 +151,8 @@ static int parse_ops(const char *arg, u32 *weights)
 		if (op < 0)
 			return ft_usage_error("--ops: unknown operation '%s'; valid: read "
 					      "write fork exit munmap mmap dontneed "
-					      "lazyfree mprotect migrate young pin unpin reclaim mremap",
+					      "lazyfree mprotect migrate young pin unpin reclaim mremap "
+					      "memset",
 					      tok);
 		if (seen & BIT(op))
 			return ft_usage_error("--ops: '%s' given twice", tok);
@@ -309,6 +312,7 @@ static void usage(void)
 	       "  --ops=NAME=W,...       operation weights: read write fork exit munmap\n"
 	       "                         mmap dontneed lazyfree (MADV_FREE) mprotect\n"
 	       "                         migrate young pin unpin reclaim mremap\n"
+	       "                         memset\n"
 	       "  --locking=MODE         upstream or spf (upstream)\n"
 	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots)\n"
 	       "  --break-policy=P       random, kernel, aligned or never (random)\n"

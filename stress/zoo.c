@@ -59,6 +59,7 @@ static const struct zoo_scenario zoo_scenarios[] = {
 	{ "gup-fast", 10, 10 },
 	{ "reclaim", 10, 10 },
 	{ "reclaim-mremap", 10, 10 },
+	{ "mremap-cow", 10, 10 },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
@@ -97,6 +98,8 @@ static const struct { const char *inj, *scenario; } zoo_needs[] = {
 	{ "lazyfree-batch-crosses-table", "reclaim-mremap" },
 	/* Pins on lazyfree folios that reclaim scans. */
 	{ "lazyfree-no-ref-check", "reclaim" },
+	/* A folio half reused after a fork, refolded, then moved. */
+	{ "mremap-batch-ignores-write", "mremap-cow" },
 };
 
 /*

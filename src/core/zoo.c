@@ -147,6 +147,13 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"a delayed store: on x86 the pin is a locked RMW, never reordered",
 		{ "pin coherence" },
 	},
+	[FT_INJ_MREMAP_BATCH_IGNORES_WRITE] = {
+		"mremap-batch-ignores-write", "Z8",
+		"mremap's PTE batch ignores the write bit (flags 0, before "
+		"04d1c9d60c6e), so set_ptes gives the first entry's write bit to "
+		"read-only COW-shared entries of the folio",
+		{ "audit" },
+	},
 };
 
 unsigned long ft_injected_mask;

@@ -37,9 +37,9 @@ struct pagetable_move_control {
 
 /*
  * Only a CONT entry can start a batch worth the folio lookup (the hint).
- * The write bit is respected since 04d1c9d60c6e (Z8, fixing f822a9a81a31):
- * before, set_ptes() gave the first entry's write bit to read-only entries
- * of the same folio.
+ * Z8 (04d1c9d60c6e, fixing f822a9a81a31): the batch ignored the write bit,
+ * so set_ptes() gave the first entry's write bit to read-only entries of
+ * the same folio.
  */
 static unsigned int mremap_folio_pte_batch(struct vm_area_struct *vma,
 					   unsigned long addr, pte_t *ptep,
@@ -52,6 +52,8 @@ static unsigned int mremap_folio_pte_batch(struct vm_area_struct *vma,
 	folio = vm_normal_folio(vma, addr, pte);
 	if (!folio || !folio_test_large(folio))
 		return 1;
+	if (ft_injected(FT_INJ_MREMAP_BATCH_IGNORES_WRITE))
+		return folio_pte_batch(folio, ptep, pte, max_nr);
 	return folio_pte_batch_flags(folio, ptep, &pte, max_nr, FPB_RESPECT_WRITE);
 }
 
