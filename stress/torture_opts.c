@@ -38,10 +38,8 @@ static const u32 default_weights[NR_TT_OPS] = {
 	[TT_READ] = 30, [TT_WRITE] = 30, [TT_FORK] = 3, [TT_EXIT] = 2,
 	[TT_MUNMAP] = 2, [TT_MMAP] = 3, [TT_DONTNEED] = 5, [TT_LAZYFREE] = 3,
 	[TT_MPROTECT] = 4,
-	[TT_MIGRATE] = 6, [TT_YOUNG] = 3, [TT_PIN] = 2, [TT_UNPIN] = 2,
-	[TT_RECLAIM] = 0,	/* proposed: 3 once the zoo seeds are re-measured */
-	[TT_MREMAP] = 0,	/* proposed: 2 once the zoo seeds are re-measured */
-	[TT_MEMSET] = 0,	/* scenarios only (mremap-cow) */
+	[TT_MIGRATE] = 6, [TT_YOUNG] = 3, [TT_PIN] = 6, [TT_UNPIN] = 6,
+	[TT_RECLAIM] = 3, [TT_MREMAP] = 2, [TT_MEMSET] = 2,
 };
 
 static void tt_default_params(struct tt_params *p)
