@@ -30,6 +30,7 @@
 #define TT_RECORDER		16	/* flight recorder entries per thread */
 #define TT_VA_BASE		(4 * PMD_SIZE)	/* block- and PMD-aligned */
 #define TT_RECLAIM_BATCH	32	/* SWAP_CLUSTER_MAX: folios per reclaim */
+#define TT_MREMAP_VMA_ROOM	8	/* VMAs a move may need: op_mremap() */
 #define TT_MAX_VMA_SIZE		(16UL << 20)	/* the shadow's 4096 pages */
 
 /* Scheduling points per operation, for PCT's k when --pct-steps is not

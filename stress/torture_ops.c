@@ -456,12 +456,16 @@ static bool pick_destination(struct tt_thread *th, unsigned long first,
 /*
  * mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a range to another place of the
  * window, replacing what was mapped there; the shadow moves the values.
- * Returns the destination's page index.
+ * Returns the destination's page index.  Refused (-EAGAIN) in an mm near
+ * its VMA limit: a move there can fail with -ENOMEM half done (the split
+ * of the destination, the new VMA, a later piece), after which the shadow
+ * knows neither range and can only widen both to anything.
  */
 static int op_mremap(struct tt_thread *th, struct tt_proc *proc, unsigned long *addr,
 		     unsigned long *len)
 {
-	bool gap[TT_MAX_RANGE];
+	struct vm_area_struct *vmas[MAX_VMAS];
+	bool gap[TT_MAX_RANGE], crowded;
 	struct ft_shadow_move *m;
 	unsigned long first, nr, to;
 	int ret;
@@ -476,11 +480,12 @@ static int op_mremap(struct tt_thread *th, struct tt_proc *proc, unsigned long *
 	mmap_read_lock(proc->mm);
 	for (unsigned long i = 0; i < nr; i++)
 		gap[i] = !find_vma(proc->mm, page_addr(first + i));
+	crowded = mm_vmas_sorted(proc->mm, vmas) > MAX_VMAS - TT_MREMAP_VMA_ROOM;
 	mmap_read_unlock(proc->mm);
-	m = ft_shadow_move_begin(proc->shadow, first, to, nr, gap);
+	m = crowded ? NULL : ft_shadow_move_begin(proc->shadow, first, to, nr, gap);
 	if (!m) {
 		up_write(&proc->move_lock);
-		return -ENOMEM;
+		return crowded ? -EAGAIN : -ENOMEM;
 	}
 	ret = ft_mremap(proc->mm, *addr, *len, *len, MREMAP_MAYMOVE | MREMAP_FIXED,
 			page_addr(to));
