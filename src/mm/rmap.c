@@ -624,7 +624,12 @@ static unsigned int can_batch_unmap_folio_ptes(struct folio *folio, pte_t *ptep,
 /*
  * folio_unmap_pte_batch(): only a lazyfree large folio is unmapped in
  * batches, and only within one VMA and one page table (B4's fix,
- * Lance Yang 2025: the bound was the folio's size).
+ * Lance Yang 2025: the bound was the folio's size).  The batch respects
+ * the write and soft-dirty bits (B14's fix, 29f40594a281, "mm/rmap: fix
+ * incorrect pte restoration for lazyfree folios", after v6.18): a failed
+ * discard sets the batch back from its first entry, which made read-only
+ * entries of pages that are not AnonExclusive writable (I11; a write pin
+ * then lost coherence).
  */
 static unsigned int folio_unmap_pte_batch(struct folio *folio,
 					  struct vm_area_struct *vma,
@@ -641,7 +646,8 @@ static unsigned int folio_unmap_pte_batch(struct folio *folio,
 	max_nr = (unsigned int)((end_addr - addr) >> PAGE_SHIFT);
 	if (!folio_test_anon(folio) || folio_test_swapbacked(folio))
 		return 1;
-	return folio_pte_batch(folio, ptep, pte, max_nr);
+	return folio_pte_batch_flags(folio, ptep, &pte, max_nr,
+				     FPB_RESPECT_WRITE | FPB_RESPECT_SOFT_DIRTY);
 }
 
 struct unmap_ctx {

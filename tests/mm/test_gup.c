@@ -7,8 +7,9 @@
  * falls back to the slow path for an absent page and for a read-only pin
  * of a shared one (unshare); a pinned page stays put through migration
  * (-EBUSY) and fork (copied for the child), and the pin oracle agrees;
- * bad arguments are refused.  With --case: a negative control of the pin
- * oracle (G1), which must report exactly once:
+ * reclaim's failed lazyfree discard gives no entry a write bit it lacked
+ * (B14); bad arguments are refused.  With --case: a negative control of
+ * the pin oracle (G1), which must report exactly once:
  *   shared     the pinned page lost AnonExclusive (what a fork racing
  *              GUP-fast without write_protect_seq leaves)
  *   replaced   the process mapped another page at the pinned address (the
@@ -154,6 +155,49 @@ static void case_unshare_lazyfree(void)
 	mmput(p);
 }
 
+/*
+ * Reclaim's lazyfree batch restored (B14, fixed by 29f40594a281): after a fork whose
+ * child exited, the parent reused page 0 of its order-4 folio (writable,
+ * exclusive) and not the others (read-only, shared).  MADV_FREE, a write
+ * to page 0 (the folio is dirty again), reclaim: the batch is cleared and
+ * set back.  Batched from page 0's entry regardless of the write bit, all
+ * 16 came back writable, and a write pin of page 1 was taken by GUP-fast
+ * on a page that is not AnonExclusive.  Respecting the write bit, the
+ * batch stops at page 1 and its pin goes through the fault (reuse).
+ */
+static void case_lazyfree_restore(void)
+{
+	struct mm_struct *p = test_new_mm(&w);
+	struct page *page;
+	bool exclusive, ok;
+	u64 slow = events(GUP_SLOW_PIN), redirtied = events(PGLAZYFREE_REDIRTIED);
+
+	w.anon_orders = BIT(4);
+	for (unsigned long i = 0; i < 16; i++)
+		test_put(p, i, i + 1, &rs);
+	mmput(ft_fork(p));
+	test_put(p, 0, 0x10, &rs);
+	ft_madvise_free(p, test_va(0), 16 * PAGE_SIZE);
+	test_put(p, 0, 0x11, &rs);
+	ft_shrink_lru(&w, 64);		/* the young bits */
+	ft_shrink_lru(&w, 64);		/* the unmap, aborted */
+	exclusive = PageAnonExclusive(pfn_to_page(&pmem, pte_pfn(test_pte(p, 1))));
+	ft_ktap_result(&k, !pte_write(test_pte(p, 1)) && !exclusive &&
+		       pte_write(test_pte(p, 0)) && events(PGLAZYFREE_REDIRTIED) - redirtied == 1,
+		       "lazyfree-restore: after the failed discard page 1 is read-only "
+		       "(write %d, AnonExclusive %d), page 0 writable",
+		       pte_write(test_pte(p, 1)), exclusive);
+	ok = pin_user_pages_fast(p, test_va(1), 1, PIN, &page) == 1;
+	ft_ktap_result(&k, ok && coherent(p, 1, page) && events(GUP_SLOW_PIN) - slow == 1 &&
+		       test_get(p, 1, &rs) == 2 && test_get(p, 0, &rs) == 0x11,
+		       "lazyfree-restore: the write pin of page 1 faulted and is coherent");
+	audit("lazyfree-restore", &p, 1);
+	if (ok)
+		unpin_user_page(page);
+	w.anon_orders = BIT(0);
+	mmput(p);
+}
+
 static void case_args(void)
 {
 	struct mm_struct *p = test_new_mm(&w);
@@ -250,12 +294,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "test_gup: unknown --case '%s'\n", name);
 		return FT_EXIT_USAGE;
 	}
-	ft_ktap_start(13);
+	ft_ktap_start(16);
 	case_fast(true);
 	case_fast(false);
 	case_stays();
 	case_slow();
 	case_unshare_lazyfree();
+	case_lazyfree_restore();
 	case_args();
 	ft_ktap_result(&k, ft_report_failures() == 0 && !pmem.stats.n_bad,
 		       "no oracle fired (%llu)", (unsigned long long)ft_report_failures());
