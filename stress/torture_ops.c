@@ -849,5 +849,13 @@ void *tt_worker(void *arg)
 	if (t->p.serial)
 		ft_serial_exit();
 	ft_sched_set_current(NULL);
+	/*
+	 * Returned threads are joined only at the end of the run.  A worker
+	 * that fails meanwhile ends the process from its own thread, and
+	 * TSan reports every returned thread not yet joined as a thread leak:
+	 * an outcome of its own, which hid the failure from the minimizer.
+	 */
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
+		ft_sleep_ns(NSEC_PER_MSEC);
 	return NULL;
 }
