@@ -56,22 +56,40 @@ struct audit {
 	size_t nr_rmaps, cap_rmaps;
 };
 
-static void __printf(3, 4) audit_fail(struct audit *a, struct folio *folio,
-				      const char *fmt, ...)
+/* A failure; @page (may be NULL) is dumped with its folio. */
+static void vaudit_fail(struct audit *a, struct page *page, const char *fmt, va_list ap)
 {
 	char msg[FT_REPORT_MSG_LEN];
-	va_list ap;
 
 	a->failures++;
 	if (!ft_report_begin("audit"))
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	ft_report_msg("audit: %s\n", msg);
-	if (folio)
-		dump_folio(stderr, folio, "audit");
+	if (page)
+		dump_page(stderr, page, "audit");
 	ft_report_end();
+}
+
+static void __printf(3, 4) audit_fail(struct audit *a, struct folio *folio,
+				      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vaudit_fail(a, folio ? folio->page : NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* A failure of one page of a folio: that page is dumped, not the first. */
+static void __printf(3, 4) audit_fail_page(struct audit *a, struct page *page,
+					   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vaudit_fail(a, page, fmt, ap);
+	va_end(ap);
 }
 
 static struct audit_folio *audit_folio_get(struct audit *a, struct folio *folio)
@@ -153,8 +171,8 @@ static void audit_present(struct audit *a, struct vm_area_struct *vma,
 	af->mappings++;
 	audit_count_mm(af, mm);
 	if (pte_write(pte) && !PageAnonExclusive(page))
-		audit_fail(a, folio, "I11: writable PTE at %#lx (mm id %u) maps a page "
-			   "that is not AnonExclusive", addr, mm->mm_id);
+		audit_fail_page(a, page, "I11: writable PTE at %#lx (mm id %u) maps a page "
+				"that is not AnonExclusive", addr, mm->mm_id);
 	mapping = READ_ONCE(folio->mapping);
 	if (!(mapping & PAGE_MAPPING_ANON))
 		return;
@@ -462,11 +480,11 @@ static void audit_folio(struct audit *a, struct audit_folio *af)
 		mapped_pages += n > 0;
 		if (large && folio_uses_page_mapcount(folio) &&
 		    atomic_read(&page->_mapcount) + 1 != n)
-			audit_fail(a, folio, "I2: page %lu mapcount %d, mapped %d times",
-				   i, atomic_read(&page->_mapcount) + 1, n);
+			audit_fail_page(a, page, "I2: page %lu mapcount %d, mapped %d times",
+					i, atomic_read(&page->_mapcount) + 1, n);
 		if (PageAnonExclusive(page) && n > 1)
-			audit_fail(a, folio, "I11: page %lu AnonExclusive, mapped %d "
-				   "times", i, n);
+			audit_fail_page(a, page, "I11: page %lu AnonExclusive, mapped %d "
+					"times", i, n);
 	}
 	if (large && folio_uses_page_mapcount(folio) &&
 	    atomic_read(&folio->_nr_pages_mapped) != mapped_pages)

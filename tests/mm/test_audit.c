@@ -25,7 +25,8 @@
  *   free-pfn        an entry mapping a pfn that is free
  *   outside-vma     an entry left behind in an unmapped hole
  *   exclusive-shared
- *                   a page shared with the child marked AnonExclusive (I11)
+ *                   page 3 of the large folio, shared with the child,
+ *                   marked AnonExclusive (I11)
  *   nr-pages-mapped _nr_pages_mapped one too high (I2)
  *   shared-clear    both slots taken, SHARED cleared (I6; I7 too if the
  *                   model claims no false negatives)
@@ -241,9 +242,10 @@ static void outside_vma(void)
 }
 
 /* A page shared with the child, read-only in both, marked exclusive. */
+/* A page inside the large folio: the dump must show that page. */
 static void exclusive_shared(void)
 {
-	SetPageAnonExclusive(folio_of(parent, 16)->page);
+	SetPageAnonExclusive(folio_page(folio_of(parent, 0), 3));
 }
 
 static void nr_pages_mapped(void)
