@@ -154,6 +154,15 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"read-only COW-shared entries of the folio",
 		{ "audit" },
 	},
+	[FT_INJ_FORK_DIRTY_BEFORE_WRPROTECT] = {
+		"fork-dirty-before-wrprotect", "Z26",
+		"fork gives the child the dirty bit it read before write-protecting "
+		"the parent, as v6.18 does: a first write racing fork leaves the child "
+		"clean, the parent's COW or exit drops the only dirty entry, and "
+		"reclaim frees the page without writing it (a stale swap copy, or a "
+		"discarded lazyfree page)",
+		{ "shadow memory" },
+	},
 };
 
 unsigned long ft_injected_mask;

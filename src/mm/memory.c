@@ -751,7 +751,31 @@ enum ft_fault_result ft_user_access(struct mm_struct *mm, unsigned long addr,
 
 /* ---- fork: copy_page_range (copy_pte_range(), copy_present_ptes()) ------------- */
 
-/* __copy_present_ptes(): the parent write-protected, the child old. */
+/* Any of @nr entries dirty (a contpte block's gathered dirty included)? */
+static bool ptes_any_dirty(pte_t *ptep, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++)
+		if (pte_dirty(ptep_get(ptep + i)))
+			return true;
+	return false;
+}
+
+/*
+ * __copy_present_ptes(): the parent write-protected, the child old.
+ *
+ * FT-DEVIATION (Z26): a writable entry read clean is read again after the
+ * write-protect, and the child gets its dirty bit from there.  Upstream
+ * (v6.18) gives the child the value read before: another thread's first
+ * write through the still-writable entry sets dirty in between, so the
+ * parent's entry is dirty and the child's clean although both map the
+ * written page.  Anon code drops a dirty entry without telling the folio
+ * (the parent's COW copy, zap, exit), and then no entry says the page is
+ * newer than its copy: reclaim frees a swap cache folio without writing
+ * it (the child reads the stale swap slot back) or discards a lazyfree
+ * one (zero).  Clean writable entries are what MADV_FREE leaves, and what
+ * a read fault's swap-in of an exclusive page maps (since c18160dba5ff63,
+ * June 2024).  After the write-protect no CPU can set dirty any more.
+ */
 static void __copy_present_ptes(struct vm_area_struct *dst_vma,
 				struct vm_area_struct *src_vma, pte_t *dst_pte,
 				pte_t *src_pte, pte_t pte, unsigned long addr,
@@ -762,6 +786,9 @@ static void __copy_present_ptes(struct vm_area_struct *dst_vma,
 	if (is_cow_mapping(src_vma->vm_flags) && pte_write(pte)) {
 		wrprotect_ptes(src_mm, addr, src_pte, nr);
 		pte = pte_wrprotect(pte);
+		if (!pte_dirty(pte) && !ft_injected(FT_INJ_FORK_DIRTY_BEFORE_WRPROTECT) &&
+		    ptes_any_dirty(src_pte, nr))
+			pte = pte_mkdirty(pte);
 	}
 	if (src_vma->vm_flags & VM_SHARED)
 		pte = pte_mkclean(pte);
