@@ -70,7 +70,7 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"batch-over-hole", "review",
 		"fork sizes a batch from the folio instead of scanning the PTEs, "
 		"copying across a none PTE",
-		{ "shadow memory", "bad page state" },
+		{ "shadow memory", "bad page state", "VM_WARN_ON_FOLIO" },
 	},
 	[FT_INJ_EBUSY_NO_REF_ROLLBACK] = {
 		"ebusy-no-ref-rollback", "Z24/H3",
