@@ -40,10 +40,11 @@ enum ft_inject {
 	FT_INJ_GUP_FAST_PIN_NO_BARRIER,	/* G3 */
 	FT_INJ_MREMAP_BATCH_IGNORES_WRITE, /* Z8 */
 	FT_INJ_FORK_DIRTY_BEFORE_WRPROTECT, /* Z26 */
+	FT_INJ_LAZYFREE_RESTORE_IGNORES_WRITE, /* B14 */
 	FT_NR_INJECTIONS
 };
 
-#define FT_INJ_MAX_ORACLES	3
+#define FT_INJ_MAX_ORACLES	4
 
 /* The name a TSan report gives a run's failure (its repro file's invariant). */
 #define FT_ORACLE_TSAN		"data race (ThreadSanitizer)"

@@ -163,6 +163,14 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"discarded lazyfree page)",
 		{ "shadow memory" },
 	},
+	[FT_INJ_LAZYFREE_RESTORE_IGNORES_WRITE] = {
+		"lazyfree-restore-ignores-write", "B14",
+		"reclaim's lazyfree batch ignores the write bit (354dffd29575 to "
+		"29f40594a281), so a failed discard sets the whole batch back from "
+		"its first entry: read-only entries of pages that are not "
+		"AnonExclusive come back writable",
+		{ "audit", "pin coherence", "shadow memory", "VM_WARN_ON_FOLIO" },
+	},
 };
 
 unsigned long ft_injected_mask;

@@ -646,6 +646,8 @@ static unsigned int folio_unmap_pte_batch(struct folio *folio,
 	max_nr = (unsigned int)((end_addr - addr) >> PAGE_SHIFT);
 	if (!folio_test_anon(folio) || folio_test_swapbacked(folio))
 		return 1;
+	if (ft_injected(FT_INJ_LAZYFREE_RESTORE_IGNORES_WRITE))
+		return folio_pte_batch(folio, ptep, pte, max_nr);
 	return folio_pte_batch_flags(folio, ptep, &pte, max_nr,
 				     FPB_RESPECT_WRITE | FPB_RESPECT_SOFT_DIRTY);
 }

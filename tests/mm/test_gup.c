@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_gup [--case=NAME]: pin_user_pages_fast() and the pin oracle,
- * single-threaded, each case followed by the audit.
+ * test_gup [--case=NAME] [--inject=NAME]: pin_user_pages_fast() and the
+ * pin oracle, single-threaded, each case followed by the audit.
  *
  * Without --case: GUP-fast pins exclusive writable pages (both flavours),
  * falls back to the slow path for an absent page and for a read-only pin
@@ -15,11 +15,14 @@
  *   replaced   the process mapped another page at the pinned address (the
  *              oracle asked although the range was zapped, which the
  *              torture never does: the rule itself, without its excuse)
+ * --inject=lazyfree-restore-ignores-write is B14's own test: its
+ * lazyfree-restore checks and audit must fail.
  */
 #include <errno.h>
 
 #include "ft/check.h"
 #include "ft/contpte.h"
+#include "ft/zoo.h"
 #include "mm_test.h"
 
 #define NR_PFNS		(16UL << MAX_PAGE_ORDER)
@@ -269,6 +272,7 @@ static const struct {
 int main(int argc, char **argv)
 {
 	const char *name = ft_test_arg(argc, argv, "--case", NULL);
+	const char *inject = ft_test_arg(argc, argv, "--inject", NULL);
 
 	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
 	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream"))) {
@@ -277,6 +281,10 @@ int main(int argc, char **argv)
 	}
 	w.gup_fast_rcu = true;
 	ft_random_init(&rs, 1, 0, 0, 0);
+	if (inject && ft_inject_enable(inject)) {
+		fprintf(stderr, "test_gup: unknown --inject '%s'\n", inject);
+		return FT_EXIT_USAGE;
+	}
 	if (name) {
 		for (size_t i = 0; i < ARRAY_SIZE(controls); i++) {
 			if (strcmp(name, controls[i].name))
