@@ -100,10 +100,12 @@ static bool one_seed(u64 seed, struct ft_random_state *rs, int *raced)
 
 	test_put(parent, 0, V_SWAPPED, rs);
 	swap_out(parent);
-	pte = __pte(0);
-	if (test_get(parent, 0, rs) != V_SWAPPED ||
-	    !pte_write(pte = test_pte(parent, 0)) || pte_dirty(pte))
-		abort();	/* not the writable clean entry of a cache folio */
+	/* Read back: the writable clean entry of a swap cache folio. */
+	if (test_get(parent, 0, rs) != V_SWAPPED)
+		abort();
+	pte = test_pte(parent, 0);
+	if (!pte_write(pte) || pte_dirty(pte))
+		abort();
 	child = race(parent, seed);
 	seen = test_get(child, 0, rs);
 	*raced += seen == V_RACING;
