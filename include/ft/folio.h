@@ -34,6 +34,7 @@
 
 #define PAGE_SHIFT		12
 #define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define PAGE_MASK		(~(PAGE_SIZE - 1))
 #define PAGE_ALIGN(addr)	(((addr) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 #define MAX_PAGE_ORDER		9		/* 2M on 4K pages: PMD size */
 #define NR_PAGE_ORDERS		(MAX_PAGE_ORDER + 1)

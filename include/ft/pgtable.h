@@ -343,6 +343,14 @@ static inline struct ptdesc *ptdesc_of(pte_t *ptep)
 				 ~(sizeof(((struct ptdesc *)0)->ptes) - 1));
 }
 
+/* The address an entry maps (for window reports: tables never move). */
+static inline unsigned long ptep_addr(pte_t *ptep)
+{
+	struct ptdesc *table = ptdesc_of(ptep);
+
+	return table->addr + (unsigned long)(ptep - table->ptes) * PAGE_SIZE;
+}
+
 static inline spinlock_t *pte_lockptr(pte_t *ptep)
 {
 	return &ptdesc_of(ptep)->ptl;

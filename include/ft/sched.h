@@ -47,6 +47,58 @@ extern const char *const ft_break_site_names[NR_FT_BREAK_SITES];
 
 #define FT_SCHED_HISTORY	16
 
+/*
+ * Windows: while a thread has dropped a lock, or sits at an interrupt or
+ * preemption point inside a critical sequence, it publishes what it
+ * exposes (the mm, an address range, maybe the folio), so that another
+ * worker can aim an operation there (stress/torture_aim.c).  A thread has
+ * one window at a time; one opened inside another is not published (the
+ * outer one names more).  Publishing is a few stores to the thread's own
+ * struct ft_sched and draws nothing from the seeded streams, so runs that
+ * aim at nothing keep their schedules.
+ */
+enum ft_window_kind {
+	FT_WIN_FORK_BREAK,	/* copy_pte_range() dropped both PTLs */
+	FT_WIN_ZAP_BREAK,	/* zap_pte_range() dropped its PTL (resched, full gather) */
+	FT_WIN_FORK_COPY,	/* fork: shared, not yet write-protected */
+	FT_WIN_CONVERT,		/* contpte_convert(): the block cleared, not rewritten */
+	FT_WIN_LOCKLESS_READ,	/* half way through a lockless block read */
+	FT_WIN_PTE_RMW,		/* between a PTE's load and its store */
+	FT_WIN_MAPCOUNT,	/* inside the large mapcount's bit lock */
+	FT_WIN_REUSE,		/* a write fault deciding to reuse a large folio */
+	FT_WIN_WP_COPY,		/* wp_page_copy(): copied, the PTL not yet taken */
+	FT_WIN_HW_ACCESS,	/* a hardware access in flight */
+	FT_WIN_MIGRATION,	/* migration entries in place, not yet restored */
+	FT_WIN_GUP_FAST,	/* GUP-fast: pinned, the entry not yet re-read */
+	FT_WIN_RECLAIM,		/* reclaim: unmapped, not yet freed */
+	NR_FT_WINDOWS
+};
+
+extern const char *const ft_window_names[NR_FT_WINDOWS];
+
+/*
+ * A seqcount guards the fields: 4k+1 while they are written, 4k+2 while
+ * the window is open, 4k+4 once it closed.  All accesses are atomic.
+ */
+struct ft_window {
+	u32 seq;
+	u32 kind;
+	const void *mm;
+	const void *folio;		/* NULL: whatever the range maps */
+	unsigned long addr, len;
+	int aimers;			/* 1: an aimed operation is under way */
+	u32 aimed_seq;			/* the last open window aimed at */
+};
+
+/* A consistent copy of another thread's open window. */
+struct ft_window_view {
+	struct ft_window *w;
+	u32 seq;
+	enum ft_window_kind kind;
+	const void *mm, *folio;
+	unsigned long addr, len;
+};
+
 struct ft_sched {
 	enum ft_break_policy policy;
 	unsigned int threshold;		/* fork's progress threshold (32) */
@@ -75,6 +127,11 @@ struct ft_sched {
 		unsigned long addr;
 	} history[FT_SCHED_HISTORY];
 	u64 n_history;
+	/* This thread's window and how deep windows nest now. */
+	struct ft_window window;
+	unsigned int window_depth;
+	u64 n_windows[NR_FT_WINDOWS];	/* published */
+	u64 n_window_holds;		/* closes delayed for an aimer */
 };
 
 /*
@@ -106,9 +163,40 @@ void ft_fork_count_resume(bool folded_during_break, bool unfolds);
  * An interrupt may arrive here (interrupts are on, as under a spinlock):
  * with the need_resched probability the thread is delayed for a moment.
  * Placed only where the window matters, e.g. between the load and the
- * store of a non-atomic PTE update, where hardware a/d updates land.
+ * store of a non-atomic PTE update, where hardware a/d updates land.  The
+ * window (@kind: @mm, [@addr, @addr + @len), @folio) is published while
+ * the thread is there.
  */
-void ft_irq_window(void);
+void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
+		   unsigned long len, const void *folio);
+
+/*
+ * Publish the calling thread's window until ft_window_close().  Windows
+ * nest: only the outermost is published.  A close with aimers under way
+ * holds the window open for a bounded number of yields drawn from the
+ * break stream (only then: nothing is drawn otherwise).
+ */
+void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr,
+		    unsigned long len, const void *folio);
+void ft_window_close(void);
+/*
+ * A window with no delay of its own (migration between unmap and restore,
+ * GUP-fast between pin and re-read, a break whose cond_resched() may not
+ * yield) lingers here when the run aims (ft_window_set_linger()): a
+ * scheduling point in serial mode, a yield otherwise, so that other
+ * workers can see it open.  Without aiming it costs nothing and draws
+ * nothing.
+ */
+void ft_window_linger(void);
+/* Before the workers start: whether windows linger. */
+void ft_window_set_linger(bool on);
+/* Another thread's window @w, if open now: a consistent copy in @v. */
+bool ft_window_read(struct ft_window *w, struct ft_window_view *v);
+/* An aimer commits to @v's window: false if it closed meanwhile, or
+ * another operation was aimed at it. */
+bool ft_window_aim(const struct ft_window_view *v);
+/* The aimed operation is over: true if its window was still open. */
+bool ft_window_aim_done(const struct ft_window_view *v);
 /* need_resched() at @site. */
 bool ft_need_resched(enum ft_break_site site);
 /* cond_resched(): maybe give the CPU away. */

@@ -166,7 +166,7 @@ static int owner_slots_add(struct folio *folio, int diff,
 	sanity_checks(folio, diff, mm_id);
 	new_mapcount_val = total_add(folio, diff);
 	/* bit_spin_lock() disables preemption, not interrupts. */
-	ft_irq_window();
+	ft_irq_window(FT_WIN_MAPCOUNT, vma->vm_mm, 0, 0, folio);
 	if (folio_mm_id(folio, 0) == mm_id) {
 		slot_add(folio, 0, diff);
 	} else if (folio_mm_id(folio, 1) == mm_id) {
@@ -200,7 +200,7 @@ static int owner_slots_sub(struct folio *folio, int diff,
 	folio_lock_large_mapcount(folio);
 	sanity_checks(folio, diff, mm_id);
 	new_mapcount_val = total_add(folio, -diff);
-	ft_irq_window();	/* as in owner_slots_add() */
+	ft_irq_window(FT_WIN_MAPCOUNT, vma->vm_mm, 0, 0, folio); /* as in owner_slots_add() */
 	idx = folio_mm_id(folio, 0) == mm_id ? 0 :
 	      folio_mm_id(folio, 1) == mm_id ? 1 : -1;
 	if (idx >= 0) {
@@ -263,7 +263,7 @@ static bool owner_slots_can_reuse_anon(struct folio *folio,
 		return false;
 	/* Another MM may map the folio from here on (migration restoring
 	 * its entries, say): an interrupt now is what B2 needed. */
-	ft_irq_window();
+	ft_irq_window(FT_WIN_REUSE, vma->vm_mm, 0, 0, folio);
 	/* B2 (fixed 2025-04-15): the checks ran here, on an unstable folio. */
 	if (ft_injected(FT_INJ_REUSE_CHECKS_BEFORE_LOCK))
 		reuse_sanity_checks(folio, vma);
@@ -280,7 +280,7 @@ static bool owner_slots_can_reuse_anon(struct folio *folio,
 		return false;
 	/* A reference may come in from here on (reclaim isolating the
 	 * folio, a swap cache lookup, a pin): an interrupt now is B1's. */
-	ft_irq_window();
+	ft_irq_window(FT_WIN_REUSE, vma->vm_mm, 0, 0, folio);
 
 	folio_lock_large_mapcount(folio);
 	/*

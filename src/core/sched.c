@@ -180,10 +180,143 @@ void ft_fork_count_resume(bool folded_during_break, bool unfolds)
 		WRITE_ONCE(s->n_fork_resume_unfolds, s->n_fork_resume_unfolds + 1);
 }
 
-void ft_irq_window(void)
+void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
+		   unsigned long len, const void *folio)
 {
+	ft_window_open(kind, mm, addr, len, folio);
 	if (ft_need_resched(FT_BREAK_IRQ))
 		yield_cpu(current_sched);
+	ft_window_close();
+}
+
+/* ---- Windows (include/ft/sched.h) --------------------------------------------- */
+
+const char *const ft_window_names[NR_FT_WINDOWS] = {
+	[FT_WIN_FORK_BREAK] = "fork_break",
+	[FT_WIN_ZAP_BREAK] = "zap_break",
+	[FT_WIN_FORK_COPY] = "fork_copy",
+	[FT_WIN_CONVERT] = "convert",
+	[FT_WIN_LOCKLESS_READ] = "lockless_read",
+	[FT_WIN_PTE_RMW] = "pte_rmw",
+	[FT_WIN_MAPCOUNT] = "mapcount",
+	[FT_WIN_REUSE] = "reuse",
+	[FT_WIN_WP_COPY] = "wp_copy",
+	[FT_WIN_HW_ACCESS] = "hw_access",
+	[FT_WIN_MIGRATION] = "migration",
+	[FT_WIN_GUP_FAST] = "gup_fast",
+	[FT_WIN_RECLAIM] = "reclaim",
+};
+
+static bool window_lingers;
+
+void ft_window_set_linger(bool on)
+{
+	window_lingers = on;
+}
+
+void ft_window_linger(void)
+{
+	struct ft_sched *s = current_sched;
+
+	if (!window_lingers || !s || s->window_depth != 1)
+		return;
+	ft_sched_point(FT_SP_BREAK);
+	yield_cpu(s);
+}
+
+/* Yields a close may wait for its aimers: enough for an aimer that was
+ * runnable to get there, not enough to stall the owner's operation. */
+#define FT_WINDOW_HOLD_MAX	8
+
+void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr,
+		    unsigned long len, const void *folio)
+{
+	struct ft_sched *s = current_sched;
+	struct ft_window *w;
+	u32 seq;
+
+	if (!s || s->window_depth++)
+		return;
+	w = &s->window;
+	seq = __atomic_load_n(&w->seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);	/* seq before the fields */
+	__atomic_store_n(&w->kind, (u32)kind, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->mm, mm, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->folio, folio, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->addr, addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->len, len, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->seq, seq + 2, __ATOMIC_RELEASE);
+	WRITE_ONCE(s->n_windows[kind], s->n_windows[kind] + 1);
+}
+
+/* Wait, a bounded number of yields drawn from the break stream, for the
+ * operations aimed at this window to get there. */
+static void window_hold(struct ft_sched *s)
+{
+	u64 n = 1 + ft_random_below(&s->rs, FT_WINDOW_HOLD_MAX);
+
+	WRITE_ONCE(s->n_window_holds, s->n_window_holds + 1);
+	while (n-- && __atomic_load_n(&s->window.aimers, __ATOMIC_ACQUIRE) > 0)
+		ft_sched_yield();
+}
+
+void ft_window_close(void)
+{
+	struct ft_sched *s = current_sched;
+	struct ft_window *w;
+
+	if (!s || --s->window_depth)
+		return;
+	w = &s->window;
+	if (__atomic_load_n(&w->aimers, __ATOMIC_ACQUIRE) > 0)
+		window_hold(s);
+	__atomic_store_n(&w->seq, __atomic_load_n(&w->seq, __ATOMIC_RELAXED) + 2,
+			 __ATOMIC_RELEASE);
+}
+
+bool ft_window_read(struct ft_window *w, struct ft_window_view *v)
+{
+	u32 seq = __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE);
+
+	if ((seq & 3) != 2)
+		return false;
+	v->w = w;
+	v->seq = seq;
+	v->kind = (enum ft_window_kind)__atomic_load_n(&w->kind, __ATOMIC_RELAXED);
+	v->mm = __atomic_load_n(&w->mm, __ATOMIC_RELAXED);
+	v->folio = __atomic_load_n(&w->folio, __ATOMIC_RELAXED);
+	v->addr = __atomic_load_n(&w->addr, __ATOMIC_RELAXED);
+	v->len = __atomic_load_n(&w->len, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);	/* the fields before seq */
+	return __atomic_load_n(&w->seq, __ATOMIC_RELAXED) == seq && v->kind < NR_FT_WINDOWS;
+}
+
+bool ft_window_aim(const struct ft_window_view *v)
+{
+	int none = 0;
+
+	/* One aimed operation per window, one at a time: more would queue
+	 * behind each other (on the page's claim, the PTL) while the owner
+	 * holds the window open for them. */
+	if (__atomic_load_n(&v->w->aimed_seq, __ATOMIC_RELAXED) == v->seq ||
+	    !__atomic_compare_exchange_n(&v->w->aimers, &none, 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return false;
+	if (__atomic_load_n(&v->w->seq, __ATOMIC_ACQUIRE) == v->seq) {
+		__atomic_store_n(&v->w->aimed_seq, v->seq, __ATOMIC_RELAXED);
+		return true;
+	}
+	__atomic_store_n(&v->w->aimers, 0, __ATOMIC_RELEASE);
+	return false;
+}
+
+bool ft_window_aim_done(const struct ft_window_view *v)
+{
+	bool open = __atomic_load_n(&v->w->seq, __ATOMIC_ACQUIRE) == v->seq;
+
+	__atomic_store_n(&v->w->aimers, 0, __ATOMIC_RELEASE);
+	return open;
 }
 
 /* need_resched() that made fork break is still set here: schedule. */

@@ -73,7 +73,8 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr,
 		if (pte_young(ptent))
 			pte = pte_mkyoung(pte);
 	}
-	ft_irq_window();	/* hardware keeps going unless the entries are gone */
+	/* Hardware keeps going unless the entries are gone. */
+	ft_irq_window(FT_WIN_CONVERT, mm, start_addr, CONT_PTE_SIZE, NULL);
 	flush_tlb_range(mm, start_addr, start_addr + CONT_PTE_SIZE);
 	/* Make: every entry again, with the gathered a/d. */
 	__set_ptes(start_ptep, pte, CONT_PTES);
@@ -168,7 +169,8 @@ bool ptep_try_get_lockless(pte_t *orig_ptep, pte_t *out)
 
 		/* An interrupt (the fault path), or a slow CPU (GUP-fast). */
 		if (i == CONT_PTES / 2)
-			ft_irq_window();
+			ft_irq_window(FT_WIN_LOCKLESS_READ, ptdesc_of(ptep)->mm,
+				      ptep_addr(ptep - i), CONT_PTE_SIZE, NULL);
 		pte = __ptep_get(ptep);
 		/* Someone is changing the block. */
 		if (ft_injected(FT_INJ_LOCKLESS_NO_RETRY))

@@ -235,7 +235,10 @@ static bool gup_fast_pte_range(struct mm_struct *mm, pmd_t *pmdp, struct ptdesc 
 		folio = try_grab_folio_fast(page, 1, flags);
 		if (!folio)
 			return false;
+		ft_window_open(FT_WIN_GUP_FAST, mm, addr, PAGE_SIZE, folio);
 		ft_sched_point(FT_SP_PTE);		/* B3 done */
+		ft_window_linger();
+		ft_window_close();
 		if (pmdp_get_lockless(pmdp) != pmd ||
 		    pte_val(pte) != pte_val(ptep_get(ptep))) {
 			gup_put_folio(folio, 1, flags);

@@ -391,7 +391,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 	/* Preemptible until the PTL (mmu_notifier_invalidate_range_start()
 	 * may sleep): a store through a stale TLB entry to the old page
 	 * lands after the copy (Z14's lost write). */
-	ft_irq_window();
+	ft_irq_window(FT_WIN_WP_COPY, mm, vmf->address & PAGE_MASK, PAGE_SIZE, old);
 	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
 	if (!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte) ||
 	    vmf_vma_changed(vmf)) {
@@ -886,7 +886,7 @@ static int copy_present_ptes(struct vm_area_struct *dst_vma,
 		if (ft_injected(FT_INJ_BREAK_INSIDE_BATCH))
 			nr = break_inside_batch(nr, addr);
 		/* Shared but still writable in the parent: GUP-fast's window. */
-		ft_irq_window();
+		ft_irq_window(FT_WIN_FORK_COPY, src_vma->vm_mm, addr, nr * PAGE_SIZE, folio);
 		__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, nr);
 		return (int)nr;
 	}
@@ -897,7 +897,8 @@ static int copy_present_ptes(struct vm_area_struct *dst_vma,
 		return err ? err : 1;
 	}
 	rss[MM_ANONPAGES]++;
-	ft_irq_window();	/* as above */
+	/* As above. */
+	ft_irq_window(FT_WIN_FORK_COPY, src_vma->vm_mm, addr, PAGE_SIZE, folio);
 copy_pte:
 	__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, 1);
 	return 1;
@@ -965,6 +966,8 @@ static int copy_pte_range(struct vm_area_struct *dst_vma,
 	bool broke = false;
 
 again:
+	if (broke)
+		ft_window_close();
 	progress = 0;
 	memset(rss, 0, sizeof(rss));
 	if (pte_alloc(dst_mm, dst_pmd, addr)) {
@@ -1022,6 +1025,12 @@ again:
 	pte_unmap_unlock(dst_pte, dst_ptl);
 	count_vm_events(src_mm->pmem, FORK_PTE_COPY, copied);
 	copied = 0;
+	/* Until the PTLs are taken again: the block fork resumes in. */
+	if (broke) {
+		ft_window_open(FT_WIN_FORK_BREAK, src_mm, addr & CONT_PTE_MASK,
+			       CONT_PTE_SIZE, NULL);
+		ft_window_linger();
+	}
 	cond_resched();
 	if (ret == -EAGAIN) {
 		/* Allocate the copy for the maybe-pinned page, then retry it. */
@@ -1236,15 +1245,23 @@ void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		      unsigned long addr, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	unsigned long start = addr;
 
 	while (addr < end) {
-		unsigned long next = pmd_addr_end(addr, end);
+		unsigned long next = pmd_addr_end(addr, end), stop = next;
 		pmd_t *pmd = pmd_off(mm, addr);
 
 		if (pmdp_get_lockless(pmd))
-			next = zap_pte_range(tlb, vma, pmd, addr, next);
-		addr = next;
+			stop = zap_pte_range(tlb, vma, pmd, addr, next);
+		addr = stop;
+		/* Broke off: the PTL is free until the walk resumes. */
+		if (stop != next) {
+			ft_window_open(FT_WIN_ZAP_BREAK, mm, start, end - start, NULL);
+			ft_window_linger();
+		}
 		cond_resched();
+		if (stop != next)
+			ft_window_close();
 	}
 }
 

@@ -112,6 +112,10 @@ static int migrate_folio_locked(struct folio *src, struct anon_vma *anon_vma,
 	if (!dst)
 		return -ENOMEM;
 	rmap_walk_anon(src, anon_vma, &rwc);
+	/* Faults wait, fork copies the entries, zap drops them. */
+	ft_window_open(FT_WIN_MIGRATION, NULL, 0, 0, src);
+	ft_window_linger();
+	ft_window_close();
 	/* Only our reference may be left: anything else (a pin, a gather
 	 * not flushed yet, another walker) means it is in use. */
 	if (m.failed || folio_mapped(src) || folio_ref_count(src) != 1) {

@@ -147,7 +147,8 @@ static bool rmw_not_atomic(pte_t *ptep, pte_t old, pte_t new)
 {
 	if (!ft_injected(FT_INJ_PTE_RMW_NOT_ATOMIC))
 		return false;
-	ft_irq_window();	/* between the load and the store */
+	/* Between the load and the store. */
+	ft_irq_window(FT_WIN_PTE_RMW, ptdesc_of(ptep)->mm, ptep_addr(ptep), PAGE_SIZE, NULL);
 	__set_pte(ptep, new);
 	(void)old;
 	return true;
@@ -598,7 +599,7 @@ enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
 		unsigned long w = (addr & (PAGE_SIZE - 1)) / sizeof(long) % FT_PAGE_WORDS;
 
 		/* In flight, the translation holds until a flush waits us out. */
-		ft_irq_window();
+		ft_irq_window(FT_WIN_HW_ACCESS, mm, addr & PAGE_MASK, PAGE_SIZE, NULL);
 		if (write)
 			WRITE_ONCE(page->data[w], *data);
 		else

@@ -291,7 +291,8 @@ bool remove_mapping_swapcache(struct folio *folio)
 	struct swap_info_struct *si = folio->pmem->si;
 	int refs = 1 + (int)folio_nr_pages(folio);
 
-	ft_irq_window();	/* a lookup or a pin may come in now */
+	/* A lookup or a pin may come in now. */
+	ft_irq_window(FT_WIN_RECLAIM, NULL, 0, 0, folio);
 	if (!folio_ref_freeze(folio, refs))
 		return false;
 	/* Dirtied meanwhile (through a pin): the device's copy is stale. */

@@ -47,7 +47,8 @@ static unsigned long isolate_lru_folios(struct lruvec *lruvec, unsigned long nr,
  */
 static bool discard_lazyfree(struct folio *folio)
 {
-	ft_irq_window();	/* a speculative reference may come in now */
+	/* A speculative reference may come in now. */
+	ft_irq_window(FT_WIN_RECLAIM, NULL, 0, 0, folio);
 	if (!folio_ref_freeze(folio, 1))
 		return false;
 	count_vm_events(folio->pmem, PGLAZYFREED, folio_nr_pages(folio));
