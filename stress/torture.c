@@ -357,6 +357,8 @@ static int start_threads(struct torture *t)
 			.sites_off = FT_BREAK_SITES_ALL & ~t->p.break_sites,
 		};
 	}
+	/* Windows wait to be seen only when someone looks for them. */
+	ft_window_set_linger(t->p.aim_ppm > 0);
 	for (u64 i = 0; i < t->p.threads; i++) {
 		struct tt_thread *th = &t->threads[i];
 

@@ -5,6 +5,8 @@
  *   torture_opts.c    options, scenario files, the repro line
  *   torture_ops.c     the workers: the population of simulated processes,
  *                     the operations and their shadow-memory checks
+ *   torture_aim.c     aimed interference: operations aimed at other
+ *                     workers' open windows (--aim)
  *   torture.c         set-up, the main thread (status, audits, watchdog),
  *                     the verdict
  *   torture_report.c  status lines, the progress line, the flight
@@ -68,6 +70,7 @@ struct tt_params {
 	bool tlb;			/* --tlb */
 	bool gup_fast_rcu;		/* --gup-fast=rcu, else ipi */
 	u64 page_words;			/* --page-words: words used per page */
+	u64 aim_ppm;			/* --aim: operations aimed, per million */
 	u64 stat_interval_ns;
 	u64 audit_interval_ns;
 	u64 stall_timeout_ns;
@@ -136,6 +139,14 @@ struct tt_pin {
 	bool checkable;
 };
 
+/* The window an operation is aimed at: pages [first, first + nr). */
+struct tt_aim {
+	bool on;
+	struct ft_window_view view;
+	unsigned long first, nr;
+	u64 busy;			/* th->n_busy when it was aimed */
+};
+
 struct tt_thread {
 	struct torture *t;
 	int id;
@@ -149,6 +160,9 @@ struct tt_thread {
 	u64 n_busy;			/* pages skipped: another access had them */
 	struct tt_pin pins[TT_MAX_PINS];
 	int nr_pins;
+	struct tt_aim aim;		/* this operation's, if aimed */
+	u64 n_aimed[NR_FT_WINDOWS];	/* aimed operations, by window */
+	u64 n_arrived[NR_FT_WINDOWS];	/* ... at its page, over before it closed */
 	int parked;			/* atomic */
 	struct tt_record rec[TT_RECORDER];
 };
@@ -160,6 +174,8 @@ struct tt_totals {
 	u64 events[NR_VM_EVENTS];
 	u64 checks[NR_FT_BREAK_SITES], breaks[NR_FT_BREAK_SITES];
 	u64 breaks_mid_block, break_folds, resume_unfolds;
+	u64 windows[NR_FT_WINDOWS], aimed[NR_FT_WINDOWS], arrived[NR_FT_WINDOWS];
+	u64 window_holds;
 };
 
 struct torture {
@@ -285,8 +301,19 @@ int tt_run(const struct tt_params *p, const struct tt_repro *expect);
 /* A parallel run that, if it fails, is tried in serial mode (--escalate). */
 int tt_run_escalating(const struct tt_params *p);
 
+/* torture_aim.c */
+/* With --aim's probability, aim this operation: its op and process (with
+ * a reference) from another worker's open window, th->aim its pages. */
+bool tt_aim_pick(struct tt_thread *th, enum tt_op *op, struct tt_proc **proc);
+/* The aimed operation is over (@result): count it, and whether it arrived. */
+void tt_aim_done(struct tt_thread *th, int result);
+
 /* torture_ops.c */
 void *tt_worker(void *arg);
+/* A random live process, with a reference; a new one if none is left. */
+struct tt_proc *tt_proc_pick(struct tt_thread *th);
+/* The live process of @mm, with a reference, or NULL. */
+struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm);
 struct tt_proc *tt_proc_create(struct torture *t);
 bool tt_proc_insert(struct torture *t, struct tt_proc *proc);
 void tt_proc_put(struct tt_proc *proc);

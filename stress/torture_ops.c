@@ -131,8 +131,7 @@ static struct tt_proc *slot_get(struct tt_slot *slot)
 	return proc;
 }
 
-/* A random live process, with a reference; a new one if none is left. */
-static struct tt_proc *proc_pick(struct tt_thread *th)
+struct tt_proc *tt_proc_pick(struct tt_thread *th)
 {
 	struct torture *t = th->t;
 	u64 start = ft_random_below(&th->rs, t->p.max_mms);
@@ -150,6 +149,19 @@ static struct tt_proc *proc_pick(struct tt_thread *th)
 	if (!tt_proc_insert(t, proc))
 		proc->refs = 1;		/* someone filled them all: ours only */
 	return proc;
+}
+
+struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm)
+{
+	for (u64 i = 0; i < t->p.max_mms; i++) {
+		struct tt_proc *proc = slot_get(&t->slots[i]);
+
+		if (proc && proc->mm == mm)
+			return proc;
+		if (proc)
+			tt_proc_put(proc);
+	}
+	return NULL;
 }
 
 void tt_procs_exit_all(struct torture *t)
@@ -192,11 +204,38 @@ static unsigned long page_addr(unsigned long idx)
 	return TT_VA_BASE + idx * PAGE_SIZE;
 }
 
+/* A page: in the aimed window, or anywhere in the process's window. */
+static unsigned long pick_page(struct tt_thread *th)
+{
+	if (th->aim.on)
+		return th->aim.first + ft_random_below(&th->rs, th->aim.nr);
+	return ft_random_below(&th->rs, th->t->nr_pages);
+}
+
+/* How many pages from @first: up to @max, and not past the aimed window. */
+static unsigned long pick_count(struct tt_thread *th, unsigned long first, unsigned long max)
+{
+	unsigned long end = th->aim.on ? th->aim.first + th->aim.nr : th->t->nr_pages;
+
+	return 1 + ft_random_below(&th->rs, min(end - first, max));
+}
+
 /* Half the time whole CONT blocks, else any pages: partial blocks. */
 static void pick_range(struct tt_thread *th, unsigned long *first, unsigned long *nr)
 {
 	unsigned long pages = th->t->nr_pages;
 
+	if (th->aim.on) {
+		/* The window's blocks, or part of them. */
+		if (ft_random_below(&th->rs, 2)) {
+			*first = th->aim.first & ~(CONT_PTES - 1UL);
+			*nr = min(ALIGN(th->aim.first + th->aim.nr, CONT_PTES), pages) - *first;
+			return;
+		}
+		*first = pick_page(th);
+		*nr = pick_count(th, *first, TT_MAX_RANGE);
+		return;
+	}
 	if (ft_random_below(&th->rs, 2)) {
 		unsigned long blocks = pages / CONT_PTES;
 		unsigned long b = ft_random_below(&th->rs, blocks);
@@ -206,8 +245,8 @@ static void pick_range(struct tt_thread *th, unsigned long *first, unsigned long
 		      CONT_PTES;
 		return;
 	}
-	*first = ft_random_below(&th->rs, pages);
-	*nr = 1 + ft_random_below(&th->rs, min(pages - *first, (unsigned long)TT_MAX_RANGE));
+	*first = pick_page(th);
+	*nr = pick_count(th, *first, TT_MAX_RANGE);
 }
 
 static enum tt_op pick_op(struct tt_thread *th)
@@ -231,17 +270,21 @@ static int access_page(struct tt_thread *th, struct tt_proc *proc, unsigned long
 		       bool write)
 {
 	struct ft_shadow *sh = proc->shadow;
-	unsigned long idx = page * FT_PAGE_WORDS +
-			    ft_random_below(&th->rs, th->t->p.page_words);
-	unsigned long addr = ft_shadow_addr(sh, idx);
+	unsigned long w = ft_random_below(&th->rs, th->t->p.page_words);
+	unsigned long idx = page * FT_PAGE_WORDS + w, addr;
 	struct ft_shadow_write wr;
 	enum ft_fault_result r;
 	unsigned long v = 0;
 
-	if (!ft_shadow_claim(sh, idx)) {
+	/* Aimed at a page another access has (a fault, a copy): the other
+	 * word, if this run's accesses use two. */
+	if (!ft_shadow_claim(sh, idx) &&
+	    !(th->aim.on && th->t->p.page_words == FT_PAGE_WORDS &&
+	      ft_shadow_claim(sh, idx = page * FT_PAGE_WORDS + (w ^ 1)))) {
 		WRITE_ONCE(th->n_busy, th->n_busy + 1);
 		return 0;
 	}
+	addr = ft_shadow_addr(sh, idx);
 	ft_shadow_check_dirty(sh, idx, proc->mm);
 	if (write) {
 		ft_shadow_write_begin(sh, idx, &wr);
@@ -280,9 +323,8 @@ static int access_run(struct tt_thread *th, struct tt_proc *proc, unsigned long 
 static int op_access(struct tt_thread *th, struct tt_proc *proc, bool write,
 		     unsigned long *addr, unsigned long *len)
 {
-	unsigned long first = ft_random_below(&th->rs, th->t->nr_pages);
-	unsigned long nr = 1 + ft_random_below(&th->rs, min(th->t->nr_pages - first,
-							      (unsigned long)TT_MAX_RUN));
+	unsigned long first = pick_page(th);
+	unsigned long nr = pick_count(th, first, TT_MAX_RUN);
 
 	*addr = page_addr(first);
 	*len = nr * PAGE_SIZE;
@@ -298,7 +340,8 @@ static int op_access(struct tt_thread *th, struct tt_proc *proc, bool write,
 static int op_memset(struct tt_thread *th, struct tt_proc *proc, unsigned long *addr,
 		     unsigned long *len)
 {
-	unsigned long first = ft_random_below(&th->rs, th->t->nr_pages / CONT_PTES) * CONT_PTES;
+	unsigned long first = th->aim.on ? th->aim.first & ~(CONT_PTES - 1UL) :
+			      ft_random_below(&th->rs, th->t->nr_pages / CONT_PTES) * CONT_PTES;
 
 	*addr = page_addr(first);
 	*len = CONT_PTES * PAGE_SIZE;
@@ -633,7 +676,7 @@ void tt_unpin_all(struct tt_thread *th)
 static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
 		  unsigned long *addr, unsigned long *len)
 {
-	unsigned long idx = ft_random_below(&th->rs, th->t->nr_pages);
+	unsigned long idx = pick_page(th);
 
 	*addr = page_addr(idx);
 	*len = PAGE_SIZE;
@@ -738,7 +781,8 @@ static void do_one_op(struct tt_thread *th)
 	ft_random_init(&th->rs, t->p.seed, TT_STREAM_OP, (u64)th->id, index);
 	ft_random_init(&th->sched.rs, t->p.seed, TT_STREAM_BREAK, (u64)th->id, index);
 	op = pick_op(th);
-	proc = proc_pick(th);
+	if (!tt_aim_pick(th, &op, &proc))
+		proc = tt_proc_pick(th);
 	if (!proc) {
 		result = -ENOMEM;
 	} else {
@@ -754,6 +798,7 @@ static void do_one_op(struct tt_thread *th)
 	WRITE_ONCE(th->n_ops[op], th->n_ops[op] + 1);
 	if (result < 0)
 		WRITE_ONCE(th->n_fail[op], th->n_fail[op] + 1);
+	tt_aim_done(th, result);
 	if (proc)
 		tt_proc_put(proc);
 	WRITE_ONCE(th->op_index, index + 1);

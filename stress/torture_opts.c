@@ -64,6 +64,46 @@ static void tt_default_params(struct tt_params *p)
 
 /* ---- Values ------------------------------------------------------------------ */
 
+/* Parse --aim: a probability, 0..1 with at most six decimals. */
+static int parse_aim(const char *arg, u64 *ppm)
+{
+	const char *p = arg;
+	u64 v = 0, scale = 1000000;
+
+	if (*p == '1' || *p == '0') {
+		v = (u64)(*p++ - '0') * 1000000;
+	} else if (*p != '.') {
+		goto bad;
+	}
+	if (*p == '.') {
+		if (!p[1])
+			goto bad;
+		for (p++; *p >= '0' && *p <= '9' && scale > 1; p++)
+			v += (u64)(*p - '0') * (scale /= 10);
+	}
+	if (*p || v > 1000000)
+		goto bad;
+	*ppm = v;
+	return 0;
+bad:
+	return ft_usage_error("--aim: '%s' is not a probability 0..1 (like 0.25, at most "
+			      "six decimals)", arg);
+}
+
+/* The --aim value as the parser reads it back: "0", "1", "0.25". */
+static void format_aim(u64 ppm, char *buf, size_t size)
+{
+	size_t n;
+
+	if (ppm == 0 || ppm == 1000000) {
+		snprintf(buf, size, "%llu", (unsigned long long)ppm / 1000000);
+		return;
+	}
+	snprintf(buf, size, "0.%06llu", (unsigned long long)ppm);
+	for (n = strlen(buf); buf[n - 1] == '0'; n--)
+		buf[n - 1] = '\0';
+}
+
 static int bad_vma_size(const char *arg)
 {
 	return ft_usage_error("--vma-size: '%s' is not a size in 64K..16M (a multiple "
@@ -233,7 +273,7 @@ enum {
 	OPT_THREADS = 256, OPT_DURATION, OPT_SEED, OPT_MAX_MMS, OPT_VMA_SIZE,
 	OPT_ORDERS, OPT_OPS, OPT_LOCKING, OPT_MODEL, OPT_BREAK_POLICY,
 	OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_GATHER_SIZE, OPT_NO_GATHER, OPT_TLB, OPT_GUP_FAST,
-	OPT_PAGE_WORDS,
+	OPT_PAGE_WORDS, OPT_AIM,
 	OPT_STAT, OPT_AUDIT, OPT_STALL, OPT_MAX_OPS, OPT_NO_LOCKDEP, OPT_JSON,
 	OPT_SCENARIO, OPT_REPRO_FILE, OPT_LONG_HOLD, OPT_INJECT, OPT_BREAK_SITES,
 	OPT_SCHED, OPT_STRATEGY, OPT_PCT_DEPTH, OPT_PCT_STEPS, OPT_SCHED_SEED,
@@ -258,6 +298,7 @@ static const struct option tt_options[] = {
 	{ "tlb", no_argument, NULL, OPT_TLB },
 	{ "gup-fast", required_argument, NULL, OPT_GUP_FAST },
 	{ "page-words", required_argument, NULL, OPT_PAGE_WORDS },
+	{ "aim", required_argument, NULL, OPT_AIM },
 	{ "stat-interval", required_argument, NULL, OPT_STAT },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL },
@@ -324,6 +365,9 @@ static void usage(void)
 	       "                         flush waits for it, x86's) (rcu)\n"
 	       "  --page-words=N         content words a page's accesses use, 1 or 2;\n"
 	       "                         2: two workers may use one page at once (1)\n"
+	       "  --aim=P                operations aimed at another worker's open\n"
+	       "                         window (a dropped lock, an interrupt point),\n"
+	       "                         a probability 0..1 (0)\n"
 	       "  --stat-interval=D      status lines (5s)\n"
 	       "  --audit-interval=D     stop-the-world audits (2s)\n"
 	       "  --stall-timeout=D      no progress this long is a stall (30s)\n"
@@ -401,6 +445,8 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		return 0;
 	case OPT_PAGE_WORDS:
 		return ft_opt_u64("page-words", optarg, 1, FT_PAGE_WORDS, &p->page_words);
+	case OPT_AIM:
+		return parse_aim(optarg, &p->aim_ppm);
 	case OPT_NO_GATHER:
 		p->no_gather = true;
 		return 0;
@@ -816,8 +862,9 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 		fprintf(out, " --gather-size=%llu", (unsigned long long)p->gather_size);
 	fprintf(out, "%s --gup-fast=%s", p->tlb ? " --tlb" : "",
 		p->gup_fast_rcu ? "rcu" : "ipi");
-	fprintf(out, " --page-words=%llu --stat-interval=%s",
-		(unsigned long long)p->page_words,
+	format_aim(p->aim_ppm, d, sizeof(d));
+	fprintf(out, " --page-words=%llu --aim=%s --stat-interval=%s",
+		(unsigned long long)p->page_words, d,
 		ft_format_duration(p->stat_interval_ns, si, sizeof(si)));
 	if (!p->serial)
 		fprintf(out, " --audit-interval=%s",

@@ -33,6 +33,12 @@ static void sum_totals(struct torture *t, struct tt_totals *s)
 		s->breaks_mid_block += READ_ONCE(th->sched.n_fork_breaks_mid_block);
 		s->break_folds += READ_ONCE(th->sched.n_fork_break_folds);
 		s->resume_unfolds += READ_ONCE(th->sched.n_fork_resume_unfolds);
+		for (int k = 0; k < NR_FT_WINDOWS; k++) {
+			s->windows[k] += READ_ONCE(th->sched.n_windows[k]);
+			s->aimed[k] += READ_ONCE(th->n_aimed[k]);
+			s->arrived[k] += READ_ONCE(th->n_arrived[k]);
+		}
+		s->window_holds += READ_ONCE(th->sched.n_window_holds);
 	}
 	for (int e = 0; e < NR_VM_EVENTS; e++)
 		s->events[e] = ft_vm_event(&t->pmem, (enum vm_event_item)e);
@@ -63,8 +69,18 @@ static unsigned long long rate(u64 now, u64 then, u64 ns)
 	return ns ? (unsigned long long)((now - then) * NSEC_PER_SEC / ns) : 0;
 }
 
+/* Windows opened/aimed at/aimed operations that arrived, by kind. */
+static void print_windows(const struct tt_totals *s, unsigned long long sec)
+{
+	printf(TT_NAME ": %llus totals: windows opened/aimed/arrived:", sec);
+	for (int k = 0; k < NR_FT_WINDOWS; k++)
+		printf(" %s %llu/%llu/%llu", ft_window_names[k], (unsigned long long)s->windows[k],
+		       (unsigned long long)s->aimed[k], (unsigned long long)s->arrived[k]);
+	printf(" | held %llu\n", (unsigned long long)s->window_holds);
+}
+
 /*
- * Four lines a block, each starting with the run's age: rates per second
+ * Five lines a block, each starting with the run's age: rates per second
  * since the last block are marked "/s", everything else is a total since
  * the start ("now:" figures are the present state).  The first line says
  * the wall-clock time, for matching a long run's log against other logs.
@@ -114,6 +130,7 @@ void tt_print_status(struct torture *t, u64 elapsed_ns)
 	       (unsigned long long)s.breaks[FT_BREAK_GATHER],
 	       (unsigned long long)s.busy, (unsigned long long)t->n_audits,
 	       (unsigned long long)ft_report_failures(), ft_report_failures() ? " !!!" : "");
+	print_windows(&s, sec);
 	fflush(stdout);
 	*l = s;
 }
@@ -386,6 +403,16 @@ static void json_run(FILE *f, struct torture *t, const struct tt_outcome *o, int
 	json_replay(f, t, o, code);
 }
 
+static void json_windows(FILE *f, const struct tt_totals *s)
+{
+	fprintf(f, "  \"windows\": {");
+	for (int k = 0; k < NR_FT_WINDOWS; k++)
+		fprintf(f, "%s\"%s\": {\"opened\": %llu, \"aimed\": %llu, \"arrived\": %llu}",
+			k ? ", " : "", ft_window_names[k], (unsigned long long)s->windows[k],
+			(unsigned long long)s->aimed[k], (unsigned long long)s->arrived[k]);
+	fprintf(f, "},\n  \"window_holds\": %llu,\n", (unsigned long long)s->window_holds);
+}
+
 static void json_counters(FILE *f, struct torture *t)
 {
 	const char *const *sites = ft_break_site_names;
@@ -401,6 +428,7 @@ static void json_counters(FILE *f, struct torture *t)
 		"  \"fork_resume_unfolds\": %llu,\n",
 		(unsigned long long)s.breaks_mid_block, (unsigned long long)s.break_folds,
 		(unsigned long long)s.resume_unfolds);
+	json_windows(f, &s);
 	fprintf(f, "  \"busy_pages\": %llu,\n  \"shadow_widened\": %llu,\n"
 		"  \"audits\": %llu,\n  \"audit_failures\": %llu,\n  \"failures\": %llu,\n"
 		"  \"trace_hash\": \"0x%016llx\"\n}\n", (unsigned long long)s.busy,
