@@ -115,11 +115,17 @@ struct ft_sched {
 	u64 n_breaks[NR_FT_BREAK_SITES];
 	u64 n_fork_breaks_mid_block;	/* fork breaks at a non-CONT-aligned addr */
 	/* The mid-block break experiment (the fork break race of that
-	 * review, see the spf-midblock scenario): after a break
-	 * inside a block, the parent's block was folded when fork resumed,
-	 * and fork's partial write-protect had to unfold it again. */
+	 * review, see the spf-midblock scenario).  Of the mid-block breaks:
+	 * those after which the parent's block, not CONT at the break, was
+	 * CONT when fork resumed; and those after which fork's resumed
+	 * copy unfolded that block by its write-protect (wrprotect_ptes(),
+	 * counted by the contpte layer, at most once per resume). */
 	u64 n_fork_break_folds;
 	u64 n_fork_resume_unfolds;
+	/* Where copy_pte_range resumed inside a block, until it returns
+	 * (0: not resuming; a mid-block address is never 0).  This
+	 * thread's own: only it writes and reads it. */
+	unsigned long fork_resume_addr;
 	/* The last breaks taken, for the flight recorder: ring of
 	 * FT_SCHED_HISTORY, n_history entries written so far. */
 	struct {
@@ -157,8 +163,20 @@ int ft_break_policy_parse(const char *name, enum ft_break_policy *out);
 bool ft_fork_should_break(int *progress, unsigned long addr, bool contended);
 /* The mmu_gather's "batch full" point: its capacity for this gather. */
 unsigned int ft_gather_capacity(unsigned int capacity);
-/* copy_pte_range's mid-block resume statistics (see struct ft_sched). */
-void ft_fork_count_resume(bool folded_during_break, bool unfolds);
+/*
+ * copy_pte_range's mid-block resume statistics (see struct ft_sched): fork
+ * resumed at @addr inside a block, which was folded during the break or
+ * not.  Until ft_fork_resume_end(), the contpte layer's first unfold of
+ * that block by this thread's write-protect counts as a resume unfold
+ * (ft_fork_count_resume_unfold()).  Whether the entry is CONT and
+ * writable at the resume does not tell: a maybe-pinned large folio is
+ * copied for the child page by page, and the parent's block is left
+ * alone.
+ */
+void ft_fork_resume_begin(unsigned long addr, bool folded_during_break);
+void ft_fork_resume_end(void);
+/* wrprotect_ptes() unfolded the block holding @addr. */
+void ft_fork_count_resume_unfold(unsigned long addr);
 /*
  * An interrupt may arrive here (interrupts are on, as under a spinlock):
  * with the need_resched probability the thread is delayed for a moment.

@@ -168,7 +168,7 @@ unsigned int ft_gather_capacity(unsigned int capacity)
 	return c;
 }
 
-void ft_fork_count_resume(bool folded_during_break, bool unfolds)
+void ft_fork_resume_begin(unsigned long addr, bool folded_during_break)
 {
 	struct ft_sched *s = current_sched;
 
@@ -176,8 +176,28 @@ void ft_fork_count_resume(bool folded_during_break, bool unfolds)
 		return;
 	if (folded_during_break)
 		WRITE_ONCE(s->n_fork_break_folds, s->n_fork_break_folds + 1);
-	if (unfolds)
-		WRITE_ONCE(s->n_fork_resume_unfolds, s->n_fork_resume_unfolds + 1);
+	s->fork_resume_addr = addr;
+}
+
+void ft_fork_resume_end(void)
+{
+	struct ft_sched *s = current_sched;
+
+	if (s)
+		s->fork_resume_addr = 0;
+}
+
+void ft_fork_count_resume_unfold(unsigned long addr)
+{
+	struct ft_sched *s = current_sched;
+
+	/* Only the block fork resumed in: past it, fork may unfold the
+	 * next block it covers in part, which no break caused. */
+	if (!s || !s->fork_resume_addr ||
+	    (addr ^ s->fork_resume_addr) & ~(FT_CONT_BLOCK_SIZE - 1))
+		return;
+	s->fork_resume_addr = 0;	/* one per resume */
+	WRITE_ONCE(s->n_fork_resume_unfolds, s->n_fork_resume_unfolds + 1);
 }
 
 void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,

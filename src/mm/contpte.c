@@ -88,6 +88,9 @@ static void contpte_try_unfold(struct mm_struct *mm, unsigned long addr,
 		return;
 	contpte_convert(mm, addr, ptep, pte_mknoncont(pte));
 	count_vm_event(mm->pmem, why);
+	/* Fork's write-protect: maybe of the block it broke off inside. */
+	if (why == CONTPTE_UNFOLD_WRPROTECT || why == CONTPTE_UNFOLD_WRPROTECT_PARTIAL)
+		ft_fork_count_resume_unfold(addr);
 }
 
 /* Unfold the first and last block of a range that covers them only in part. */

@@ -939,16 +939,12 @@ static void copy_nonpresent_pte(struct vm_area_struct *dst_vma,
  * The mid-block break experiment (the fork break race Barry Song raised in
  * the review of "mm: Batch-copy PTE ranges during fork()", Nov 2023): fork
  * resumes inside a contpte block.  Was the block folded while the PTLs
- * were dropped, and will this batch's write-protect of part of it unfold
- * it again?
+ * were dropped?  Whether the resumed copy's write-protect of part of it
+ * unfolds it again, the contpte layer tells (ft_fork_resume_begin()).
  */
-static void count_mid_block_resume(struct vm_area_struct *src_vma, pte_t at_break,
-				   pte_t now)
+static void count_mid_block_resume(unsigned long addr, pte_t at_break, pte_t now)
 {
-	bool cont = pte_valid_cont(now);
-
-	ft_fork_count_resume(cont && !pte_valid_cont(at_break),
-			     cont && pte_write(now) && is_cow_mapping(src_vma->vm_flags));
+	ft_fork_resume_begin(addr, pte_valid_cont(now) && !pte_valid_cont(at_break));
 }
 
 static int copy_pte_range(struct vm_area_struct *dst_vma,
@@ -983,7 +979,7 @@ again:
 	}
 	spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);
 	if (broke && (addr & ~CONT_PTE_MASK))
-		count_mid_block_resume(src_vma, at_break, __ptep_get(src_pte));
+		count_mid_block_resume(addr, at_break, __ptep_get(src_pte));
 	broke = false;
 	do {
 		pte_t ptent;
@@ -1044,6 +1040,8 @@ again:
 	if (addr != end)
 		goto again;			/* resume at the same address */
 out:
+	/* Not before: after -EAGAIN the resumed entry is copied on the next pass. */
+	ft_fork_resume_end();
 	if (prealloc)
 		folio_put(prealloc);
 	return ret;
