@@ -176,19 +176,27 @@ static bool aim_range(struct torture *t, const struct ft_window_view *v,
 	return *nr > 0;
 }
 
-/* The first open window of another worker, from a random one on. */
+/* An open window of another worker, from a random one on: the first that
+ * lingers (it waits for an aimer), else the first. */
 static bool find_window(struct tt_thread *th, struct ft_window_view *v)
 {
 	struct torture *t = th->t;
 	u64 start = ft_random_below(&th->rs, t->p.threads);
+	struct ft_window_view cur;
+	bool found = false;
 
 	for (u64 i = 0; i < t->p.threads; i++) {
 		struct tt_thread *other = &t->threads[(start + i) % t->p.threads];
 
-		if (other != th && ft_window_read(&other->sched.window, v))
-			return true;
+		if (other == th || !ft_window_read(&other->sched.window, &cur))
+			continue;
+		if (!found || cur.lingering)
+			*v = cur;
+		found = true;
+		if (cur.lingering)
+			break;
 	}
-	return false;
+	return found;
 }
 
 bool tt_aim_pick(struct tt_thread *th, enum tt_op *op, struct tt_proc **proc)

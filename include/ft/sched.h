@@ -88,6 +88,7 @@ struct ft_window {
 	unsigned long addr, len;
 	int aimers;			/* 1: an aimed operation is under way */
 	u32 aimed_seq;			/* the last open window aimed at */
+	int lingering;			/* 1: waiting in ft_window_linger() */
 };
 
 /* A consistent copy of another thread's open window. */
@@ -97,6 +98,7 @@ struct ft_window_view {
 	enum ft_window_kind kind;
 	const void *mm, *folio;
 	unsigned long addr, len;
+	bool lingering;			/* a hint: it waits to be aimed at */
 };
 
 struct ft_sched {
@@ -198,12 +200,13 @@ void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr
 		    unsigned long len, const void *folio);
 void ft_window_close(void);
 /*
- * A window with no delay of its own (migration between unmap and restore,
- * GUP-fast between pin and re-read, a break whose cond_resched() may not
- * yield) lingers here when the run aims (ft_window_set_linger()): a
- * scheduling point in serial mode, a yield otherwise, so that other
- * workers can see it open.  Without aiming it costs nothing and draws
- * nothing.
+ * A window where the kernel drops a lock or may be slow (fork's and zap's
+ * breaks, migration between unmap and restore, GUP-fast between pin and
+ * re-read) lingers here when the run aims (ft_window_set_linger()): up to
+ * a bounded number of yields drawn from the break stream (scheduling
+ * points in serial mode), until an operation is aimed at it, so that
+ * other workers see it open.  Aimers prefer a lingering window.  Without
+ * aiming it costs nothing and draws nothing.
  */
 void ft_window_linger(void);
 /* Before the workers start: whether windows linger. */

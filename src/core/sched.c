@@ -234,19 +234,27 @@ void ft_window_set_linger(bool on)
 	window_lingers = on;
 }
 
+/* Yields a window may linger or hold for: enough for a worker that was
+ * runnable to get there, not enough to stall the owner's operation. */
+#define FT_WINDOW_HOLD_MAX	8
+
 void ft_window_linger(void)
 {
 	struct ft_sched *s = current_sched;
+	struct ft_window *w;
+	u64 n;
 
 	if (!window_lingers || !s || s->window_depth != 1)
 		return;
-	ft_sched_point(FT_SP_BREAK);
-	yield_cpu(s);
+	w = &s->window;
+	n = 1 + ft_random_below(&s->rs, FT_WINDOW_HOLD_MAX);
+	__atomic_store_n(&w->lingering, 1, __ATOMIC_RELAXED);
+	while (n-- && !__atomic_load_n(&w->aimers, __ATOMIC_ACQUIRE)) {
+		ft_sched_point(FT_SP_BREAK);
+		yield_cpu(s);
+	}
+	__atomic_store_n(&w->lingering, 0, __ATOMIC_RELAXED);
 }
-
-/* Yields a close may wait for its aimers: enough for an aimer that was
- * runnable to get there, not enough to stall the owner's operation. */
-#define FT_WINDOW_HOLD_MAX	8
 
 void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr,
 		    unsigned long len, const void *folio)
@@ -260,12 +268,15 @@ void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr
 	w = &s->window;
 	seq = __atomic_load_n(&w->seq, __ATOMIC_RELAXED);
 	__atomic_store_n(&w->seq, seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);	/* seq before the fields */
-	__atomic_store_n(&w->kind, (u32)kind, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->mm, mm, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->folio, folio, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->addr, addr, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->len, len, __ATOMIC_RELAXED);
+	/*
+	 * Release stores, not a fence (TSan has no fences): a reader that
+	 * sees a field of this window (acquire) sees seq + 1 after it.
+	 */
+	__atomic_store_n(&w->kind, (u32)kind, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->mm, mm, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->folio, folio, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->addr, addr, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->len, len, __ATOMIC_RELEASE);
 	__atomic_store_n(&w->seq, seq + 2, __ATOMIC_RELEASE);
 	WRITE_ONCE(s->n_windows[kind], s->n_windows[kind] + 1);
 }
@@ -303,12 +314,13 @@ bool ft_window_read(struct ft_window *w, struct ft_window_view *v)
 		return false;
 	v->w = w;
 	v->seq = seq;
-	v->kind = (enum ft_window_kind)__atomic_load_n(&w->kind, __ATOMIC_RELAXED);
-	v->mm = __atomic_load_n(&w->mm, __ATOMIC_RELAXED);
-	v->folio = __atomic_load_n(&w->folio, __ATOMIC_RELAXED);
-	v->addr = __atomic_load_n(&w->addr, __ATOMIC_RELAXED);
-	v->len = __atomic_load_n(&w->len, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);	/* the fields before seq */
+	/* Acquire: the recheck of seq below comes after every field. */
+	v->kind = (enum ft_window_kind)__atomic_load_n(&w->kind, __ATOMIC_ACQUIRE);
+	v->mm = __atomic_load_n(&w->mm, __ATOMIC_ACQUIRE);
+	v->folio = __atomic_load_n(&w->folio, __ATOMIC_ACQUIRE);
+	v->addr = __atomic_load_n(&w->addr, __ATOMIC_ACQUIRE);
+	v->len = __atomic_load_n(&w->len, __ATOMIC_ACQUIRE);
+	v->lingering = __atomic_load_n(&w->lingering, __ATOMIC_RELAXED);
 	return __atomic_load_n(&w->seq, __ATOMIC_RELAXED) == seq && v->kind < NR_FT_WINDOWS;
 }
 
