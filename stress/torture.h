@@ -279,6 +279,8 @@ int tt_repro_read_params(const char *file, const struct tt_repro *r, int argc,
 
 /* torture_opts.c */
 bool tt_option_replayable(const char *name, size_t len);
+/* --aim: a probability 0..1 with at most six decimals, per million. */
+int tt_aim_parse(const char *arg, u64 *ppm);
 /* A shipped scenario's file (stress/scenarios/NAME, or installed): 0 or -ENOENT. */
 int tt_scenario_lookup(const char *name, char *path, size_t size);
 /* Make explicit what the options left open (the scheduler's seed, PCT's k). */

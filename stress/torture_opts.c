@@ -64,8 +64,7 @@ static void tt_default_params(struct tt_params *p)
 
 /* ---- Values ------------------------------------------------------------------ */
 
-/* Parse --aim: a probability, 0..1 with at most six decimals. */
-static int parse_aim(const char *arg, u64 *ppm)
+int tt_aim_parse(const char *arg, u64 *ppm)
 {
 	const char *p = arg;
 	u64 v = 0, scale = 1000000;
@@ -446,7 +445,7 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 	case OPT_PAGE_WORDS:
 		return ft_opt_u64("page-words", optarg, 1, FT_PAGE_WORDS, &p->page_words);
 	case OPT_AIM:
-		return parse_aim(optarg, &p->aim_ppm);
+		return tt_aim_parse(optarg, &p->aim_ppm);
 	case OPT_NO_GATHER:
 		p->no_gather = true;
 		return 0;

@@ -155,6 +155,7 @@ struct zoo_opts {
 	char expect_buf[256];
 	u64 bound_ns;			/* 0: each case's own */
 	char policy[16];		/* --break-policy for the children */
+	char aim[16];			/* --aim for the children */
 	char json[256];
 	char log_dir[256];
 	bool list;
@@ -275,11 +276,13 @@ static int parse_caught_by(const char *arg, struct zoo_opts *o)
 static void zoo_usage(void)
 {
 	printf("usage: " FT_PROG " --zoo [--cases=LIST] [--seeds=N] [--bound=D]\n"
-	       "                    [--break-policy=P] [--json=FILE] [--log-dir=DIR] [--list]\n"
+	       "                    [--break-policy=P] [--aim=P] [--json=FILE] [--log-dir=DIR]\n"
+	       "                    [--list]\n"
 	       "  --cases=LIST        clean and injection names (all)\n"
 	       "  --seeds=N           runs per case, seeds S..S+N-1 from the shipped S (1)\n"
 	       "  --bound=D           time allowed to each run (each case's own)\n"
 	       "  --break-policy=P    the children's break policy (their default)\n"
+	       "  --aim=P             the children's aimed operations (their default)\n"
 	       "  --json=FILE         every run's outcome and time\n"
 	       "  --log-dir=DIR       the children's output (a new directory in $TMPDIR)\n"
 	       "  --caught-by=LIST    expect these oracles (comma-separated, as a\n"
@@ -289,13 +292,14 @@ static void zoo_usage(void)
 
 static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 {
-	enum { OPT_CASES = 256, OPT_SEEDS, OPT_BOUND, OPT_POLICY, OPT_JSON, OPT_LOGDIR,
+	enum { OPT_CASES = 256, OPT_SEEDS, OPT_BOUND, OPT_POLICY, OPT_AIM, OPT_JSON, OPT_LOGDIR,
 	       OPT_LIST, OPT_CAUGHT_BY, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "cases", required_argument, NULL, OPT_CASES },
 		{ "seeds", required_argument, NULL, OPT_SEEDS },
 		{ "bound", required_argument, NULL, OPT_BOUND },
 		{ "break-policy", required_argument, NULL, OPT_POLICY },
+		{ "aim", required_argument, NULL, OPT_AIM },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "log-dir", required_argument, NULL, OPT_LOGDIR },
 		{ "list", no_argument, NULL, OPT_LIST },
@@ -305,6 +309,7 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 	};
 	enum ft_break_policy policy;
 	int opt, ret = 0;
+	u64 aim;
 
 	o->nr_seeds = 1;
 	optind = 1;
@@ -330,6 +335,10 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 						      "breaks the scenarios tune; valid for "
 						      "--zoo: random kernel aligned");
 			ret = ft_opt_string("break-policy", optarg, o->policy, sizeof(o->policy));
+			break;
+		case OPT_AIM:
+			ret = tt_aim_parse(optarg, &aim) ?:
+			      ft_opt_string("aim", optarg, o->aim, sizeof(o->aim));
 			break;
 		case OPT_JSON:
 			ret = ft_opt_output("json", optarg) ?:
@@ -379,10 +388,10 @@ static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 
 	int n = 0;
 
 	snprintf(buf, size, "%s%s --seed=0x%llx --duration=%us --stat-interval=%us -q "
-		 "--escalate=0 --repro-file=%s%s%s --scenario=%s", zc->inj ? "--inject=" : "",
+		 "--escalate=0 --repro-file=%s%s%s%s%s --scenario=%s", zc->inj ? "--inject=" : "",
 		 zc->inj ? zc->inj->name : "", (unsigned long long)seed,
 		 bound_s, bound_s, repro, o->policy[0] ? " --break-policy=" : "",
-		 o->policy, zc->file);
+		 o->policy, o->aim[0] ? " --aim=" : "", o->aim, zc->file);
 	argv[n++] = (char *)FT_PROG;
 	for (tok = strtok_r(buf, " ", &save); tok && n < ZOO_MAX_ARGS - 1;
 	     tok = strtok_r(NULL, " ", &save))
@@ -624,12 +633,13 @@ int cmd_zoo(int argc, char **argv)
 		return ret;
 	if (o.json[0] && !(json = fopen(o.json, "w")))
 		return ft_usage_error("--json: cannot write '%s': %s", o.json, strerror(errno));
-	printf("KTAP version 1\n# " FT_PROG " --zoo: seeds %llu, break policy %s, logs in %s\n"
-	       "1..%d\n", (unsigned long long)o.nr_seeds, o.policy[0] ? o.policy : "default",
-	       o.log_dir, __builtin_popcountll(o.cases));
+	printf("KTAP version 1\n# " FT_PROG " --zoo: seeds %llu, break policy %s, aim %s, logs "
+	       "in %s\n1..%d\n", (unsigned long long)o.nr_seeds, o.policy[0] ? o.policy : "default",
+	       o.aim[0] ? o.aim : "default", o.log_dir, __builtin_popcountll(o.cases));
 	if (json)
-		fprintf(json, "{\n  \"break_policy\": \"%s\",\n  \"seeds\": %llu,\n  \"cases\": [\n",
-			o.policy[0] ? o.policy : "default", (unsigned long long)o.nr_seeds);
+		fprintf(json, "{\n  \"break_policy\": \"%s\",\n  \"aim\": \"%s\",\n  \"seeds\": "
+			"%llu,\n  \"cases\": [\n", o.policy[0] ? o.policy : "default",
+			o.aim[0] ? o.aim : "default", (unsigned long long)o.nr_seeds);
 	for (int c = 0; c < NR_ZOO_CASES; c++) {
 		struct zoo_case zc;
 		unsigned int bound_s;
