@@ -203,8 +203,8 @@ void ft_window_close(void);
  * A window where the kernel drops a lock or may be slow (fork's and zap's
  * breaks, migration between unmap and restore, GUP-fast between pin and
  * re-read) lingers here when the run aims (ft_window_set_linger()): up to
- * a bounded number of yields drawn from the break stream (scheduling
- * points in serial mode), until an operation is aimed at it, so that
+ * a bounded number of yields drawn from the break stream (in serial mode
+ * too, where another thread then runs), until an operation is aimed at it, so that
  * other workers see it open.  Aimers prefer a lingering window.  Without
  * aiming it costs nothing and draws nothing.
  */

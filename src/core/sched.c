@@ -249,8 +249,10 @@ void ft_window_linger(void)
 	w = &s->window;
 	n = 1 + ft_random_below(&s->rs, FT_WINDOW_HOLD_MAX);
 	__atomic_store_n(&w->lingering, 1, __ATOMIC_RELAXED);
+	/* In serial mode a yield, not a point: PCT switches at a point only
+	 * at its change points, and the window would go unseen. */
 	while (n-- && !__atomic_load_n(&w->aimers, __ATOMIC_ACQUIRE)) {
-		ft_sched_point(FT_SP_BREAK);
+		ft_serial_yield();
 		yield_cpu(s);
 	}
 	__atomic_store_n(&w->lingering, 0, __ATOMIC_RELAXED);
