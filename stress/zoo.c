@@ -61,6 +61,8 @@ static const struct zoo_scenario zoo_scenarios[] = {
 	{ "reclaim-mremap", 10, 10 },
 	{ "mremap-cow", 10, 10 },
 	{ "small-window", 10, 10 },
+	{ "aimed", 10, 10 },
+	{ "spf-fold", 10, 10 },
 };
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
