@@ -15,7 +15,7 @@
 #     "mm: Batch-copy PTE ranges during fork()", Nov 2023): the spf-midblock
 #     scenario for D (60s) with the kernel policy and with the aligned one:
 #     fork breaks inside a contpte block, blocks folded while fork was
-#     stopped, and resumed partial write-protects that unfold the parent's
+#     stopped, and resumed write-protects that unfold the parent's
 #     block, per second.
 #
 # Prints the two tables in Markdown; --update-readme also puts them between
