@@ -204,9 +204,9 @@ void ft_window_close(void);
  * breaks, migration between unmap and restore, GUP-fast between pin and
  * re-read) lingers here when the run aims (ft_window_set_linger()): up to
  * a bounded number of yields drawn from the break stream (in serial mode
- * too, where another thread then runs), until an operation is aimed at it, so that
- * other workers see it open.  Aimers prefer a lingering window.  Without
- * aiming it costs nothing and draws nothing.
+ * too, where another thread then runs), until an operation is aimed at
+ * it, so that other workers see it open.  Aimers prefer a lingering
+ * window.  Without aiming it costs nothing and draws nothing.
  */
 void ft_window_linger(void);
 /* Before the workers start: whether windows linger. */
