@@ -50,7 +50,7 @@ static void tt_default_params(struct tt_params *p)
 		.orders = BIT(0) | BIT(2) | BIT(4), .locking = "upstream",
 		.model = "owner_slots", .break_policy = FT_BREAK_POLICY_RANDOM,
 		.break_threshold = 32, .resched_ppm = 100000, .gather_size = 64,
-		.page_words = 1, .gup_fast_rcu = true,
+		.gup_fast_rcu = true,
 		.stat_interval_ns = 5 * NSEC_PER_SEC,
 		.audit_interval_ns = 2 * NSEC_PER_SEC,
 		.stall_timeout_ns = 30 * NSEC_PER_SEC, .lockdep = true,
@@ -363,7 +363,8 @@ static void usage(void)
 	       "                         for it, arm64's) or ipi (interrupts off: a\n"
 	       "                         flush waits for it, x86's) (rcu)\n"
 	       "  --page-words=N         content words a page's accesses use, 1 or 2;\n"
-	       "                         2: two workers may use one page at once (1)\n"
+	       "                         2: two workers may use one page at once\n"
+	       "                         (2; 1 with --locking=spf: see the README)\n"
 	       "  --aim=P                operations aimed at another worker's open\n"
 	       "                         window (a dropped lock, an interrupt point),\n"
 	       "                         a probability 0..1 (0)\n"
@@ -717,6 +718,16 @@ void tt_resolve_params(struct tt_params *p)
 	if (!p->sched_seed_set)
 		p->sched_seed = p->seed;
 	p->sched_seed_set = true;
+	/*
+	 * Two workers on one page wherever the locking mode lets the shadow's
+	 * rules hold.  spf lets a speculative COW fault copy a page during
+	 * fork while another thread still writes to it through a translation
+	 * from before fork's write-protect: the other word's write is lost
+	 * (README, "The bug zoo"), so one word unless asked.
+	 */
+	if (!p->page_words)
+		p->page_words = ft_locking_mode_find(p->locking)->fault_speculative ?
+				1 : FT_PAGE_WORDS;
 	if (!p->pct_steps) {
 		p->pct_steps = p->threads * (p->max_ops ? p->max_ops : TT_OPS_ESTIMATE) *
 			       TT_STEPS_PER_OP_ESTIMATE;
