@@ -188,7 +188,9 @@ static bool find_window(struct tt_thread *th, struct ft_window_view *v)
 	for (u64 i = 0; i < t->p.threads; i++) {
 		struct tt_thread *other = &t->threads[(start + i) % t->p.threads];
 
-		if (other == th || !ft_window_read(&other->sched.window, &cur))
+		/* One that exposes nothing to race with names no range. */
+		if (other == th || !ft_window_read(&other->sched.window, &cur) ||
+		    (!cur.len && !cur.folio))
 			continue;
 		if (!found || cur.lingering)
 			*v = cur;

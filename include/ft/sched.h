@@ -185,7 +185,9 @@ void ft_fork_count_resume_unfold(unsigned long addr);
  * Placed only where the window matters, e.g. between the load and the
  * store of a non-atomic PTE update, where hardware a/d updates land.  The
  * window (@kind: @mm, [@addr, @addr + @len), @folio) is published while
- * the thread is there.
+ * the thread is there; with no range and no folio it is counted but
+ * exposes nothing to aim at (a PTE whose dirty bit is set already loses
+ * nothing to a write meanwhile).
  */
 void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
 		   unsigned long len, const void *folio);
