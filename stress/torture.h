@@ -52,6 +52,15 @@ enum tt_op {
 extern const char *const tt_op_names[NR_TT_OPS];
 extern const char *const tt_sched_mode_names[2];	/* by tt_params.serial */
 
+/*
+ * --aim's default, a quarter of the operations: of the bug-zoo races that
+ * need two threads, the TLB flush and GUP-fast ones are found 4 to 13 times
+ * sooner than without aiming, most others 1.5 to 2 times, two about as
+ * soon (README, "Aimed interference"); half or all of the operations
+ * aimed find none sooner and cost more throughput.
+ */
+#define TT_AIM_DEFAULT_PPM	250000
+
 struct tt_params {
 	u64 threads;
 	u64 duration_ns;

@@ -50,7 +50,7 @@ static void tt_default_params(struct tt_params *p)
 		.orders = BIT(0) | BIT(2) | BIT(4), .locking = "upstream",
 		.model = "owner_slots", .break_policy = FT_BREAK_POLICY_RANDOM,
 		.break_threshold = 32, .resched_ppm = 100000, .gather_size = 64,
-		.gup_fast_rcu = true,
+		.gup_fast_rcu = true, .aim_ppm = TT_AIM_DEFAULT_PPM,
 		.stat_interval_ns = 5 * NSEC_PER_SEC,
 		.audit_interval_ns = 2 * NSEC_PER_SEC,
 		.stall_timeout_ns = 30 * NSEC_PER_SEC, .lockdep = true,
@@ -367,7 +367,7 @@ static void usage(void)
 	       "                         (2; 1 with --locking=spf: see the README)\n"
 	       "  --aim=P                operations aimed at another worker's open\n"
 	       "                         window (a dropped lock, an interrupt point),\n"
-	       "                         a probability 0..1 (0)\n"
+	       "                         a probability 0..1 (0.25)\n"
 	       "  --stat-interval=D      status lines (5s)\n"
 	       "  --audit-interval=D     stop-the-world audits (2s)\n"
 	       "  --stall-timeout=D      no progress this long is a stall (30s)\n"
