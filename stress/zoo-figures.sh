@@ -6,9 +6,10 @@
 #
 #  1. Time to detect per injection (foliotorture --zoo, the default build):
 #     median and max over N seeds (5) with the default break policy
-#     (random) and with the kernel's fixed one, and their ratio; a run
-#     counts as detected only if an oracle the injection declares caught
-#     it, and the last column says which oracles did (runs of both).
+#     (random) and aim, with the kernel's fixed break policy, and with no
+#     aiming (--aim=0), and the ratios of their medians to the default's;
+#     a run counts as detected only if an oracle the injection declares
+#     caught it, and the last column says which oracles did (all runs).
 #     Then per zoo scenario the slowest median of its injections, which
 #     the clean case of the scenario must run at least as long as.
 #  2. The mid-block break experiment (the fork break race of the review of
@@ -17,6 +18,10 @@
 #     fork breaks inside a contpte block, blocks folded while fork was
 #     stopped, and resumed write-protects that unfold the parent's
 #     block, per second.
+#  3. Aimed interference: blocks folded during a fork break, and
+#     operations, per second, with --aim=0 and --aim=1 (and the default
+#     aim for the default scenario), D each, seed 0x5eed: spf-fold,
+#     spf-midblock and the default scenario (upstream locking).
 #
 # Prints the two tables in Markdown; --update-readme also puts them between
 # the zoo-figures markers of README.md.
@@ -66,11 +71,16 @@ zoo_rows() {
   }' "$1"
 }
 
-for policy in random kernel; do
-  echo "zoo-figures: $seeds seeds, break policy $policy" >&2
-  "$bin" --zoo --cases="$cases" --seeds="$seeds" --break-policy=$policy \
-    --log-dir="$work/$policy" --json="$work/$policy.json" >&2 || true
-  zoo_rows "$work/$policy.json" > "$work/$policy.rows"
+# random: the defaults; kernel: its break rule; aim0: no aiming.
+for run in random kernel aim0; do
+  case $run in
+    aim0) opts=(--aim=0) ;;
+    *) opts=(--break-policy=$run) ;;
+  esac
+  echo "zoo-figures: $seeds seeds, $run" >&2
+  "$bin" --zoo --cases="$cases" --seeds="$seeds" "${opts[@]}" \
+    --log-dir="$work/$run" --json="$work/$run.json" >&2 || true
+  zoo_rows "$work/$run.json" > "$work/$run.rows"
 done
 "$bin" --zoo --list | awk '{ sub(/:$/, "", $6); print $1, $6 }' > "$work/scenarios"
 
@@ -91,16 +101,32 @@ for policy in kernel aligned; do
     --duration="${duration}s" --seed=0x5eed -q --json="$work/mid-$policy.json" >&2
 done
 
+# Aimed interference: SCENARIO:AIM ("" is the default aim).
+aim_runs="spf-fold:0 spf-fold:1 spf-midblock:0 spf-midblock:1 default:0 default: default:1"
+for r in $aim_runs; do
+  scen=${r%%:*} aim=${r#*:}
+  echo "zoo-figures: $scen --aim=${aim:-default}, ${duration}s" >&2
+  "$bin" --scenario="$scen" ${aim:+--aim=$aim} --duration="${duration}s" --seed=0x5eed -q \
+    --json="$work/aim-$scen-${aim:-default}.json" >&2
+done
+# Operations per second of a torture --json file.
+ops_rate() { # FILE
+  awk '$1 == "\"ops\":" { for (i = 3; i <= NF; i += 2) { v = $i; gsub(/[,}]/, "", v); n += v } }
+    $1 == "\"elapsed_s\":" { gsub(/,/, "", $2); t = $2 }
+    END { printf "%.0f", n / t }' "$1"
+}
+
 tables() {
   echo "Time to detect (seconds; \`$bin --zoo --seeds=$seeds\`, bound 60 s per run;"
   echo "a run that misses counts as the bound):"
   echo
-  echo "| injection | random: median | max | detected | kernel: median | max | detected | median ratio kernel/random | caught by (runs) |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  paste -d' ' "$work/random.rows" <(cut -d' ' -f2- "$work/kernel.rows")
+  echo "| injection | default: median | max | detected | kernel policy: median | max | detected | ratio kernel/default | --aim=0: median | max | detected | ratio aim0/default | caught by (runs) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  paste -d' ' "$work/random.rows" <(cut -d' ' -f2- "$work/kernel.rows") \
+    <(cut -d' ' -f2- "$work/aim0.rows")
   echo
   echo "The clean case of each zoo scenario runs at least as long as its slowest"
-  echo "injection's median (random policy):"
+  echo "injection's median (default options):"
   echo
   echo "| scenario | slowest median (injection) |"
   echo "|---|---|"
@@ -120,22 +146,37 @@ tables() {
          "$(rate "$f" fork_breaks_mid_block) | $(rate "$f" fork_break_folds) |" \
          "$(rate "$f" fork_resume_unfolds) |"
   done
+  echo
+  echo "Aimed interference (${duration} s, seed 0x5eed; blocks folded during a fork"
+  echo "break per second, and operations per second):"
+  echo
+  echo "| scenario | --aim | folded meanwhile/s (count) | fork-break windows aimed at / arrived / opened | ops/s |"
+  echo "|---|---|---|---|---|"
+  for r in $aim_runs; do
+    scen=${r%%:*} aim=${r#*:}
+    f="$work/aim-$scen-${aim:-default}.json"
+    echo "| $scen | ${aim:-default} | $(rate "$f" fork_break_folds) |" \
+         "$(sed -n 's/.*"fork_break": {"opened": \([0-9]*\), "aimed": \([0-9]*\), "arrived": \([0-9]*\)}.*/\2 \/ \3 \/ \1/p' "$f") |" \
+         "$(ops_rate "$f") |"
+  done
 }
 
-# Rows of both policies: name, random's four columns, kernel's four; the
-# oracles of both joined, with their counts summed.
+# Rows of the three runs: name, then each run's four columns (median, max,
+# detected, oracles); the oracles of all joined, with their counts summed.
 format_rows() {
-  awk '/^[a-z]/ && NF == 9 {
+  awk '/^[a-z]/ && NF == 13 {
          ratio = ($2 > 0) ? sprintf("%.2f", $6 / $2) : "-"
+         ratio0 = ($2 > 0) ? sprintf("%.2f", $10 / $2) : "-"
          delete by; caught = ""
-         for (f = 5; f <= 9; f += 4) {
+         for (f = 5; f <= 13; f += 4) {
            n = split($f, parts, ",")
            for (i = 1; i <= n; i++)
              if (split(parts[i], kv, "=") == 2) by[kv[1]] += kv[2]
          }
          for (o in by) caught = caught (caught == "" ? "" : ", ") o " (" by[o] ")"
          gsub(/_/, " ", caught)
-         printf "| %s | %.2f | %.2f | %s | %.2f | %.2f | %s | %s | %s |\n", $1, $2, $3, $4, $6, $7, $8, ratio, caught
+         printf "| %s | %.2f | %.2f | %s | %.2f | %.2f | %s | %s | %.2f | %.2f | %s | %s | %s |\n",
+                $1, $2, $3, $4, $6, $7, $8, ratio, $10, $11, $12, ratio0, caught
          next }
        { print }'
 }
