@@ -17,13 +17,13 @@
 #     scenario for D (60s) with the kernel policy and with the aligned one:
 #     fork breaks inside a contpte block, blocks folded while fork was
 #     stopped, and resumed write-protects that unfold the parent's
-#     block, per second.
+#     block, per second (the release build, as for 3).
 #  3. Aimed interference: blocks folded during a fork break, and
 #     operations, per second, with --aim=0 and --aim=1 (and the default
 #     aim for the default scenario), D each, seed 0x5eed: spf-fold,
 #     spf-midblock and the default scenario (upstream locking).
 #
-# Prints the two tables in Markdown; --update-readme also puts them between
+# Prints the tables in Markdown; --update-readme also puts them between
 # the zoo-figures markers of README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +48,10 @@ done
 . stress/setup.sh
 ft_setup >&2
 ft_build default >&2
+ft_build release >&2
 bin=build/default/stress/foliotorture
+# The rates (tables 2 and 3) from the build long runs use.
+rbin=build/release/stress/foliotorture
 work=$(mktemp -d "${TMPDIR:-/tmp}/zoo-figures.XXXXXX")
 # The injections of the default case list: those only a serial run shows
 # (gup-fast-pin-no-barrier) would count a parallel miss as the bound.
@@ -97,7 +100,7 @@ fork_breaks() { # FILE
 
 for policy in kernel aligned; do
   echo "zoo-figures: mid-block experiment, break policy $policy, ${duration}s" >&2
-  "$bin" --scenario=stress/scenarios/spf-midblock --break-policy=$policy \
+  "$rbin" --scenario=stress/scenarios/spf-midblock --break-policy=$policy \
     --duration="${duration}s" --seed=0x5eed -q --json="$work/mid-$policy.json" >&2
 done
 
@@ -106,7 +109,7 @@ aim_runs="spf-fold:0 spf-fold:1 spf-midblock:0 spf-midblock:1 default:0 default:
 for r in $aim_runs; do
   scen=${r%%:*} aim=${r#*:}
   echo "zoo-figures: $scen --aim=${aim:-default}, ${duration}s" >&2
-  "$bin" --scenario="$scen" ${aim:+--aim=$aim} --duration="${duration}s" --seed=0x5eed -q \
+  "$rbin" --scenario="$scen" ${aim:+--aim=$aim} --duration="${duration}s" --seed=0x5eed -q \
     --json="$work/aim-$scen-${aim:-default}.json" >&2
 done
 # Operations per second of a torture --json file.
@@ -135,7 +138,7 @@ tables() {
        END { for (s in worst) printf "| %s | %.2f (%s) |\n", s, worst[s], who[s] }' \
     "$work/scenarios" "$work/random.rows" | sort
   echo
-  echo "The mid-block fork break experiment (spf-midblock, ${duration} s, seed 0x5eed):"
+  echo "The mid-block fork break experiment (\`$rbin\`, spf-midblock, ${duration} s, seed 0x5eed):"
   echo
   echo "| break policy | fork breaks/s | inside a block/s (count) | folded meanwhile/s (count) | resume unfolds/s (count) |"
   echo "|---|---|---|---|---|"
@@ -147,8 +150,8 @@ tables() {
          "$(rate "$f" fork_resume_unfolds) |"
   done
   echo
-  echo "Aimed interference (${duration} s, seed 0x5eed; blocks folded during a fork"
-  echo "break per second, and operations per second):"
+  echo "Aimed interference (\`$rbin\`, ${duration} s, seed 0x5eed; blocks folded"
+  echo "during a fork break per second, and operations per second):"
   echo
   echo "| scenario | --aim | folded meanwhile/s (count) | fork-break windows aimed at / arrived / opened | ops/s |"
   echo "|---|---|---|---|---|"
