@@ -54,10 +54,10 @@ extern const char *const tt_sched_mode_names[2];	/* by tt_params.serial */
 
 /*
  * --aim's default, a quarter of the operations: of the bug-zoo races that
- * need two threads, the TLB flush and GUP-fast ones are found 4 to 13 times
- * sooner than without aiming, most others 1.5 to 2 times, two about as
- * soon (README, "Aimed interference"); half or all of the operations
- * aimed find none sooner and cost more throughput.
+ * need a second thread, the TLB flush's and GUP-fast's are found 4 to 13
+ * times sooner than without aiming, most others up to twice as soon;
+ * aiming more helps the PTE read-modify-write race, slows the lockless
+ * block read's and costs throughput (README, "What aiming can speed up").
  */
 #define TT_AIM_DEFAULT_PPM	250000
 
