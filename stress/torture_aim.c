@@ -156,6 +156,7 @@ static bool aim_op(struct tt_thread *th, enum ft_window_kind kind, enum tt_op *o
  * The window's pages in the process's window: its range, or the block of
  * its folio (folio->index is the page's address in an anon VMA that mremap
  * did not move: elsewhere it names some other page, which is harmless).
+ * find_window() passed over windows that name neither.
  */
 static bool aim_range(struct torture *t, const struct ft_window_view *v,
 		      unsigned long *first, unsigned long *nr)
@@ -163,8 +164,6 @@ static bool aim_range(struct torture *t, const struct ft_window_view *v,
 	unsigned long addr = v->addr, len = v->len;
 
 	if (!len) {
-		if (!v->folio)
-			return false;
 		addr = (READ_ONCE(((const struct folio *)v->folio)->index) << PAGE_SHIFT) &
 		       CONT_PTE_MASK;
 		len = CONT_PTE_SIZE;
