@@ -89,7 +89,6 @@ static int torn_done;
 static void *torn_writer(void *arg)
 {
 	(void)arg;
-	sched_init(&owner, 2);
 	ft_sched_set_current(&owner);
 	for (unsigned long i = 1; i <= TORN_ITERS; i++) {
 		ft_window_open(FT_WIN_HW_ACCESS, (void *)i, i, i, (void *)(2 * i));
@@ -109,6 +108,8 @@ static void test_torn(struct ft_ktap *k)
 	pthread_t t;
 
 	torn_done = 0;
+	/* Before the writer starts: the reader below reads it from then on. */
+	sched_init(&owner, 2);
 	pthread_create(&t, NULL, torn_writer, NULL);
 	while (!__atomic_load_n(&torn_done, __ATOMIC_ACQUIRE)) {
 		if (!ft_window_read(&owner.window, &v))
