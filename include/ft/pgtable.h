@@ -126,6 +126,15 @@ static inline bool pte_dirty(pte_t pte)
 	return pte_sw_dirty(pte) || pte_hw_dirty(pte);
 }
 
+/*
+ * A hardware write through @pte would set its dirty bit: what a
+ * non-atomic update of the entry, or of its contpte block, can lose.
+ */
+static inline bool pte_may_get_hw_dirty(pte_t pte)
+{
+	return pte_write(pte) && !pte_dirty(pte);
+}
+
 static inline bool pte_valid_cont(pte_t pte)
 {
 	return pte_valid(pte) && pte_cont(pte);

@@ -76,7 +76,7 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr,
 	/* Hardware keeps going unless the entries are gone: a dirty bit it
 	 * sets now is lost unless the block was dirty already. */
 	ft_irq_window(FT_WIN_CONVERT, mm, start_addr,
-		      pte_write(pte) && !pte_dirty(pte) ? CONT_PTE_SIZE : 0, NULL);
+		      pte_may_get_hw_dirty(pte) ? CONT_PTE_SIZE : 0, NULL);
 	flush_tlb_range(mm, start_addr, start_addr + CONT_PTE_SIZE);
 	/* Make: every entry again, with the gathered a/d. */
 	__set_ptes(start_ptep, pte, CONT_PTES);

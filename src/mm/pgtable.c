@@ -149,7 +149,7 @@ static bool rmw_not_atomic(pte_t *ptep, pte_t old, pte_t new)
 		return false;
 	/* Between the load and the store. */
 	ft_irq_window(FT_WIN_PTE_RMW, ptdesc_of(ptep)->mm, ptep_addr(ptep),
-		      pte_write(old) && !pte_dirty(old) ? PAGE_SIZE : 0, NULL);
+		      pte_may_get_hw_dirty(old) ? PAGE_SIZE : 0, NULL);
 	__set_pte(ptep, new);
 	return true;
 }
