@@ -355,10 +355,12 @@ static int start_threads(struct torture *t)
 			.threshold = (unsigned int)t->p.break_threshold,
 			.resched_ppm = (u32)t->p.resched_ppm,
 			.sites_off = FT_BREAK_SITES_ALL & ~t->p.break_sites,
+			.spin_perturb = t->p.perturb == TT_PERTURB_SPIN,
 		};
 	}
-	/* Windows wait to be seen only when someone looks for them. */
-	ft_window_set_linger(t->p.aim_ppm > 0);
+	/* Windows wait to be seen only when someone looks for them: another
+	 * worker, aiming. */
+	ft_window_set_linger(t->p.aim_ppm > 0 && t->p.threads > 1);
 	for (u64 i = 0; i < t->p.threads; i++) {
 		struct tt_thread *th = &t->threads[i];
 

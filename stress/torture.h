@@ -61,6 +61,19 @@ extern const char *const tt_sched_mode_names[2];	/* by tt_params.serial */
  */
 #define TT_AIM_DEFAULT_PPM	250000
 
+/*
+ * --perturb: how a perturbation (a break's cond_resched(), an interrupt
+ * window's delay, a window waiting for an aimer) gives the CPU away.
+ */
+enum tt_perturb {
+	TT_PERTURB_AUTO,	/* spin with fewer workers than CPUs, else yield */
+	TT_PERTURB_YIELD,	/* sched_yield() */
+	TT_PERTURB_SPIN,	/* a short spin of random length */
+	NR_TT_PERTURBS
+};
+
+extern const char *const tt_perturb_names[NR_TT_PERTURBS];
+
 struct tt_params {
 	u64 threads;
 	u64 duration_ns;
@@ -80,6 +93,7 @@ struct tt_params {
 	bool gup_fast_rcu;		/* --gup-fast=rcu, else ipi */
 	u64 page_words;			/* --page-words: words used per page */
 	u64 aim_ppm;			/* --aim: operations aimed, per million */
+	enum tt_perturb perturb;	/* --perturb */
 	u64 stat_interval_ns;
 	u64 audit_interval_ns;
 	u64 stall_timeout_ns;
@@ -177,6 +191,8 @@ struct tt_thread {
 };
 
 /* Sums over the workers and the machine, for status lines and JSON. */
+#define TT_LOCK_CLASSES	32	/* lock classes the time totals tell apart */
+
 struct tt_totals {
 	u64 ns;
 	u64 ops[NR_TT_OPS], fails[NR_TT_OPS], busy;
@@ -185,6 +201,14 @@ struct tt_totals {
 	u64 breaks_mid_block, break_folds, resume_unfolds;
 	u64 windows[NR_FT_WINDOWS], aimed[NR_FT_WINDOWS], arrived[NR_FT_WINDOWS];
 	u64 window_holds;
+	/* Time by cause (struct ft_time_acct), summed over the workers:
+	 * their wall-clock time, each cause's share, lock waits by class. */
+	u64 wall_ns, cpu_ns, time_ns[NR_FT_TIME_CAUSES], perturb_ns[NR_FT_PERTURBS];
+	struct {
+		const char *class;
+		u64 ns;
+	} lock[TT_LOCK_CLASSES];
+	int nr_lock;
 };
 
 struct torture {
@@ -290,6 +314,7 @@ int tt_repro_read_params(const char *file, const struct tt_repro *r, int argc,
 bool tt_option_replayable(const char *name, size_t len);
 /* --aim: a probability 0..1 with at most six decimals, per million. */
 int tt_aim_parse(const char *arg, u64 *ppm);
+int tt_perturb_parse(const char *arg, enum tt_perturb *out);
 /* A shipped scenario's file (stress/scenarios/NAME, or installed): 0 or -ENOENT. */
 int tt_scenario_lookup(const char *name, char *path, size_t size);
 /* Make explicit what the options left open (the scheduler's seed, PCT's k). */

@@ -722,10 +722,11 @@ static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
  */
 static void hold_sleep(struct torture *t)
 {
-	u64 now = ft_now_ns(), end = now + t->p.long_hold_ns;
+	u64 now = ft_now_ns(), end = now + t->p.long_hold_ns, start = ft_time_start();
 
 	for (; now < end && !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE); now = ft_now_ns())
 		ft_sleep_ns(min(end - now, TT_HOLD_SLICE_NS));
+	ft_time_add_perturb(FT_PERTURB_HOLD, start);
 }
 
 /*
@@ -809,12 +810,15 @@ static void do_one_op(struct tt_thread *th)
 static void park_here(struct tt_thread *th)
 {
 	int gen = __atomic_load_n(&th->t->park, __ATOMIC_ACQUIRE);
+	u64 start;
 
 	if (!(gen & 1))
 		return;
+	start = ft_time_start();
 	__atomic_store_n(&th->parked, gen, __ATOMIC_RELEASE);
 	for (u32 step = 0; __atomic_load_n(&th->t->park, __ATOMIC_ACQUIRE) == gen; step++)
 		ft_wait_step(step);
+	ft_time_add(FT_TIME_AUDIT, start);
 }
 
 /*
@@ -856,12 +860,13 @@ static void serial_park_here(struct tt_thread *th)
 		return;
 	if (w.gen & 1) {
 		__atomic_store_n(&th->parked, w.gen, __ATOMIC_RELEASE);
-		ft_wait_until(park_over, &w, "the end of an audit");
+		ft_wait_until(park_over, &w, "the end of an audit", FT_TIME_AUDIT);
 		return;
 	}
 	w.gen = __atomic_add_fetch(&t->park, 1, __ATOMIC_ACQ_REL);
 	__atomic_store_n(&th->parked, w.gen, __ATOMIC_RELEASE);
-	ft_wait_until(others_parked, &w, "the other workers' quiescent points");
+	ft_wait_until(others_parked, &w, "the other workers' quiescent points",
+		      FT_TIME_AUDIT);
 	tt_audit(t);
 	t->next_audit_step = ft_serial_steps() + t->p.audit_steps;
 	__atomic_add_fetch(&t->park, 1, __ATOMIC_ACQ_REL);

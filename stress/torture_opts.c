@@ -89,6 +89,22 @@ bad:
 			      "six decimals)", arg);
 }
 
+const char *const tt_perturb_names[NR_TT_PERTURBS] = {
+	[TT_PERTURB_AUTO] = "auto",
+	[TT_PERTURB_YIELD] = "yield",
+	[TT_PERTURB_SPIN] = "spin",
+};
+
+int tt_perturb_parse(const char *arg, enum tt_perturb *out)
+{
+	for (int i = 0; i < NR_TT_PERTURBS; i++)
+		if (!strcmp(arg, tt_perturb_names[i])) {
+			*out = (enum tt_perturb)i;
+			return 0;
+		}
+	return ft_usage_error("--perturb: unknown mode '%s'; valid: auto yield spin", arg);
+}
+
 /* The --aim value as the parser reads it back: "0", "1", "0.25". */
 static void format_aim(u64 ppm, char *buf, size_t size)
 {
@@ -272,6 +288,7 @@ enum {
 	OPT_THREADS = 256, OPT_DURATION, OPT_SEED, OPT_MAX_MMS, OPT_VMA_SIZE,
 	OPT_ORDERS, OPT_OPS, OPT_LOCKING, OPT_MODEL, OPT_BREAK_POLICY,
 	OPT_BREAK_THRESHOLD, OPT_RESCHED_PPM, OPT_GATHER_SIZE, OPT_NO_GATHER, OPT_TLB, OPT_GUP_FAST,
+	OPT_PERTURB,
 	OPT_PAGE_WORDS, OPT_AIM,
 	OPT_STAT, OPT_AUDIT, OPT_STALL, OPT_MAX_OPS, OPT_NO_LOCKDEP, OPT_JSON,
 	OPT_SCENARIO, OPT_REPRO_FILE, OPT_LONG_HOLD, OPT_INJECT, OPT_BREAK_SITES,
@@ -298,6 +315,7 @@ static const struct option tt_options[] = {
 	{ "gup-fast", required_argument, NULL, OPT_GUP_FAST },
 	{ "page-words", required_argument, NULL, OPT_PAGE_WORDS },
 	{ "aim", required_argument, NULL, OPT_AIM },
+	{ "perturb", required_argument, NULL, OPT_PERTURB },
 	{ "stat-interval", required_argument, NULL, OPT_STAT },
 	{ "audit-interval", required_argument, NULL, OPT_AUDIT },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL },
@@ -368,6 +386,9 @@ static void usage(void)
 	       "  --aim=P                operations aimed at another worker's open\n"
 	       "                         window (a dropped lock, an interrupt point),\n"
 	       "                         a probability 0..1 (0.25)\n"
+	       "  --perturb=MODE         how a break or window gives the CPU away:\n"
+	       "                         yield (sched_yield), spin (a few us), or\n"
+	       "                         auto: spin with fewer workers than CPUs (auto)\n"
 	       "  --stat-interval=D      status lines (5s)\n"
 	       "  --audit-interval=D     stop-the-world audits (2s)\n"
 	       "  --stall-timeout=D      no progress this long is a stall (30s)\n"
@@ -447,6 +468,8 @@ static int parse_option(struct tt_params *p, int opt, char **argv, bool in_scena
 		return ft_opt_u64("page-words", optarg, 1, FT_PAGE_WORDS, &p->page_words);
 	case OPT_AIM:
 		return tt_aim_parse(optarg, &p->aim_ppm);
+	case OPT_PERTURB:
+		return tt_perturb_parse(optarg, &p->perturb);
 	case OPT_NO_GATHER:
 		p->no_gather = true;
 		return 0;
@@ -728,6 +751,8 @@ void tt_resolve_params(struct tt_params *p)
 	if (!p->page_words)
 		p->page_words = ft_locking_mode_find(p->locking)->fault_speculative ?
 				1 : FT_PAGE_WORDS;
+	if (p->perturb == TT_PERTURB_AUTO)
+		p->perturb = p->threads < ft_nr_cpus() ? TT_PERTURB_SPIN : TT_PERTURB_YIELD;
 	if (!p->pct_steps) {
 		p->pct_steps = p->threads * (p->max_ops ? p->max_ops : TT_OPS_ESTIMATE) *
 			       TT_STEPS_PER_OP_ESTIMATE;
@@ -873,8 +898,8 @@ void tt_print_params(FILE *out, const struct tt_params *p)
 	fprintf(out, "%s --gup-fast=%s", p->tlb ? " --tlb" : "",
 		p->gup_fast_rcu ? "rcu" : "ipi");
 	format_aim(p->aim_ppm, d, sizeof(d));
-	fprintf(out, " --page-words=%llu --aim=%s --stat-interval=%s",
-		(unsigned long long)p->page_words, d,
+	fprintf(out, " --page-words=%llu --aim=%s --perturb=%s --stat-interval=%s",
+		(unsigned long long)p->page_words, d, tt_perturb_names[p->perturb],
 		ft_format_duration(p->stat_interval_ns, si, sizeof(si)));
 	if (!p->serial)
 		fprintf(out, " --audit-interval=%s",

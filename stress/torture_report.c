@@ -14,6 +14,68 @@
 #include "ft_version.h"
 #include "torture.h"
 
+/* Add @ns of waiting for lock class @class (by name: every thread and
+ * every lock of a class share the name). */
+static void sum_lock_class(struct tt_totals *s, const char *class, u64 ns)
+{
+	int i;
+
+	for (i = 0; i < s->nr_lock; i++)
+		if (!strcmp(s->lock[i].class, class))
+			break;
+	if (i == s->nr_lock) {
+		if (s->nr_lock == TT_LOCK_CLASSES)
+			i--;		/* the last takes the rest */
+		else
+			s->lock[s->nr_lock++].class = class;
+	}
+	s->lock[i].ns += ns;
+}
+
+/* A thread's wall-clock time so far, 0 before it started. */
+static u64 thread_wall_ns(const struct ft_time_acct *a, u64 now)
+{
+	u64 start = READ_ONCE(a->start_ns), end = READ_ONCE(a->end_ns);
+
+	if (!start)
+		return 0;
+	return (end ? end : now) - start;
+}
+
+/* A worker's CPU time so far: its own figure once it ended (it may have
+ * been joined), else its thread's CPU clock. */
+static u64 thread_cpu_ns(const struct tt_thread *th)
+{
+	const struct ft_time_acct *a = &th->sched.time;
+	struct timespec ts;
+	clockid_t clock;
+
+	if (READ_ONCE(a->end_ns))
+		return READ_ONCE(a->cpu_ns);
+	if (!READ_ONCE(a->start_ns) || pthread_getcpuclockid(th->pthread, &clock) ||
+	    clock_gettime(clock, &ts))
+		return 0;
+	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
+}
+
+static void sum_time(const struct tt_thread *th, struct tt_totals *s)
+{
+	const struct ft_time_acct *a = &th->sched.time;
+
+	s->wall_ns += thread_wall_ns(a, s->ns);
+	s->cpu_ns += thread_cpu_ns(th);
+	for (int c = 0; c < NR_FT_TIME_CAUSES; c++)
+		s->time_ns[c] += READ_ONCE(a->ns[c]);
+	for (int p = 0; p < NR_FT_PERTURBS; p++)
+		s->perturb_ns[p] += READ_ONCE(a->perturb_ns[p]);
+	for (int i = 0; i < FT_TIME_LOCK_CLASSES; i++) {
+		const char *class = READ_ONCE(a->lock[i].class);
+
+		if (class)
+			sum_lock_class(s, class, READ_ONCE(a->lock[i].ns));
+	}
+}
+
 static void sum_totals(struct torture *t, struct tt_totals *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -39,6 +101,7 @@ static void sum_totals(struct torture *t, struct tt_totals *s)
 			s->arrived[k] += READ_ONCE(th->n_arrived[k]);
 		}
 		s->window_holds += READ_ONCE(th->sched.n_window_holds);
+		sum_time(th, s);
 	}
 	for (int e = 0; e < NR_VM_EVENTS; e++)
 		s->events[e] = ft_vm_event(&t->pmem, (enum vm_event_item)e);
@@ -79,8 +142,82 @@ static void print_windows(const struct tt_totals *s, unsigned long long sec)
 	printf(" | held %llu\n", (unsigned long long)s->window_holds);
 }
 
+static double share(u64 ns, u64 wall)
+{
+	return wall ? 100.0 * (double)ns / (double)wall : 0;
+}
+
+/* Lock class @i's waiting since the last block. */
+static u64 lock_delta(const struct tt_totals *s, const struct tt_totals *l, int i)
+{
+	for (int j = 0; j < l->nr_lock; j++)
+		if (!strcmp(l->lock[j].class, s->lock[i].class))
+			return s->lock[i].ns - l->lock[j].ns;
+	return s->lock[i].ns;
+}
+
+/* The lock classes of the interval, most waited for first: at most five,
+ * each at least 0.1% of the workers' time. */
+static void print_lock_classes(const struct tt_totals *s, const struct tt_totals *l,
+			       u64 wall)
+{
+	bool shown[TT_LOCK_CLASSES] = { false };
+	int n;
+
+	for (n = 0; n < 5; n++) {
+		int best = -1;
+		u64 best_ns = 0;
+
+		for (int i = 0; i < s->nr_lock; i++) {
+			u64 ns = lock_delta(s, l, i);
+
+			if (!shown[i] && ns > best_ns) {
+				best = i;
+				best_ns = ns;
+			}
+		}
+		if (best < 0 || share(best_ns, wall) < 0.1)
+			break;
+		shown[best] = true;
+		printf("%s%s %.1f%%", n ? ", " : " (", s->lock[best].class,
+		       share(best_ns, wall));
+	}
+	if (n)
+		printf(")");
+}
+
+static void print_perturb(const struct tt_totals *s, const struct tt_totals *l, u64 wall)
+{
+	for (int p = 0; p < NR_FT_PERTURBS; p++)
+		printf("%s%s %.1f%%", p ? ", " : " (", ft_perturb_names[p],
+		       share(s->perturb_ns[p] - l->perturb_ns[p], wall));
+	printf(")");
+}
+
+/* The workers' time since the last block, by cause (struct ft_time_acct). */
+static void print_time(const struct tt_totals *s, const struct tt_totals *l,
+		       unsigned long long sec)
+{
+	u64 wall = s->wall_ns - l->wall_ns, waited = 0;
+
+	for (int c = 0; c < NR_FT_TIME_CAUSES; c++)
+		waited += s->time_ns[c] - l->time_ns[c];
+	printf(TT_NAME ": %llus time: on cpu %.1f%% | work %.1f%%", sec,
+	       share(s->cpu_ns - l->cpu_ns, wall),
+	       waited < wall ? share(wall - waited, wall) : 0.0);
+	for (int c = 0; c < NR_FT_TIME_CAUSES; c++) {
+		printf(" %s %.1f%%", ft_time_cause_names[c],
+		       share(s->time_ns[c] - l->time_ns[c], wall));
+		if (c == FT_TIME_PERTURB)
+			print_perturb(s, l, wall);
+		if (c == FT_TIME_LOCK)
+			print_lock_classes(s, l, wall);
+	}
+	printf("\n");
+}
+
 /*
- * Five lines a block, each starting with the run's age: rates per second
+ * Six lines a block, each starting with the run's age: rates per second
  * since the last block are marked "/s", everything else is a total since
  * the start ("now:" figures are the present state).  The first line says
  * the wall-clock time, for matching a long run's log against other logs.
@@ -131,6 +268,7 @@ void tt_print_status(struct torture *t, u64 elapsed_ns)
 	       (unsigned long long)s.busy, (unsigned long long)t->n_audits,
 	       (unsigned long long)ft_report_failures(), ft_report_failures() ? " !!!" : "");
 	print_windows(&s, sec);
+	print_time(&s, l, sec);
 	fflush(stdout);
 	*l = s;
 }
@@ -413,6 +551,48 @@ static void json_windows(FILE *f, const struct tt_totals *s)
 	fprintf(f, "},\n  \"window_holds\": %llu,\n", (unsigned long long)s->window_holds);
 }
 
+/* One set of causes in ns; "work" is the wall time no cause took. */
+static void json_time_causes(FILE *f, u64 wall, u64 cpu, const u64 *time_ns)
+{
+	u64 waited = 0;
+
+	for (int c = 0; c < NR_FT_TIME_CAUSES; c++)
+		waited += time_ns[c];
+	fprintf(f, "{\"wall\": %llu, \"cpu\": %llu, \"work\": %llu",
+		(unsigned long long)wall, (unsigned long long)cpu,
+		(unsigned long long)(waited < wall ? wall - waited : 0));
+	for (int c = 0; c < NR_FT_TIME_CAUSES; c++)
+		fprintf(f, ", \"%s\": %llu", ft_time_cause_names[c],
+			(unsigned long long)time_ns[c]);
+}
+
+/* Time by cause in ns: the workers' sum, lock waits by class, each worker. */
+static void json_time(FILE *f, struct torture *t, const struct tt_totals *s)
+{
+	fprintf(f, "  \"time_ns\": ");
+	json_time_causes(f, s->wall_ns, s->cpu_ns, s->time_ns);
+	fprintf(f, ", \"perturb_by\": {");
+	for (int p = 0; p < NR_FT_PERTURBS; p++)
+		fprintf(f, "%s\"%s\": %llu", p ? ", " : "", ft_perturb_names[p],
+			(unsigned long long)s->perturb_ns[p]);
+	fprintf(f, "}, \"lock_classes\": {");
+	for (int i = 0; i < s->nr_lock; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", s->lock[i].class,
+			(unsigned long long)s->lock[i].ns);
+	fprintf(f, "}, \"threads\": [");
+	for (u64 i = 0; i < t->p.threads; i++) {
+		const struct ft_time_acct *a = &t->threads[i].sched.time;
+		u64 ns[NR_FT_TIME_CAUSES];
+
+		for (int c = 0; c < NR_FT_TIME_CAUSES; c++)
+			ns[c] = READ_ONCE(a->ns[c]);
+		fprintf(f, "%s", i ? ", " : "");
+		json_time_causes(f, thread_wall_ns(a, s->ns), thread_cpu_ns(&t->threads[i]), ns);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]},\n");
+}
+
 static void json_counters(FILE *f, struct torture *t)
 {
 	const char *const *sites = ft_break_site_names;
@@ -429,6 +609,7 @@ static void json_counters(FILE *f, struct torture *t)
 		(unsigned long long)s.breaks_mid_block, (unsigned long long)s.break_folds,
 		(unsigned long long)s.resume_unfolds);
 	json_windows(f, &s);
+	json_time(f, t, &s);
 	fprintf(f, "  \"busy_pages\": %llu,\n  \"shadow_widened\": %llu,\n"
 		"  \"audits\": %llu,\n  \"audit_failures\": %llu,\n  \"failures\": %llu,\n"
 		"  \"trace_hash\": \"0x%016llx\"\n}\n", (unsigned long long)s.busy,

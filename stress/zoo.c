@@ -158,6 +158,7 @@ struct zoo_opts {
 	u64 bound_ns;			/* 0: each case's own */
 	char policy[16];		/* --break-policy for the children */
 	char aim[16];			/* --aim for the children */
+	char perturb[16];		/* --perturb for the children */
 	char json[256];
 	char log_dir[256];
 	bool list;
@@ -278,13 +279,15 @@ static int parse_caught_by(const char *arg, struct zoo_opts *o)
 static void zoo_usage(void)
 {
 	printf("usage: " FT_PROG " --zoo [--cases=LIST] [--seeds=N] [--bound=D]\n"
-	       "                    [--break-policy=P] [--aim=P] [--json=FILE] [--log-dir=DIR]\n"
-	       "                    [--list]\n"
+	       "                    [--break-policy=P] [--aim=P] [--perturb=MODE]\n"
+	       "                    [--json=FILE] [--log-dir=DIR] [--list]\n"
 	       "  --cases=LIST        clean and injection names (all)\n"
 	       "  --seeds=N           runs per case, seeds S..S+N-1 from the shipped S (1)\n"
 	       "  --bound=D           time allowed to each run (each case's own)\n"
 	       "  --break-policy=P    the children's break policy (their default)\n"
 	       "  --aim=P             the children's aimed operations (their default)\n"
+	       "  --perturb=MODE      the children's perturbation: yield, spin, auto\n"
+	       "                      (their default)\n"
 	       "  --json=FILE         every run's outcome and time\n"
 	       "  --log-dir=DIR       the children's output (a new directory in $TMPDIR)\n"
 	       "  --caught-by=LIST    expect these oracles (comma-separated, as a\n"
@@ -294,7 +297,8 @@ static void zoo_usage(void)
 
 static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 {
-	enum { OPT_CASES = 256, OPT_SEEDS, OPT_BOUND, OPT_POLICY, OPT_AIM, OPT_JSON, OPT_LOGDIR,
+	enum { OPT_CASES = 256, OPT_SEEDS, OPT_BOUND, OPT_POLICY, OPT_AIM, OPT_PERTURB, OPT_JSON,
+	       OPT_LOGDIR,
 	       OPT_LIST, OPT_CAUGHT_BY, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "cases", required_argument, NULL, OPT_CASES },
@@ -302,6 +306,7 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 		{ "bound", required_argument, NULL, OPT_BOUND },
 		{ "break-policy", required_argument, NULL, OPT_POLICY },
 		{ "aim", required_argument, NULL, OPT_AIM },
+		{ "perturb", required_argument, NULL, OPT_PERTURB },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "log-dir", required_argument, NULL, OPT_LOGDIR },
 		{ "list", no_argument, NULL, OPT_LIST },
@@ -312,6 +317,7 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 	enum ft_break_policy policy;
 	int opt, ret = 0;
 	u64 aim;
+	enum tt_perturb perturb;
 
 	o->nr_seeds = 1;
 	optind = 1;
@@ -341,6 +347,10 @@ static int parse_zoo(int argc, char **argv, struct zoo_opts *o)
 		case OPT_AIM:
 			ret = tt_aim_parse(optarg, &aim) ?:
 			      ft_opt_string("aim", optarg, o->aim, sizeof(o->aim));
+			break;
+		case OPT_PERTURB:
+			ret = tt_perturb_parse(optarg, &perturb) ?:
+			      ft_opt_string("perturb", optarg, o->perturb, sizeof(o->perturb));
 			break;
 		case OPT_JSON:
 			ret = ft_opt_output("json", optarg) ?:
@@ -390,10 +400,11 @@ static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 
 	int n = 0;
 
 	snprintf(buf, size, "%s%s --seed=0x%llx --duration=%us --stat-interval=%us -q "
-		 "--escalate=0 --repro-file=%s%s%s%s%s --scenario=%s", zc->inj ? "--inject=" : "",
-		 zc->inj ? zc->inj->name : "", (unsigned long long)seed,
-		 bound_s, bound_s, repro, o->policy[0] ? " --break-policy=" : "",
-		 o->policy, o->aim[0] ? " --aim=" : "", o->aim, zc->file);
+		 "--escalate=0 --repro-file=%s%s%s%s%s%s%s --scenario=%s",
+		 zc->inj ? "--inject=" : "", zc->inj ? zc->inj->name : "",
+		 (unsigned long long)seed, bound_s, bound_s, repro,
+		 o->policy[0] ? " --break-policy=" : "", o->policy, o->aim[0] ? " --aim=" : "",
+		 o->aim, o->perturb[0] ? " --perturb=" : "", o->perturb, zc->file);
 	argv[n++] = (char *)FT_PROG;
 	for (tok = strtok_r(buf, " ", &save); tok && n < ZOO_MAX_ARGS - 1;
 	     tok = strtok_r(NULL, " ", &save))
@@ -635,13 +646,15 @@ int cmd_zoo(int argc, char **argv)
 		return ret;
 	if (o.json[0] && !(json = fopen(o.json, "w")))
 		return ft_usage_error("--json: cannot write '%s': %s", o.json, strerror(errno));
-	printf("KTAP version 1\n# " FT_PROG " --zoo: seeds %llu, break policy %s, aim %s, logs "
-	       "in %s\n1..%d\n", (unsigned long long)o.nr_seeds, o.policy[0] ? o.policy : "default",
-	       o.aim[0] ? o.aim : "default", o.log_dir, __builtin_popcountll(o.cases));
+	printf("KTAP version 1\n# " FT_PROG " --zoo: seeds %llu, break policy %s, aim %s, "
+	       "perturb %s, logs in %s\n1..%d\n", (unsigned long long)o.nr_seeds,
+	       o.policy[0] ? o.policy : "default", o.aim[0] ? o.aim : "default",
+	       o.perturb[0] ? o.perturb : "default", o.log_dir, __builtin_popcountll(o.cases));
 	if (json)
-		fprintf(json, "{\n  \"break_policy\": \"%s\",\n  \"aim\": \"%s\",\n  \"seeds\": "
-			"%llu,\n  \"cases\": [\n", o.policy[0] ? o.policy : "default",
-			o.aim[0] ? o.aim : "default", (unsigned long long)o.nr_seeds);
+		fprintf(json, "{\n  \"break_policy\": \"%s\",\n  \"aim\": \"%s\",\n"
+			"  \"perturb\": \"%s\",\n  \"seeds\": %llu,\n  \"cases\": [\n",
+			o.policy[0] ? o.policy : "default", o.aim[0] ? o.aim : "default",
+			o.perturb[0] ? o.perturb : "default", (unsigned long long)o.nr_seeds);
 	for (int c = 0; c < NR_ZOO_CASES; c++) {
 		struct zoo_case zc;
 		unsigned int bound_s;

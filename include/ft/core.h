@@ -70,6 +70,7 @@ bool ft_random_chance(struct ft_random_state *rs, u64 num, u64 den);
 
 u64 ft_now_ns(void);		/* CLOCK_MONOTONIC */
 u64 ft_now_coarse_ns(void);	/* CLOCK_MONOTONIC_COARSE: cheap, ~4 ms */
+u64 ft_thread_cpu_ns(void);	/* the calling thread's CPU time (a syscall) */
 void ft_sleep_ns(u64 ns);
 /*
  * Step @n (0, 1, 2, ...) of a wait for another thread: sched_yield() for

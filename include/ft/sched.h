@@ -101,6 +101,51 @@ struct ft_window_view {
 	bool lingering;			/* a hint: it waits to be aimed at */
 };
 
+/*
+ * Time by cause: each worker's wall-clock time, by what it was doing, so
+ * that a user sees where a run's time goes.  A wait is timed at its ends
+ * (two clock reads, only once it has begun to wait: the uncontended paths
+ * read no clock); "work" is what is left.  Wall-clock time: with more
+ * workers than CPUs, every cause includes time spent runnable, waiting
+ * for a CPU.  Only the owning thread writes; status lines read racily.
+ */
+enum ft_time_cause {
+	FT_TIME_PERTURB,	/* yields and holds by design: breaks, windows */
+	FT_TIME_LOCK,		/* waiting for a lock, by class in lock[] */
+	FT_TIME_TLB,		/* for other CPUs to acknowledge a TLB flush */
+	FT_TIME_AUDIT,		/* parked for a stop-the-world audit */
+	FT_TIME_ORACLE,		/* for another worker's shadow claim */
+	FT_TIME_PAGE,		/* for a page: migration entry, locked folio, swap cache */
+	NR_FT_TIME_CAUSES
+};
+
+extern const char *const ft_time_cause_names[NR_FT_TIME_CAUSES];
+
+/* What FT_TIME_PERTURB was spent on. */
+enum ft_perturb {
+	FT_PERTURB_BREAK,	/* cond_resched() and the breaks it serves */
+	FT_PERTURB_IRQ,		/* a delay inside an interrupt window */
+	FT_PERTURB_WINDOW,	/* a window lingering or held for an aimer */
+	FT_PERTURB_HOLD,	/* a lock held across a sleep (--long-hold) */
+	NR_FT_PERTURBS
+};
+
+extern const char *const ft_perturb_names[NR_FT_PERTURBS];
+
+/* Lock classes a thread tells apart; the last slot takes the rest. */
+#define FT_TIME_LOCK_CLASSES	16
+
+struct ft_time_acct {
+	u64 start_ns, end_ns;		/* this thread's run (end 0: running) */
+	u64 cpu_ns;			/* its CPU time, at the end */
+	u64 ns[NR_FT_TIME_CAUSES];
+	u64 perturb_ns[NR_FT_PERTURBS];	/* FT_TIME_PERTURB, split */
+	struct {
+		const char *class;	/* the lock class's name; NULL: free */
+		u64 ns;
+	} lock[FT_TIME_LOCK_CLASSES];
+};
+
 struct ft_sched {
 	enum ft_break_policy policy;
 	unsigned int threshold;		/* fork's progress threshold (32) */
@@ -110,6 +155,11 @@ struct ft_sched {
 	 * tests, where a yield gains nothing and costs a time slice on a
 	 * loaded machine (a break still drops and retakes the locks). */
 	bool no_yield;
+	/* A perturbation spins a moment instead of calling sched_yield():
+	 * with fewer workers than CPUs nobody waits for this CPU, and the
+	 * syscall is most of a run's time (--perturb). */
+	bool spin_perturb;
+	u32 spin_rng;			/* the spins' lengths: not a seeded stream */
 	bool resched_pending;		/* fork broke for it: cond_resched() yields */
 	u32 sites_off;			/* sites not in --break-sites (bit n: site n) */
 	/* statistics (this thread's, read racily by status lines) */
@@ -140,6 +190,7 @@ struct ft_sched {
 	unsigned int window_depth;
 	u64 n_windows[NR_FT_WINDOWS];	/* published */
 	u64 n_window_holds;		/* closes delayed for an aimer */
+	struct ft_time_acct time;
 };
 
 /*
@@ -152,9 +203,24 @@ struct ft_sched {
 #define FT_BREAK_SITES_ALL	((1u << NR_FT_BREAK_SITES) - 1)
 int ft_break_sites_parse(const char *list, u32 *mask);
 
-/* Install @s as the calling thread's context (NULL: back to "never"). */
+/* CPUs this process may run on (its affinity mask). */
+unsigned int ft_nr_cpus(void);
+
+/* Install @s as the calling thread's context (NULL: back to "never").
+ * Its time account runs from here until it is replaced by NULL. */
 void ft_sched_set_current(struct ft_sched *s);
 struct ft_sched *ft_sched_current(void);
+
+/*
+ * A wait's start: the clock, or 0 when the calling thread keeps no
+ * account.  ft_time_add() charges the time since @start to @cause,
+ * ft_time_add_lock() to the lock class @class, ft_time_add_perturb() to
+ * the perturbation @why; all ignore a 0 start.
+ */
+u64 ft_time_start(void);
+void ft_time_add(enum ft_time_cause cause, u64 start);
+void ft_time_add_lock(const char *class, u64 start);
+void ft_time_add_perturb(enum ft_perturb why, u64 start);
 int ft_break_policy_parse(const char *name, enum ft_break_policy *out);
 
 /*
@@ -359,9 +425,13 @@ static inline void ft_serial_yield(void)
 
 /*
  * Wait until @ready(@arg): in serial mode blocked in the scheduler, else
- * with ft_wait_step() back-off.  For the waits that are not a lock's.
+ * with ft_wait_step() back-off, the time charged to @cause.  For the
+ * waits that are not a lock's.
  */
-void ft_wait_until(bool (*ready)(const void *arg), const void *arg, const char *what);
+void ft_wait_until(bool (*ready)(const void *arg), const void *arg, const char *what,
+		   enum ft_time_cause cause);
+/* ft_sched_yield() in a loop that waits for a page (FT_TIME_PAGE). */
+void ft_page_wait_yield(void);
 
 /* ---- Delayed stores (serial mode) -------------------------------------------
  *

@@ -324,7 +324,8 @@ static bool unclaimed(const void *p)
 static void claim_wait(struct ft_shadow *sh, unsigned long idx)
 {
 	while (!ft_shadow_claim(sh, idx))
-		ft_wait_until(unclaimed, &sh->pages[idx], "a shadow slot's claim");
+		ft_wait_until(unclaimed, &sh->pages[idx], "a shadow slot's claim",
+			      FT_TIME_ORACLE);
 }
 
 /* ---- Writes and reads --------------------------------------------------------- */

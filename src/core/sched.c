@@ -32,12 +32,81 @@ static _Thread_local struct ft_sched *current_sched;
 
 void ft_sched_set_current(struct ft_sched *s)
 {
+	if (s) {
+		WRITE_ONCE(s->time.start_ns, ft_now_ns());
+	} else if (current_sched) {
+		WRITE_ONCE(current_sched->time.cpu_ns, ft_thread_cpu_ns());
+		WRITE_ONCE(current_sched->time.end_ns, ft_now_ns());
+	}
 	current_sched = s;
 }
 
 struct ft_sched *ft_sched_current(void)
 {
 	return current_sched;
+}
+
+unsigned int ft_nr_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	return (unsigned int)CPU_COUNT(&set);
+}
+
+/* ---- Time by cause (include/ft/sched.h) ---------------------------------------- */
+
+const char *const ft_time_cause_names[NR_FT_TIME_CAUSES] = {
+	[FT_TIME_PERTURB] = "perturb",
+	[FT_TIME_LOCK] = "lock",
+	[FT_TIME_TLB] = "tlb",
+	[FT_TIME_AUDIT] = "audit",
+	[FT_TIME_ORACLE] = "oracle",
+	[FT_TIME_PAGE] = "page",
+};
+
+const char *const ft_perturb_names[NR_FT_PERTURBS] = {
+	[FT_PERTURB_BREAK] = "break",
+	[FT_PERTURB_IRQ] = "irq",
+	[FT_PERTURB_WINDOW] = "window",
+	[FT_PERTURB_HOLD] = "hold",
+};
+
+u64 ft_time_start(void)
+{
+	return current_sched ? ft_now_ns() : 0;
+}
+
+static void time_charge(u64 *slot, u64 ns)
+{
+	WRITE_ONCE(*slot, *slot + ns);
+}
+
+void ft_time_add(enum ft_time_cause cause, u64 start)
+{
+	if (start && current_sched)
+		time_charge(&current_sched->time.ns[cause], ft_now_ns() - start);
+}
+
+void ft_time_add_lock(const char *class, u64 start)
+{
+	struct ft_time_acct *a;
+	u64 ns;
+	int i;
+
+	if (!start || !current_sched)
+		return;
+	a = &current_sched->time;
+	/* Classes by name pointer: a lock's class is a static string. */
+	for (i = 0; i < FT_TIME_LOCK_CLASSES - 1; i++)
+		if (a->lock[i].class == class || !a->lock[i].class)
+			break;
+	if (!a->lock[i].class)
+		WRITE_ONCE(a->lock[i].class, i < FT_TIME_LOCK_CLASSES - 1 ? class : "other");
+	ns = ft_now_ns() - start;
+	time_charge(&a->lock[i].ns, ns);
+	time_charge(&a->ns[FT_TIME_LOCK], ns);
 }
 
 int ft_break_policy_parse(const char *name, enum ft_break_policy *out)
@@ -90,10 +159,59 @@ static bool draw_resched(struct ft_sched *s)
 
 /* Give the CPU away at a break: in serial mode the break point already
  * was a scheduling point, and the OS has no say. */
-static void yield_cpu(struct ft_sched *s)
+static void charge_perturb(struct ft_sched *s, enum ft_perturb why, u64 start)
 {
-	if (!s->no_yield && !ft_serial_on())
+	u64 ns = ft_now_ns() - start;
+
+	time_charge(&s->time.perturb_ns[why], ns);
+	time_charge(&s->time.ns[FT_TIME_PERTURB], ns);
+}
+
+/* Pauses a perturbation may spin instead of a yield: up to about what a
+ * sched_yield() costs in this project's 2-CPU VM (1.8 us a call, a
+ * pause 32 ns), so that the other CPU's workers get as far meanwhile. */
+#define FT_PERTURB_SPIN_MAX	64
+
+/* A spin of random length: the draws are not the seed's (a parallel run
+ * does not replay, and the break stream must not move). */
+static void spin_a_moment(struct ft_sched *s)
+{
+	u32 x = s->spin_rng ? s->spin_rng : 0x9e3779b9u;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	s->spin_rng = x;
+	for (u32 n = 1 + x % FT_PERTURB_SPIN_MAX; n; n--)
+		cpu_relax();
+}
+
+/* Let another thread run here; in serial mode the OS has no say. */
+static void give_way(struct ft_sched *s)
+{
+	if (ft_serial_on())
+		return;
+	if (s->spin_perturb)
+		spin_a_moment(s);
+	else
 		sched_yield();
+}
+
+void ft_time_add_perturb(enum ft_perturb why, u64 start)
+{
+	if (start && current_sched)
+		charge_perturb(current_sched, why, start);
+}
+
+static void yield_cpu(struct ft_sched *s, enum ft_perturb why)
+{
+	u64 start;
+
+	if (s->no_yield || ft_serial_on())
+		return;
+	start = ft_now_ns();
+	give_way(s);
+	charge_perturb(s, why, start);
 }
 
 static void count(struct ft_sched *s, enum ft_break_site site, unsigned long addr,
@@ -205,7 +323,7 @@ void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
 {
 	ft_window_open(kind, mm, addr, len, folio);
 	if (ft_need_resched(FT_BREAK_IRQ))
-		yield_cpu(current_sched);
+		yield_cpu(current_sched, FT_PERTURB_IRQ);
 	ft_window_close();
 }
 
@@ -253,7 +371,7 @@ void ft_window_linger(void)
 	 * at its change points, and the window would go unseen. */
 	while (n-- && !__atomic_load_n(&w->aimers, __ATOMIC_ACQUIRE)) {
 		ft_serial_yield();
-		yield_cpu(s);
+		yield_cpu(s, FT_PERTURB_WINDOW);
 	}
 	__atomic_store_n(&w->lingering, 0, __ATOMIC_RELAXED);
 }
@@ -288,10 +406,14 @@ void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr
 static void window_hold(struct ft_sched *s)
 {
 	u64 n = 1 + ft_random_below(&s->rs, FT_WINDOW_HOLD_MAX);
+	u64 start = ft_now_ns();
 
 	WRITE_ONCE(s->n_window_holds, s->n_window_holds + 1);
-	while (n-- && __atomic_load_n(&s->window.aimers, __ATOMIC_ACQUIRE) > 0)
-		ft_sched_yield();
+	while (n-- && __atomic_load_n(&s->window.aimers, __ATOMIC_ACQUIRE) > 0) {
+		ft_serial_yield();
+		give_way(s);
+	}
+	charge_perturb(s, FT_PERTURB_WINDOW, start);
 }
 
 void ft_window_close(void)
@@ -362,11 +484,11 @@ void cond_resched(void)
 		s->resched_pending = false;
 		ft_sched_point(FT_SP_BREAK);
 		count(s, FT_BREAK_COND_RESCHED, 0, true);
-		yield_cpu(s);
+		yield_cpu(s, FT_PERTURB_BREAK);
 		return;
 	}
 	if (ft_need_resched(FT_BREAK_COND_RESCHED))
-		yield_cpu(current_sched);
+		yield_cpu(current_sched, FT_PERTURB_BREAK);
 }
 
 /* ---- Serialized mode (include/ft/sched.h) ------------------------------------ */
@@ -735,14 +857,29 @@ void ft_serial_exit(void)
 		ft_die(FT_EXIT_SPLAT);
 }
 
-void ft_wait_until(bool (*ready)(const void *arg), const void *arg, const char *what)
+void ft_wait_until(bool (*ready)(const void *arg), const void *arg, const char *what,
+		   enum ft_time_cause cause)
 {
+	u64 start;
+
+	if (ready(arg))
+		return;
+	start = ft_time_start();
 	for (u32 step = 0; !ready(arg); step++) {
 		if (!ft_serial_on())
 			ft_wait_step(step);
 		else if (__ft_sched_wait(ready, arg, what))
 			ft_die(FT_EXIT_SPLAT);
 	}
+	ft_time_add(cause, start);
+}
+
+void ft_page_wait_yield(void)
+{
+	u64 start = ft_time_start();
+
+	ft_sched_yield();
+	ft_time_add(FT_TIME_PAGE, start);
 }
 
 u64 ft_serial_steps(void)

@@ -24,6 +24,11 @@ u64 ft_now_coarse_ns(void)
 	return clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
+u64 ft_thread_cpu_ns(void)
+{
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
 void ft_sleep_ns(u64 ns)
 {
 	struct timespec ts = {

@@ -34,6 +34,7 @@ struct spin_wait {
 	/* What the wait is for, as the serial scheduler tests it. */
 	bool (*ready)(const void *arg);
 	const void *ready_arg;
+	u64 time_start;		/* ft_time_start() at the first wait step */
 };
 
 #define SPIN_WAIT(_map, _inst, _bit, _tsan_addr, _tsan_flags, _ready, _arg) \
@@ -48,6 +49,17 @@ struct spin_wait {
 void spin_wait_once(struct spin_wait *w);
 /* The stall check alone, for waits that sleep instead of spinning. */
 void spin_wait_check_stall(struct spin_wait *w);
+/* The wait began (idempotent) and ended: its time goes to the lock's class. */
+static inline void spin_wait_begin(struct spin_wait *w)
+{
+	if (!w->time_start)
+		w->time_start = ft_time_start();
+}
+
+static inline void spin_wait_end(struct spin_wait *w)
+{
+	ft_time_add_lock(w->map->name, w->time_start);
+}
 
 /* What a held-lock record is doing. */
 enum held_state {

@@ -83,6 +83,7 @@ static void wait_turn(struct rw_semaphore *sem, u32 ticket,
 	while ((serving = ck_pr_load_32(&sem->t.serving)) != ticket) {
 		if (ticket - serving > 1 && !ft_serial_on() &&
 		    ++w.spins >= SPINS_BEFORE_YIELD) {
+			spin_wait_begin(&w);
 			rwsem_sleep(sem, serving);
 			spin_wait_check_stall(&w);
 			continue;
@@ -90,6 +91,7 @@ static void wait_turn(struct rw_semaphore *sem, u32 ticket,
 		spin_wait_once(&w);
 	}
 	ck_pr_fence_acquire();
+	spin_wait_end(&w);
 }
 
 static void pass_turn(struct rw_semaphore *sem)
@@ -114,6 +116,7 @@ static void wait_readers_drained(struct rw_semaphore *sem)
 	while (ck_pr_load_32(&sem->readers))
 		spin_wait_once(&w);
 	ck_pr_fence_acquire();
+	spin_wait_end(&w);
 }
 
 /* Take a ticket only if it would be served at once. */

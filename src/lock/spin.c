@@ -34,6 +34,7 @@ void spin_wait_check_stall(struct spin_wait *w)
 
 void spin_wait_once(struct spin_wait *w)
 {
+	spin_wait_begin(w);
 	if (ft_serial_on()) {
 		if (__ft_sched_wait(w->ready, w->ready_arg, w->map->name)) {
 			spin_wait_leave_tsan(w);
@@ -77,6 +78,7 @@ void __spin_lock_slowpath(spinlock_t *lock)
 			spin_wait_once(&w);
 	} while (!ck_spinlock_fas_trylock(&lock->raw));
 	ck_pr_dec_uint(&lock->waiters);
+	spin_wait_end(&w);
 }
 
 /* The catch-all class of bit_spin_lock() callers that declared none. */
@@ -107,6 +109,7 @@ void __bit_spin_lock_wait(int bitnum, unsigned long *addr,
 		while (READ_ONCE(*addr) & mask)
 			spin_wait_once(&w);
 	} while (__atomic_fetch_or(addr, mask, __ATOMIC_ACQUIRE) & mask);
+	spin_wait_end(&w);
 }
 
 /* ---- seqcount_t ------------------------------------------------------------ */
@@ -171,5 +174,6 @@ unsigned int __read_seqcount_begin(seqcount_t *s, const struct lock_site *site)
 			 "read_seqcount_begin inside its own write section", site);
 	while ((seq = __atomic_load_n(&s->sequence, __ATOMIC_ACQUIRE)) & 1)
 		spin_wait_once(&w);
+	spin_wait_end(&w);
 	return seq;
 }

@@ -502,7 +502,7 @@ static struct folio *swapin_lookup(struct vm_fault *vmf, unsigned long offset,
 	else if (oom)
 		*ret = VM_FAULT_OOM;
 	else
-		ft_sched_yield();	/* being added or removed: wait for it */
+		ft_page_wait_yield();	/* being added or removed: wait for it */
 	return folio;
 }
 
@@ -566,7 +566,7 @@ static vm_fault_t do_swap_page(struct vm_fault *vmf)
 		return ret;
 	if (!folio_trylock(folio)) {		/* folio_lock_or_retry() */
 		folio_put(folio);
-		ft_sched_yield();
+		ft_page_wait_yield();
 		return 0;
 	}
 	idx = offset - READ_ONCE(folio->swap);
@@ -625,7 +625,7 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		return do_swap_page(vmf);
 	if (!pte_present(vmf->orig_pte)) {
 		/* migration_entry_wait(): until remove_migration_ptes() ran. */
-		ft_sched_yield();
+		ft_page_wait_yield();
 		return 0;
 	}
 	spin_lock(vmf->ptl);

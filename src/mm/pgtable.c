@@ -384,7 +384,8 @@ void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long en
 		    __atomic_load_n(&cpu->active_mm, __ATOMIC_ACQUIRE) != mm)
 			continue;
 		w.gen = __atomic_load_n(&cpu->gen, __ATOMIC_ACQUIRE);
-		ft_wait_until(cpu_left_access, &w, "a CPU's TLB flush acknowledgement");
+		ft_wait_until(cpu_left_access, &w, "a CPU's TLB flush acknowledgement",
+			      FT_TIME_TLB);
 	}
 }
 

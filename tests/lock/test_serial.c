@@ -80,7 +80,8 @@ static void *abba_fn(void *arg)
 	ft_serial_enter(id);
 	spin_lock(mine);
 	__atomic_store_n(&flags[id], 1, __ATOMIC_RELAXED);
-	ft_wait_until(flag_set, &flags[!id], "the other thread's first lock");
+	ft_wait_until(flag_set, &flags[!id], "the other thread's first lock",
+		      FT_TIME_LOCK);
 	spin_lock(theirs);
 	spin_unlock(theirs);
 	spin_unlock(mine);
