@@ -428,6 +428,7 @@ struct rw_semaphore {
 	union rwsem_ticket t;
 	u32 readers;
 	u32 sleepers;		/* waiters asleep on t.serving (futex) */
+	u32 drainer;		/* the turn's writer asleep on @readers */
 	struct lockdep_map dep_map;
 };
 

@@ -19,32 +19,53 @@
 #include "internal.h"
 
 /*
- * A waiter that is not next in line sleeps, as on the kernel rwsem's wait
- * list: spinning or yielding cannot bring its turn closer, and with more
+ * A waiter that has spun a little sleeps, as on the kernel rwsem's wait
+ * list: yielding in a loop cannot bring its turn closer, and with more
  * threads than CPUs it takes the CPU from the thread whose turn it is
  * (measured: validate_lock --kind=rwsem under TSan next to another test,
- * 52 s yield-spinning).  The sleep is bounded so the stall check still runs.
+ * 52 s yield-spinning; the torture run's time by cause, mmap_lock waits).
+ * Each sleeps on its ticket's bit of @serving (FUTEX_WAIT_BITSET), so a
+ * pass of the turn wakes the next in line, not every waiter.  A writer
+ * that owns the turn sleeps on @readers until the last reader leaves.
+ * Sleeps are bounded so that the stall check still runs.
  */
 #define RWSEM_SLEEP_NS	(10 * NSEC_PER_MSEC)
 
-static void rwsem_sleep(struct rw_semaphore *sem, u32 serving)
+static u32 ticket_bit(u32 ticket)
 {
-	struct timespec ts = { .tv_nsec = RWSEM_SLEEP_NS };
+	return 1u << (ticket % 32);
+}
 
+/* Sleep while *@word is @val, at most RWSEM_SLEEP_NS; @bit: whose wake. */
+static void futex_sleep(u32 *word, u32 val, u32 bit)
+{
+	struct timespec ts;
+
+	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += RWSEM_SLEEP_NS;
+	if (ts.tv_nsec >= (long)NSEC_PER_SEC) {
+		ts.tv_sec++;
+		ts.tv_nsec -= (long)NSEC_PER_SEC;
+	}
+	/* Returns at once if *@word moved since we read @val. */
+	syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, val, &ts, NULL, bit);
+}
+
+static void rwsem_sleep(struct rw_semaphore *sem, u32 serving, u32 ticket)
+{
 	ck_pr_inc_32(&sem->sleepers);
-	/* Returns at once if the turn moved since we read @serving. */
-	syscall(SYS_futex, &sem->t.serving, FUTEX_WAIT_PRIVATE, serving, &ts,
-		NULL, 0);
+	futex_sleep(&sem->t.serving, serving, ticket_bit(ticket));
 	ck_pr_dec_32(&sem->sleepers);
 }
 
-static void rwsem_wake(struct rw_semaphore *sem)
+static void rwsem_wake(struct rw_semaphore *sem, u32 serving)
 {
 	/* Pairs with the increment in rwsem_sleep(): the serving update in
 	 * pass_turn() is a locked RMW, a full barrier before this load. */
 	if (ck_pr_load_32(&sem->sleepers))
-		syscall(SYS_futex, &sem->t.serving, FUTEX_WAKE_PRIVATE, INT_MAX,
-			NULL, NULL, 0);
+		syscall(SYS_futex, &sem->t.serving, FUTEX_WAKE_BITSET_PRIVATE,
+			INT_MAX, NULL, NULL, ticket_bit(serving));
 }
 
 void __init_rwsem(struct rw_semaphore *sem, const char *name,
@@ -53,6 +74,7 @@ void __init_rwsem(struct rw_semaphore *sem, const char *name,
 	sem->t.word = 0;
 	sem->readers = 0;
 	sem->sleepers = 0;
+	sem->drainer = 0;
 	sem->dep_map = (struct lockdep_map){
 		.key = key, .name = name, .kind = LOCK_KIND_RWSEM,
 	};
@@ -81,10 +103,9 @@ static void wait_turn(struct rw_semaphore *sem, u32 ticket,
 	u32 serving;
 
 	while ((serving = ck_pr_load_32(&sem->t.serving)) != ticket) {
-		if (ticket - serving > 1 && !ft_serial_on() &&
-		    ++w.spins >= SPINS_BEFORE_YIELD) {
+		if (!ft_serial_on() && ++w.spins >= SPINS_BEFORE_YIELD) {
 			spin_wait_begin(&w);
-			rwsem_sleep(sem, serving);
+			rwsem_sleep(sem, serving, ticket);
 			spin_wait_check_stall(&w);
 			continue;
 		}
@@ -99,8 +120,7 @@ static void pass_turn(struct rw_semaphore *sem)
 	ck_pr_fence_release();
 	/* Only the turn's owner writes @serving; a locked increment rather
 	 * than a store, for the barrier rwsem_wake() needs. */
-	ck_pr_inc_32(&sem->t.serving);
-	rwsem_wake(sem);
+	rwsem_wake(sem, ck_pr_faa_32(&sem->t.serving, 1) + 1);
 }
 
 static bool readers_drained(const void *sem)
@@ -113,8 +133,22 @@ static void wait_readers_drained(struct rw_semaphore *sem)
 	struct spin_wait w = SPIN_WAIT(&sem->dep_map, &sem->dep_map, -1, sem, 0,
 				       readers_drained, sem);
 
-	while (ck_pr_load_32(&sem->readers))
+	u32 readers;
+
+	/* We own the turn: no reader enters, @readers only falls. */
+	while ((readers = ck_pr_load_32(&sem->readers))) {
+		if (!ft_serial_on() && ++w.spins >= SPINS_BEFORE_YIELD) {
+			spin_wait_begin(&w);
+			ck_pr_store_32(&sem->drainer, 1);
+			/* Pairs with up_read(): both sides a locked RMW first. */
+			ck_pr_fence_memory();
+			futex_sleep(&sem->readers, readers, FUTEX_BITSET_MATCH_ANY);
+			spin_wait_check_stall(&w);
+			continue;
+		}
 		spin_wait_once(&w);
+	}
+	ck_pr_store_32(&sem->drainer, 0);
 	ck_pr_fence_acquire();
 	spin_wait_end(&w);
 }
@@ -225,7 +259,9 @@ void _up_read(struct rw_semaphore *sem, const struct lock_site *site)
 			 "up_read of an rw_semaphore without readers", site);
 	tsan_pre_unlock(sem, FT_TSAN_READ);
 	ck_pr_fence_release();
-	ck_pr_dec_32(&sem->readers);
+	/* The last reader wakes a writer waiting for readers to drain. */
+	if (ck_pr_faa_32(&sem->readers, -1) == 1 && ck_pr_load_32(&sem->drainer))
+		syscall(SYS_futex, &sem->readers, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	tsan_post_unlock(sem, FT_TSAN_READ);
 	ft_sched_point(FT_SP_UNLOCK);
 }
