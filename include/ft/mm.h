@@ -65,6 +65,17 @@ struct anon_vma {
 	struct anon_vma *root;		/* the family's root: its rwsem is used */
 	struct rw_semaphore rwsem;	/* only the root's is taken */
 	atomic_t refcount;		/* VMAs linked, children, walkers */
+	/*
+	 * For anon_vma_clone()'s reuse (7a3ef208e662, 2555283eb40d), under
+	 * the root's rwsem: the anon_vma this one was forked from (itself for
+	 * a root), how many anon_vmas name it as parent (a root counts
+	 * itself), and how many VMAs have it as their ->anon_vma.  One with
+	 * no VMA and at most one child is reused by the next fork below it,
+	 * which bounds a family's chains however many generations fork.
+	 */
+	struct anon_vma *parent;
+	unsigned long num_children;
+	unsigned long num_active_vmas;
 	struct list_head head;		/* anon_vma_chains of linked VMAs */
 	struct list_head pool_link;	/* the world's pool while unused */
 	struct list_head all_link;	/* every anon_vma ever made */

@@ -338,6 +338,7 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr)
 	vma_set_range(new, addr, end,
 		      vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT),
 		      vma->vm_flags);
+	WRITE_ONCE(new->anon_vma, vma->anon_vma);	/* vm_area_dup()'s copy */
 	if (anon_vma_clone(new, vma))
 		return -ENOMEM;
 	if (vma->anon_vma)

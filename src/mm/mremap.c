@@ -195,10 +195,9 @@ static struct vm_area_struct *copy_vma(struct vm_area_struct *vma, unsigned long
 	if (!new)
 		return NULL;
 	vma_set_range(new, addr, addr + len, pgoff, vma->vm_flags);
-	if (anon_vma_clone(new, vma)) {
-		unlink_anon_vmas(new);
+	WRITE_ONCE(new->anon_vma, vma->anon_vma);	/* vm_area_dup()'s copy */
+	if (anon_vma_clone(new, vma))
 		return NULL;
-	}
 	vma_mark_attached(new);
 	return new;
 }

@@ -317,10 +317,11 @@ void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
 /*
  * An anon_vma and every VMA that may map its pages are linked by
  * anon_vma_chains; a fork links the child's VMA to all of the parent VMA's
- * anon_vmas and to a new one of its own, so an rmap walk from a folio's
- * anon_vma reaches every mapping, in every mm of the family.  All
- * anon_vmas of a family share the root's rwsem.  Refcount: one per linked
- * VMA, one per child anon_vma on its root, one per walker.
+ * anon_vmas and to one of its own (a new one, or a dead ancestor's that
+ * anon_vma_clone() reuses), so an rmap walk from a folio's anon_vma
+ * reaches every mapping, in every mm of the family.  All anon_vmas of a
+ * family share the root's rwsem.  Refcount: one per linked VMA, one per
+ * child anon_vma on its root, one per walker.
  */
 static struct anon_vma *anon_vma_alloc(struct ft_world *w)
 {
@@ -346,6 +347,9 @@ static struct anon_vma *anon_vma_alloc(struct ft_world *w)
 	}
 	av->world = w;
 	av->root = av;
+	av->parent = av;
+	av->num_children = 0;
+	av->num_active_vmas = 0;
 	INIT_LIST_HEAD(&av->head);
 	atomic_set(&av->refcount, 0);
 	return av;
@@ -402,6 +406,28 @@ void anon_vma_unlock_read(struct anon_vma *anon_vma)
 	up_read(&anon_vma->root->rwsem);
 }
 
+/* Hold @anon_vma's root's rwsem, given that @root's is held (or NULL):
+ * the walks below take each family's lock once, not once per link. */
+static struct anon_vma *lock_anon_vma_root(struct anon_vma *root,
+					   struct anon_vma *anon_vma)
+{
+	struct anon_vma *new_root = anon_vma->root;
+
+	if (new_root != root) {
+		if (root)
+			up_write(&root->rwsem);
+		root = new_root;
+		down_write(&root->rwsem);
+	}
+	return root;
+}
+
+static void unlock_anon_vma_root(struct anon_vma *root)
+{
+	if (root)
+		up_write(&root->rwsem);
+}
+
 /* Caller holds the root's rwsem for write. */
 static void anon_vma_chain_link(struct vm_area_struct *vma,
 				struct anon_vma_chain *avc,
@@ -435,6 +461,8 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	spin_lock(&mm->page_table_lock);
 	if (likely(!vma->anon_vma)) {
 		anon_vma_chain_link(vma, avc, av);
+		av->num_children++;	/* a root is its own parent */
+		av->num_active_vmas++;
 		/* Lockless readers: vmf_anon_prepare(). */
 		smp_store_release(&vma->anon_vma, av);
 		avc = NULL;
@@ -448,20 +476,39 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * Link @dst to every anon_vma of @src, oldest first.  A caller that gives
+ * @dst its own anon_vma (fork) leaves dst->anon_vma NULL; then the first
+ * anon_vma on the way that no VMA uses any more and that has at most one
+ * child becomes dst's, instead of a new one: without that, a process
+ * that forks, whose child forks and exits, and so on, grows every
+ * descendant's chain by one per generation.  A root is never reused: it
+ * counts itself as a child, and it has the one @src descends from.
+ */
 int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
 {
 	struct anon_vma_chain *pavc;
+	struct anon_vma *root = NULL;
 
 	list_for_each_entry(pavc, &src->anon_vma_chain, same_vma) {
+		struct anon_vma *anon_vma = pavc->anon_vma;
 		struct anon_vma_chain *avc = malloc(sizeof(*avc));
 
-		if (!avc)
+		if (!avc) {
+			unlock_anon_vma_root(root);
+			dst->anon_vma = NULL;
+			unlink_anon_vmas(dst);
 			return -ENOMEM;
-		anon_vma_lock_write(pavc->anon_vma);
-		anon_vma_chain_link(dst, avc, pavc->anon_vma);
-		anon_vma_unlock_write(pavc->anon_vma);
+		}
+		root = lock_anon_vma_root(root, anon_vma);
+		anon_vma_chain_link(dst, avc, anon_vma);
+		if (!dst->anon_vma && src->anon_vma &&
+		    anon_vma->num_children < 2 && anon_vma->num_active_vmas == 0)
+			WRITE_ONCE(dst->anon_vma, anon_vma);
 	}
-	WRITE_ONCE(dst->anon_vma, src->anon_vma);
+	if (dst->anon_vma)
+		dst->anon_vma->num_active_vmas++;
+	unlock_anon_vma_root(root);
 	return 0;
 }
 
@@ -474,8 +521,9 @@ int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 	/* Nothing to share: the parent has no anon pages here yet. */
 	if (!READ_ONCE(pvma->anon_vma))
 		return 0;
+	vma->anon_vma = NULL;	/* reuse one, or make our own */
 	ret = anon_vma_clone(vma, pvma);
-	if (ret)
+	if (ret || vma->anon_vma)
 		return ret;
 	av = anon_vma_alloc(vma->vm_mm->world);
 	avc = malloc(sizeof(*avc));
@@ -483,30 +531,46 @@ int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 		free(avc);
 		if (av)
 			anon_vma_free(av);
+		unlink_anon_vmas(vma);
 		return -ENOMEM;
 	}
 	av->root = pvma->anon_vma->root;
+	av->parent = pvma->anon_vma;
+	av->num_active_vmas++;
 	atomic_inc(&av->root->refcount);
 	anon_vma_lock_write(av);
 	anon_vma_chain_link(vma, avc, av);
+	av->parent->num_children++;
 	WRITE_ONCE(vma->anon_vma, av);
 	anon_vma_unlock_write(av);
 	return 0;
 }
 
+/*
+ * Unlink @vma from its anon_vmas, newest first.  One left with no VMA is
+ * dead: its parent loses a child, so that a later clone may reuse the
+ * parent.  The references go after the lock is dropped, because the last
+ * one may free the root whose rwsem this holds.
+ */
 void unlink_anon_vmas(struct vm_area_struct *vma)
 {
-	while (!list_empty(&vma->anon_vma_chain)) {
-		struct anon_vma_chain *avc = list_first_entry(&vma->anon_vma_chain,
-							      struct anon_vma_chain,
-							      same_vma);
-		struct anon_vma *av = avc->anon_vma;
+	struct anon_vma_chain *avc, *next;
+	struct anon_vma *root = NULL;
 
-		anon_vma_lock_write(av);
+	list_for_each_entry_reverse(avc, &vma->anon_vma_chain, same_vma) {
+		struct anon_vma *anon_vma = avc->anon_vma;
+
+		root = lock_anon_vma_root(root, anon_vma);
 		list_del_init(&avc->same_anon_vma);
-		anon_vma_unlock_write(av);
+		if (list_empty(&anon_vma->head))
+			anon_vma->parent->num_children--;
+	}
+	if (vma->anon_vma)
+		vma->anon_vma->num_active_vmas--;
+	unlock_anon_vma_root(root);
+	list_for_each_entry_safe(avc, next, &vma->anon_vma_chain, same_vma) {
 		list_del_init(&avc->same_vma);
-		put_anon_vma(av);
+		put_anon_vma(avc->anon_vma);
 		free(avc);
 	}
 	WRITE_ONCE(vma->anon_vma, NULL);

@@ -28,6 +28,8 @@
  *                 across two VMAs, shrink and grow in place, bad arguments;
  *                 Z8's shape (a writable folded block before a read-only
  *                 one of the same folio) moved with the write bits kept
+ *   anon-vma-reuse  twenty generations of fork and exit: the anon_vma
+ *                 chain stays bounded, as the kernel's reuse keeps it
  */
 #include <errno.h>
 
@@ -524,6 +526,47 @@ static void case_mremap_write_batch(void)
 	mmput(p);
 }
 
+static unsigned int chain_length(struct mm_struct *mm, unsigned long i)
+{
+	struct vm_area_struct *vma = find_vma_speculative(mm, test_va(i));
+	struct anon_vma_chain *avc;
+	unsigned int n = 0;
+
+	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
+		n++;
+	return n;
+}
+
+/*
+ * Generations: each process forks, exits, and its child writes and forks
+ * in turn.  The chain stays at three (the root, which a child always
+ * keeps; the child's; one dead ancestor's, reused by the next fork), where
+ * without anon_vma reuse it grows by one per generation.
+ */
+static void case_anon_vma_reuse(void)
+{
+	struct mm_struct *mm = test_new_mm(&w);
+	unsigned int gen, longest = 0;
+	bool contents = true;
+
+	w.anon_orders = BIT(0);
+	test_put(mm, 0, 0x1000, &rs);
+	for (gen = 1; gen <= 20; gen++) {
+		struct mm_struct *child = ft_fork(mm);
+
+		mmput(mm);
+		mm = child;
+		contents &= test_get(mm, 0, &rs) == 0x1000 + gen - 1;
+		test_put(mm, 0, 0x1000 + gen, &rs);
+		longest = max(longest, chain_length(mm, 0));
+	}
+	ft_ktap_result(&k, longest == 3 && contents,
+		       "anon_vma reuse: 20 generations, longest chain %u (3), "
+		       "contents %s", longest, contents ? "kept" : "lost");
+	audit("anon_vma reuse", &mm, 1);
+	mmput(mm);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = ft_test_arg(argc, argv, "--locking", "upstream");
@@ -539,7 +582,7 @@ int main(int argc, char **argv)
 		return FT_EXIT_INVARIANT;
 	}
 	ft_random_init(&rs, 1, 0, 0, 0);
-	ft_ktap_start(54);
+	ft_ktap_start(56);
 	case_lifecycle();
 	case_cow();
 	case_dontneed();
@@ -551,6 +594,7 @@ int main(int argc, char **argv)
 	case_vmas();
 	case_mremap();
 	case_mremap_write_batch();
+	case_anon_vma_reuse();
 	ft_ktap_result(&k, ft_report_failures() == 0 && !pmem.stats.n_bad,
 		       "no oracle fired (%llu)", (unsigned long long)ft_report_failures());
 	ft_ktap_result(&k, ft_pmem_nr_used_pages(&pmem) == 1,
