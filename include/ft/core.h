@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Core harness services: exit codes, the fatal-exit path, seeded random
- * streams, clocks and the option-value parsers every binary shares.
+ * streams, clocks, the option-value parsers every binary shares, and the
+ * per-thread object caches.
  */
 #ifndef FT_CORE_H
 #define FT_CORE_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "ft/kernel.h"
@@ -102,5 +104,35 @@ const char *ft_format_duration(u64 ns, char *buf, size_t len);
  * ",a", "a,", "") is returned as "", so the caller can refuse it.
  */
 char *ft_list_next(char **cursor);
+
+/* ---- kmem_cache: fixed-size objects, per-thread magazines ---------------- */
+
+/*
+ * The slab allocator's per-CPU caches, for the objects the mm operations
+ * allocate and free all the time (anon_vma_chains, page tables): a
+ * thread allocates from and frees to its own magazine of up to
+ * KMEM_MAGAZINE objects, which exchanges half its size with the cache's
+ * depot under a mutex when it runs empty or full, and only an empty
+ * depot calls malloc.  Objects never go back to malloc: a cache keeps its
+ * peak.  A thread's magazines go back to the depots when it exits.
+ * Objects come back as they were freed, not zeroed.
+ */
+#define KMEM_MAGAZINE	32
+
+struct kmem_cache {
+	const char *name;
+	size_t size, align;
+	pthread_mutex_t lock;		/* the depot's */
+	void *depot;			/* free objects, linked through their first word */
+	int id;				/* its magazine slot + 1; 0 until first used */
+};
+
+#define KMEM_CACHE_INIT(_name, _type, _align)				\
+	{ .name = (_name), .size = sizeof(_type), .align = (_align),	\
+	  .lock = PTHREAD_MUTEX_INITIALIZER }
+
+/* An object, or NULL when malloc fails. */
+void *kmem_cache_alloc(struct kmem_cache *cache);
+void kmem_cache_free(struct kmem_cache *cache, void *obj);
 
 #endif /* FT_CORE_H */

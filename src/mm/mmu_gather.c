@@ -15,9 +15,35 @@
 
 #define TLB_LOCAL_ENTRIES	8	/* the kernel's on-stack batch */
 
+/* A page of entries, as the kernel's mmu_gather_batch: from a per-thread
+ * cache, as its batch pages come from the per-CPU page lists.  A larger
+ * --gather-size takes its batch from malloc. */
+#define TLB_BATCH_ENTRIES	(PAGE_SIZE / sizeof(struct mmu_gather_entry))
+
+struct tlb_batch {
+	struct mmu_gather_entry entries[TLB_BATCH_ENTRIES];
+};
+
+static struct kmem_cache tlb_batch_cache =
+	KMEM_CACHE_INIT("mmu_gather_batch", struct tlb_batch, 0);
+
 static struct mmu_gather_entry *tlb_entries(unsigned int capacity)
 {
-	return malloc(capacity * sizeof(struct mmu_gather_entry));
+	struct tlb_batch *b;
+
+	if (capacity > TLB_BATCH_ENTRIES)
+		return malloc(capacity * sizeof(struct mmu_gather_entry));
+	b = kmem_cache_alloc(&tlb_batch_cache);
+	return b ? b->entries : NULL;
+}
+
+static void tlb_entries_free(struct mmu_gather_entry *entries, unsigned int capacity)
+{
+	if (capacity > TLB_BATCH_ENTRIES)
+		free(entries);
+	else
+		kmem_cache_free(&tlb_batch_cache,
+				container_of(entries, struct tlb_batch, entries[0]));
 }
 
 static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm,
@@ -132,6 +158,6 @@ void tlb_finish_mmu(struct mmu_gather *tlb)
 	}
 	tlb_flush_mmu(tlb);
 	if (tlb->entries != tlb->local)
-		free(tlb->entries);
+		tlb_entries_free(tlb->entries, tlb->capacity);
 	dec_tlb_flush_pending(tlb->mm);
 }

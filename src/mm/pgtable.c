@@ -27,11 +27,14 @@ static void ptlock_init(struct ptdesc *ptdesc)
 	spin_lock_init(&ptdesc->ptl);
 }
 
+/* Page tables, as from the per-CPU page lists.  Aligned to the entries'
+ * size: ptdesc_of() rounds a PTE pointer down. */
+static struct kmem_cache ptdesc_cache =
+	KMEM_CACHE_INIT("ptdesc", struct ptdesc, PTRS_PER_PTE * sizeof(pte_t));
+
 static struct ptdesc *pte_alloc_one(void)
 {
-	size_t size = (sizeof(struct ptdesc) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	/* Aligned to the entries' size: ptdesc_of() rounds a PTE pointer down. */
-	struct ptdesc *ptdesc = aligned_alloc(sizeof(ptdesc->ptes), size);
+	struct ptdesc *ptdesc = kmem_cache_alloc(&ptdesc_cache);
 
 	if (!ptdesc)
 		return NULL;
@@ -69,7 +72,7 @@ int mm_pgtables_init(struct mm_struct *mm, struct ft_pmem *pmem,
 void free_pgtables(struct mm_struct *mm)
 {
 	for (unsigned long i = 0; i < mm->task_size >> PMD_SHIFT; i++) {
-		free(mm->pgd[i].table);
+		kmem_cache_free(&ptdesc_cache, mm->pgd[i].table);
 		mm->pgd[i].table = NULL;
 	}
 	free(mm->pgd);
@@ -94,7 +97,7 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
 		new = NULL;
 	}
 	spin_unlock(&mm->page_table_lock);
-	free(new);
+	kmem_cache_free(&ptdesc_cache, new);
 	return 0;
 }
 

@@ -314,6 +314,19 @@ void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
 
 /* ---- anon_vma (mm/rmap.c) ------------------------------------------------------ */
 
+static struct kmem_cache anon_vma_chain_cachep =
+	KMEM_CACHE_INIT("anon_vma_chain", struct anon_vma_chain, 0);
+
+static struct anon_vma_chain *anon_vma_chain_alloc(void)
+{
+	return kmem_cache_alloc(&anon_vma_chain_cachep);
+}
+
+static void anon_vma_chain_free(struct anon_vma_chain *avc)
+{
+	kmem_cache_free(&anon_vma_chain_cachep, avc);
+}
+
 /*
  * An anon_vma and every VMA that may map its pages are linked by
  * anon_vma_chains; a fork links the child's VMA to all of the parent VMA's
@@ -448,10 +461,10 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 
 	if (likely(smp_load_acquire(&vma->anon_vma)))
 		return 0;
-	avc = malloc(sizeof(*avc));
+	avc = anon_vma_chain_alloc();
 	av = anon_vma_alloc(mm->world);
 	if (!avc || !av) {
-		free(avc);
+		anon_vma_chain_free(avc);
 		if (av)
 			anon_vma_free(av);
 		return -ENOMEM;
@@ -470,7 +483,7 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	spin_unlock(&mm->page_table_lock);
 	anon_vma_unlock_write(av);
 	if (avc) {
-		free(avc);
+		anon_vma_chain_free(avc);
 		anon_vma_free(av);
 	}
 	return 0;
@@ -492,7 +505,7 @@ int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
 
 	list_for_each_entry(pavc, &src->anon_vma_chain, same_vma) {
 		struct anon_vma *anon_vma = pavc->anon_vma;
-		struct anon_vma_chain *avc = malloc(sizeof(*avc));
+		struct anon_vma_chain *avc = anon_vma_chain_alloc();
 
 		if (!avc) {
 			unlock_anon_vma_root(root);
@@ -526,9 +539,9 @@ int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 	if (ret || vma->anon_vma)
 		return ret;
 	av = anon_vma_alloc(vma->vm_mm->world);
-	avc = malloc(sizeof(*avc));
+	avc = anon_vma_chain_alloc();
 	if (!av || !avc) {
-		free(avc);
+		anon_vma_chain_free(avc);
 		if (av)
 			anon_vma_free(av);
 		unlink_anon_vmas(vma);
@@ -571,7 +584,7 @@ void unlink_anon_vmas(struct vm_area_struct *vma)
 	list_for_each_entry_safe(avc, next, &vma->anon_vma_chain, same_vma) {
 		list_del_init(&avc->same_vma);
 		put_anon_vma(avc->anon_vma);
-		free(avc);
+		anon_vma_chain_free(avc);
 	}
 	WRITE_ONCE(vma->anon_vma, NULL);
 }
