@@ -156,7 +156,7 @@ struct ft_sched {
 	 * loaded machine (a break still drops and retakes the locks). */
 	bool no_yield;
 	/* A perturbation spins a moment instead of calling sched_yield():
-	 * with fewer workers than CPUs nobody waits for this CPU, and the
+	 * with no more workers than CPUs nobody waits for this CPU, and the
 	 * syscall is most of a run's time (--perturb). */
 	bool spin_perturb;
 	u32 spin_rng;			/* the spins' lengths: not a seeded stream */
