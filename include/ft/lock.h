@@ -166,6 +166,7 @@ void lockdep_sys_exit(void);
 #define FT_TSAN_TRY		__tsan_mutex_try_lock
 #define FT_TSAN_TRY_FAILED	__tsan_mutex_try_lock_failed
 static inline void tsan_create(void *a, unsigned int f) { __tsan_mutex_create(a, f); }
+static inline void tsan_destroy(void *a) { __tsan_mutex_destroy(a, 0); }
 static inline void tsan_pre_lock(void *a, unsigned int f) { __tsan_mutex_pre_lock(a, f); }
 static inline void tsan_post_lock(void *a, unsigned int f) { __tsan_mutex_post_lock(a, f, 0); }
 static inline void tsan_pre_unlock(void *a, unsigned int f) { __tsan_mutex_pre_unlock(a, f); }
@@ -175,6 +176,7 @@ static inline void tsan_post_unlock(void *a, unsigned int f) { __tsan_mutex_post
 #define FT_TSAN_TRY		0u
 #define FT_TSAN_TRY_FAILED	0u
 static inline void tsan_create(void *a, unsigned int f) { (void)a; (void)f; }
+static inline void tsan_destroy(void *a) { (void)a; }
 static inline void tsan_pre_lock(void *a, unsigned int f) { (void)a; (void)f; }
 static inline void tsan_post_lock(void *a, unsigned int f) { (void)a; (void)f; }
 static inline void tsan_pre_unlock(void *a, unsigned int f) { (void)a; (void)f; }
@@ -210,6 +212,17 @@ void __spin_lock_slowpath(spinlock_t *lock);
 		static struct lock_class_key __key;			\
 		__spin_lock_init((lock), #lock, &__key);		\
 	} while (0)
+
+/*
+ * The lock's memory is about to be reused for another lock (a kmem_cache
+ * object): ThreadSanitizer forgets it, as it does at free(), or its
+ * lock-order graph would join the two lives (a table that was a fork's
+ * source in one life and its destination in the next is no inversion).
+ */
+static inline void spin_lock_destroy(spinlock_t *lock)
+{
+	tsan_destroy(lock);
+}
 
 static __always_inline void __spin_lock(spinlock_t *lock, unsigned int subclass,
 					const struct lock_site *site, unsigned int tsan)

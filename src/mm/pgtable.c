@@ -21,16 +21,30 @@
 
 /* ---- Tables ------------------------------------------------------------------ */
 
+/* Page tables, as from the per-CPU page lists.  Aligned to the entries'
+ * size: ptdesc_of() rounds a PTE pointer down. */
+static struct kmem_cache ptdesc_cache =
+	KMEM_CACHE_INIT("ptdesc", struct ptdesc, PTRS_PER_PTE * sizeof(pte_t));
+
 /* One init site: every PTL is of one lockdep class, as in the kernel. */
 static void ptlock_init(struct ptdesc *ptdesc)
 {
 	spin_lock_init(&ptdesc->ptl);
 }
 
-/* Page tables, as from the per-CPU page lists.  Aligned to the entries'
- * size: ptdesc_of() rounds a PTE pointer down. */
-static struct kmem_cache ptdesc_cache =
-	KMEM_CACHE_INIT("ptdesc", struct ptdesc, PTRS_PER_PTE * sizeof(pte_t));
+/* pagetable_dtor()'s part: the PTL's memory goes to another table next. */
+static void ptlock_free(struct ptdesc *ptdesc)
+{
+	spin_lock_destroy(&ptdesc->ptl);
+}
+
+static void pte_free(struct ptdesc *ptdesc)
+{
+	if (!ptdesc)
+		return;
+	ptlock_free(ptdesc);
+	kmem_cache_free(&ptdesc_cache, ptdesc);
+}
 
 static struct ptdesc *pte_alloc_one(void)
 {
@@ -72,7 +86,7 @@ int mm_pgtables_init(struct mm_struct *mm, struct ft_pmem *pmem,
 void free_pgtables(struct mm_struct *mm)
 {
 	for (unsigned long i = 0; i < mm->task_size >> PMD_SHIFT; i++) {
-		kmem_cache_free(&ptdesc_cache, mm->pgd[i].table);
+		pte_free(mm->pgd[i].table);
 		mm->pgd[i].table = NULL;
 	}
 	free(mm->pgd);
@@ -97,7 +111,7 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
 		new = NULL;
 	}
 	spin_unlock(&mm->page_table_lock);
-	kmem_cache_free(&ptdesc_cache, new);
+	pte_free(new);
 	return 0;
 }
 

@@ -359,7 +359,8 @@ static struct anon_vma *anon_vma_alloc(struct ft_world *w)
 		spin_unlock(&w->anon_vma_pool_lock);
 	}
 	av->world = w;
-	av->root = av;
+	/* Atomic, as the walkers read it: see anon_vma_lock_read(). */
+	WRITE_ONCE(av->root, av);
 	av->parent = av;
 	av->num_children = 0;
 	av->num_active_vmas = 0;
@@ -390,7 +391,7 @@ void ft_anon_vma_pool_destroy(struct ft_world *w)
 
 void put_anon_vma(struct anon_vma *av)
 {
-	struct anon_vma *root = av->root;
+	struct anon_vma *root = READ_ONCE(av->root);
 
 	if (!atomic_dec_and_test(&av->refcount))
 		return;
@@ -409,14 +410,23 @@ void anon_vma_unlock_write(struct anon_vma *anon_vma)
 	up_write(&anon_vma->root->rwsem);
 }
 
+/*
+ * The rmap walkers' lock.  Their anon_vma came from a folio's ->mapping,
+ * read without a lock: the object may have been reused since (it is
+ * type-stable), or its set-up be ordered before the walk only by the
+ * kernel's address dependency, which C11 does not have.
+ * folio_lock_anon_vma_read() reads the root with READ_ONCE() for that, and
+ * so do we: ThreadSanitizer reported the plain read racing
+ * anon_vma_alloc()'s write (a serial zoo replay, after anon_vma reuse).
+ */
 void anon_vma_lock_read(struct anon_vma *anon_vma)
 {
-	down_read(&anon_vma->root->rwsem);
+	down_read(&READ_ONCE(anon_vma->root)->rwsem);
 }
 
 void anon_vma_unlock_read(struct anon_vma *anon_vma)
 {
-	up_read(&anon_vma->root->rwsem);
+	up_read(&READ_ONCE(anon_vma->root)->rwsem);
 }
 
 /* Hold @anon_vma's root's rwsem, given that @root's is held (or NULL):
@@ -547,7 +557,7 @@ int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 		unlink_anon_vmas(vma);
 		return -ENOMEM;
 	}
-	av->root = pvma->anon_vma->root;
+	WRITE_ONCE(av->root, pvma->anon_vma->root);
 	av->parent = pvma->anon_vma;
 	av->num_active_vmas++;
 	atomic_inc(&av->root->refcount);
