@@ -132,7 +132,6 @@ static void wait_readers_drained(struct rw_semaphore *sem)
 {
 	struct spin_wait w = SPIN_WAIT(&sem->dep_map, &sem->dep_map, -1, sem, 0,
 				       readers_drained, sem);
-
 	u32 readers;
 
 	/* We own the turn: no reader enters, @readers only falls. */
@@ -140,7 +139,8 @@ static void wait_readers_drained(struct rw_semaphore *sem)
 		if (!ft_serial_on() && ++w.spins >= SPINS_BEFORE_YIELD) {
 			spin_wait_begin(&w);
 			ck_pr_store_32(&sem->drainer, 1);
-			/* Pairs with up_read(): both sides a locked RMW first. */
+			/* Store, full barrier, load, as up_read() does with
+			 * its locked decrement: one of us sees the other. */
 			ck_pr_fence_memory();
 			futex_sleep(&sem->readers, readers, FUTEX_BITSET_MATCH_ANY);
 			spin_wait_check_stall(&w);
