@@ -157,8 +157,6 @@ static bool draw_resched(struct ft_sched *s)
 	return s->resched_ppm && ft_random_below(&s->rs, 1000000) < s->resched_ppm;
 }
 
-/* Give the CPU away at a break: in serial mode the break point already
- * was a scheduling point, and the OS has no say. */
 static void charge_perturb(struct ft_sched *s, enum ft_perturb why, u64 start)
 {
 	u64 ns = ft_now_ns() - start;
@@ -186,7 +184,7 @@ static void spin_a_moment(struct ft_sched *s)
 		cpu_relax();
 }
 
-/* Let another thread run here; in serial mode the OS has no say. */
+/* Let another thread run here (--perturb). */
 static void give_way(struct ft_sched *s)
 {
 	if (ft_serial_on())
@@ -203,6 +201,8 @@ void ft_time_add_perturb(enum ft_perturb why, u64 start)
 		charge_perturb(current_sched, why, start);
 }
 
+/* Give the CPU away at a break: in serial mode the break point already
+ * was a scheduling point, and the OS has no say. */
 static void yield_cpu(struct ft_sched *s, enum ft_perturb why)
 {
 	u64 start;
