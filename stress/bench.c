@@ -14,12 +14,20 @@
  * lost in N = 65536 but most of the figure at N = 16, so it gets the same
  * subtraction and both columns mean the same thing.  The lock validator is
  * off: the kernel figures have no lockdep either.
+ *
+ * Each table is one folio order of the model.  The kernel's runs for it use
+ * folios of the same order where the kernel can be asked for them (below),
+ * base pages where not, and the table says which work its kernel column is.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,7 +108,336 @@ static void per_pte(const struct bn_params *p, double out[BN_FORK_BASE])
 	out[BN_ZAP] = median(bn_ns[BN_ZAP], r) / p->pages;
 }
 
-/* ---- The kernel ---------------------------------------------------------------- */
+/* ---- The kernel's large folios ------------------------------------------------- */
+
+/*
+ * The model's order-n tables are compared with the kernel's order-n folios
+ * where this kernel has the hugepages-<size>kB knob and we may set it.  For
+ * that order's runs the knob is set to madvise and the region gets
+ * MADV_HUGEPAGE, so no other process's memory changes size.  A larger size
+ * that would apply to the region as well is set to never meanwhile: the
+ * kernel tries the largest enabled size first, and many distributions let
+ * the PMD size inherit "madvise".  Each knob gets its word back when the
+ * order's runs end, or from the signal handler when they do not; the model
+ * never runs while a knob is changed, so ft_die() has nothing to restore.
+ */
+#define BN_THP		"/sys/kernel/mm/transparent_hugepage"
+#define BN_NR_KNOBS	16	/* 64K base pages: 128K up to a 512M PMD */
+#define BN_WORD		16
+
+/* A knob this run changed and the word it had. */
+struct bn_knob {
+	char path[96];
+	char name[32];			/* "hugepages-64kB" */
+	char was[BN_WORD];
+	volatile sig_atomic_t armed;	/* to be restored; the handler reads it */
+};
+
+/* What one order's kernel runs mapped. */
+struct bn_kernel {
+	unsigned int order;		/* of the kernel's folios: the model's, or 0 */
+	char why[128];			/* why 0 where the model's order is not */
+	bool model_too;			/* the model's runs get base pages too */
+	char knobs[160];		/* what was set for the runs */
+	bool counted;			/* the size's stats/anon_fault_* exist */
+	u64 alloc, fallback;		/* their increase over the fault phases */
+	u64 expect;			/* large folios the fault phases should get */
+};
+
+static struct bn_knob bn_knobs[BN_NR_KNOBS];
+static struct bn_kernel bn_kern[MAX_PAGE_ORDER + 1];
+static pid_t bn_pid;			/* fork children restore nothing */
+static int bn_lock_fd = -1;
+
+static void thp_path(char *path, size_t size, size_t bytes, const char *file)
+{
+	snprintf(path, size, BN_THP "/hugepages-%zukB/%s", bytes >> 10, file);
+}
+
+/* The bracketed word of a THP knob: "always inherit madvise [never]". */
+static int knob_read(const char *path, char *word)
+{
+	char buf[128], *l, *r;
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	buf[n] = '\0';
+	l = strchr(buf, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r || r == l + 1 || r - l - 1 >= BN_WORD)
+		return -EINVAL;
+	memcpy(word, l + 1, (size_t)(r - l - 1));
+	word[r - l - 1] = '\0';
+	return 0;
+}
+
+/* open, write, close and strlen only: the signal handler restores with it. */
+static int knob_write(const char *path, const char *word)
+{
+	size_t len = strlen(word);
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, word, len) != (ssize_t)len)
+		ret = -errno ?: -EIO;
+	close(fd);
+	return ret;
+}
+
+/* A number in a sysfs file; false if there is none. */
+static bool read_u64(const char *path, u64 *val)
+{
+	char buf[32];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	*val = strtoull(buf, NULL, 10);
+	return true;
+}
+
+/* A stats counter of the kernel's mTHP of @bytes. */
+static bool stat_read(size_t bytes, const char *name, u64 *val)
+{
+	char path[128];
+
+	thp_path(path, sizeof(path), bytes, name);
+	return read_u64(path, val);
+}
+
+/* Set the knob of @bytes to @word, its word remembered first. */
+static int knob_set(size_t bytes, const char *word)
+{
+	struct bn_knob *k = NULL;
+	int ret;
+
+	for (int i = 0; i < BN_NR_KNOBS && !k; i++)
+		if (!bn_knobs[i].armed)
+			k = &bn_knobs[i];
+	if (!k)
+		return -ENOSPC;
+	thp_path(k->path, sizeof(k->path), bytes, "enabled");
+	snprintf(k->name, sizeof(k->name), "hugepages-%zukB", bytes >> 10);
+	ret = knob_read(k->path, k->was);
+	if (ret || !strcmp(k->was, word))
+		return ret;
+	/* Armed before the write: a signal between the two restores the
+	 * word the knob still has, which does no harm. */
+	barrier();
+	k->armed = 1;
+	return knob_write(k->path, word);
+}
+
+/* Every armed knob back to its word, the last set first; signal-safe. */
+static void knobs_restore_quietly(void)
+{
+	for (int i = BN_NR_KNOBS - 1; i >= 0; i--) {
+		if (bn_knobs[i].armed) {
+			knob_write(bn_knobs[i].path, bn_knobs[i].was);
+			bn_knobs[i].armed = 0;
+		}
+	}
+}
+
+/* The same, read back: a knob left changed is an error, said loudly. */
+static int knobs_restore(void)
+{
+	char now[BN_WORD];
+	int ret = 0;
+
+	for (int i = BN_NR_KNOBS - 1; i >= 0; i--) {
+		struct bn_knob *k = &bn_knobs[i];
+		int err;
+
+		if (!k->armed)
+			continue;
+		err = knob_write(k->path, k->was) ?: knob_read(k->path, now);
+		if (!err && strcmp(now, k->was))
+			err = -EIO;
+		k->armed = 0;
+		if (err && !ret)
+			ret = bn_fail("kernel: %s not restored to '%s' (%s): set it "
+				      "by hand", k->path, k->was, strerror(-err));
+	}
+	if (bn_lock_fd >= 0)
+		close(bn_lock_fd);	/* and with it the lock */
+	bn_lock_fd = -1;
+	return ret;
+}
+
+static void put_str(const char *s)
+{
+	ssize_t n = write(STDERR_FILENO, s, strlen(s));
+
+	(void)n;
+}
+
+/* SIGINT, SIGTERM, SIGHUP: the knobs first, then exit as the torture does. */
+static void on_signal(int sig)
+{
+	char num[4] = { (char)('0' + sig / 10 % 10), (char)('0' + sig % 10) };
+	bool knobs = false;
+
+	if (getpid() != bn_pid)
+		_exit(FT_EXIT_INTERRUPTED);
+	for (int i = 0; i < BN_NR_KNOBS; i++)
+		knobs |= bn_knobs[i].armed;
+	knobs_restore_quietly();
+	put_str(FT_PROG " --bench: stopped by signal ");
+	put_str(sig < 10 ? num + 1 : num);
+	put_str(knobs ? ", the THP knobs restored\n" : "\n");
+	_exit(FT_EXIT_INTERRUPTED);
+}
+
+static void signals_catch(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	bn_pid = getpid();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/*
+ * Would a larger size's knob @word give a MADV_HUGEPAGE region its folios?
+ * "inherit" takes the top-level word @top, where only never says no.
+ */
+static bool knob_applies(const char *word, const char *top)
+{
+	if (!strcmp(word, "inherit"))
+		word = strcmp(top, "never") ? "madvise" : "never";
+	return !strcmp(word, "always") || !strcmp(word, "madvise");
+}
+
+/* Larger sizes than @bytes up to @pmd that would apply: to never. */
+static int knobs_quiet_larger(size_t bytes, size_t pmd)
+{
+	char top[BN_WORD], word[BN_WORD], path[96];
+	int ret = 0;
+
+	if (knob_read(BN_THP "/enabled", top))
+		strcpy(top, "never");
+	for (bytes <<= 1; bytes <= pmd && !ret; bytes <<= 1) {
+		thp_path(path, sizeof(path), bytes, "enabled");
+		if (!knob_read(path, word) && knob_applies(word, top))
+			ret = knob_set(bytes, "never");
+	}
+	return ret;
+}
+
+/* "hugepages-64kB never -> madvise, ...": said under the table. */
+static void knobs_describe(struct bn_kernel *k)
+{
+	size_t len = 0;
+	char now[BN_WORD];
+
+	k->knobs[0] = '\0';
+	for (int i = 0; i < BN_NR_KNOBS && len < sizeof(k->knobs); i++) {
+		const struct bn_knob *kn = &bn_knobs[i];
+
+		if (!kn->armed || knob_read(kn->path, now))
+			continue;
+		len += (size_t)snprintf(k->knobs + len, sizeof(k->knobs) - len,
+					"%s%s %s -> %s", len ? ", " : "", kn->name,
+					kn->was, now);
+	}
+}
+
+/*
+ * Set the knobs for the runs of folios of @bytes, one bench at a time: two
+ * at once (ctest -j2) would each remember the other's word, and the last
+ * restore would leave "madvise".  Returns 0 or -errno.
+ */
+static int knobs_set_for(size_t bytes, size_t pmd, struct bn_kernel *k)
+{
+	int ret;
+
+	bn_lock_fd = open(BN_THP, O_RDONLY | O_DIRECTORY);
+	if (bn_lock_fd < 0 || flock(bn_lock_fd, LOCK_EX))
+		return -errno;
+	ret = knob_set(bytes, "madvise") ?: knobs_quiet_larger(bytes, pmd);
+	if (!ret)
+		knobs_describe(k);
+	return ret;
+}
+
+/* The PMD size, or 0: a kernel without THP has no knobs either. */
+static size_t pmd_size(void)
+{
+	u64 size;
+
+	return read_u64(BN_THP "/hpage_pmd_size", &size) ? (size_t)size : 0;
+}
+
+/* Why the kernel cannot map order @order as the model does; NULL if it can. */
+static const char *kernel_cannot(const struct bn_params *p, unsigned int order,
+				 size_t kpage, size_t pmd, char *buf, size_t size)
+{
+	size_t bytes = kpage << order;
+	char path[96];
+
+	thp_path(path, sizeof(path), bytes, "enabled");
+	if (p->pages >> order == 0)
+		snprintf(buf, size, "%llu pages hold no %zuK folio",
+			 (unsigned long long)p->pages, bytes >> 10);
+	else if (pmd && bytes >= pmd)
+		snprintf(buf, size, "the kernel maps a %zuK folio with a PMD, "
+			 "the model with PTEs", bytes >> 10);
+	else if (access(path, F_OK))
+		snprintf(buf, size, "no hugepages-%zukB knob", bytes >> 10);
+	else if (geteuid())
+		snprintf(buf, size, "not root");
+	else if (access(path, W_OK))
+		snprintf(buf, size, "hugepages-%zukB/enabled: %s", bytes >> 10,
+			 strerror(errno));
+	else
+		return NULL;
+	return buf;
+}
+
+/*
+ * Which folios the kernel's runs of @order get, and the knobs set for them.
+ * Base pages where the knobs cannot be set; an error only if one that was
+ * set cannot be restored.
+ */
+static int kernel_choose(const struct bn_params *p, unsigned int order,
+			 size_t kpage, struct bn_kernel *k)
+{
+	size_t pmd = pmd_size();
+	int err;
+
+	*k = (struct bn_kernel){ .model_too = !(p->pages >> order) };
+	if (!order || kernel_cannot(p, order, kpage, pmd, k->why, sizeof(k->why)))
+		return 0;
+	err = knobs_set_for(kpage << order, pmd, k);
+	if (err) {
+		snprintf(k->why, sizeof(k->why), "cannot set the THP knobs: %s",
+			 strerror(-err));
+		return knobs_restore();
+	}
+	k->order = order;
+	k->counted = true;
+	k->expect = p->repeat * (p->pages >> order);
+	return 0;
+}
+
+/* ---- The kernel's runs --------------------------------------------------------- */
 
 /* fork() to its return in the parent; the child leaves at once. */
 static int kernel_fork(u64 *ns)
@@ -119,23 +456,76 @@ static int kernel_fork(u64 *ns)
 	return 0;
 }
 
-static int kernel_run(const struct bn_params *p, unsigned int r, size_t kpage)
+/*
+ * @len bytes at a multiple of @align, and nothing beside them in the VMA:
+ * the kernel's large folios are naturally aligned, as the model's are.
+ */
+static void *kernel_map(size_t len, size_t align)
+{
+	char *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *start;
+
+	if (p == MAP_FAILED)
+		return p;
+	start = (char *)ALIGN((uintptr_t)p, align);
+	if (start > p)
+		munmap(p, (size_t)(start - p));
+	munmap(start + len, (size_t)(p + align - start));
+	return start;
+}
+
+/* Base pages whatever the knobs say, or the order they were set for. */
+static int kernel_advise(volatile unsigned long *mem, size_t len,
+			 const struct bn_kernel *k)
+{
+	/* Without THP in the kernel, NOHUGEPAGE fails and base pages it is. */
+	if (!k->order) {
+		madvise((void *)mem, len, MADV_NOHUGEPAGE);
+		return 0;
+	}
+	if (madvise((void *)mem, len, MADV_HUGEPAGE))
+		return bn_fail("kernel: madvise(MADV_HUGEPAGE): %s", strerror(errno));
+	return 0;
+}
+
+/* What the order's size counted over a fault phase: before, or after. */
+static void kernel_count(struct bn_kernel *k, size_t bytes, bool after)
+{
+	u64 alloc, fallback;
+
+	if (!k->order)
+		return;
+	if (!stat_read(bytes, "stats/anon_fault_alloc", &alloc) ||
+	    !stat_read(bytes, "stats/anon_fault_fallback", &fallback)) {
+		k->counted = false;
+		return;
+	}
+	k->alloc += after ? alloc : -alloc;
+	k->fallback += after ? fallback : -fallback;
+}
+
+static int kernel_run(const struct bn_params *p, unsigned int r, size_t kpage,
+		      struct bn_kernel *k)
 {
 	size_t len = p->pages * kpage, step = kpage / sizeof(unsigned long);
+	size_t bytes = kpage << k->order;
 	volatile unsigned long *mem;
 	u64 t0;
 
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem = kernel_map(len, bytes);
 	if (mem == MAP_FAILED)
 		return bn_fail("kernel: mmap of %zu bytes: %s", len, strerror(errno));
-	/* Base pages whatever the THP setting, as the order-0 model; an
-	 * error only means a kernel without THP. */
-	madvise((void *)mem, len, MADV_NOHUGEPAGE);
+	if (kernel_advise(mem, len, k)) {
+		munmap((void *)mem, len);
+		return FT_EXIT_INVARIANT;
+	}
+	kernel_count(k, bytes, false);
 	t0 = ft_now_ns();
 	for (u64 i = 0; i < p->pages; i++)
 		mem[i * step] = i;
 	bn_ns[BN_FAULT][r] = ft_now_ns() - t0;
+	kernel_count(k, bytes, true);
 	if (kernel_fork(&bn_ns[BN_FORK][r])) {
 		munmap((void *)mem, len);
 		return FT_EXIT_INVARIANT;
@@ -145,6 +535,21 @@ static int kernel_run(const struct bn_params *p, unsigned int r, size_t kpage)
 		return bn_fail("kernel: munmap: %s", strerror(errno));
 	bn_ns[BN_ZAP][r] = ft_now_ns() - t0;
 	return kernel_fork(&bn_ns[BN_FORK_BASE][r]);
+}
+
+/* The kernel's runs of @order into @out, its knobs restored whatever happens. */
+static int kernel_order(const struct bn_params *p, unsigned int order, size_t kpage,
+			double out[BN_FORK_BASE])
+{
+	struct bn_kernel *k = &bn_kern[order];
+	int ret = kernel_choose(p, order, kpage, k);
+
+	for (unsigned int r = 0; r < p->repeat && !ret; r++)
+		ret = kernel_run(p, r, kpage, k);
+	ret = knobs_restore() ?: ret;
+	if (!ret)
+		per_pte(p, out);
+	return ret;
 }
 
 /* ---- The model ------------------------------------------------------------------ */
@@ -245,13 +650,53 @@ static int model_destroy(struct bn_model *m)
 
 /* ---- The mode --------------------------------------------------------------------- */
 
-static void print_table(const struct bn_params *p, unsigned int order,
-			const double *model, const double *kernel)
+/*
+ * Which work the kernel's column is: the model's order, or base pages and
+ * why.  The tables are only compared as the same work where this says so.
+ */
+static void print_kernel(const struct bn_kernel *k, unsigned int order,
+			 size_t kpage)
 {
+	size_t kb = (kpage << order) >> 10;
+
+	if (!order)
+		printf("kernel: base pages (order 0, MADV_NOHUGEPAGE)\n");
+	else if (!k->order && k->model_too)
+		printf("kernel: base pages, as the model's (reason: %s)\n", k->why);
+	else if (!k->order)
+		printf("kernel: base pages (reason: %s), not the model's order-%u "
+		       "folios\n", k->why, order);
+	else if (!k->counted)
+		printf("kernel: %zuK mTHP asked for, not verified (no hugepages-"
+		       "%zukB/stats/anon_fault_alloc)\n", kb, kb);
+	else if (k->alloc == k->expect)
+		printf("kernel: %zuK mTHP (anon_fault_alloc +%llu)\n", kb,
+		       (unsigned long long)k->alloc);
+	else if (k->alloc > k->expect)
+		printf("kernel: %zuK mTHP (anon_fault_alloc +%llu, %llu ours: other "
+		       "processes fault them too)\n", kb,
+		       (unsigned long long)k->alloc, (unsigned long long)k->expect);
+	else
+		printf("kernel: %s (reason: fell back, anon_fault_alloc +%llu of "
+		       "%llu, anon_fault_fallback +%llu), not the model's order-%u "
+		       "folios\n", k->alloc ? "partly mTHP, partly base pages" :
+		       "base pages", (unsigned long long)k->alloc,
+		       (unsigned long long)k->expect,
+		       (unsigned long long)k->fallback, order);
+}
+
+static void print_table(const struct bn_params *p, unsigned int order,
+			const double *model, const double *kernel, size_t kpage)
+{
+	const struct bn_kernel *k = &bn_kern[order];
+
 	printf(FT_PROG " --bench: %llu pages, median of %llu, lockdep off, "
-	       "order-%u folios%s\n", (unsigned long long)p->pages,
-	       (unsigned long long)p->repeat, order,
-	       order ? " in the model, base pages in the kernel" : "");
+	       "model order %u\n", (unsigned long long)p->pages,
+	       (unsigned long long)p->repeat, order);
+	print_kernel(k, order, kpage);
+	if (!p->quiet && k->knobs[0])
+		printf("kernel knobs for these runs: %s; restored after them\n",
+		       k->knobs);
 	printf("op            model ns/PTE   kernel ns/PTE   model/kernel\n");
 	for (int i = BN_FAULT; i < BN_FORK_BASE; i++) {
 		printf("%-13s %12.1f %15.1f", bn_op_names[i], model[i], kernel[i]);
@@ -264,10 +709,13 @@ static void print_table(const struct bn_params *p, unsigned int order,
 
 static void print_notes(struct bn_model *m, size_t kpage)
 {
-	printf("kernel: %zu-byte pages (MADV_NOHUGEPAGE); model: one thread, no "
-	       "breaks, inline checks %s%s\n", kpage,
+	printf("model: one thread, no breaks, inline checks %s%s\n",
 	       ft_debug_vm(&m->pmem) ? "on" : "off",
 	       BN_OPTIMIZED ? "" : ", UNOPTIMIZED BUILD: not representative");
+	printf("kernel runs: %zu-byte base pages under MADV_NOHUGEPAGE; order n "
+	       "under MADV_HUGEPAGE,\nits hugepages-<size>kB knob on madvise and "
+	       "larger sizes on never (root only),\nchecked by its "
+	       "stats/anon_fault_alloc\n", kpage);
 	printf("fork-copy: (fork with the pages - fork without) / pages on both "
 	       "sides; zap: munmap\nafter the child exited (the model's munmap "
 	       "keeps its page tables, the kernel's frees them)\n");
@@ -275,19 +723,21 @@ static void print_notes(struct bn_model *m, size_t kpage)
 
 static int bench(const struct bn_params *p)
 {
+	static double kernel[MAX_PAGE_ORDER + 1][BN_FORK_BASE];
 	size_t kpage = (size_t)sysconf(_SC_PAGESIZE);
-	double kernel[BN_FORK_BASE], model[BN_FORK_BASE];
 	struct bn_model *m = &bn_model;
+	double model[BN_FORK_BASE];
 	int ret = 0;
 
-	/* The kernel first: its fork then copies none of the model's memory. */
-	for (unsigned int r = 0; r < p->repeat && !ret; r++)
-		ret = kernel_run(p, r, kpage);
+	/* The kernel first: its fork then copies none of the model's memory,
+	 * and no knob is changed while the model runs. */
+	for (unsigned int order = 0; order <= MAX_PAGE_ORDER && !ret; order++)
+		if (p->orders & BIT(order))
+			ret = kernel_order(p, order, kpage, kernel[order]);
 	if (!ret)
 		ret = model_init(m, p);
 	if (ret)
 		return ret;
-	per_pte(p, kernel);
 	for (unsigned int order = 0; order <= MAX_PAGE_ORDER; order++) {
 		if (!(p->orders & BIT(order)))
 			continue;
@@ -298,7 +748,7 @@ static int bench(const struct bn_params *p)
 		if (ret)
 			break;
 		per_pte(p, model);
-		print_table(p, order, model, kernel);
+		print_table(p, order, model, kernel[order], kpage);
 	}
 	if (!ret && (!p->quiet || !BN_OPTIMIZED))
 		print_notes(m, kpage);
@@ -340,7 +790,13 @@ static void usage(void)
 	       "                       (default 0; 4 is arm64's 64K contpte block)\n"
 	       "  -q, --quiet          only the tables\n"
 	       "ns per PTE of first-touch write fault, fork and munmap, model and "
-	       "kernel,\nsingle-threaded, the lock validator off.\n",
+	       "kernel,\nsingle-threaded, the lock validator off.  The kernel's "
+	       "runs of order n > 0 use\nits mTHP of that size where it has the "
+	       "hugepages-<size>kB knob and we are root:\nthe knob is set to "
+	       "madvise for them (larger sizes to never) and restored after\n"
+	       "them, on an error and on SIGINT or SIGTERM; elsewhere base pages.  "
+	       "Each table\nsays which: \"kernel: 64K mTHP (anon_fault_alloc "
+	       "+N)\" or\n\"kernel: base pages (reason: ...)\".\n",
 	       BN_MAX_REPEAT, MAX_PAGE_ORDER);
 }
 
@@ -393,6 +849,7 @@ int cmd_bench(int argc, char **argv)
 		return ft_usage_error("unexpected argument '%s'", argv[optind]);
 	if (lockdep_set_enabled(false))
 		return bn_fail("cannot turn the lock validator off");
+	signals_catch();
 	ret = bench(&p);
 	lockdep_set_enabled(lockdep_was);
 	return ret;
