@@ -66,7 +66,7 @@ extern const char *const tt_sched_mode_names[2];	/* by tt_params.serial */
  * window's delay, a window waiting for an aimer) gives the CPU away.
  */
 enum tt_perturb {
-	TT_PERTURB_AUTO,	/* spin with no more workers than CPUs, else yield */
+	TT_PERTURB_AUTO,	/* spin with one worker, else yield */
 	TT_PERTURB_YIELD,	/* sched_yield() */
 	TT_PERTURB_SPIN,	/* a short spin of random length */
 	NR_TT_PERTURBS

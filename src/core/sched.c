@@ -46,15 +46,6 @@ struct ft_sched *ft_sched_current(void)
 	return current_sched;
 }
 
-unsigned int ft_nr_cpus(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return 1;
-	return (unsigned int)CPU_COUNT(&set);
-}
-
 /* ---- Time by cause (include/ft/sched.h) ---------------------------------------- */
 
 const char *const ft_time_cause_names[NR_FT_TIME_CAUSES] = {
