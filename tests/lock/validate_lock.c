@@ -8,9 +8,11 @@
  * trylocks and downgrades are mixed in.  At the end the counter must equal
  * the number of writes exactly.  For a bit spinlock, two more threads flip
  * other bits of the lock's word atomically the whole time and check that
- * no flip is lost.  Plain accesses on purpose: under the tsan preset, a lock
- * that TSan cannot see is a report.  The "busted" and "busted_bit" kinds
- * must fail here.
+ * no flip is lost; the first lost flip ends the run (a broken lock is
+ * found, and its negative control can ask for many iterations without
+ * waiting for all of them).  Plain accesses on purpose: under the tsan
+ * preset, a lock that TSan cannot see is a report.  The "busted" and
+ * "busted_bit" kinds must fail here.
  */
 #include <pthread.h>
 
@@ -26,6 +28,7 @@ struct shared {
 	long counter, a, b;	/* guarded by the lock */
 	int writer_in;		/* atomic: the exclusion check */
 	int workers_done;	/* atomic: the flippers stop */
+	int flip_lost;		/* atomic: the workers stop */
 };
 
 struct worker {
@@ -94,7 +97,8 @@ static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
 
-	for (u64 i = 0; i < w->sh->iters; i++)
+	for (u64 i = 0; i < w->sh->iters &&
+	     !__atomic_load_n(&w->sh->flip_lost, __ATOMIC_RELAXED); i++)
 		one_op(w, i);
 	return NULL;
 }
@@ -112,8 +116,10 @@ static void *flipper_fn(void *arg)
 	while (!__atomic_load_n(&w->sh->workers_done, __ATOMIC_ACQUIRE)) {
 		bool was = __atomic_fetch_xor(word, bit, __ATOMIC_RELAXED) & bit;
 
-		if (was != expect)	/* someone lost my last flip */
+		if (was != expect) {	/* someone lost my last flip */
 			w->bad++;
+			__atomic_store_n(&w->sh->flip_lost, 1, __ATOMIC_RELAXED);
+		}
 		expect = !was;
 	}
 	if (!!(__atomic_load_n(word, __ATOMIC_RELAXED) & bit) != expect)
