@@ -3,19 +3,23 @@
 # time_by_cause.sh FOLIOTORTURE: the JSON's time by cause adds up and
 # names the cause a run was made to have.
 #   - hold: a PTL held across a 200 ms sleep (--long-hold) once in 4096
-#     writes, one process of one table for both workers: the hold and
-#     lock waits show, among them the PTL's (which of mmap_lock and the PTL
-#     the other worker waits for depends on its operation);
+#     writes, without aiming, 60000 operations a worker: about 10 holds,
+#     under TSan too (a 3 s run there made too few writes to hold at
+#     all), in one process of one table for both workers.  The hold and
+#     lock waits show, among them the PTL's (which of mmap_lock and the
+#     PTL the other worker waits for depends on its operation);
 #   - plain, without aiming: no window waits for an aimer, and the
 #     audits' parking shows.
 # In both: the causes and work add up to the workers' wall time, which is
-# the threads times the run, and CPU time does not exceed it.
+# at most the threads times the run (about that for the timed run), and
+# CPU time does not exceed it.
 set -u
 ft="$1"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$ft" --threads=2 --duration=3s --seed=7 -q --escalate=0 --long-hold=200ms --max-mms=1 --vma-size=1M \
+"$ft" --threads=2 --duration=5m --max-ops=60000 --seed=7 -q --escalate=0 --aim=0 --long-hold=200ms \
+  --max-mms=1 --vma-size=1M \
   --json="$work/hold.json" >"$work/hold.log" 2>&1 || { echo "not ok: hold run"; exit 1; }
 "$ft" --threads=2 --duration=2s --seed=7 -q --escalate=0 --aim=0 --audit-interval=100ms \
   --json="$work/plain.json" >"$work/plain.log" 2>&1 || { echo "not ok: plain run"; exit 1; }
@@ -35,7 +39,8 @@ for path in sys.argv[1:]:
     name = path.rsplit("/", 1)[1]
     threads = d["options"]["threads"]
     expect_wall = int(threads) * d["elapsed_s"] * 1e9
-    check(0.8 * expect_wall < t["wall"] <= 1.01 * expect_wall,
+    timed = name == "plain.json"
+    check((not timed or 0.8 * expect_wall < t["wall"]) and t["wall"] <= 1.01 * expect_wall,
           "%s: wall %.2f s for %s threads over %.2f s" % (name, t["wall"] / 1e9, threads, d["elapsed_s"]))
     check(t["work"] + sum(t[c] for c in causes) <= t["wall"] * 1.01,
           "%s: the causes and work add up to at most the wall time" % name)
