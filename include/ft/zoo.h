@@ -44,7 +44,7 @@ enum ft_inject {
 	FT_NR_INJECTIONS
 };
 
-#define FT_INJ_MAX_ORACLES	4
+#define FT_INJ_MAX_ORACLES	5
 
 /* The name a TSan report gives a run's failure (its repro file's invariant). */
 #define FT_ORACLE_TSAN		"data race (ThreadSanitizer)"

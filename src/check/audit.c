@@ -280,6 +280,10 @@ static void audit_table(struct audit *a, struct mm_struct *mm, struct ptdesc *pt
 		} else if (pte_present(pte)) {
 			audit_prot(a, vma, addr, pte);
 			audit_present(a, vma, addr, pte, anon);
+		} else {
+			audit_fail(a, NULL, "mm id %u: entry %#llx at %#lx is neither "
+				   "present, a migration entry nor a swap entry",
+				   mm->mm_id, (unsigned long long)pte_val(pte), addr);
 		}
 		if (pte_cont(pte) && i % CONT_PTES == 0) {
 			a->st->cont_blocks++;

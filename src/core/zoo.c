@@ -69,8 +69,10 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 	[FT_INJ_BATCH_OVER_HOLE] = {
 		"batch-over-hole", "review",
 		"fork sizes a batch from the folio instead of scanning the PTEs, "
-		"copying across a none PTE",
-		{ "shadow memory", "bad page state", "VM_WARN_ON_FOLIO" },
+		"copying across a none PTE (write-protected into a bad swap "
+		"entry) and giving every entry the first one's dirty bit",
+		{ "shadow memory", "bad page state", "VM_WARN_ON_FOLIO", "dirty bit",
+		  "bad swap entry" },
 	},
 	[FT_INJ_EBUSY_NO_REF_ROLLBACK] = {
 		"ebusy-no-ref-rollback", "Z24/H3",

@@ -544,6 +544,28 @@ static void swapin_map(struct vm_fault *vmf, struct folio *folio, struct page *p
 }
 
 /*
+ * A non-present entry that is neither a migration entry nor one of the
+ * swap device's.  Upstream decodes it as an entry of a swap device that
+ * does not exist, and get_swap_device() (fault), swap_duplicate() (fork)
+ * and free_swap_and_cache() (zap) say "Bad swap file entry".  Write-
+ * protecting a none entry makes one, as arm64's pte_wrprotect() sets
+ * PTE_RDONLY: fork does that to the hole the batch-over-hole injection
+ * copies across.
+ */
+static void bad_swap_entry(struct mm_struct *mm, unsigned long addr, pte_t pte,
+			   const char *func)
+{
+	if (!ft_report_begin("bad swap entry"))
+		return;
+	ft_report_msg("BUG: mm id %u: %s: Bad swap file entry %#llx at %#lx\n",
+		      mm->mm_id, func, (unsigned long long)pte_val(pte), addr);
+	fprintf(stderr, "pte: ");
+	pte_describe(stderr, pte);
+	fprintf(stderr, "\n");
+	ft_report_end();
+}
+
+/*
  * do_swap_page() (mm/memory.c v6.18): the swap cache folio (read in if
  * needed), locked, checked to still be the entry's, mapped under the PTL
  * if the entry did not change; exclusive if the entry remembers it.  A
@@ -624,6 +646,12 @@ static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	if (is_swapfile_entry(vmf->orig_pte))
 		return do_swap_page(vmf);
 	if (!pte_present(vmf->orig_pte)) {
+		/* FT-DEVIATION: upstream returns 0 and faults again for ever;
+		 * the report ends the run, the access fails meanwhile. */
+		if (!is_migration_entry(vmf->orig_pte)) {
+			bad_swap_entry(mm, vmf->address, vmf->orig_pte, "do_swap_page");
+			return VM_FAULT_SIGSEGV;
+		}
 		/* migration_entry_wait(): until remove_migration_ptes() ran. */
 		ft_page_wait_yield();
 		return 0;
@@ -907,7 +935,8 @@ copy_pte:
 /*
  * copy_nonpresent_pte(): a swap entry gains a reference and is shared
  * from now on (both sides lose pte_swp_exclusive); a migration entry is
- * made read-only on both sides.
+ * made read-only on both sides.  FT-DEVIATION: a bad entry is reported
+ * and not copied, where upstream's swap_duplicate() fails the fork.
  */
 static void copy_nonpresent_pte(struct vm_area_struct *dst_vma,
 				struct vm_area_struct *src_vma, pte_t *dst_pte,
@@ -915,6 +944,10 @@ static void copy_nonpresent_pte(struct vm_area_struct *dst_vma,
 {
 	pte_t pte = ptep_get(src_pte);
 
+	if (!is_swapfile_entry(pte) && !is_migration_entry(pte)) {
+		bad_swap_entry(src_vma->vm_mm, addr, pte, "swap_duplicate");
+		return;
+	}
 	if (is_swapfile_entry(pte)) {
 		swap_duplicate(src_vma->vm_mm->pmem, pte_swp_offset(pte));
 		if (pte_swp_exclusive(pte)) {
@@ -1190,6 +1223,9 @@ static unsigned int do_zap_pte_range(struct mmu_gather *tlb, struct vm_area_stru
 		ptep_get_and_clear(vma->vm_mm, addr, pte);
 		zs->rss[MM_SWAPENTS]--;
 		(*zapped)++;
+	} else {
+		bad_swap_entry(vma->vm_mm, addr, ptent, "free_swap_and_cache");
+		ptep_get_and_clear(vma->vm_mm, addr, pte);
 	}
 	return nr + 1;
 }

@@ -24,6 +24,8 @@
  *   valid-prot-none a valid entry in a PROT_NONE VMA
  *   free-pfn        an entry mapping a pfn that is free
  *   outside-vma     an entry left behind in an unmapped hole
+ *   bad-swap-entry  a none entry write-protected (arm64 sets PTE_RDONLY):
+ *                   neither present, a migration entry nor a swap entry
  *   exclusive-shared
  *                   page 3 of the large folio, shared with the child,
  *                   marked AnonExclusive (I11)
@@ -241,6 +243,12 @@ static void outside_vma(void)
 	__set_pte(ptep_of(parent, 21), __ptep_get(ptep_of(parent, 19)));
 }
 
+/* What fork's write-protect of a hole in its batch leaves (batch-over-hole). */
+static void bad_swap_entry(void)
+{
+	__set_pte(ptep_of(parent, 22), pte_wrprotect(__pte(0)));
+}
+
 /* A page shared with the child, read-only in both, marked exclusive. */
 /* A page inside the large folio: the dump must show that page. */
 static void exclusive_shared(void)
@@ -378,6 +386,7 @@ static const struct {
 	{ "valid-prot-none", valid_prot_none },
 	{ "free-pfn", free_pfn },
 	{ "outside-vma", outside_vma },
+	{ "bad-swap-entry", bad_swap_entry },
 	{ "exclusive-shared", exclusive_shared },
 	{ "nr-pages-mapped", nr_pages_mapped },
 	{ "shared-clear", shared_clear },

@@ -30,12 +30,18 @@
  *                 one of the same folio) moved with the write bits kept
  *   anon-vma-reuse  twenty generations of fork and exit: the anon_vma
  *                 chain stays bounded, as the kernel's reuse keeps it
+ *   fork-dirty-batch  a second fork of a large folio of which a later
+ *                 page alone is dirty gives the child that page dirty;
+ *                 with the batch-over-hole injection (no scan, so no
+ *                 dirty bits merged) the entry is clean, the loss the
+ *                 torture's dirty-bit oracle reports for that injection
  */
 #include <errno.h>
 
 #include "ft/check.h"
 #include "ft/contpte.h"
 #include "ft/sched.h"
+#include "ft/zoo.h"
 #include "mm_test.h"
 
 #define NR_PFNS		(16UL << MAX_PAGE_ORDER)
@@ -567,6 +573,46 @@ static void case_anon_vma_reuse(void)
 	mmput(mm);
 }
 
+/*
+ * Fork twice an order-2 folio (too small for CONT, whose reads would
+ * gather the block's dirty bits) that was lazyfreed and then had only its
+ * last page written: is the second child's entry for that page dirty?
+ * The first fork leaves the parent's entries read-only with their dirty
+ * bits, so the second copies a read-only batch, where fork does not
+ * re-read them after write-protecting: only the batch scan merges them.
+ */
+static bool child_last_dirty(const char *inject)
+{
+	struct mm_struct *p = test_new_mm(&w), *c1, *c2;
+	bool dirty;
+
+	w.anon_orders = BIT(2);
+	test_put(p, 0, 0x500, &rs);
+	ft_madvise_free(p, test_va(0), 4 * PAGE_SIZE);
+	test_put(p, 3, 0x503, &rs);
+	c1 = ft_fork(p);
+	if (inject && ft_inject_enable(inject))
+		abort();
+	c2 = ft_fork(p);
+	ft_inject_clear();
+	dirty = pte_dirty(test_pte(c2, 3));
+	if (!inject)
+		audit("fork-dirty-batch", (struct mm_struct *[]){ p, c1, c2 }, 3);
+	mmput(c2);
+	mmput(c1);
+	mmput(p);
+	return dirty;
+}
+
+static void case_fork_dirty_batch(void)
+{
+	ft_ktap_result(&k, child_last_dirty(NULL),
+		       "fork-dirty-batch: the child's copy of the written page is dirty");
+	ft_ktap_result(&k, !child_last_dirty("batch-over-hole"),
+		       "fork-dirty-batch: batch-over-hole loses it (the injection's "
+		       "dirty-bit symptom)");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = ft_test_arg(argc, argv, "--locking", "upstream");
@@ -582,7 +628,7 @@ int main(int argc, char **argv)
 		return FT_EXIT_INVARIANT;
 	}
 	ft_random_init(&rs, 1, 0, 0, 0);
-	ft_ktap_start(56);
+	ft_ktap_start(59);
 	case_lifecycle();
 	case_cow();
 	case_dontneed();
@@ -595,6 +641,7 @@ int main(int argc, char **argv)
 	case_mremap();
 	case_mremap_write_batch();
 	case_anon_vma_reuse();
+	case_fork_dirty_batch();
 	ft_ktap_result(&k, ft_report_failures() == 0 && !pmem.stats.n_bad,
 		       "no oracle fired (%llu)", (unsigned long long)ft_report_failures());
 	ft_ktap_result(&k, ft_pmem_nr_used_pages(&pmem) == 1,
