@@ -68,6 +68,8 @@ static const struct zoo_scenario zoo_scenarios[] = {
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
 #define NR_ZOO_CASES		(NR_ZOO_SCENARIOS + FT_NR_INJECTIONS)
 #define ZOO_SEED		0x5eed
+/* Lines of a failed run's log shown after its result. */
+#define ZOO_EXCERPT_LINES	8
 #define ZOO_CLEAN_MIN_S		10
 /* ThreadSanitizer runs the model about ten times slower. */
 #ifdef __SANITIZE_THREAD__
@@ -523,6 +525,28 @@ static void print_expected(FILE *out, const struct ft_injection *inj, const char
 		fprintf(out, "%s%s", i ? sep : "", inj->caught_by[i]);
 }
 
+/*
+ * A failed run's first report (or stall), as KTAP diagnostics: the log
+ * stays in the log directory, which CI does not keep.
+ */
+static void print_log_excerpt(const char *path)
+{
+	char line[256];
+	int shown = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (shown < ZOO_EXCERPT_LINES && fgets(line, sizeof(line), f)) {
+		if (!shown && strncmp(line, "!!! ", 4) && strncmp(line, "INFO: task", 10) &&
+		    !strstr(line, " ??? "))
+			continue;	/* before the first report */
+		printf("#   %s%s", line, strchr(line, '\n') ? "" : "\n");
+		shown++;
+	}
+	fclose(f);
+}
+
 /* The KTAP result line of case number @num; true if it passed. */
 static bool report_case(int num, const struct zoo_case *zc, const struct zoo_opts *o,
 			const struct zoo_run *runs, int n, unsigned int bound_s)
@@ -558,10 +582,15 @@ static bool report_case(int num, const struct zoo_case *zc, const struct zoo_opt
 		printf("%s, exit %d after %.1fs (%d/%d seeds good)\n",
 		       verdict_names[runs[first_bad].verdict], runs[first_bad].status,
 		       runs[first_bad].seconds, good, n);
-	if (first_bad >= 0)
-		printf("# %s: seed 0x%llx, log %s/%s-0x%llx.log\n", zc->name,
-		       (unsigned long long)runs[first_bad].seed, o->log_dir, zc->name,
-		       (unsigned long long)runs[first_bad].seed);
+	if (first_bad >= 0) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s-0x%llx.log", o->log_dir, zc->name,
+			 (unsigned long long)runs[first_bad].seed);
+		printf("# %s: seed 0x%llx, log %s\n", zc->name,
+		       (unsigned long long)runs[first_bad].seed, path);
+		print_log_excerpt(path);
+	}
 	fflush(stdout);
 	return good == n;
 }
