@@ -6,5 +6,6 @@
 #include "ft/mapcount.h"
 
 extern const struct ft_mapcount_ops owner_slots_ops;
+extern const struct ft_mapcount_ops owner_slots_v1_ops;
 
 #endif /* FT_MODELS_H */

@@ -232,9 +232,14 @@ static int parse_model(const char *arg, struct tt_params *p)
 		return ft_usage_error("--model: '%s' is not MODEL[,nopagemapcount]", arg);
 	memcpy(name, arg, len);
 	name[len] = '\0';
-	if (!ft_mapcount_model_find(name))
-		return ft_usage_error("--model: unknown model '%s'; valid: owner_slots",
-				      name);
+	if (!ft_mapcount_model_find(name)) {
+		char valid[256] = "";
+
+		for (int i = 0; ft_mapcount_models[i]; i++)
+			snprintf(valid + strlen(valid), sizeof(valid) - strlen(valid), "%s%s",
+				 i ? ", " : "", ft_mapcount_models[i]->name);
+		return ft_usage_error("--model: unknown model '%s'; valid: %s", name, valid);
+	}
 	strcpy(p->model, arg);
 	return 0;
 }
@@ -370,7 +375,7 @@ static void usage(void)
 	       "                         migrate young pin unpin reclaim mremap\n"
 	       "                         memset\n"
 	       "  --locking=MODE         upstream or spf (upstream)\n"
-	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots)\n"
+	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots, owner_slots_v1)\n"
 	       "  --break-policy=P       random, kernel, aligned or never (random)\n"
 	       "  --break-threshold=N    fork's progress threshold (32)\n"
 	       "  --resched-ppm=N        need_resched() per break check, per million (100000)\n"

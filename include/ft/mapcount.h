@@ -74,6 +74,12 @@ struct ft_mapcount_ops {
 	void (*snapshot)(struct folio *folio, struct ft_mapcount_snapshot *snap,
 			 void (*locked)(const struct ft_mapcount_snapshot *snap,
 					void *arg), void *arg);
+	/* prep_compound_head(): the model's fields of a new folio */
+	void (*prep)(struct folio *folio);
+	/* free_tail_page_prepare() on the model's fields: a reason, or NULL */
+	const char *(*free_check)(const struct folio *folio);
+	/* dump_page(): the model's fields on one line, read racily */
+	void (*print)(FILE *out, const struct folio *folio);
 };
 
 /* NULL-terminated registry (models/registry.c). */

@@ -22,11 +22,10 @@
  * Lock nesting: the large-mapcount lock is innermost, taken under the PTL,
  * never held across anything that sleeps (as in include/linux/rmap.h).
  */
-#include "ft/report.h"
 #include "ft/sched.h"
 #include "ft/swap.h"
 #include "ft/zoo.h"
-#include "models.h"
+#include "owner_slots.h"
 
 DEFINE_BIT_SPIN_CLASS(folio_mapcount_lock_class, "&folio->_mm_ids");
 
@@ -45,6 +44,27 @@ static void folio_unlock_large_mapcount(struct folio *folio)
 					&folio_mapcount_lock_class);
 }
 
+static bool test_shared(const struct folio *folio)
+{
+	return folio_test_large_maybe_mapped_shared(folio);
+}
+
+/* Stored as is: a free slot should read DUMMY and 0 (I3), not be made to. */
+static int slot_mapcount(const struct folio *folio, int idx)
+{
+	return slot_count(folio, idx) + 1;
+}
+
+/* A free slot's id is MM_ID_DUMMY: the merged rules reset it. */
+static const struct owner_slots_variant merged = {
+	.lock = folio_lock_large_mapcount,
+	.unlock = folio_unlock_large_mapcount,
+	.test_shared = test_shared,
+	.slot_id = folio_mm_id,
+	.slot_mapcount = slot_mapcount,
+	.max_id = MM_ID_MAX,
+};
+
 /* ---- Slot accessors (folio_mm_id() and friends); callers hold the lock ---- */
 
 static void folio_set_mm_id(struct folio *folio, int idx, mm_id_t id)
@@ -54,11 +74,6 @@ static void folio_set_mm_id(struct folio *folio, int idx, mm_id_t id)
 	word &= ~((unsigned long)MM_ID_MASK << (32 * idx));
 	word |= (unsigned long)id << (32 * idx);
 	WRITE_ONCE(folio->_mm_ids, word);
-}
-
-static int slot_count(const struct folio *folio, int idx)
-{
-	return READ_ONCE(folio->_mm_id_mapcount[idx]);
 }
 
 /*
@@ -87,20 +102,14 @@ static int total_add(struct folio *folio, int diff)
 
 /* ---- Checks --------------------------------------------------------------------- */
 
-#define MC_CHECK(folio, cond, what)					\
-	do {								\
-		if (unlikely(!(cond)))					\
-			ft_folio_bug((folio), "owner slots", (what),	\
-				     __FILE__, __LINE__);		\
-	} while (0)
-
 /* __folio_large_mapcount_sanity_checks() (include/linux/rmap.h): the
  * arguments. */
-static void sanity_checks(struct folio *folio, int diff, mm_id_t mm_id)
+void owner_slots_sanity_checks(const struct owner_slots_variant *v,
+			       struct folio *folio, int diff, mm_id_t mm_id)
 {
 	MC_CHECK(folio, folio_test_large(folio), "large mapcount of a small folio");
 	MC_CHECK(folio, diff > 0, "diff <= 0");
-	MC_CHECK(folio, mm_id >= MM_ID_MIN && mm_id <= MM_ID_MAX, "mm id out of range");
+	MC_CHECK(folio, mm_id >= MM_ID_MIN && mm_id <= v->max_id, "mm id out of range");
 	MC_CHECK(folio, diff <= (int)folio_nr_pages(folio), "diff > nr_pages");
 }
 
@@ -146,7 +155,7 @@ static void owner_slots_set(struct folio *folio, int diff,
 {
 	mm_id_t mm_id = vma->vm_mm->mm_id;
 
-	sanity_checks(folio, diff, mm_id);
+	owner_slots_sanity_checks(&merged, folio, diff, mm_id);
 	MC_CHECK(folio, folio_mm_id(folio, 0) == MM_ID_DUMMY &&
 		 folio_mm_id(folio, 1) == MM_ID_DUMMY, "set on a folio with owners");
 	/* Not visible to anybody yet: no lock (folio_set_large_mapcount()). */
@@ -163,7 +172,7 @@ static int owner_slots_add(struct folio *folio, int diff,
 	int new_mapcount_val;
 
 	folio_lock_large_mapcount(folio);
-	sanity_checks(folio, diff, mm_id);
+	owner_slots_sanity_checks(&merged, folio, diff, mm_id);
 	new_mapcount_val = total_add(folio, diff);
 	/* bit_spin_lock() disables preemption, not interrupts. */
 	ft_irq_window(FT_WIN_MAPCOUNT, vma->vm_mm, 0, 0, folio);
@@ -198,7 +207,7 @@ static int owner_slots_sub(struct folio *folio, int diff,
 	int new_mapcount_val, idx;
 
 	folio_lock_large_mapcount(folio);
-	sanity_checks(folio, diff, mm_id);
+	owner_slots_sanity_checks(&merged, folio, diff, mm_id);
 	new_mapcount_val = total_add(folio, -diff);
 	ft_irq_window(FT_WIN_MAPCOUNT, vma->vm_mm, 0, 0, folio); /* as in owner_slots_add() */
 	idx = folio_mm_id(folio, 0) == mm_id ? 0 :
@@ -234,39 +243,41 @@ static bool owner_slots_maybe_mapped_shared(const struct folio *folio)
 }
 
 /* The kernel's sanity warnings on a folio it is about to reuse. */
-static void reuse_sanity_checks(struct folio *folio, struct vm_area_struct *vma)
+static void reuse_sanity_checks(const struct owner_slots_variant *v, struct folio *folio,
+				struct vm_area_struct *vma)
 {
 	MC_CHECK(folio, folio_large_mapcount(folio) <= (int)folio_nr_pages(folio),
 		 "I12: reuse with mapcount > nr_pages");
 	MC_CHECK(folio, !folio_entire_mapcount(folio), "I12: reuse of a PMD-mapped folio");
-	MC_CHECK(folio, folio_mm_id(folio, 0) == vma->vm_mm->mm_id ||
-		 folio_mm_id(folio, 1) == vma->vm_mm->mm_id,
+	MC_CHECK(folio, v->slot_id(folio, 0) == vma->vm_mm->mm_id ||
+		 v->slot_id(folio, 1) == vma->vm_mm->mm_id,
 		 "I12: reuse by an MM that owns no slot");
 }
 
 /*
  * __wp_can_reuse_large_anon_folio() (mm/memory.c, with the B1 and B2
- * fixes): anon pages are mapped at most once per MM and every mapping holds
- * one reference taken before the mapcount rises and dropped after it
- * falls, so mapcount == refcount under the lock, with SHARED clear, means
- * every reference comes from this MM's page tables.
+ * fixes; v1 had the same steps): anon pages are mapped at most once per MM
+ * and every mapping holds one reference taken before the mapcount rises
+ * and dropped after it falls, so mapcount == refcount under the lock, with
+ * the folio not maybe-shared, means every reference comes from this MM's
+ * page tables.
  */
-static bool owner_slots_can_reuse_anon(struct folio *folio,
-				       struct vm_area_struct *vma)
+bool owner_slots_reuse(const struct owner_slots_variant *v, struct folio *folio,
+		       struct vm_area_struct *vma)
 {
 	bool exclusive = false;
 
 	/* Prefer copying a folio mapped once so the large one can go. */
 	if (folio_large_mapcount(folio) <= 1)
 		return false;
-	if (folio_test_large_maybe_mapped_shared(folio))
+	if (v->test_shared(folio))
 		return false;
 	/* Another MM may map the folio from here on (migration restoring
 	 * its entries, say): an interrupt now is what B2 needed. */
 	ft_irq_window(FT_WIN_REUSE, vma->vm_mm, 0, 0, folio);
 	/* B2 (fixed 2025-04-15): the checks ran here, on an unstable folio. */
 	if (ft_injected(FT_INJ_REUSE_CHECKS_BEFORE_LOCK))
-		reuse_sanity_checks(folio, vma);
+		reuse_sanity_checks(v, folio, vma);
 	/* The swap cache's references: gone once no swap entry needs them
 	 * (while some of the folio's entries are still swap entries, the
 	 * free fails and the refcount check below says no). */
@@ -282,7 +293,7 @@ static bool owner_slots_can_reuse_anon(struct folio *folio,
 	 * folio, a swap cache lookup, a pin): an interrupt now is B1's. */
 	ft_irq_window(FT_WIN_REUSE, vma->vm_mm, 0, 0, folio);
 
-	folio_lock_large_mapcount(folio);
+	v->lock(folio);
 	/*
 	 * B1's fix: mapcount above refcount is the alarm, not below.  B1
 	 * (1da190f4d0a6 to 6.15-rc4) warned on "mapcount < refcount", which
@@ -295,35 +306,86 @@ static bool owner_slots_can_reuse_anon(struct folio *folio,
 	else
 		MC_CHECK(folio, folio_large_mapcount(folio) <= folio_ref_count(folio),
 			 "I1: mapcount > refcount at COW reuse");
-	if (folio_test_large_maybe_mapped_shared(folio))
+	if (v->test_shared(folio))
 		goto unlock;
 	if (folio_large_mapcount(folio) != folio_ref_count(folio))
 		goto unlock;
 	/* B2's fix: these only after mapcount and refcount are stable. */
 	if (!ft_injected(FT_INJ_REUSE_CHECKS_BEFORE_LOCK))
-		reuse_sanity_checks(folio, vma);
+		reuse_sanity_checks(v, folio, vma);
 	exclusive = true;
 unlock:
-	folio_unlock_large_mapcount(folio);
+	v->unlock(folio);
 	return exclusive;
 }
 
-static void owner_slots_snapshot(struct folio *folio,
-				 struct ft_mapcount_snapshot *snap,
-				 void (*locked)(const struct ft_mapcount_snapshot *snap,
-						void *arg), void *arg)
+static bool owner_slots_can_reuse_anon(struct folio *folio, struct vm_area_struct *vma)
 {
-	folio_lock_large_mapcount(folio);
+	return owner_slots_reuse(&merged, folio, vma);
+}
+
+/* The slots as the variant defines them, with the view held stable. */
+void owner_slots_snap(const struct owner_slots_variant *v, struct folio *folio,
+		      struct ft_mapcount_snapshot *snap,
+		      void (*locked)(const struct ft_mapcount_snapshot *snap, void *arg),
+		      void *arg)
+{
+	v->lock(folio);
 	snap->mapcount = folio_large_mapcount(folio);
-	snap->shared = folio_test_large_maybe_mapped_shared(folio);
+	snap->shared = v->test_shared(folio);
 	snap->nr_slots = 2;
 	for (int i = 0; i < 2; i++) {
-		snap->slot[i].id = folio_mm_id(folio, i);
-		snap->slot[i].mapcount = slot_count(folio, i) + 1;
+		snap->slot[i].id = v->slot_id(folio, i);
+		snap->slot[i].mapcount = v->slot_mapcount(folio, i);
 	}
 	if (locked)
 		locked(snap, arg);
-	folio_unlock_large_mapcount(folio);
+	v->unlock(folio);
+}
+
+static void owner_slots_snapshot(struct folio *folio, struct ft_mapcount_snapshot *snap,
+				 void (*locked)(const struct ft_mapcount_snapshot *snap,
+						void *arg), void *arg)
+{
+	owner_slots_snap(&merged, folio, snap, locked, arg);
+}
+
+/* prep_compound_head(): both slots free, SHARED clear. */
+static void owner_slots_prep(struct folio *folio)
+{
+	WRITE_ONCE(folio->_mm_id_mapcount[0], -1);
+	WRITE_ONCE(folio->_mm_id_mapcount[1], -1);
+	WRITE_ONCE(folio->_mm_ids, 0UL);
+}
+
+/* free_tail_page_prepare()'s checks of the slot counts, both variants. */
+const char *owner_slots_free_check_counts(const struct folio *folio)
+{
+	if (slot_count(folio, 0) != -1)
+		return "nonzero mm mapcount 0";
+	if (slot_count(folio, 1) != -1)
+		return "nonzero mm mapcount 1";
+	return NULL;
+}
+
+static const char *owner_slots_free_check(const struct folio *folio)
+{
+	const char *reason = owner_slots_free_check_counts(folio);
+
+	if (!reason && READ_ONCE(folio->_mm_ids))
+		reason = "nonzero mm ids";
+	return reason;
+}
+
+static void owner_slots_print(FILE *out, const struct folio *folio)
+{
+	unsigned long ids = READ_ONCE(folio->_mm_ids);
+
+	fprintf(out, "mm ids: [%u]:%d [%u]:%d shared:%d locked:%d\n",
+		(unsigned int)(ids & MM_ID_MASK), slot_count(folio, 0) + 1,
+		(unsigned int)((ids >> 32) & MM_ID_MASK), slot_count(folio, 1) + 1,
+		!!(ids & BIT(FOLIO_MM_IDS_SHARED_BITNUM)),
+		!!(ids & BIT(FOLIO_MM_IDS_LOCK_BITNUM)));
 }
 
 const struct ft_mapcount_ops owner_slots_ops = {
@@ -336,4 +398,7 @@ const struct ft_mapcount_ops owner_slots_ops = {
 	.maybe_mapped_shared = owner_slots_maybe_mapped_shared,
 	.can_reuse_anon = owner_slots_can_reuse_anon,
 	.snapshot = owner_slots_snapshot,
+	.prep = owner_slots_prep,
+	.free_check = owner_slots_free_check,
+	.print = owner_slots_print,
 };

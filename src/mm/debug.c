@@ -60,8 +60,6 @@ static void print_flags(FILE *out, unsigned long flags)
 /* The folio fields, read racily (a dump may run while others change them). */
 static void print_folio_fields(FILE *out, struct folio *folio)
 {
-	unsigned long ids = READ_ONCE(folio->_mm_ids);
-
 	fprintf(out, "folio: refcount:%d mapcount:%d %s mapping:%#lx index:%#lx "
 		"pfn:%#lx order:%u\n", folio_ref_count(folio), folio_mapcount(folio),
 		folio_test_anon(folio) ? "anon" : "file", READ_ONCE(folio->mapping),
@@ -72,13 +70,7 @@ static void print_folio_fields(FILE *out, struct folio *folio)
 		"nr_pages_mapped:%d pincount:%d\n", folio_large_mapcount(folio),
 		folio_entire_mapcount(folio), atomic_read(&folio->_nr_pages_mapped),
 		atomic_read(&folio->_pincount));
-	fprintf(out, "mm ids: [%u]:%d [%u]:%d shared:%d locked:%d\n",
-		(unsigned int)(ids & MM_ID_MASK),
-		READ_ONCE(folio->_mm_id_mapcount[0]) + 1,
-		(unsigned int)((ids >> 32) & MM_ID_MASK),
-		READ_ONCE(folio->_mm_id_mapcount[1]) + 1,
-		!!(ids & BIT(FOLIO_MM_IDS_SHARED_BITNUM)),
-		!!(ids & BIT(FOLIO_MM_IDS_LOCK_BITNUM)));
+	folio_mc(folio)->print(out, folio);
 }
 
 void dump_page(FILE *out, struct page *page, const char *reason)

@@ -165,6 +165,8 @@ static void bad_page(struct page *page, const char *reason)
 /* What free_pages_prepare()/free_tail_page_prepare() would complain about. */
 static const char *free_check_reason(struct folio *folio)
 {
+	const char *reason;
+
 	for (unsigned long i = 0; i < folio_nr_pages(folio); i++) {
 		if (atomic_read(&folio_page(folio, i)->_mapcount) != -1)
 			return "nonzero mapcount";
@@ -181,12 +183,9 @@ static const char *free_check_reason(struct folio *folio)
 		return "nonzero nr_pages_mapped";
 	if (atomic_read(&folio->_pincount))
 		return "nonzero pincount";
-	if (READ_ONCE(folio->_mm_id_mapcount[0]) != -1)
-		return "nonzero mm mapcount 0";
-	if (READ_ONCE(folio->_mm_id_mapcount[1]) != -1)
-		return "nonzero mm mapcount 1";
-	if (READ_ONCE(folio->_mm_ids))
-		return "nonzero mm ids";
+	reason = folio_mc(folio)->free_check(folio);
+	if (reason)
+		return reason;
 	if (folio_on_deferred_list(folio))
 		return "on deferred list";
 	return NULL;
@@ -219,9 +218,7 @@ static struct folio *prep_new_folio(struct ft_pmem *pmem, struct page *page,
 	atomic_set(&folio->_nr_pages_mapped, 0);
 	atomic_set(&folio->_entire_mapcount, -1);
 	atomic_set(&folio->_pincount, 0);
-	WRITE_ONCE(folio->_mm_id_mapcount[0], -1);
-	WRITE_ONCE(folio->_mm_id_mapcount[1], -1);
-	WRITE_ONCE(folio->_mm_ids, 0UL);
+	pmem->mc->prep(folio);
 	for (unsigned long i = 0; i < (1UL << order); i++) {
 		WRITE_ONCE(page[i].flags, 0UL);
 		fill_page_data(&page[i], 0UL);	/* a zeroed page */

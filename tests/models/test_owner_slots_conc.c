@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_owner_slots_conc [--threads=N] [--iters=N] [--seed=S]
+ * test_owner_slots_conc [--model=NAME] [--threads=N] [--iters=N] [--seed=S]
  *                       [--no-page-mapcount] [--inject=NAME]
  *
  * Threads acting for different MMs map and unmap random batches of pages of
@@ -208,6 +208,8 @@ int main(int argc, char **argv)
 {
 	static struct shared sh;
 	const char *inject = ft_test_arg(argc, argv, "--inject", NULL);
+	const struct ft_mapcount_ops *model =
+		ft_mapcount_model_find(ft_test_arg(argc, argv, "--model", "owner_slots"));
 	struct worker w[MAX_THREADS];
 	struct ft_ktap k = { 0 };
 	pthread_t checker;
@@ -216,9 +218,9 @@ int main(int argc, char **argv)
 	sh.nr_threads = (int)ft_test_arg_u64(argc, argv, "--threads", 4);
 	sh.iters = ft_test_arg_u64(argc, argv, "--iters", 100000);
 	sh.seed = ft_test_arg_u64(argc, argv, "--seed", 1);
-	if (sh.nr_threads < 2 || sh.nr_threads > MAX_THREADS ||
+	if (!model || sh.nr_threads < 2 || sh.nr_threads > MAX_THREADS ||
 	    (inject && ft_inject_enable(inject)) ||
-	    ft_pmem_init(&sh.pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"),
+	    ft_pmem_init(&sh.pmem, NR_PFNS, model,
 			 ft_test_flag(argc, argv, "--no-page-mapcount")) ||
 	    mm_id_space_init(&sh.ids, MM_ID_MAX))
 		return FT_EXIT_USAGE;
