@@ -425,6 +425,9 @@ void tt_audit(struct torture *t)
 	if (ft_audit(&t->world, mms, n, &st))
 		t->n_audit_failures++;
 	t->n_audits++;
+	t->n_shared_checked += st.shared_checked;
+	t->n_false_positives += st.false_positives;
+	t->n_false_negatives += st.false_negatives;
 	if (t->p.verbose > 0)
 		printf(TT_NAME ": audit %llu: %d mms, %llu PTEs, %llu folios, %llu CONT "
 		       "blocks, %llu migration entries\n", (unsigned long long)t->n_audits,

@@ -226,6 +226,8 @@ struct torture {
 	int interrupted;		/* the signal that ended the run early */
 	u64 start_ns;
 	u64 n_audits, n_audit_failures;
+	/* Summed over audits: the model's sharing answers against the tables. */
+	u64 n_shared_checked, n_false_positives, n_false_negatives;
 	u64 next_audit_step;		/* serial mode: by the turn holder */
 	struct tt_totals last;		/* at the last status line */
 	u64 trace_hash;			/* at the end: all threads' */

@@ -610,6 +610,10 @@ static void json_counters(FILE *f, struct torture *t)
 		(unsigned long long)s.resume_unfolds);
 	json_windows(f, &s);
 	json_time(f, t, &s);
+	fprintf(f, "  \"maybe_shared_truth\": {\"checked\": %llu, \"false_positives\": %llu, "
+		"\"false_negatives\": %llu},\n", (unsigned long long)t->n_shared_checked,
+		(unsigned long long)t->n_false_positives,
+		(unsigned long long)t->n_false_negatives);
 	fprintf(f, "  \"busy_pages\": %llu,\n  \"shadow_widened\": %llu,\n"
 		"  \"audits\": %llu,\n  \"audit_failures\": %llu,\n  \"failures\": %llu,\n"
 		"  \"trace_hash\": \"0x%016llx\"\n}\n", (unsigned long long)s.busy,

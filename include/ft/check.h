@@ -38,6 +38,11 @@ struct ft_audit_stats {
 	u64 migration_entries;
 	u64 folios;
 	u64 cont_blocks;
+	/* The model's "maybe mapped shared" against the tables, for large
+	 * folios mapped at least twice: the truth --compare-models reports. */
+	u64 shared_checked;
+	u64 false_positives;	/* said shared, one MM maps it */
+	u64 false_negatives;	/* said exclusive, several MMs map it */
 };
 
 int ft_audit(struct ft_world *w, struct mm_struct **mms, int nr_mms,

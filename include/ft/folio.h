@@ -404,6 +404,13 @@ enum vm_event_item {
 	PSWPOUT,			/* pages reclaim swapped out and freed */
 	PSWPIN,				/* pages read back from swap */
 	SWAP_REUSE_LARGE,		/* a large swap cache folio reused by COW */
+	/* The mapcount model, for --compare-models (no kernel events): */
+	MAPCOUNT_UPDATE,		/* large-mapcount set, add or sub calls */
+	MAPCOUNT_UPDATE_TIMED,		/* the ones timed (one in 64) */
+	MAPCOUNT_UPDATE_TIMED_NS,	/* their time, lock waits included */
+	COW_LARGE_REUSE,		/* a write fault reused a large folio */
+	COW_LARGE_COPY,			/* the model said no: copied */
+	COW_LARGE_COPY_AVOIDABLE,	/* ... though this MM alone mapped it */
 	NR_VM_EVENTS
 };
 

@@ -391,6 +391,11 @@ static void audit_slots(struct audit *a, struct audit_folio *af)
 				   "%u, the tables have %d", i, s.slot[i].mapcount,
 				   s.slot[i].id, truth);
 	}
+	if (s.mapcount >= 2) {
+		a->st->shared_checked++;
+		a->st->false_positives += s.shared && af->nr_mms == 1;
+		a->st->false_negatives += !s.shared && af->nr_mms > 1;
+	}
 	if (s.nr_slots && s.slot[0].id && s.slot[1].id && !s.shared)
 		audit_fail(a, af->folio, "I6: both slots taken, SHARED clear");
 	/* I7, no false negative: only for a model that claims it. */

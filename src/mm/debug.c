@@ -32,6 +32,12 @@ const char *const vm_event_names[NR_VM_EVENTS] = {
 	[PSWPOUT] = "pswpout",
 	[PSWPIN] = "pswpin",
 	[SWAP_REUSE_LARGE] = "swap_reuse_large",
+	[MAPCOUNT_UPDATE] = "mapcount_update",
+	[MAPCOUNT_UPDATE_TIMED] = "mapcount_update_timed",
+	[MAPCOUNT_UPDATE_TIMED_NS] = "mapcount_update_timed_ns",
+	[COW_LARGE_REUSE] = "cow_large_reuse",
+	[COW_LARGE_COPY] = "cow_large_copy",
+	[COW_LARGE_COPY_AVOIDABLE] = "cow_large_copy_avoidable",
 };
 
 static const char *const pageflag_names[] = {

@@ -308,14 +308,51 @@ release:
 	return 0;
 }
 
-/* wp_can_reuse_anon_folio() (mm/memory.c): small folios here. */
-static bool wp_can_reuse_anon_folio(struct folio *folio, struct vm_area_struct *vma)
+/*
+ * The ground truth for --compare-models, under the PTL: would a scheme that
+ * knew every mapping have reused @folio?  Yes if it is mapped more than
+ * once, every reference is a mapping, and this table maps it as often as
+ * the mapcount says, at the addresses where its pages sit in line with the
+ * faulting one.  Mappings elsewhere in this MM (another table, a partial
+ * mremap) are not counted: the count errs towards "not avoidable".
+ */
+static bool exact_would_reuse(struct vm_fault *vmf, struct folio *folio)
 {
+	unsigned long idx = folio_page_idx(folio, vmf->page);
+	unsigned long nr = folio_nr_pages(folio), first = folio_pfn(folio);
+	unsigned long start = vmf->address - idx * PAGE_SIZE;
+	unsigned long table = vmf->address & PMD_MASK;
+	int mapcount = folio_large_mapcount(folio), here = 0;
+
+	if (mapcount <= 1 || folio_ref_count(folio) != mapcount)
+		return false;
+	for (unsigned long i = 0; i < nr; i++) {
+		unsigned long addr = start + i * PAGE_SIZE;
+		pte_t pte;
+
+		if (addr < table || addr >= table + PMD_SIZE)
+			continue;
+		pte = ptep_get(vmf->pte - (long)idx + (long)i);
+		here += pte_present(pte) && pte_pfn(pte) == first + i;
+	}
+	return here == mapcount;
+}
+
+/* wp_can_reuse_anon_folio() (mm/memory.c): small folios here. */
+static bool wp_can_reuse_anon_folio(struct vm_fault *vmf, struct folio *folio)
+{
+	struct vm_area_struct *vma = vmf->vma;
+
 	if (folio_test_large(folio)) {
 		bool swapcache = folio_test_swapcache(folio);
 
-		if (!wp_can_reuse_large_anon_folio(folio, vma))
+		if (!wp_can_reuse_large_anon_folio(folio, vma)) {
+			count_vm_event(folio->pmem, COW_LARGE_COPY);
+			if (exact_would_reuse(vmf, folio))
+				count_vm_event(folio->pmem, COW_LARGE_COPY_AVOIDABLE);
 			return false;
+		}
+		count_vm_event(folio->pmem, COW_LARGE_REUSE);
 		if (swapcache)
 			count_vm_event(folio->pmem, SWAP_REUSE_LARGE);
 		return true;
@@ -431,7 +468,7 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 	vmf->page = vm_normal_page(vmf->vma, vmf->address, vmf->orig_pte);
 	folio = vmf->page ? page_folio(vmf->page) : NULL;
 	if (folio && folio_test_anon(folio) &&
-	    (PageAnonExclusive(vmf->page) || wp_can_reuse_anon_folio(folio, vmf->vma))) {
+	    (PageAnonExclusive(vmf->page) || wp_can_reuse_anon_folio(vmf, folio))) {
 		/* Only the faulting page: the others check on their own. */
 		if (!PageAnonExclusive(vmf->page))
 			SetPageAnonExclusive(vmf->page);

@@ -43,6 +43,45 @@ static void folio_rmap_sanity_checks(struct folio *folio, struct page *page,
  * every mapper's VMA reaches.  The index is the linear page index, which
  * mremap keeps when it moves the pages (the new VMA's vm_pgoff).
  */
+/* ---- The model's large mapcount, counted for --compare-models --------------------- */
+
+/* One update in this many is timed: two clock reads are not free. */
+#define MAPCOUNT_TIMING_PERIOD	64
+
+static __thread unsigned int mapcount_tick;
+
+/* @update is the model's add or sub: its result, counted and maybe timed. */
+static int large_mapcount_update(int (*update)(struct folio *, int, struct vm_area_struct *),
+				 struct folio *folio, int nr, struct vm_area_struct *vma)
+{
+	struct ft_pmem *pmem = folio->pmem;
+	u64 start;
+	int ret;
+
+	count_vm_event(pmem, MAPCOUNT_UPDATE);
+	if (++mapcount_tick % MAPCOUNT_TIMING_PERIOD)
+		return update(folio, nr, vma);
+	start = ft_now_ns();
+	ret = update(folio, nr, vma);
+	count_vm_event(pmem, MAPCOUNT_UPDATE_TIMED);
+	count_vm_events(pmem, MAPCOUNT_UPDATE_TIMED_NS, ft_now_ns() - start);
+	return ret;
+}
+
+/* folio_add_return_large_mapcount(), through the model. */
+static int folio_add_return_large_mapcount(struct folio *folio, int nr,
+					   struct vm_area_struct *vma)
+{
+	return large_mapcount_update(folio_mc(folio)->add, folio, nr, vma);
+}
+
+/* folio_sub_return_large_mapcount(), through the model. */
+static int folio_sub_return_large_mapcount(struct folio *folio, int nr,
+					   struct vm_area_struct *vma)
+{
+	return large_mapcount_update(folio_mc(folio)->sub, folio, nr, vma);
+}
+
 static void __folio_set_anon(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address, bool exclusive)
 {
@@ -107,6 +146,7 @@ void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 				SetPageAnonExclusive(page);
 		}
 		folio_mc(folio)->set(folio, nr, vma);
+		count_vm_event(folio->pmem, MAPCOUNT_UPDATE);
 		if (folio_uses_page_mapcount(folio))
 			atomic_set(&folio->_nr_pages_mapped, nr);
 	}
@@ -125,7 +165,7 @@ static int __folio_add_rmap(struct folio *folio, struct page *page, int nr_pages
 	if (likely(!folio_test_large(folio)))
 		return atomic_inc_and_test(&page->_mapcount);
 	if (!folio_uses_page_mapcount(folio)) {
-		int total = folio_mc(folio)->add(folio, nr_pages, vma);
+		int total = folio_add_return_large_mapcount(folio, nr_pages, vma);
 
 		return total == nr_pages ? (int)folio_nr_pages(folio) : 0;
 	}
@@ -135,7 +175,7 @@ static int __folio_add_rmap(struct folio *folio, struct page *page, int nr_pages
 		     ENTIRELY_MAPPED)
 		nr = first;
 	/* After the per-page counts, as upstream. */
-	folio_mc(folio)->add(folio, nr_pages, vma);
+	folio_add_return_large_mapcount(folio, nr_pages, vma);
 	return nr;
 }
 
@@ -208,8 +248,8 @@ static void __folio_dup_rmap(struct folio *folio, struct page *page, int nr,
 			atomic_inc(&page[i]._mapcount);
 	}
 	/* The child's mm id: dst_vma (v3 series, patch 07/20); B11 used src's. */
-	folio_mc(folio)->add(folio, nr, ft_injected(FT_INJ_DUP_WITH_PARENT_MM_ID) ?
-				       src_vma : dst_vma);
+	folio_add_return_large_mapcount(folio, nr, ft_injected(FT_INJ_DUP_WITH_PARENT_MM_ID) ?
+						    src_vma : dst_vma);
 }
 
 /**
@@ -270,7 +310,7 @@ static int __folio_remove_rmap(struct folio *folio, struct page *page,
 	if (likely(!folio_test_large(folio)))
 		return atomic_add_negative(-1, &page->_mapcount);
 	if (!folio_uses_page_mapcount(folio)) {
-		int total = folio_mc(folio)->sub(folio, nr_pages, vma);
+		int total = folio_sub_return_large_mapcount(folio, nr_pages, vma);
 
 		if (total == 0)
 			return (int)folio_nr_pages(folio);
@@ -279,7 +319,7 @@ static int __folio_remove_rmap(struct folio *folio, struct page *page,
 		return 0;
 	}
 	/* Before the per-page counts, as upstream. */
-	folio_mc(folio)->sub(folio, nr_pages, vma);
+	folio_sub_return_large_mapcount(folio, nr_pages, vma);
 	for (int i = 0; i < nr_pages; i++)
 		last += atomic_add_negative(-1, &page[i]._mapcount);
 	if (last && atomic_sub_return_relaxed(last, &folio->_nr_pages_mapped) <
