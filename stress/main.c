@@ -11,7 +11,7 @@
 #include "ft_version.h"
 #include "stress.h"
 
-/* What follows a mode's flag: its options, a FILE first, or nothing. */
+/* What follows a mode's flag: its options, a FILE (or LIST) first, or nothing. */
 enum ft_mode_args { MODE_OPTIONS, MODE_FILE, MODE_BARE };
 
 struct ft_mode {
@@ -40,6 +40,9 @@ static const struct ft_mode modes[] = {
 	  MODE_FILE },
 	{ "--minimize", cmd_minimize,
 	  "shrink a failing serial repro file: FILE [--time=D] [--output=F]", MODE_FILE },
+	{ "--compare-models", cmd_compare_models,
+	  "the same run under each mapcount model, one table: LIST [--parallel] [options]",
+	  MODE_FILE },
 	{ "--bench", cmd_bench, "ns per PTE of fault, fork and zap: the model and this kernel",
 	  MODE_OPTIONS },
 	{ "--version", cmd_version, "the version and the git commit it was built from",

@@ -16,6 +16,7 @@
 int cmd_torture(int argc, char **argv);		/* the default mode */
 int cmd_lock_torture(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_compare_models(int argc, char **argv);
 int cmd_zoo(int argc, char **argv);
 int cmd_list_lock_kinds(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

@@ -56,6 +56,7 @@ struct ft_mapcount_ops {
 	const char *name;		/* --model=NAME */
 	const char *desc;
 	unsigned int caps;		/* FT_MC_* */
+	const char *lock_class;		/* its lock's class name, for time by cause */
 	/* folio_set_large_mapcount(): a new folio, not yet visible, no lock */
 	void (*set)(struct folio *folio, int n, struct vm_area_struct *vma);
 	/* folio_add_return_large_mapcount(): the new logical mapcount */

@@ -27,7 +27,8 @@
 #include "ft/zoo.h"
 #include "owner_slots.h"
 
-DEFINE_BIT_SPIN_CLASS(folio_mapcount_lock_class, "&folio->_mm_ids");
+#define MAPCOUNT_LOCK_NAME "&folio->_mm_ids"
+DEFINE_BIT_SPIN_CLASS(folio_mapcount_lock_class, MAPCOUNT_LOCK_NAME);
 
 static void folio_lock_large_mapcount(struct folio *folio)
 {
@@ -391,6 +392,7 @@ static void owner_slots_print(FILE *out, const struct folio *folio)
 const struct ft_mapcount_ops owner_slots_ops = {
 	.name = "owner_slots",
 	.desc = "two MM owner slots and a SHARED bit behind a bit spinlock (v6.15+)",
+	.lock_class = MAPCOUNT_LOCK_NAME,
 	.caps = FT_MC_TRACKS_OWNER | FT_MC_NO_FALSE_NEGATIVE | FT_MC_EXACT_TWO_MMS,
 	.set = owner_slots_set,
 	.add = owner_slots_add,

@@ -31,7 +31,8 @@
 #define FOLIO_MM_IDS_EXCLUSIVE_BITNUM	62
 #define FOLIO_MM_IDS_V1_LOCK_BITNUM	63
 
-DEFINE_BIT_SPIN_CLASS(folio_mapcount_data_lock_class, "&folio->_mm_ids (v1)");
+#define MAPCOUNT_LOCK_NAME "&folio->_mm_ids (v1)"
+DEFINE_BIT_SPIN_CLASS(folio_mapcount_data_lock_class, MAPCOUNT_LOCK_NAME);
 
 static void folio_lock_large_mapcount_data(struct folio *folio)
 {
@@ -258,6 +259,7 @@ const struct ft_mapcount_ops owner_slots_v1_ops = {
 	.name = "owner_slots_v1",
 	.desc = "owner slots with the Aug 2024 v1 rules: a \"mapped exclusively\" flag, "
 		"slots taken only while exclusive, ids never reset",
+	.lock_class = MAPCOUNT_LOCK_NAME,
 	.caps = FT_MC_TRACKS_OWNER | FT_MC_NO_FALSE_NEGATIVE,
 	.set = owner_slots_v1_set,
 	.add = owner_slots_v1_add,
