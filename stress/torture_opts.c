@@ -813,6 +813,24 @@ static int check_unused(const struct tt_params *p)
 	return 0;
 }
 
+/* An injection in one model's code would do nothing under another. */
+static int check_injections_model(const struct tt_params *p)
+{
+	char list[sizeof(p->inject)], *cur = list, *tok;
+	size_t len = strcspn(p->model, ",");
+
+	strcpy(list, p->inject);
+	while ((tok = ft_list_next(&cur))) {
+		const struct ft_injection *inj = ft_injection_find(tok);
+
+		if (inj && inj->model && (strlen(inj->model) != len ||
+					  strncmp(inj->model, p->model, len)))
+			return ft_usage_error("--inject: '%s' is in the %s model, not in "
+					      "'%.*s'", tok, inj->model, (int)len, p->model);
+	}
+	return 0;
+}
+
 /* A window smaller than a folio of an enabled order would never have one. */
 static int check_orders_fit(const struct tt_params *p)
 {
@@ -841,7 +859,7 @@ static int parse_all(struct tt_params *p, int argc, char **argv, bool strict)
 		if (ret)
 			return ret;
 	}
-	ret = parse_argv(p, argc, argv, false);
+	ret = parse_argv(p, argc, argv, false) ?: check_injections_model(p);
 	if (!ret && strict)
 		ret = check_unused(p) ?: check_orders_fit(p);
 	if (!ret)

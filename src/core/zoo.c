@@ -12,13 +12,13 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 	[FT_INJ_MAPCOUNT_UNLOCKED] = {
 		"mapcount-unlocked", "H1",
 		"large mapcount and owner slots updated without the bit lock",
-		{ "owner slots" },
+		{ "owner slots" }, "owner_slots",
 	},
 	[FT_INJ_SHARED_CLEARED_EARLY] = {
 		"shared-bit-cleared-early", "H2",
 		"SHARED cleared on a sub that leaves the MM's slot mapped, "
 		"without the equality check",
-		{ "owner slots" },
+		{ "owner slots" }, "owner_slots",
 	},
 	[FT_INJ_CONT_COPIED_TO_CHILD] = {
 		"cont-copied-to-child", "Z15",
@@ -185,15 +185,22 @@ bool ft_injection_caught_by(const struct ft_injection *inj, const char *oracle)
 	return false;
 }
 
+const struct ft_injection *ft_injection_find(const char *name)
+{
+	for (int i = 0; i < FT_NR_INJECTIONS; i++)
+		if (!strcmp(ft_injections[i].name, name))
+			return &ft_injections[i];
+	return NULL;
+}
+
 int ft_inject_enable(const char *name)
 {
-	for (int i = 0; i < FT_NR_INJECTIONS; i++) {
-		if (!strcmp(ft_injections[i].name, name)) {
-			WRITE_ONCE(ft_injected_mask, ft_injected_mask | BIT(i));
-			return 0;
-		}
-	}
-	return -EINVAL;
+	const struct ft_injection *inj = ft_injection_find(name);
+
+	if (!inj)
+		return -EINVAL;
+	WRITE_ONCE(ft_injected_mask, ft_injected_mask | BIT(inj - ft_injections));
+	return 0;
 }
 
 void ft_inject_clear(void)
