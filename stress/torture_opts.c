@@ -822,11 +822,11 @@ static int check_injections_model(const struct tt_params *p)
 	strcpy(list, p->inject);
 	while ((tok = ft_list_next(&cur))) {
 		const struct ft_injection *inj = ft_injection_find(tok);
+		const char *model = inj ? ft_injection_model(inj) : NULL;
 
-		if (inj && inj->model && (strlen(inj->model) != len ||
-					  strncmp(inj->model, p->model, len)))
+		if (model && (strlen(model) != len || strncmp(model, p->model, len)))
 			return ft_usage_error("--inject: '%s' is in the %s model, not in "
-					      "'%.*s'", tok, inj->model, (int)len, p->model);
+					      "'%.*s'", tok, model, (int)len, p->model);
 	}
 	return 0;
 }

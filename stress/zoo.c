@@ -711,9 +711,10 @@ int cmd_zoo(int argc, char **argv)
 		if (!(o.cases & 1ULL << c))
 			continue;
 		case_get(c, &zc);
-		if (zc.inj && zc.inj->model && strcmp(zc.inj->model, model_name(&o))) {
+		if (zc.inj && ft_injection_model(zc.inj) &&
+		    strcmp(ft_injection_model(zc.inj), model_name(&o))) {
 			printf("ok %d %s # SKIP in the %s model's code\n", ++num, zc.name,
-			       zc.inj->model);
+			       ft_injection_model(zc.inj));
 			skip++;
 			continue;
 		}

@@ -60,8 +60,6 @@ struct ft_injection {
 	 * says so instead of "ok".
 	 */
 	const char *caught_by[FT_INJ_MAX_ORACLES + 1];
-	/* The mapcount model whose code it changes; NULL: it is not in one. */
-	const char *model;
 };
 
 extern const struct ft_injection ft_injections[FT_NR_INJECTIONS];
@@ -78,6 +76,8 @@ bool ft_injection_caught_by(const struct ft_injection *inj, const char *oracle);
 
 /* The injection of that name, or NULL. */
 const struct ft_injection *ft_injection_find(const char *name);
+/* The mapcount model whose code @inj changes; NULL: it is in no model. */
+const char *ft_injection_model(const struct ft_injection *inj);
 
 /* Enable one injection by name: 0, or -EINVAL if there is none. */
 int ft_inject_enable(const char *name);

@@ -12,13 +12,13 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 	[FT_INJ_MAPCOUNT_UNLOCKED] = {
 		"mapcount-unlocked", "H1",
 		"large mapcount and owner slots updated without the bit lock",
-		{ "owner slots" }, "owner_slots",
+		{ "owner slots" },
 	},
 	[FT_INJ_SHARED_CLEARED_EARLY] = {
 		"shared-bit-cleared-early", "H2",
 		"SHARED cleared on a sub that leaves the MM's slot mapped, "
 		"without the equality check",
-		{ "owner slots" }, "owner_slots",
+		{ "owner slots" },
 	},
 	[FT_INJ_CONT_COPIED_TO_CHILD] = {
 		"cont-copied-to-child", "Z15",
@@ -183,6 +183,17 @@ bool ft_injection_caught_by(const struct ft_injection *inj, const char *oracle)
 		if (!strcmp(inj->caught_by[i], oracle))
 			return true;
 	return false;
+}
+
+/* Beside the table: most injections are in no model's code. */
+static const char *const injection_models[FT_NR_INJECTIONS] = {
+	[FT_INJ_MAPCOUNT_UNLOCKED] = "owner_slots",
+	[FT_INJ_SHARED_CLEARED_EARLY] = "owner_slots",
+};
+
+const char *ft_injection_model(const struct ft_injection *inj)
+{
+	return injection_models[inj - ft_injections];
 }
 
 const struct ft_injection *ft_injection_find(const char *name)
