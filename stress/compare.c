@@ -96,7 +96,7 @@ static int parse_args(int argc, char **argv, struct cmp_opts *o)
 		if (!strcmp(argv[i], "--parallel")) {
 			o->parallel = true;
 		} else if (!strncmp(argv[i], "--json=", 7)) {
-			int ret = ft_opt_output("--json", argv[i] + 7);
+			int ret = ft_opt_output("json", argv[i] + 7);
 
 			if (ret || (ret = ft_opt_string("json", argv[i] + 7, o->json,
 							sizeof(o->json))))
