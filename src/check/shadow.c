@@ -908,7 +908,14 @@ static void move_slot(struct ft_shadow *sh, struct ft_shadow_move *m, unsigned l
 	t->w_clean_started = m->cleans[i];
 	t->w_clean_inflight = cleaned_since_write(f) || m->cleaning[i];
 	t->dirty_swapouts = m->reclaims[2 * i + 1];
-	t->w_zap_started = t->w_zap_end = m->zaps[i];
+	/*
+	 * As a write's window: the move's from its begin to now.  A zap that
+	 * began in it (MADV_DONTNEED does not take proc->move_lock) may have
+	 * walked the destination before the mremap or after it; zap_settle()
+	 * must not make zero the only value then.
+	 */
+	t->w_zap_started = m->zaps[i];
+	t->w_zap_end = __atomic_load_n(&t->zap_started, SEQ);
 	t->w_zap_inflight = m->zapping[i];
 	/* move_ptes carries the dirty bit with the entry. */
 	t->dirty_pfn = dirty ? f->dirty_pfn : 0;

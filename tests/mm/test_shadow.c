@@ -52,6 +52,11 @@
  *   move-lost      the same, then the moved word cleared behind the
  *                  model's back, as a move that left the content behind:
  *                  reported at page 8, with page 0's value expected
+ *   move-zap-before  the move, with a MADV_DONTNEED of page 8 that the
+ *                  shadow hears of after the move began but that zaps
+ *                  before the mremap (it does not take proc->move_lock),
+ *                  and ends after it: page 8 keeps page 0's value, no
+ *                  report (the shadow used to settle it to zero)
  *
  * The broken cases expect exactly one report and its text (ctest checks).
  */
@@ -194,7 +199,7 @@ static void plant_in_child(struct proc *parent, struct proc *child, const char *
  * (MREMAP_FIXED), the hole mapped again as the torture's mmap would; @lose
  * clears the moved word.
  */
-static void move_page0(struct proc *p, bool lose)
+static void move_page0(struct proc *p, bool lose, bool zap_before)
 {
 	bool gap = false;
 	struct ft_shadow_move *m;
@@ -202,9 +207,15 @@ static void move_page0(struct proc *p, bool lose)
 
 	write_page(p, 0);
 	m = ft_shadow_move_begin(p->sh, 0, 8, 1, &gap);
+	if (zap_before) {
+		ft_shadow_zap_begin(p->sh, 8, 1);
+		ft_madvise_dontneed(p->mm, VA + 8 * PAGE_SIZE, PAGE_SIZE);
+	}
 	ret = ft_mremap(p->mm, VA, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED,
 			VA + 8 * PAGE_SIZE);
 	ft_shadow_move_end(p->sh, m, ret);
+	if (zap_before)
+		ft_shadow_zap_end(p->sh, 8, 1, true);
 	ft_mmap(p->mm, VA, PAGE_SIZE, VM_READ | VM_WRITE);
 	if (lose)
 		WRITE_ONCE(page_of(p, 8)->data[0], 0);
@@ -256,7 +267,7 @@ static void break_model(const char *name, struct proc *parent, struct proc *chil
 		ft_shadow_discard(child->sh, 0, 1);
 		WRITE_ONCE(page_of(child, 0)->data[0], 0);
 	} else if (!strncmp(name, "move", 4)) {
-		move_page0(parent, !strcmp(name, "move-lost"));
+		move_page0(parent, !strcmp(name, "move-lost"), !strcmp(name, "move-zap-before"));
 	} else if (!strcmp(name, "lazyfree-lost")) {
 		write_page(child, 0);		/* #1, a page of the child's own */
 		ft_shadow_clean_begin(child->sh, 0, 1);
@@ -437,7 +448,7 @@ static bool known_case(const char *name)
 		"fork-zero", "lazyfree-zero", "lazyfree-lost", "zap-race-lost",
 		"tlb-fresh-lost", "tlb-stale-write", "tlb-stale-read", "dirty-inherited",
 		"begin-waits", "reclaim-discard", "reclaim-redirtied", "reclaim-swapin",
-		"discard-written", "move", "move-lost",
+		"discard-written", "move", "move-lost", "move-zap-before",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
