@@ -7,7 +7,8 @@
 #
 # Tries scheduler seeds 1..N (8) with the random strategy, then PCT at
 # depths 1..3, each a serial run of the injection with --seed=0x5eed and
-# --max-ops=MAX_OPS in the given options (the zoo's scenario for it), and
+# --max-ops=MAX_OPS and --aim=0, as serial_zoo() runs them, in the given
+# options (the zoo's scenario for it), and
 # prints the serial_zoo() line of the first run that fails by one of the
 # oracles the injection declares (--list-injections).  Exit 1 if none did.
 # A change to the model moves every schedule: run it again for the tests
@@ -40,7 +41,7 @@ try() {
   local strategy=$1 depth=$2 seed=$3 inv
   shift 3
   "$bin" --inject="$inj" --seed=0x5eed --sched=serial --strategy="$strategy" \
-    --pct-depth="$depth" --sched-seed="$seed" --max-ops="$max_ops" --duration=5m -q \
+    --pct-depth="$depth" --sched-seed="$seed" --max-ops="$max_ops" --aim=0 --duration=5m -q \
     --escalate=0 --repro-file="$work/run.repro" "$@" >"$work/run.log" 2>&1 || true
   inv=$(sed -n 's/^invariant //p' "$work/run.repro")
   echo "serial-seeds: $strategy depth $depth seed $seed: ${inv:-no failure}" >&2
