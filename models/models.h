@@ -7,5 +7,6 @@
 
 extern const struct ft_mapcount_ops owner_slots_ops;
 extern const struct ft_mapcount_ops owner_slots_v1_ops;
+extern const struct ft_mapcount_ops rmap_id_ops;
 
 #endif /* FT_MODELS_H */

@@ -7,6 +7,7 @@
 const struct ft_mapcount_ops *const ft_mapcount_models[] = {
 	&owner_slots_ops,
 	&owner_slots_v1_ops,
+	&rmap_id_ops,
 	NULL,
 };
 

@@ -375,7 +375,8 @@ static void usage(void)
 	       "                         migrate young pin unpin reclaim mremap\n"
 	       "                         memset\n"
 	       "  --locking=MODE         upstream or spf (upstream)\n"
-	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots, owner_slots_v1)\n"
+	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots, owner_slots_v1,\n"
+	       "                         rmap_id: orders 2-5 only)\n"
 	       "  --break-policy=P       random, kernel, aligned or never (random)\n"
 	       "  --break-threshold=N    fork's progress threshold (32)\n"
 	       "  --resched-ppm=N        need_resched() per break check, per million (100000)\n"
@@ -831,6 +832,24 @@ static int check_injections_model(const struct tt_params *p)
 	return 0;
 }
 
+/* A large folio of an enabled order must be one the model can track. */
+static int check_orders_model(const struct tt_params *p)
+{
+	char name[sizeof(p->model)];
+	const struct ft_mapcount_ops *mc;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(p->model, ","), p->model);
+	mc = ft_mapcount_model_find(name);
+	for (unsigned int o = 1; mc && mc->check_order && o < BITS_PER_LONG; o++) {
+		const char *why = (p->orders & BIT(o)) ? mc->check_order(o) : NULL;
+
+		if (why)
+			return ft_usage_error("--orders: the %s model cannot track order-%u "
+					      "folios: %s", name, o, why);
+	}
+	return 0;
+}
+
 /* A window smaller than a folio of an enabled order would never have one. */
 static int check_orders_fit(const struct tt_params *p)
 {
@@ -859,7 +878,8 @@ static int parse_all(struct tt_params *p, int argc, char **argv, bool strict)
 		if (ret)
 			return ret;
 	}
-	ret = parse_argv(p, argc, argv, false) ?: check_injections_model(p);
+	ret = parse_argv(p, argc, argv, false) ?: check_injections_model(p) ?:
+	      check_orders_model(p);
 	if (!ret && strict)
 		ret = check_unused(p) ?: check_orders_fit(p);
 	if (!ret)

@@ -292,8 +292,9 @@ static void zoo_usage(void)
 	       "  --aim=P             the children's aimed operations (their default)\n"
 	       "  --perturb=MODE      the children's perturbation: yield, spin, auto\n"
 	       "                      (their default)\n"
-	       "  --model=M           the children's mapcount model (owner_slots); an\n"
-	       "                      injection in another model's code is skipped\n"
+	       "  --model=M           the children's mapcount model; an injection in\n"
+	       "                      another model's code is skipped (without it, such\n"
+	       "                      an injection runs under its own model)\n"
 	       "  --json=FILE         every run's outcome and time\n"
 	       "  --log-dir=DIR       the children's output (a new directory in $TMPDIR)\n"
 	       "  --caught-by=LIST    expect these oracles (comma-separated, as a\n"
@@ -399,6 +400,23 @@ static const char *model_name(const struct zoo_opts *o)
 	return o->model[0] ? o->model : ft_mapcount_models[0]->name;
 }
 
+/*
+ * The --model a case's children get: --model's; without it, the model
+ * whose code an injection changes, so that every model's injections run by
+ * default; else none (the scenario's or the torture's default).
+ */
+static const char *case_model_arg(const struct zoo_case *zc, const struct zoo_opts *o)
+{
+	if (!o->model[0] && zc->inj && ft_injection_model(zc->inj))
+		return ft_injection_model(zc->inj);
+	return o->model;
+}
+
+static const char *case_model(const struct zoo_case *zc, const struct zoo_opts *o)
+{
+	return case_model_arg(zc, o)[0] ? case_model_arg(zc, o) : model_name(o);
+}
+
 /* ---- One run ------------------------------------------------------------------------ */
 
 static double now_s(void)
@@ -423,7 +441,7 @@ static void build_argv(const struct zoo_case *zc, const struct zoo_opts *o, u64 
 		 (unsigned long long)seed, bound_s, bound_s, repro,
 		 o->policy[0] ? " --break-policy=" : "", o->policy, o->aim[0] ? " --aim=" : "",
 		 o->aim, o->perturb[0] ? " --perturb=" : "", o->perturb,
-		 o->model[0] ? " --model=" : "", o->model, zc->file);
+		 case_model_arg(zc, o)[0] ? " --model=" : "", case_model_arg(zc, o), zc->file);
 	argv[n++] = (char *)FT_PROG;
 	for (tok = strtok_r(buf, " ", &save); tok && n < ZOO_MAX_ARGS - 1;
 	     tok = strtok_r(NULL, " ", &save))
@@ -712,13 +730,15 @@ int cmd_zoo(int argc, char **argv)
 			continue;
 		case_get(c, &zc);
 		if (zc.inj && ft_injection_model(zc.inj) &&
-		    strcmp(ft_injection_model(zc.inj), model_name(&o))) {
+		    strcmp(ft_injection_model(zc.inj), case_model(&zc, &o))) {
 			printf("ok %d %s # SKIP in the %s model's code\n", ++num, zc.name,
 			       ft_injection_model(zc.inj));
 			skip++;
 			continue;
 		}
-		printf("# %s: scenario %s\n", zc.name, zc.file);
+		printf("# %s: scenario %s%s%s\n", zc.name, zc.file,
+		       strcmp(case_model(&zc, &o), model_name(&o)) ? ", model " : "",
+		       strcmp(case_model(&zc, &o), model_name(&o)) ? case_model(&zc, &o) : "");
 		bound_s = o.bound_ns ? (unsigned int)(o.bound_ns / NSEC_PER_SEC) : zc.bound_s;
 		for (u64 i = 0; i < o.nr_seeds; i++)
 			run_one(&zc, &o, bound_s, ZOO_SEED + i, &runs[i]);

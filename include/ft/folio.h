@@ -118,6 +118,10 @@ struct folio {
 	atomic_t _pincount;
 	mm_id_mapcount_t _mm_id_mapcount[2];	/* -1 based; under the bit lock */
 	unsigned long _mm_ids;		/* ids, lock bit, SHARED bit */
+	/* The rmap_id model's (models/rmap_id/): the values are atomics,
+	 * updated inside the seqcount's write sections. */
+	raw_atomic_seqcount_t _rmap_atomic_seqcount;
+	unsigned long _rmap_val[2];
 	struct list_head lru;		/* with PG_lru, under lru_lock */
 	/* page[2] */
 	struct list_head _deferred_list;	/* under split_queue_lock */
@@ -411,6 +415,7 @@ enum vm_event_item {
 	COW_LARGE_REUSE,		/* a write fault reused a large folio */
 	COW_LARGE_COPY,			/* the model said no: copied */
 	COW_LARGE_COPY_AVOIDABLE,	/* ... though this MM alone mapped it */
+	MAPCOUNT_READ_RETRY,		/* a model's lock-free reader retried or gave up */
 	NR_VM_EVENTS
 };
 

@@ -10,6 +10,8 @@
  *   rw_semaphore	a FIFO (so writer-fair) ticket rwlock on ck_pr ops;
  *			a sleeping lock for the validator
  *   seqcount_t		write begin/end, read begin/retry
+ *   raw_atomic_seqcount_t  the rmap_id design's seqcount with concurrent
+ *			writers and an exclusive-writer mode
  *
  * Every wait spins briefly and then yields the CPU (measured, see
  * src/lock/internal.h: without the yield, TSan runs with more threads than
@@ -33,7 +35,9 @@
  *   - unlock of a lock not held (double unlock included),
  *   - lockdep_assert_held() on a lock not held,
  *   - a thread exiting with locks held,
- *   - a seqcount read inside its own write section, unserialized writers.
+ *   - a seqcount read inside its own write section, unserialized writers,
+ *   - an atomic seqcount's write section begun inside another of its class
+ *     (a writer that waits for itself).
  * A spin or sleep that waits longer than the stall timeout reports a lockup
  * with every thread's held locks and ends with FT_EXIT_STALL.
  * Acquisition sites are file:line:function, captured by the lock macros.
@@ -81,6 +85,7 @@ enum lock_kind {
 	LOCK_KIND_BIT_SPIN,	/* bit_spin_lock: may not sleep while held */
 	LOCK_KIND_RWSEM,	/* rw_semaphore: a sleeping lock */
 	LOCK_KIND_SEQCOUNT,	/* seqcount_t write section */
+	LOCK_KIND_ATOMIC_SEQCOUNT, /* raw_atomic_seqcount_t write section: spins */
 };
 
 /*
@@ -519,6 +524,84 @@ static inline unsigned int raw_read_seqcount(const seqcount_t *s)
 static inline bool read_seqcount_retry(const seqcount_t *s, unsigned int start)
 {
 	smp_rmb();	/* Pairs with smp_wmb() in __write_seqcount_end(). */
+	return READ_ONCE(s->sequence) != start;
+}
+
+/* ---- raw_atomic_seqcount_t ------------------------------------------------------ */
+
+/*
+ * The atomic seqcount of the November 2023 rmap_id series ("atomic_seqcount:
+ * new (raw) seqcount variant to support concurrent writers", and "support a
+ * single exclusive writer in the absence of other writers"; it was never
+ * merged).  Writers need no lock: each counts itself in the low bits and
+ * updates with atomic read-modify-writes, so several may run at once.  A
+ * writer that finds no other may instead set the exclusive bit with one
+ * compare-and-exchange and update with plain loads and stores; a shared
+ * writer that arrives meanwhile waits for it, so no writer waits for more
+ * than one exclusive writer.  Readers wait while any writer is active and
+ * retry if the value moved.  The 64-bit layout: shared writers in bits
+ * 0-15, the exclusive bit 16, the sequence from bit 17.
+ *
+ * FT-DEVIATION: as for bit spinlocks, the validator knows each atomic
+ * seqcount by a class declared with DEFINE_ATOMIC_SEQCOUNT_CLASS(); a write
+ * section is held like a lock (shared: as a reader), innermost, and the
+ * kernel's preempt_disable() is the rule that nothing sleeping is taken
+ * inside it.
+ */
+typedef struct {
+	unsigned long sequence;
+} raw_atomic_seqcount_t;
+
+#define ATOMIC_SEQCOUNT_SHARED_WRITER		0x1UL
+#define ATOMIC_SEQCOUNT_SHARED_WRITERS_MAX	0x8000UL
+#define ATOMIC_SEQCOUNT_SHARED_WRITERS_MASK	0xffffUL
+#define ATOMIC_SEQCOUNT_EXCLUSIVE_WRITER	0x10000UL
+#define ATOMIC_SEQCOUNT_WRITERS_MASK		0x1ffffUL
+#define ATOMIC_SEQCOUNT_SEQUENCE_STEP		0x20000UL
+
+#define DEFINE_ATOMIC_SEQCOUNT_CLASS(var, namestr)			\
+	static struct lock_class_key var##_key;				\
+	const struct lockdep_map var = {				\
+		.key = &var##_key, .name = (namestr),			\
+		.kind = LOCK_KIND_ATOMIC_SEQCOUNT,			\
+	}
+
+static inline void raw_seqcount_init(raw_atomic_seqcount_t *s)
+{
+	WRITE_ONCE(s->sequence, 0UL);
+}
+
+/* True if the writer got the section exclusively (plain updates allowed). */
+bool _raw_write_atomic_seqcount_begin(raw_atomic_seqcount_t *s, bool try_exclusive,
+				      const struct lockdep_map *class,
+				      const struct lock_site *site);
+void _raw_write_atomic_seqcount_end(raw_atomic_seqcount_t *s, bool exclusive,
+				    const struct lockdep_map *class,
+				    const struct lock_site *site);
+/* Waits while a writer is active; the value to hand to _retry(). */
+unsigned long _raw_read_atomic_seqcount_begin(raw_atomic_seqcount_t *s,
+					      const struct lockdep_map *class,
+					      const struct lock_site *site);
+
+#define raw_write_atomic_seqcount_begin(s, try_exclusive, class)		\
+	_raw_write_atomic_seqcount_begin((s), (try_exclusive), (class), LOCK_SITE())
+#define raw_write_atomic_seqcount_end(s, exclusive, class)			\
+	_raw_write_atomic_seqcount_end((s), (exclusive), (class), LOCK_SITE())
+#define raw_read_atomic_seqcount_begin(s, class)				\
+	_raw_read_atomic_seqcount_begin((s), (class), LOCK_SITE())
+
+/* The raw value, writer bits and all: the caller decides what they mean. */
+static inline unsigned long raw_read_atomic_seqcount(raw_atomic_seqcount_t *s)
+{
+	ft_sched_point(FT_SP_LOCK);
+	return __atomic_load_n(&s->sequence, __ATOMIC_ACQUIRE);
+}
+
+static inline bool raw_read_atomic_seqcount_retry(raw_atomic_seqcount_t *s,
+						  unsigned long start)
+{
+	smp_rmb();	/* Pairs with the full barrier in _end(). */
+	ft_sched_point(FT_SP_UNLOCK);
 	return READ_ONCE(s->sequence) != start;
 }
 

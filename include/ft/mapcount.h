@@ -14,7 +14,8 @@
  *
  * Locking: callers hold the PTL of the page table whose entries they
  * change (as mm/rmap.c requires); models take their own lock inside
- * (owner_slots: the folio's large-mapcount bit spinlock, innermost).
+ * (owner_slots: the folio's large-mapcount bit spinlock, innermost;
+ * rmap_id: write sections of the folio's atomic seqcount, innermost too).
  */
 #ifndef FT_MAPCOUNT_H
 #define FT_MAPCOUNT_H
@@ -36,6 +37,7 @@ typedef int rmap_t;
 #define FT_MC_TRACKS_OWNER	0x1	/* slots name the mapping MMs */
 #define FT_MC_NO_FALSE_NEGATIVE	0x2	/* shared => maybe_mapped_shared (P-c) */
 #define FT_MC_EXACT_TWO_MMS	0x4	/* exact while <= 2 MMs map (P-d) */
+#define FT_MC_EXACT_NR_PAGES	0x8	/* exact while mapped <= nr_pages times (R3) */
 
 /* A model's view of a large folio, taken under the model's lock. */
 struct ft_mapcount_snapshot {
@@ -57,6 +59,8 @@ struct ft_mapcount_ops {
 	const char *desc;
 	unsigned int caps;		/* FT_MC_* */
 	const char *lock_class;		/* its lock's class name, for time by cause */
+	/* Optional: why folios of @order cannot use the model, or NULL. */
+	const char *(*check_order)(unsigned int order);
 	/* folio_set_large_mapcount(): a new folio, not yet visible, no lock */
 	void (*set)(struct folio *folio, int n, struct vm_area_struct *vma);
 	/* folio_add_return_large_mapcount(): the new logical mapcount */
@@ -65,6 +69,12 @@ struct ft_mapcount_ops {
 	int (*sub)(struct folio *folio, int n, struct vm_area_struct *vma);
 	/* folio_maybe_mapped_shared() for a large folio mapped >= 2 times */
 	bool (*maybe_mapped_shared)(const struct folio *folio);
+	/*
+	 * Optional: is the large folio mapped by any MM but @mm, for a
+	 * model whose answer depends on who asks (the 2023 design's
+	 * folio_mapped_shared(folio, mm)); NULL: maybe_mapped_shared().
+	 */
+	bool (*mapped_shared)(struct folio *folio, struct mm_struct *mm);
 	/* __wp_can_reuse_large_anon_folio() (mm/memory.c) */
 	bool (*can_reuse_anon)(struct folio *folio, struct vm_area_struct *vma);
 	/*
@@ -116,6 +126,19 @@ static inline bool folio_maybe_mapped_shared(const struct folio *folio)
 	if (mapcount <= 1)
 		return false;
 	return folio_mc(folio)->maybe_mapped_shared(folio);
+}
+
+/*
+ * Is @folio, mapped by @mm, mapped by any other MM as well, as far as the
+ * model can tell?  The audit's question (src/check/audit.c).
+ */
+static inline bool folio_mapped_shared(struct folio *folio, struct mm_struct *mm)
+{
+	const struct ft_mapcount_ops *mc = folio_mc(folio);
+
+	if (!folio_test_large(folio) || !mc->mapped_shared)
+		return folio_maybe_mapped_shared(folio);
+	return folio_mapcount(folio) > 1 && mc->mapped_shared(folio, mm);
 }
 
 static inline bool folio_uses_page_mapcount(const struct folio *folio)

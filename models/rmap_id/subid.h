@@ -26,6 +26,20 @@
 #define RMAP_ID_BITS		24
 #define RMAP_MAX_VALUES		6
 
+/*
+ * An MM's rmap id, from its mm id.  The posting's IDA hands out small ids,
+ * whose chunks above the lowest are all zero; an odd multiplier (a
+ * bijection modulo 2^24 that maps no id to 0) spreads them over the 24
+ * bits, so every value and every digit is exercised.  Any distinct ids
+ * would do.
+ */
+#define RMAP_ID_SPREAD		0x9e3779U
+
+static inline u32 rmap_id_of(u32 mm_id)
+{
+	return (mm_id * RMAP_ID_SPREAD) & RMAP_ID_MAX;
+}
+
 /* How a folio order keeps its values (patch 11's groups). */
 struct rmap_id_layout {
 	int nr_values;

@@ -374,6 +374,42 @@ static void audit_exact(struct audit *a, struct audit_folio *af,
 			   "slot counts all %d mappings", s->mapcount);
 }
 
+/*
+ * "Mapped shared" against the tables, asked of each MM that maps the folio
+ * (a model may need the asker, as rmap_id does): a false positive when one
+ * MM maps it and is told it is shared, a false negative when several do
+ * and one is told it maps it alone.  I7/P-c: no false negative, for a
+ * model that claims none; R3: no false positive while the folio is mapped
+ * at most nr_pages times, for a model that claims that.
+ */
+static void audit_mapped_shared(struct audit *a, struct audit_folio *af, int mapcount,
+				unsigned int caps)
+{
+	struct folio *folio = af->folio;
+
+	a->st->shared_checked++;
+	if (af->nr_mms == 1) {
+		if (!folio_mapped_shared(folio, af->per_mm[0].mm))
+			return;
+		a->st->false_positives++;
+		if ((caps & FT_MC_EXACT_NR_PAGES) && mapcount <= (int)folio_nr_pages(folio))
+			audit_fail(a, folio, "R3: one MM maps it %d times, but the model "
+				   "says shared", mapcount);
+		return;
+	}
+	for (int i = 0; i < af->nr_mms; i++) {
+		struct mm_struct *mm = af->per_mm[i].mm;
+
+		if (folio_mapped_shared(folio, mm))
+			continue;
+		a->st->false_negatives++;
+		if (caps & FT_MC_NO_FALSE_NEGATIVE)
+			audit_fail(a, folio, "P-c: %d MMs map it, but the model tells mm id "
+				   "%u it maps it alone", af->nr_mms, mm->mm_id);
+		return;
+	}
+}
+
 static void audit_slots(struct audit *a, struct audit_folio *af)
 {
 	unsigned int caps = folio_mc(af->folio)->caps;
@@ -391,18 +427,10 @@ static void audit_slots(struct audit *a, struct audit_folio *af)
 				   "%u, the tables have %d", i, s.slot[i].mapcount,
 				   s.slot[i].id, truth);
 	}
-	if (s.mapcount >= 2) {
-		a->st->shared_checked++;
-		a->st->false_positives += s.shared && af->nr_mms == 1;
-		a->st->false_negatives += !s.shared && af->nr_mms > 1;
-	}
+	if (s.mapcount >= 2 && af->nr_mms)
+		audit_mapped_shared(a, af, s.mapcount, caps);
 	if (s.nr_slots && s.slot[0].id && s.slot[1].id && !s.shared)
 		audit_fail(a, af->folio, "I6: both slots taken, SHARED clear");
-	/* I7, no false negative: only for a model that claims it. */
-	if ((caps & FT_MC_NO_FALSE_NEGATIVE) && !s.shared && s.mapcount >= 2 &&
-	    af->nr_mms > 1)
-		audit_fail(a, af->folio, "P-c: SHARED clear, but %d MMs map it",
-			   af->nr_mms);
 	if (caps & FT_MC_EXACT_TWO_MMS)
 		audit_exact(a, af, &s);
 }

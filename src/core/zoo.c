@@ -173,6 +173,20 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"AnonExclusive come back writable",
 		{ "audit", "pin coherence", "shadow memory", "VM_WARN_ON_FOLIO" },
 	},
+	[FT_INJ_SEQCOUNT_EXCLUSIVE_IGNORES_SHARED] = {
+		"seqcount-exclusive-ignores-shared", "H6",
+		"the rmap_id model's atomic seqcount lets a writer go exclusive when "
+		"only shared writers are active, testing the exclusive bit alone: "
+		"its plain updates of the total mapcount and rmap values lose theirs",
+		{ "bad page state", "audit" },
+	},
+	[FT_INJ_RMAP_VAL_EXCLUSIVE_NO_COUNT] = {
+		"rmap-val-exclusive-no-count", "B15",
+		"the rmap_id model's exclusive writer adds an order-2 folio's sub-ID "
+		"once whatever the number of pages (the posted series' patch 17), so "
+		"the value no longer says which MM maps the folio",
+		{ "bad page state", "audit" },
+	},
 };
 
 unsigned long ft_injected_mask;
@@ -189,6 +203,8 @@ bool ft_injection_caught_by(const struct ft_injection *inj, const char *oracle)
 static const char *const injection_models[FT_NR_INJECTIONS] = {
 	[FT_INJ_MAPCOUNT_UNLOCKED] = "owner_slots",
 	[FT_INJ_SHARED_CLEARED_EARLY] = "owner_slots",
+	[FT_INJ_SEQCOUNT_EXCLUSIVE_IGNORES_SHARED] = "rmap_id",
+	[FT_INJ_RMAP_VAL_EXCLUSIVE_NO_COUNT] = "rmap_id",
 };
 
 const char *ft_injection_model(const struct ft_injection *inj)

@@ -177,6 +177,7 @@ static const char *const kind_names[] = {
 	[LOCK_KIND_BIT_SPIN] = "bit_spin",
 	[LOCK_KIND_RWSEM] = "rwsem",
 	[LOCK_KIND_SEQCOUNT] = "seqcount",
+	[LOCK_KIND_ATOMIC_SEQCOUNT] = "atomic_seqcount",
 };
 
 static void print_site(FILE *out, const struct lock_site *s)
@@ -730,7 +731,8 @@ static void check_deadlock(const struct lockdep_task *t,
 		/* might_sleep(): an rwsem may block, spinning holders can't. */
 		if (a->map->kind == LOCK_KIND_RWSEM && !(flags & LOCK_F_TRYLOCK) &&
 		    (h->map->kind == LOCK_KIND_SPIN ||
-		     h->map->kind == LOCK_KIND_BIT_SPIN))
+		     h->map->kind == LOCK_KIND_BIT_SPIN ||
+		     h->map->kind == LOCK_KIND_ATOMIC_SEQCOUNT))
 			report_sleep_in_atomic(t, h, a);
 	}
 }

@@ -38,6 +38,7 @@ const char *const vm_event_names[NR_VM_EVENTS] = {
 	[COW_LARGE_REUSE] = "cow_large_reuse",
 	[COW_LARGE_COPY] = "cow_large_copy",
 	[COW_LARGE_COPY_AVOIDABLE] = "cow_large_copy_avoidable",
+	[MAPCOUNT_READ_RETRY] = "mapcount_read_retry",
 };
 
 static const char *const pageflag_names[] = {

@@ -48,10 +48,18 @@
  *                   (I17)
  *   swap-cache-lost a slot marked SWAP_HAS_CACHE with no cache folio (I17)
  *   deferred-links  the queued folio's link back to the queue's head lost
+ *   rmap-val-off    (rmap_id) the child unmaps the folio, then one rmap
+ *                   value is off by one: the parent, alone, is told the
+ *                   folio is shared (R3)
+ *   rmap-val-false-negative
+ *                   (rmap_id) both map part of the folio, 12 mappings, and
+ *                   the values say the parent has them all (P-c)
  *
- * --drop-caps=LIST runs on a copy of owner_slots that claims less
- * (no-false-negative, exact-two-mms: FT_MC_NO_FALSE_NEGATIVE and
- * FT_MC_EXACT_TWO_MMS cleared), to show that the audit holds a model only
+ * --model=NAME runs under that mapcount model (owner_slots); the kinds that
+ * break a model's own fields are for that model.  --drop-caps=LIST runs on
+ * a copy of the model that claims less (no-false-negative, exact-two-mms,
+ * exact-nr-pages: FT_MC_NO_FALSE_NEGATIVE, FT_MC_EXACT_TWO_MMS and
+ * FT_MC_EXACT_NR_PAGES cleared), to show that the audit holds a model only
  * to what it claims.
  *
  * The corrupted world is not torn down (it would trip the free-path
@@ -61,6 +69,7 @@
 #include "ft/contpte.h"
 #include "ft/swap.h"
 #include "mm_test.h"
+#include "rmap_id/subid.h"
 
 #define NR_PFNS		(4UL << MAX_PAGE_ORDER)
 #define TASK_SIZE	(16 * PMD_SIZE)
@@ -300,6 +309,38 @@ static void not_exact(void)
 	set_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio_of(parent, 0)->_mm_ids);
 }
 
+/* Each value of @folio set to @count times @mm's sub-ID (rmap_id). */
+static void rmap_vals_claim(struct folio *folio, struct mm_struct *mm, int count)
+{
+	struct rmap_id_layout l;
+	const char *why;
+
+	if (rmap_id_layout(folio_order(folio), &l, &why))
+		abort();
+	for (int x = 0; x < l.nr_values; x++)
+		folio->_rmap_val[x] = rmap_id_subid(&l, rmap_id_of(mm->mm_id), x) *
+				      (u64)count;
+}
+
+/* rmap_id: the child unmaps the folio, then a value is off by one: the
+ * parent alone maps it 16 times and is told it is shared (R3). */
+static void rmap_val_off(void)
+{
+	if (ft_madvise_dontneed(child, VA, 16 * PAGE_SIZE))
+		abort();
+	folio_of(parent, 0)->_rmap_val[0]++;
+}
+
+/* rmap_id: 12 mappings left, 4 the parent's and 8 the child's, and values
+ * that say the parent has all 12: a false negative (P-c). */
+static void rmap_val_false_negative(void)
+{
+	if (ft_madvise_dontneed(parent, VA, 12 * PAGE_SIZE) ||
+	    ft_madvise_dontneed(child, VA, 8 * PAGE_SIZE))
+		abort();
+	rmap_vals_claim(folio_of(parent, 12), parent, 12);
+}
+
 /* Onto the deferred-split queue, past deferred_split_folio()'s rules. */
 static void raw_queue(struct folio *folio)
 {
@@ -400,6 +441,8 @@ static const struct {
 	{ "swapped", swapped },
 	{ "swap-count", swap_count },
 	{ "swap-cache-lost", swap_cache_lost },
+	{ "rmap-val-off", rmap_val_off },
+	{ "rmap-val-false-negative", rmap_val_false_negative },
 };
 
 static const struct {
@@ -408,15 +451,22 @@ static const struct {
 } caps[] = {
 	{ "no-false-negative", FT_MC_NO_FALSE_NEGATIVE },
 	{ "exact-two-mms", FT_MC_EXACT_TWO_MMS },
+	{ "exact-nr-pages", FT_MC_EXACT_NR_PAGES },
 };
 
-/* owner_slots, less the caps named in @list; NULL for an unknown name. */
-static const struct ft_mapcount_ops *model_without(const char *list)
+/* Model @name, less the caps named in @list; NULL for an unknown name. */
+static const struct ft_mapcount_ops *model_without(const char *model_name,
+						   const char *list)
 {
+	const struct ft_mapcount_ops *mc = ft_mapcount_model_find(model_name);
 	static struct ft_mapcount_ops model;
 	char buf[128], *save = NULL;
 
-	model = *ft_mapcount_model_find("owner_slots");
+	if (!mc) {
+		fprintf(stderr, "--model: unknown model '%s'\n", model_name);
+		return NULL;
+	}
+	model = *mc;
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *name = strtok_r(buf, ",", &save); name;
 	     name = strtok_r(NULL, ",", &save)) {
@@ -453,7 +503,8 @@ int main(int argc, char **argv)
 	struct ft_audit_stats st;
 	int clean, bad;
 
-	mc = model_without(ft_test_arg(argc, argv, "--drop-caps", ""));
+	mc = model_without(ft_test_arg(argc, argv, "--model", "owner_slots"),
+			   ft_test_arg(argc, argv, "--drop-caps", ""));
 	if (!mc)
 		return FT_EXIT_USAGE;
 	if (ft_pmem_init(&pmem, NR_PFNS, mc, false) ||

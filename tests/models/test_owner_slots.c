@@ -21,15 +21,18 @@
  *   deferred-split rule (I13, B5), and that no inline check fired.
  * The cover-letter case replays the 3-MM false positive of the series'
  * cover letter (P-d; "[PATCH v3 00/20] mm: MM owner tracking for large
- * folios (!hugetlb) + CONFIG_NO_PAGE_MAPCOUNT", March 2025).
+ * folios (!hugetlb) + CONFIG_NO_PAGE_MAPCOUNT", March 2025); for a model
+ * exact up to nr_pages mappings (rmap_id) the same steps must leave no
+ * false positive, and App3 reuses.
  *
  * The count-underflow case is the negative control of the model's own
  * I3 check: a slot count set below -1 behind its back, the next update
  * must report it.
  *
- * --model picks the model (owner_slots by default); P-c and P-d, and
- * reuse never refused in the exact regime, are checked only for a model
- * whose caps claim them.
+ * --model picks the model (owner_slots by default); P-c, P-d and R3 (asked
+ * of each mapping MM), and reuse never refused in an exact regime, are
+ * checked only for a model whose caps claim them.  A model that cannot
+ * track some orders (rmap_id) gets folios of the others.
  */
 #include <errno.h>
 
@@ -173,6 +176,26 @@ static void check_counts(struct world *w, struct truth *t)
 	}
 }
 
+/* P-c and R3 asked of each MM that maps the folio, as the audit asks. */
+static void check_mapped_shared(struct world *w, struct truth *t, int mapcount,
+				unsigned int caps)
+{
+	int mappers = nr_mappers(t);
+
+	for (int m = 0; m < w->nr_mms && mapcount >= 2; m++) {
+		bool shared;
+
+		if (!mm_total(t, m))
+			continue;
+		shared = folio_mapped_shared(t->folio, w->mm[m].vma.vm_mm);
+		EXPECT(w, t, !(caps & FT_MC_NO_FALSE_NEGATIVE) || mappers <= 1 || shared,
+		       "P-c: mm %d told it maps alone, but %d MMs map", m, mappers);
+		EXPECT(w, t, !(caps & FT_MC_EXACT_NR_PAGES) || mappers > 1 ||
+		       mapcount > t->nr || !shared,
+		       "R3: mm %d maps it alone %d times, told shared", m, mapcount);
+	}
+}
+
 static void check_slots(struct world *w, struct truth *t)
 {
 	unsigned int caps = folio_mc(t->folio)->caps;
@@ -208,6 +231,7 @@ static void check_slots(struct world *w, struct truth *t)
 	       mappers);
 	EXPECT(w, t, folio_maybe_mapped_shared(t->folio) == (s.mapcount >= 2 && s.shared),
 	       "folio_maybe_mapped_shared() disagrees with the snapshot");
+	check_mapped_shared(w, t, s.mapcount, caps);
 	w->n_untracked += mappers > 2;
 	w->n_false_pos += s.shared && s.mapcount >= 2 && mappers == 1;
 }
@@ -439,6 +463,7 @@ static void op_reuse(struct world *w, struct truth *t)
 {
 	int m = random_mm(w);
 	int others = nr_mappers(t) - (mm_total(t, m) > 0);
+	unsigned int caps = folio_mc(t->folio)->caps;
 	bool exclusive, expect;
 
 	if (!t->anon || !folio_test_large(t->folio) || !mm_total(t, m))
@@ -448,8 +473,9 @@ static void op_reuse(struct world *w, struct truth *t)
 	EXPECT(w, t, !exclusive || (!others && folio_ref_count(t->folio) == total(t)),
 	       "I12: reuse granted with %d other MMs, refcount %d, mapcount %d",
 	       others, folio_ref_count(t->folio), total(t));
-	expect = !others && !t->pins && total(t) >= 2 && t->maxconc <= 2 &&
-		 (folio_mc(t->folio)->caps & FT_MC_EXACT_TWO_MMS);
+	expect = !others && !t->pins && total(t) >= 2 &&
+		 ((t->maxconc <= 2 && (caps & FT_MC_EXACT_TWO_MMS)) ||
+		  (total(t) <= t->nr && (caps & FT_MC_EXACT_NR_PAGES)));
 	EXPECT(w, t, exclusive || !expect, "reuse refused to the only mapper");
 	w->n_reuse += exclusive;
 	w->n_reuse_refused += !exclusive;
@@ -459,8 +485,13 @@ static void op_reuse(struct world *w, struct truth *t)
 
 static bool new_folio(struct world *w, struct truth *t)
 {
-	unsigned int order = (unsigned int)ft_random_below(&w->rs, MAX_ORDER + 1);
+	const struct ft_mapcount_ops *mc = w->pmem.mc;
+	unsigned int order;
 	int m = random_mm(w);
+
+	do	/* a large folio of an order the model can track */
+		order = (unsigned int)ft_random_below(&w->rs, MAX_ORDER + 1);
+	while (order && mc->check_order && mc->check_order(order));
 
 	memset(t, 0, sizeof(*t));
 	t->folio = folio_alloc(&w->pmem, order, NULL);
@@ -533,32 +564,67 @@ static void run_sequence(struct world *w, int steps)
 
 /* ---- The cover letter's example (P-d) --------------------------------------------- */
 
+/* The cover letter's start: App1 maps an order-4 folio, App2 and App3 fork. */
+static void cover_letter_fork(struct world *w, struct truth *t)
+{
+	t->folio = folio_alloc(&w->pmem, 4, NULL);
+	folio_ref_add(t->folio, 15);
+	folio_add_new_anon_rmap(t->folio, vma_of(w, 0), test_addr(t->folio, 0),
+				RMAP_EXCLUSIVE);
+	for (int m = 1; m <= 2; m++) {
+		folio_ref_add(t->folio, 16);
+		raw_write_seqcount_begin(&w->mm[0].mm.write_protect_seq);
+		folio_try_dup_anon_rmap_ptes(t->folio, pg(t, 0), 16, vma_of(w, m),
+					     vma_of(w, 0));
+		raw_write_seqcount_end(&w->mm[0].mm.write_protect_seq);
+	}
+}
+
+/* App1 and App2 unmap, App3 is left alone with all 16 pages. */
+static void cover_letter_unmap(struct world *w, struct truth *t)
+{
+	for (int m = 0; m <= 1; m++) {
+		folio_remove_rmap_ptes(t->folio, pg(t, 0), 16, vma_of(w, m));
+		folio_put_refs(t->folio, 16);
+	}
+}
+
+/* A model exact up to nr_pages mappings (R3) has no false positive there. */
+static void cover_letter_exact(struct world *w, struct ft_ktap *k)
+{
+	struct truth t = { .anon = true, .nr = 16 };
+	struct ft_mapcount_snapshot s;
+
+	cover_letter_fork(w, &t);
+	folio_mapcount_snapshot(t.folio, &s);
+	ft_ktap_result(k, s.shared && s.mapcount == 48 &&
+		       folio_mapped_shared(t.folio, vma_of(w, 2)->vm_mm),
+		       "cover letter, exact: three MMs, 48 mappings, shared");
+	cover_letter_unmap(w, &t);
+	ft_ktap_result(k, !folio_maybe_mapped_shared(t.folio) &&
+		       !folio_mapped_shared(t.folio, vma_of(w, 2)->vm_mm),
+		       "cover letter, exact: App3 alone is not shared");
+	ft_ktap_result(k, wp_can_reuse_large_anon_folio(t.folio, vma_of(w, 2)),
+		       "cover letter, exact: so App3 reuses on write");
+	folio_remove_rmap_ptes(t.folio, pg(&t, 0), 16, vma_of(w, 2));
+	folio_mapcount_snapshot(t.folio, &s);
+	ft_ktap_result(k, !s.shared && !s.mapcount, "cover letter, exact: unmapped");
+	folio_put_refs(t.folio, 16);
+}
+
 static void cover_letter(struct world *w, struct ft_ktap *k)
 {
 	struct truth t = { .anon = true, .nr = 16 };
 	struct ft_mapcount_snapshot s;
 	bool shared_alone;
 
-	t.folio = folio_alloc(&w->pmem, 4, NULL);
-	folio_ref_add(t.folio, 15);
-	folio_add_new_anon_rmap(t.folio, vma_of(w, 0), test_addr(t.folio, 0),
-				RMAP_EXCLUSIVE);
-	for (int m = 1; m <= 2; m++) {		/* App2 and App3 fork from App1 */
-		folio_ref_add(t.folio, 16);
-		raw_write_seqcount_begin(&w->mm[0].mm.write_protect_seq);
-		folio_try_dup_anon_rmap_ptes(t.folio, pg(&t, 0), 16, vma_of(w, m),
-					     vma_of(w, 0));
-		raw_write_seqcount_end(&w->mm[0].mm.write_protect_seq);
-	}
+	cover_letter_fork(w, &t);
 	folio_mapcount_snapshot(t.folio, &s);
 	ft_ktap_result(k, s.shared && s.mapcount == 48 &&
 		       s.slot[0].id == w->mm[0].mm.mm_id &&
 		       s.slot[1].id == w->mm[1].mm.mm_id,
 		       "cover letter: App1 slot 0, App2 slot 1, App3 untracked");
-	for (int m = 0; m <= 1; m++) {		/* App1 and App2 unmap */
-		folio_remove_rmap_ptes(t.folio, pg(&t, 0), 16, vma_of(w, m));
-		folio_put_refs(t.folio, 16);
-	}
+	cover_letter_unmap(w, &t);
 	folio_mapcount_snapshot(t.folio, &s);
 	shared_alone = folio_maybe_mapped_shared(t.folio);
 	ft_ktap_result(k, shared_alone && s.mapcount == 16 && !s.slot[0].id &&
@@ -618,7 +684,12 @@ int main(int argc, char **argv)
 		count_underflow(&w, &k);
 		return ft_ktap_finish(&k);
 	}
-	if (name && !strcmp(name, "cover-letter")) {
+	if (name && !strcmp(name, "cover-letter") &&
+	    (w.pmem.mc->caps & FT_MC_EXACT_NR_PAGES)) {
+		w.nr_mms = 3;
+		ft_ktap_start(5);
+		cover_letter_exact(&w, &k);
+	} else if (name && !strcmp(name, "cover-letter")) {
 		w.nr_mms = 3;
 		ft_ktap_start(6);
 		cover_letter(&w, &k);

@@ -8,15 +8,17 @@
  * compares the model with what the threads did.  Each thread publishes,
  * per folio, a lower bound of its mappings (raised after an add returns,
  * lowered before a remove starts) and an upper bound (raised before an add,
- * lowered after a remove).  The model's lock orders every add and remove
- * with the checker's snapshot, so under that lock:
+ * lowered after a remove).  The model's lock (rmap_id: its write section,
+ * which the snapshot holds exclusively) orders every add and remove with
+ * the checker's snapshot, so under that lock:
  *   sum(lower) <= mapcount <= sum(upper),
  *   a slot never says more than its MM's upper bound (I4),
  *   SHARED clear with mapcount >= 2 => at most one MM with lower > 0 (P-c),
  * and the model's own checks (I1, I3, I5, I6, I8, I10) run inside every
  * update.  At the end every folio must be unmapped with free slots and a
  * clear SHARED bit, and free without a bad page report.  With
- * --inject=mapcount-unlocked (H1, doc/invariants.md) it must fail.
+ * --inject=mapcount-unlocked (H1, doc/invariants.md), or under rmap_id
+ * --inject=seqcount-exclusive-ignores-shared (H6), it must fail.
  */
 #include <pthread.h>
 
