@@ -21,6 +21,9 @@ static seqcount_t seq;
 static unsigned long word_a, word_b;
 DEFINE_BIT_SPIN_CLASS(class_bit_a, "bit_a");
 DEFINE_BIT_SPIN_CLASS(class_bit_b, "bit_b");
+/* Two instances of one class, as two folios' seqcounts are. */
+static raw_atomic_seqcount_t aseq[2];
+DEFINE_ATOMIC_SEQCOUNT_CLASS(class_aseq, "aseq");
 
 static void init_locks(void)
 {
@@ -355,6 +358,54 @@ static void case_seqcount_writers_unserialized(void)
 	raw_write_seqcount_begin(&seq);
 }
 
+/* A reader inside its own write section waits for itself. */
+static void case_atomic_seqcount_read_in_write(void)
+{
+	raw_write_atomic_seqcount_begin(&aseq[0], true, &class_aseq);
+	raw_read_atomic_seqcount_begin(&aseq[0], &class_aseq);
+}
+
+/* Two write sections of one class nested: two folios' mapcounts at once. */
+static void case_atomic_seqcount_nested(void)
+{
+	raw_write_atomic_seqcount_begin(&aseq[0], true, &class_aseq);
+	raw_write_atomic_seqcount_begin(&aseq[1], true, &class_aseq);
+}
+
+/* A write section is innermost and disables preemption: nothing sleeps. */
+static void case_atomic_seqcount_rwsem_inside(void)
+{
+	raw_write_atomic_seqcount_begin(&aseq[0], true, &class_aseq);
+	down_read(&mmap_lock);
+}
+
+/* Under a spinlock, one exclusive then one shared section: legal. */
+static void case_atomic_seqcount_ok(void)
+{
+	unsigned long start;
+	bool excl;
+
+	spin_lock(&lock_a);
+	excl = raw_write_atomic_seqcount_begin(&aseq[0], true, &class_aseq);
+	raw_write_atomic_seqcount_end(&aseq[0], excl, &class_aseq);
+	excl = raw_write_atomic_seqcount_begin(&aseq[0], false, &class_aseq);
+	raw_write_atomic_seqcount_end(&aseq[0], excl, &class_aseq);
+	spin_unlock(&lock_a);
+	start = raw_read_atomic_seqcount_begin(&aseq[0], &class_aseq);
+	if (excl || start != 2 * ATOMIC_SEQCOUNT_SEQUENCE_STEP ||
+	    raw_read_atomic_seqcount_retry(&aseq[0], start))
+		ft_die(FT_EXIT_INVARIANT);
+}
+
+static void *hold_aseq_long(void *arg)
+{
+	set_name(arg);
+	raw_write_atomic_seqcount_begin(&aseq[0], true, &class_aseq);
+	ft_sleep_ns(10 * NSEC_PER_SEC);
+	raw_write_atomic_seqcount_end(&aseq[0], true, &class_aseq);
+	return NULL;
+}
+
 static void *hold_b_long(void *arg)
 {
 	set_name(arg);
@@ -386,6 +437,14 @@ static void case_spin_stall(void)
 	lockdep_set_stall_timeout(300 * NSEC_PER_MSEC);
 	start_holder(hold_b_long, "holder");
 	spin_lock(&lock_b);
+}
+
+/* A shared writer waits for the exclusive one, which never ends. */
+static void case_atomic_seqcount_stall(void)
+{
+	lockdep_set_stall_timeout(300 * NSEC_PER_MSEC);
+	start_holder(hold_aseq_long, "holder");
+	raw_write_atomic_seqcount_begin(&aseq[0], true, &class_aseq);
 }
 
 static void case_rwsem_stall(void)
@@ -446,6 +505,11 @@ static const struct {
 	{ "downgrade_not_held", case_downgrade_not_held },
 	{ "seqcount_read_in_write", case_seqcount_read_in_write },
 	{ "seqcount_writers_unserialized", case_seqcount_writers_unserialized },
+	{ "atomic_seqcount_read_in_write", case_atomic_seqcount_read_in_write },
+	{ "atomic_seqcount_nested", case_atomic_seqcount_nested },
+	{ "atomic_seqcount_rwsem_inside", case_atomic_seqcount_rwsem_inside },
+	{ "atomic_seqcount_ok", case_atomic_seqcount_ok },
+	{ "atomic_seqcount_stall", case_atomic_seqcount_stall },
 	{ "spin_stall", case_spin_stall },
 	{ "rwsem_stall", case_rwsem_stall },
 	{ "hold_limit", case_hold_limit },

@@ -12,6 +12,12 @@
  *		invisible to TSan, kept true by a test)
  *   seqcount	writers under a spinlock, readers with READ_ONCE under
  *		read_seqcount_begin/retry: must be TSan-clean
+ *   atomic-seqcount  rmap_id's raw_atomic_seqcount_t: exclusive writers
+ *		increment a plain counter, shared writers read it plainly
+ *		(and add to an atomic one), readers retry: TSan-clean, so
+ *		TSan sees that an exclusive writer runs alone
+ *   atomic-seqcount-ignores-shared  the same with H6 injected (an
+ *		exclusive writer that ignores shared ones): TSan reports
  *   nested	two locks of one class taken in both orders under an outer
  *		lock, the inner one with spin_lock_nested(): TSan reports
  *		the lock-order inversion it cannot see is serialized
@@ -27,6 +33,7 @@
 #include <pthread.h>
 
 #include "ft/lock.h"
+#include "ft/zoo.h"
 #include "ft_test.h"
 
 #define NR_THREADS 4
@@ -108,6 +115,39 @@ static void *seqcount_fn(void *arg)
 	return NULL;
 }
 
+static raw_atomic_seqcount_t aseq;
+static unsigned long aseq_shared;
+DEFINE_ATOMIC_SEQCOUNT_CLASS(aseq_class, "aseq");
+
+/* Thread 3 reads; the others write, exclusively when they can. */
+static void *atomic_seqcount_fn(void *arg)
+{
+	long id = (long)arg;
+
+	for (int i = 0; i < ITERS; i++) {
+		unsigned long start;
+		bool excl;
+
+		if (id == NR_THREADS - 1) {
+			do {
+				start = raw_read_atomic_seqcount_begin(&aseq, &aseq_class);
+				(void)READ_ONCE(aseq_shared);
+			} while (raw_read_atomic_seqcount_retry(&aseq, start));
+			continue;
+		}
+		excl = raw_write_atomic_seqcount_begin(&aseq, true, &aseq_class);
+		if (excl) {
+			counter++;	/* plain: the exclusive writer is alone */
+		} else {
+			long v = counter;	/* plain reads among shared writers */
+
+			__atomic_fetch_add(&aseq_shared, (unsigned long)v & 1, __ATOMIC_RELAXED);
+		}
+		raw_write_atomic_seqcount_end(&aseq, excl, &aseq_class);
+	}
+	return NULL;
+}
+
 /* pair[] in both orders, always under outer. */
 static void *nested_fn(void *arg)
 {
@@ -153,6 +193,11 @@ int main(int argc, char **argv)
 		fn = seqcount_fn;
 	else if (!strcmp(mode, "nested") || !strcmp(mode, "nested-serialized"))
 		fn = nested_fn;
+	else if (!strcmp(mode, "atomic-seqcount"))
+		fn = atomic_seqcount_fn;
+	else if (!strcmp(mode, "atomic-seqcount-ignores-shared") &&
+		 !ft_inject_enable("seqcount-exclusive-ignores-shared"))
+		fn = atomic_seqcount_fn;
 	else if (strcmp(mode, "guarded") && strcmp(mode, "unguarded"))
 		return FT_EXIT_USAGE;
 	if (serial) {
