@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * test_owner_slots_conc [--model=NAME] [--threads=N] [--iters=N] [--seed=S]
- *                       [--no-page-mapcount] [--inject=NAME]
+ *                       [--resched-ppm=N] [--no-page-mapcount] [--inject=NAME]
  *
  * Threads acting for different MMs map and unmap random batches of pages of
  * a few shared anon folios through the model, while a checker thread
@@ -15,8 +15,10 @@
  *   a slot never says more than its MM's upper bound (I4),
  *   SHARED clear with mapcount >= 2 => at most one MM with lower > 0 (P-c),
  * and the model's own checks (I1, I3, I5, I6, I8, I10) run inside every
- * update.  At the end every folio must be unmapped with free slots and a
- * clear SHARED bit, and free without a bad page report.  With
+ * update.  The interrupt windows inside the updates yield with
+ * probability --resched-ppm per million (100000), as the torture's do.
+ * At the end every folio must be unmapped with free slots and a clear
+ * SHARED bit, and free without a bad page report.  With
  * --inject=mapcount-unlocked (H1, doc/invariants.md), or under rmap_id
  * --inject=seqcount-exclusive-ignores-shared (H6), it must fail.
  */
@@ -39,6 +41,7 @@ struct shared {
 	int upper[NR_FOLIOS][MAX_THREADS];
 	int nr_threads;
 	u64 iters, seed;
+	u32 resched_ppm;			/* the workers' interrupt windows */
 	int stop;				/* the checker stops */
 	u64 n_checks, n_shared_seen, failures;	/* checker only */
 };
@@ -48,6 +51,7 @@ struct worker {
 	int id;
 	pthread_t pthread;
 	struct ft_random_state rs;
+	struct ft_sched sched;
 	bool mapped[NR_FOLIOS][MAX_PAGES];
 };
 
@@ -96,6 +100,11 @@ static void *worker_fn(void *arg)
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
 
+	/* Interrupt windows inside the updates yield, as in the torture. */
+	w->sched = (struct ft_sched){ .policy = FT_BREAK_POLICY_RANDOM,
+				      .resched_ppm = sh->resched_ppm };
+	ft_random_init(&w->sched.rs, sh->seed, 0x6972, (u64)w->id, 0);
+	ft_sched_set_current(&w->sched);
 	for (u64 it = 0; it < sh->iters; it++) {
 		int f = (int)ft_random_below(&w->rs, NR_FOLIOS);
 		struct folio *folio = sh->folio[f];
@@ -115,6 +124,7 @@ static void *worker_fn(void *arg)
 		for (int i = 0; i < MAX_PAGES; i++)
 			if (w->mapped[f][i])
 				unmap_range(w, f, i, 1);
+	ft_sched_set_current(NULL);
 	return NULL;
 }
 
@@ -220,6 +230,7 @@ int main(int argc, char **argv)
 	sh.nr_threads = (int)ft_test_arg_u64(argc, argv, "--threads", 4);
 	sh.iters = ft_test_arg_u64(argc, argv, "--iters", 100000);
 	sh.seed = ft_test_arg_u64(argc, argv, "--seed", 1);
+	sh.resched_ppm = (u32)ft_test_arg_u64(argc, argv, "--resched-ppm", 100000);
 	if (!model || sh.nr_threads < 2 || sh.nr_threads > MAX_THREADS ||
 	    (inject && ft_inject_enable(inject)) ||
 	    ft_pmem_init(&sh.pmem, NR_PFNS, model,
