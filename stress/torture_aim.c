@@ -79,10 +79,11 @@ static const struct tt_aim_pair aim_table[NR_FT_WINDOWS][TT_AIM_PAIRS] = {
 	[FT_WIN_PTE_RMW] = {
 		{ TT_WRITE, 4 }, { TT_READ, 2 }, { TT_YOUNG, 1 },
 	},
-	/* Inside the large mapcount's bit lock: other updaters spin, the
-	 * lockless readers (the reuse pre-check, maybe-mapped-shared) see
-	 * a half-done update: COW faults, and fork, zap, exit and migration
-	 * of the mms that map the folio. */
+	/* Inside a large-mapcount update (owner slots: the bit lock; rmap_id:
+	 * a write section): other updaters spin or, under rmap_id, update
+	 * beside it, the lockless readers (the reuse pre-check,
+	 * maybe-mapped-shared) see a half-done update: COW faults, and fork,
+	 * zap, exit and migration of the mms that map the folio. */
 	[FT_WIN_MAPCOUNT] = {
 		{ TT_WRITE, 3 }, { TT_FORK, 2 }, { TT_DONTNEED, 2 }, { TT_MIGRATE, 2 },
 		{ TT_EXIT, 1 },

@@ -64,7 +64,7 @@ enum ft_window_kind {
 	FT_WIN_CONVERT,		/* contpte_convert(): the block cleared, not rewritten */
 	FT_WIN_LOCKLESS_READ,	/* half way through a lockless block read */
 	FT_WIN_PTE_RMW,		/* between a PTE's load and its store */
-	FT_WIN_MAPCOUNT,	/* inside the large mapcount's bit lock */
+	FT_WIN_MAPCOUNT,	/* inside a large-mapcount update (lock or write section) */
 	FT_WIN_REUSE,		/* a write fault deciding to reuse a large folio */
 	FT_WIN_WP_COPY,		/* wp_page_copy(): copied, the PTL not yet taken */
 	FT_WIN_HW_ACCESS,	/* a hardware access in flight */

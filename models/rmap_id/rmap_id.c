@@ -72,7 +72,7 @@ static void folio_write_large_rmap_end(struct folio *folio, bool exclusive)
 /*
  * The total, by @diff.  The exclusive writer loads and stores (the
  * posting's atomic_set(atomic_read() + diff)); an interrupt between the
- * two is harmless only while it really is the only writer (H6).
+ * two is harmless only while it really is the only writer (H4).
  */
 static int total_add(struct folio *folio, int diff, bool exclusive, struct mm_struct *mm)
 {

@@ -174,7 +174,7 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		{ "audit", "pin coherence", "shadow memory", "VM_WARN_ON_FOLIO" },
 	},
 	[FT_INJ_SEQCOUNT_EXCLUSIVE_IGNORES_SHARED] = {
-		"seqcount-exclusive-ignores-shared", "H6",
+		"seqcount-exclusive-ignores-shared", "H4",
 		"the rmap_id model's atomic seqcount lets a writer go exclusive when "
 		"only shared writers are active, testing the exclusive bit alone: "
 		"its plain updates of the total mapcount and rmap values lose theirs",

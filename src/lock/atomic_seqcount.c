@@ -35,7 +35,7 @@ static unsigned long seq_wait_clear(raw_atomic_seqcount_t *s, unsigned long mask
 }
 
 /*
- * The exclusive writer's test: no writer at all may be active.  H6
+ * The exclusive writer's test: no writer at all may be active.  H4
  * (doc/invariants.md) tests the exclusive bit alone, so it takes the
  * section beside shared writers and its plain updates lose theirs.
  */

@@ -16,7 +16,7 @@
  *		increment a plain counter, shared writers read it plainly
  *		(and add to an atomic one), readers retry: TSan-clean, so
  *		TSan sees that an exclusive writer runs alone
- *   atomic-seqcount-ignores-shared  the same with H6 injected (an
+ *   atomic-seqcount-ignores-shared  the same with H4 injected (an
  *		exclusive writer that ignores shared ones): TSan reports
  *   nested	two locks of one class taken in both orders under an outer
  *		lock, the inner one with spin_lock_nested(): TSan reports

@@ -20,7 +20,7 @@
  * At the end every folio must be unmapped with free slots and a clear
  * SHARED bit, and free without a bad page report.  With
  * --inject=mapcount-unlocked (H1, doc/invariants.md), or under rmap_id
- * --inject=seqcount-exclusive-ignores-shared (H6), it must fail.
+ * --inject=seqcount-exclusive-ignores-shared (H4), it must fail.
  */
 #include <pthread.h>
 
