@@ -9,6 +9,8 @@
  *   updates/s        large-mapcount updates (set, add, sub) per second
  *   ns/update        their mean time, lock waits included (one in 64 timed)
  *   lock wait        the workers' time waiting for the model's lock class
+ *   retries/s        lock-free readers that retried or gave up because a
+ *                    writer was active (rmap_id's; 0 for locked models)
  *   COW reuse, copy  the model's decisions on large folios at write faults
  *   avoidable        copies where the faulting table mapped every mapping
  *                    and every reference was one (an exact scheme reuses)
@@ -39,7 +41,7 @@ struct cmp_run {
 	pid_t pid;
 	int status;
 	char outcome[32];
-	double elapsed_s, ops, updates, timed, timed_ns, wall_ns, lock_ns;
+	double elapsed_s, ops, updates, timed, timed_ns, wall_ns, lock_ns, retries;
 	double reuse, copy, avoidable, checked, false_pos, false_neg;
 };
 
@@ -204,6 +206,7 @@ static void read_run(struct cmp_run *r)
 	r->avoidable = json_num(j, "\"vm_events\"", "cow_large_copy_avoidable");
 	r->wall_ns = json_num(j, "\"time_ns\"", "wall");
 	r->lock_ns = json_num(j, "\"lock_classes\"", r->model->lock_class);
+	r->retries = json_num(j, "\"vm_events\"", "mapcount_read_retry");
 	r->checked = json_num(j, "\"maybe_shared_truth\"", "checked");
 	r->false_pos = json_num(j, "\"maybe_shared_truth\"", "false_positives");
 	r->false_neg = json_num(j, "\"maybe_shared_truth\"", "false_negatives");
@@ -224,16 +227,17 @@ static double ratio(double n, double d)
 
 static void print_table(const struct cmp_opts *o)
 {
-	printf("%-16s %-9s %9s %10s %9s %9s %8s %8s %9s %8s %7s %7s\n", "model", "outcome",
-	       "ops/s", "updates/s", "ns/update", "lock wait", "COW reuse", "copy",
-	       "avoidable", "checked", "false+", "false-");
+	printf("%-16s %-9s %9s %10s %9s %9s %9s %8s %8s %9s %8s %7s %7s\n", "model",
+	       "outcome", "ops/s", "updates/s", "ns/update", "lock wait", "retries/s",
+	       "COW reuse", "copy", "avoidable", "checked", "false+", "false-");
 	for (int i = 0; i < o->nr; i++) {
 		const struct cmp_run *r = &o->run[i];
 
-		printf("%-16s %-9s %9.0f %10.0f %9.0f %8.2f%% %9.0f %8.0f %9.0f %8.0f %7.0f %7.0f\n",
-		       r->model->name, r->outcome, per_s(r->ops, r), per_s(r->updates, r),
-		       ratio(r->timed_ns, r->timed), 100 * ratio(r->lock_ns, r->wall_ns),
-		       r->reuse, r->copy, r->avoidable, r->checked, r->false_pos, r->false_neg);
+		printf("%-16s %-9s %9.0f %10.0f %9.0f %8.2f%% %9.1f %9.0f %8.0f %9.0f %8.0f "
+		       "%7.0f %7.0f\n", r->model->name, r->outcome, per_s(r->ops, r),
+		       per_s(r->updates, r), ratio(r->timed_ns, r->timed),
+		       100 * ratio(r->lock_ns, r->wall_ns), per_s(r->retries, r), r->reuse,
+		       r->copy, r->avoidable, r->checked, r->false_pos, r->false_neg);
 	}
 }
 
@@ -251,12 +255,13 @@ static int write_json(const struct cmp_opts *o)
 		fprintf(f, "    { \"model\": \"%s\", \"outcome\": \"%s\", \"exit_code\": %d, "
 			"\"elapsed_s\": %.3f, \"ops_per_s\": %.1f, \"mapcount_updates_per_s\": %.1f, "
 			"\"ns_per_update\": %.1f, \"model_lock_wait_ns\": %.0f, \"wall_ns\": %.0f, "
+			"\"mapcount_read_retries\": %.0f, "
 			"\"cow_large_reuse\": %.0f, \"cow_large_copy\": %.0f, "
 			"\"cow_large_copy_avoidable\": %.0f, \"shared_checked\": %.0f, "
 			"\"false_positives\": %.0f, \"false_negatives\": %.0f, \"json\": \"%s\" }%s\n",
 			r->model->name, r->outcome, r->status, r->elapsed_s, per_s(r->ops, r),
 			per_s(r->updates, r), ratio(r->timed_ns, r->timed), r->lock_ns, r->wall_ns,
-			r->reuse, r->copy, r->avoidable, r->checked, r->false_pos, r->false_neg,
+			r->retries, r->reuse, r->copy, r->avoidable, r->checked, r->false_pos, r->false_neg,
 			r->json, i + 1 < o->nr ? "," : "");
 	}
 	fprintf(f, "  ]\n}\n");
@@ -272,7 +277,7 @@ static void usage(void)
 	       "The same run (options, seed, scenario) under each mapcount model, one\n"
 	       "process each, in turn (or all at once with --parallel); one table of\n"
 	       "ops/s, mapcount updates and their cost, time waiting for the model's\n"
-	       "lock, large-folio COW reuses, copies and avoidable copies, and the\n"
+	       "lock and lock-free readers' retries, large-folio COW reuses, copies and avoidable copies, and the\n"
 	       "audits' false positives and negatives.  Without --seed one is chosen\n"
 	       "and printed.  Models:");
 	for (int i = 0; ft_mapcount_models[i]; i++)

@@ -823,11 +823,11 @@ static int check_injections_model(const struct tt_params *p)
 	strcpy(list, p->inject);
 	while ((tok = ft_list_next(&cur))) {
 		const struct ft_injection *inj = ft_injection_find(tok);
-		const char *model = inj ? ft_injection_model(inj) : NULL;
 
-		if (model && (strlen(model) != len || strncmp(model, p->model, len)))
-			return ft_usage_error("--inject: '%s' is in the %s model, not in "
-					      "'%.*s'", tok, model, (int)len, p->model);
+		if (inj && !ft_injection_in_model(inj, p->model, len))
+			return ft_usage_error("--inject: '%s' is in the code of %s, not of "
+					      "'%.*s'", tok, ft_injection_models(inj), (int)len,
+					      p->model);
 	}
 	return 0;
 }

@@ -78,8 +78,13 @@ bool ft_injection_caught_by(const struct ft_injection *inj, const char *oracle);
 
 /* The injection of that name, or NULL. */
 const struct ft_injection *ft_injection_find(const char *name);
-/* The mapcount model whose code @inj changes; NULL: it is in no model. */
-const char *ft_injection_model(const struct ft_injection *inj);
+/*
+ * The mapcount models whose code @inj changes, comma-separated (the first
+ * is where it runs by default); NULL: it is in no model's code.
+ */
+const char *ft_injection_models(const struct ft_injection *inj);
+/* Does @inj act under the model named by @model's first @len bytes? */
+bool ft_injection_in_model(const struct ft_injection *inj, const char *model, size_t len);
 
 /* Enable one injection by name: 0, or -EINVAL if there is none. */
 int ft_inject_enable(const char *name);

@@ -31,6 +31,7 @@
 #define RMAP_SEQ_NAME "&folio->_rmap_atomic_seqcount"
 DEFINE_ATOMIC_SEQCOUNT_CLASS(rmap_seqcount_class, RMAP_SEQ_NAME);
 
+/* The model's own checks: an update's arguments and result, I1. */
 #define RMAP_CHECK(folio, cond, what)					\
 	do {								\
 		if (unlikely(!(cond)))					\
@@ -162,6 +163,14 @@ static int rmap_id_update(struct folio *folio, int diff, struct vm_area_struct *
 		ft_irq_window(FT_WIN_MAPCOUNT, mm, 0, 0, folio);
 	total = total_add(folio, diff, exclusive, mm);
 	vals_add(folio, &l, diff, mm_rmap_id(mm), exclusive);
+	/*
+	 * I1 holds while the section is exclusive: every completed add took
+	 * its reference first, every completed sub drops its own after, and
+	 * writers waiting for us already hold theirs.
+	 */
+	if (exclusive && ft_debug_vm(folio->pmem))
+		RMAP_CHECK(folio, folio_ref_count(folio) >= total + 1,
+			   "I1: refcount < mapcount");
 	folio_write_large_rmap_end(folio, exclusive);
 	RMAP_CHECK(folio, total >= -1, "large mapcount underflow");
 	return total + 1;

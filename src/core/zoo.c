@@ -58,7 +58,7 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 	[FT_INJ_FORK_MAP_BEFORE_REF] = {
 		"fork-map-before-ref", "Z2",
 		"fork raises the mapcount of a batch before its references",
-		{ "owner slots" },
+		{ "owner slots", "rmap_id" },
 	},
 	[FT_INJ_BATCH_PAST_FOLIO] = {
 		"batch-past-folio", "Z3/B3",
@@ -82,7 +82,7 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 	[FT_INJ_DUP_WITH_PARENT_MM_ID] = {
 		"dup-with-parent-mm-id", "B11",
 		"fork accounts the child's mappings to the parent's mm id",
-		{ "owner slots" },
+		{ "owner slots", "bad page state" },
 	},
 	[FT_INJ_MPROTECT_WRITE_MERGE] = {
 		"mprotect-write-merge", "B12/Z7",
@@ -199,17 +199,36 @@ bool ft_injection_caught_by(const struct ft_injection *inj, const char *oracle)
 	return false;
 }
 
-/* Beside the table: most injections are in no model's code. */
+/*
+ * Beside the table: most injections are in no model's code.  B1 and B2
+ * are in the COW reuse the two owner-slot models share (owner_slots.h).
+ */
 static const char *const injection_models[FT_NR_INJECTIONS] = {
 	[FT_INJ_MAPCOUNT_UNLOCKED] = "owner_slots",
 	[FT_INJ_SHARED_CLEARED_EARLY] = "owner_slots",
+	[FT_INJ_REUSE_CHECKS_BEFORE_LOCK] = "owner_slots,owner_slots_v1",
+	[FT_INJ_REUSE_WARN_REVERSED] = "owner_slots,owner_slots_v1",
 	[FT_INJ_SEQCOUNT_EXCLUSIVE_IGNORES_SHARED] = "rmap_id",
 	[FT_INJ_RMAP_VAL_EXCLUSIVE_NO_COUNT] = "rmap_id",
 };
 
-const char *ft_injection_model(const struct ft_injection *inj)
+const char *ft_injection_models(const struct ft_injection *inj)
 {
 	return injection_models[inj - ft_injections];
+}
+
+bool ft_injection_in_model(const struct ft_injection *inj, const char *model, size_t len)
+{
+	const char *list = ft_injection_models(inj);
+
+	while (list) {
+		size_t n = strcspn(list, ",");
+
+		if (n == len && !strncmp(list, model, len))
+			return true;
+		list = list[n] ? list + n + 1 : NULL;
+	}
+	return !ft_injection_models(inj);
 }
 
 const struct ft_injection *ft_injection_find(const char *name)
