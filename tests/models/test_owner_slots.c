@@ -229,6 +229,10 @@ static void check_slots(struct world *w, struct truth *t)
 	       s.shared == (mappers >= 2),
 	       "P-d: SHARED %d with %d MMs mapping (at most 2 at once)", s.shared,
 	       mappers);
+	EXPECT(w, t, !(caps & FT_MC_EXACT_NR_PAGES) || s.mapcount < 2 || s.mapcount > t->nr ||
+	       s.shared == (mappers >= 2),
+	       "R3: shared %d with %d MMs mapping it %d times", s.shared, mappers,
+	       s.mapcount);
 	EXPECT(w, t, folio_maybe_mapped_shared(t->folio) == (s.mapcount >= 2 && s.shared),
 	       "folio_maybe_mapped_shared() disagrees with the snapshot");
 	check_mapped_shared(w, t, s.mapcount, caps);
