@@ -643,8 +643,9 @@ static void json_case(FILE *f, const struct zoo_case *zc, const struct zoo_opts 
 	double median, max;
 
 	detect_times(runs, n, bound_s, &median, &max);
-	fprintf(f, "%s    { \"name\": \"%s\", \"ok\": %s, \"bound_s\": %u, ",
-		first ? "" : ",\n", zc->name, ok ? "true" : "false", bound_s);
+	fprintf(f, "%s    { \"name\": \"%s\", \"model\": \"%s\", \"ok\": %s, "
+		"\"bound_s\": %u, ", first ? "" : ",\n", zc->name, case_model(zc, o),
+		ok ? "true" : "false", bound_s);
 	if (zc->inj) {
 		fprintf(f, "\"expected_oracles\": [\"");
 		print_expected(f, expected(zc, o), "\", \"");

@@ -578,6 +578,14 @@ bool _raw_write_atomic_seqcount_begin(raw_atomic_seqcount_t *s, bool try_exclusi
 void _raw_write_atomic_seqcount_end(raw_atomic_seqcount_t *s, bool exclusive,
 				    const struct lockdep_map *class,
 				    const struct lock_site *site);
+/*
+ * Not in the posting: wait until the section can be had exclusively, for
+ * an oracle that needs the view to hold still (a shared writer that comes
+ * meanwhile waits).  End it with _end(s, true).
+ */
+void _raw_write_atomic_seqcount_begin_exclusive(raw_atomic_seqcount_t *s,
+						const struct lockdep_map *class,
+						const struct lock_site *site);
 /* Waits while a writer is active; the value to hand to _retry(). */
 unsigned long _raw_read_atomic_seqcount_begin(raw_atomic_seqcount_t *s,
 					      const struct lockdep_map *class,
@@ -585,6 +593,8 @@ unsigned long _raw_read_atomic_seqcount_begin(raw_atomic_seqcount_t *s,
 
 #define raw_write_atomic_seqcount_begin(s, try_exclusive, class)		\
 	_raw_write_atomic_seqcount_begin((s), (try_exclusive), (class), LOCK_SITE())
+#define raw_write_atomic_seqcount_begin_exclusive(s, class)			\
+	_raw_write_atomic_seqcount_begin_exclusive((s), (class), LOCK_SITE())
 #define raw_write_atomic_seqcount_end(s, exclusive, class)			\
 	_raw_write_atomic_seqcount_end((s), (exclusive), (class), LOCK_SITE())
 #define raw_read_atomic_seqcount_begin(s, class)				\
@@ -600,7 +610,7 @@ static inline unsigned long raw_read_atomic_seqcount(raw_atomic_seqcount_t *s)
 static inline bool raw_read_atomic_seqcount_retry(raw_atomic_seqcount_t *s,
 						  unsigned long start)
 {
-	smp_rmb();	/* Pairs with the full barrier in _end(). */
+	smp_rmb();	/* Pairs with the full barriers in _begin() and _end(). */
 	ft_sched_point(FT_SP_UNLOCK);
 	return READ_ONCE(s->sequence) != start;
 }

@@ -44,12 +44,15 @@ static u32 mm_rmap_id(const struct mm_struct *mm)
 	return rmap_id_of(mm->mm_id);
 }
 
+/* An order the model cannot track is reported, and has no values. */
 static void folio_layout(struct folio *folio, struct rmap_id_layout *l)
 {
 	const char *why;
 
-	if (rmap_id_layout(folio_order(folio), l, &why))
-		RMAP_CHECK(folio, false, why);
+	if (!rmap_id_layout(folio_order(folio), l, &why))
+		return;
+	*l = (struct rmap_id_layout){ 0 };
+	RMAP_CHECK(folio, false, why);
 }
 
 static u64 rmap_val(const struct folio *folio, int x)
@@ -265,14 +268,16 @@ static bool rmap_id_maybe_mapped_shared(const struct folio *folio)
 	unsigned long seq;
 	bool shared;
 
-	do {
+	for (;;) {
 		int mapcount;
 
 		seq = raw_read_atomic_seqcount_begin(s, &rmap_seqcount_class);
 		mapcount = folio_large_mapcount(f);
 		shared = mapcount > 1 && !decodes_to_one_mm(f, mapcount);
-	} while (raw_read_atomic_seqcount_retry(s, seq));
-	return shared;
+		if (!raw_read_atomic_seqcount_retry(s, seq))
+			return shared;
+		count_vm_event(f->pmem, MAPCOUNT_READ_RETRY);
+	}
 }
 
 /*
@@ -323,17 +328,14 @@ static bool rmap_id_can_reuse_anon(struct folio *folio, struct vm_area_struct *v
 
 /*
  * The snapshot holds the section exclusively, so the view stays still
- * while @locked runs: a writer that comes meanwhile waits.  A shared
- * section (another writer was active) is given back and tried again.
+ * while @locked runs: a writer that comes meanwhile waits.
  */
 static void rmap_id_snapshot(struct folio *folio, struct ft_mapcount_snapshot *snap,
 			     void (*locked)(const struct ft_mapcount_snapshot *snap, void *arg),
 			     void *arg)
 {
-	while (!folio_write_large_rmap_begin(folio)) {
-		folio_write_large_rmap_end(folio, false);
-		ft_serial_yield();
-	}
+	raw_write_atomic_seqcount_begin_exclusive(&folio->_rmap_atomic_seqcount,
+						  &rmap_seqcount_class);
 	*snap = (struct ft_mapcount_snapshot){ .mapcount = folio_large_mapcount(folio) };
 	snap->shared = snap->mapcount > 1 && !decodes_to_one_mm(folio, snap->mapcount);
 	if (locked)

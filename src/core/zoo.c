@@ -82,7 +82,7 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 	[FT_INJ_DUP_WITH_PARENT_MM_ID] = {
 		"dup-with-parent-mm-id", "B11",
 		"fork accounts the child's mappings to the parent's mm id",
-		{ "owner slots", "bad page state" },
+		{ "owner slots", "bad page state", "audit", "shadow memory" },
 	},
 	[FT_INJ_MPROTECT_WRITE_MERGE] = {
 		"mprotect-write-merge", "B12/Z7",
@@ -178,7 +178,7 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"the rmap_id model's atomic seqcount lets a writer go exclusive when "
 		"only shared writers are active, testing the exclusive bit alone: "
 		"its plain updates of the total mapcount and rmap values lose theirs",
-		{ "bad page state", "audit" },
+		{ "bad page state", "audit", "rmap_id" },
 	},
 	[FT_INJ_RMAP_VAL_EXCLUSIVE_NO_COUNT] = {
 		"rmap-val-exclusive-no-count", "B15",

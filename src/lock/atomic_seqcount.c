@@ -46,6 +46,7 @@ static unsigned long exclusive_blockers(void)
 	return ATOMIC_SEQCOUNT_WRITERS_MASK;
 }
 
+/* A fully ordered compare-and-exchange, as atomic_long_try_cmpxchg(). */
 static bool try_begin_exclusive(raw_atomic_seqcount_t *s)
 {
 	unsigned long seq = __atomic_load_n(&s->sequence, __ATOMIC_RELAXED);
@@ -54,7 +55,7 @@ static bool try_begin_exclusive(raw_atomic_seqcount_t *s)
 		return false;
 	return __atomic_compare_exchange_n(&s->sequence, &seq,
 					   seq + ATOMIC_SEQCOUNT_EXCLUSIVE_WRITER, false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 }
 
 bool _raw_write_atomic_seqcount_begin(raw_atomic_seqcount_t *s, bool try_exclusive,
@@ -67,6 +68,7 @@ bool _raw_write_atomic_seqcount_begin(raw_atomic_seqcount_t *s, bool try_exclusi
 	ft_sched_point(FT_SP_LOCK);
 	if (lockdep_enabled())
 		lock_acquire(class, s, -1, 0, LOCK_F_READ, site);
+	ft_sb_drain();
 	if (try_exclusive && try_begin_exclusive(s)) {
 		exclusive = true;
 	} else {
@@ -79,9 +81,28 @@ bool _raw_write_atomic_seqcount_begin(raw_atomic_seqcount_t *s, bool try_exclusi
 		if (seq & ATOMIC_SEQCOUNT_EXCLUSIVE_WRITER)
 			seq_wait_clear(s, ATOMIC_SEQCOUNT_EXCLUSIVE_WRITER, class);
 	}
+	/* smp_mb__after_atomic(): the section's stores after the count, so
+	 * a reader that sees them sees the writer too. */
+	smp_mb();
 	if (lockdep_enabled())
 		lock_acquired(s, -1);
 	return exclusive;
+}
+
+void _raw_write_atomic_seqcount_begin_exclusive(raw_atomic_seqcount_t *s,
+						const struct lockdep_map *class,
+						const struct lock_site *site)
+{
+	ft_sched_point(FT_SP_LOCK);
+	if (lockdep_enabled())
+		lock_acquire(class, s, -1, 0, LOCK_F_READ, site);
+	ft_sb_drain();
+	do
+		seq_wait_clear(s, ATOMIC_SEQCOUNT_WRITERS_MASK, class);
+	while (!try_begin_exclusive(s));
+	smp_mb();
+	if (lockdep_enabled())
+		lock_acquired(s, -1);
 }
 
 void _raw_write_atomic_seqcount_end(raw_atomic_seqcount_t *s, bool exclusive,

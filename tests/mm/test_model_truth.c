@@ -12,6 +12,8 @@
  * clear "mapped exclusively" as they do, so C alone maps a folio v1 calls
  * shared.  The audit then counts a false positive under v1 only, and C's
  * write is a reuse under the merged rules, an avoidable copy under v1.
+ * rmap_id, exact while the folio is mapped at most 16 times, never calls
+ * C's folio shared: it answers as the merged rules do here.
  *
  * KTAP: the audit's truth counts and the COW events, with the expectation
  * stated per model, so both the counting and the difference are tested.
