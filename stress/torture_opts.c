@@ -376,7 +376,7 @@ static void usage(void)
 	       "                         memset\n"
 	       "  --locking=MODE         upstream or spf (upstream)\n"
 	       "  --model=M[,nopagemapcount]  mapcount model (owner_slots, owner_slots_v1,\n"
-	       "                         rmap_id: orders 2-5 only)\n"
+	       "                         rmap_id: large orders 2-5 only)\n"
 	       "  --break-policy=P       random, kernel, aligned or never (random)\n"
 	       "  --break-threshold=N    fork's progress threshold (32)\n"
 	       "  --resched-ppm=N        need_resched() per break check, per million (100000)\n"
