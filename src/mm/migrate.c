@@ -111,6 +111,12 @@ static int migrate_folio_locked(struct folio *src, struct anon_vma *anon_vma,
 
 	if (!dst)
 		return -ENOMEM;
+	/*
+	 * Locked before any entry maps it, until all do (migrate_folio_unmap()
+	 * takes it): half restored, it is mapped by fewer entries than map
+	 * it, and MADV_FREE would take one MM's mapcount for all of them.
+	 */
+	__set_bit(PG_locked, &dst->page->flags);
 	rmap_walk_anon(src, anon_vma, &rwc);
 	/* Faults wait, fork copies the entries, zap drops them. */
 	ft_window_open(FT_WIN_MIGRATION, NULL, 0, 0, src);
@@ -128,6 +134,7 @@ static int migrate_folio_locked(struct folio *src, struct anon_vma *anon_vma,
 		remove_migration_ptes(src, dst, anon_vma);
 		count_vm_event(src->pmem, PGMIGRATE_SUCCESS);
 	}
+	folio_unlock(dst);
 	folio_put(dst);				/* the allocation's reference */
 	return ret;
 }
