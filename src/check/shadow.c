@@ -400,10 +400,28 @@ static void find_value(struct ft_pmem *pmem, unsigned int w, unsigned long value
 		fprintf(stderr, "%s %#lx is in pfn %#lx: %s, page mapcount %d\n", what,
 			value, pfn, READ_ONCE(page->folio) ? "allocated" : "free",
 			atomic_read(&page->_mapcount) + 1);
+		if (READ_ONCE(page->folio))
+			dump_page(stderr, page, what);
 		found++;
 	}
 	if (!found)
 		fprintf(stderr, "%s %#lx is in no page\n", what, value);
+}
+
+/* The slot's other events, now and when its last write was prepared:
+ * which of them could have taken the written page away. */
+static void report_history(const struct shadow_page *p)
+{
+	fprintf(stderr, "since the write: reclaim discards %llu (%llu then), MADV_FREE "
+		"%llu (%llu then%s), swap-outs %llu, mremap moves %llu (%u in flight)\n",
+		(unsigned long long)__atomic_load_n(&p->discards, SEQ),
+		(unsigned long long)p->w_discards,
+		(unsigned long long)__atomic_load_n(&p->clean_started, SEQ),
+		(unsigned long long)p->w_clean_started,
+		p->w_clean_inflight ? ", one in flight" : "",
+		(unsigned long long)__atomic_load_n(&p->swapouts, SEQ),
+		(unsigned long long)__atomic_load_n(&p->move_started, SEQ),
+		__atomic_load_n(&p->move_inflight, SEQ));
 }
 
 static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long got,
@@ -443,6 +461,7 @@ static void report_read(struct ft_shadow *sh, unsigned long idx, unsigned long g
 		(unsigned long long)__atomic_load_n(&sh->pages[idx].zap_started, SEQ),
 		(unsigned long long)sh->pages[idx].claim_zaps,
 		__atomic_load_n(&sh->pages[idx].zap_inflight, SEQ));
+	report_history(&sh->pages[idx]);
 	dump_mapping(mm, addr);
 	find_value(mm->pmem, idx % FT_PAGE_WORDS, want->one, "the value expected");
 	find_value(mm->pmem, idx % FT_PAGE_WORDS, got, "the value read");
