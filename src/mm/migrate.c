@@ -113,8 +113,8 @@ static int migrate_folio_locked(struct folio *src, struct anon_vma *anon_vma,
 		return -ENOMEM;
 	/*
 	 * Locked before any entry maps it, until all do (migrate_folio_unmap()
-	 * takes it): half restored, it is mapped by fewer entries than map
-	 * it, and MADV_FREE would take one MM's mapcount for all of them.
+	 * takes it): half restored, its mapcount counts only the entries
+	 * restored so far, and MADV_FREE would take one MM's for all of them.
 	 */
 	__set_bit(PG_locked, &dst->page->flags);
 	rmap_walk_anon(src, anon_vma, &rwc);

@@ -19,7 +19,7 @@
  *
  * KTAP: in every schedule R reads back what X wrote; some schedules run
  * MADV_FREE wholly inside that window (so the first check could fail: it
- * did, in 2 of 256 schedules, before the new folio was locked); no oracle
+ * did, in 5 of 256 schedules, before the new folio was locked); no oracle
  * fired and nothing leaked.
  */
 #include <pthread.h>
