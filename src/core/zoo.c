@@ -100,7 +100,7 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"break-inside-batch", "Z22",
 		"fork's progress break taken inside a batch, after the whole "
 		"batch's references and mapcounts",
-		{ "owner slots", "audit" },
+		{ "owner slots", "audit", "VM_WARN_ON_FOLIO" },
 	},
 	[FT_INJ_REUSE_CHECKS_BEFORE_LOCK] = {
 		"reuse-checks-before-lock", "B2",
