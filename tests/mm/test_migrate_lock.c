@@ -38,6 +38,7 @@ static struct ft_world w;
 
 struct racer {
 	struct mm_struct *x, *r;
+	unsigned long old_pfn;	/* the folio X maps before the migration */
 	struct ft_random_state rs;
 	int id;
 	bool inside;		/* thread 1: MADV_FREE ran inside the window */
@@ -55,7 +56,6 @@ static bool half_restored(struct mm_struct *x, struct mm_struct *r, unsigned lon
 static void *racer_fn(void *arg)
 {
 	struct racer *t = arg;
-	unsigned long old_pfn = pte_pfn(test_pte(t->x, 0));
 	bool before;
 
 	ft_serial_enter(t->id);
@@ -64,7 +64,7 @@ static void *racer_fn(void *arg)
 	} else {
 		/* One thread runs at a time: R's entry, a migration entry
 		 * before and after, was one throughout. */
-		before = half_restored(t->x, t->r, old_pfn);
+		before = half_restored(t->x, t->r, t->old_pfn);
 		ft_madvise_free(t->x, test_va(0), PAGE_SIZE);
 		t->inside = before && is_migration_entry(test_pte(t->r, 0));
 	}
@@ -79,12 +79,13 @@ static bool race(struct mm_struct *x, struct mm_struct *r, u64 seed)
 		.nr_threads = 2, .strategy = FT_SCHED_PCT, .seed = seed,
 		.pct_depth = 2, .pct_steps = PCT_STEPS,
 	};
+	unsigned long old_pfn = pte_pfn(test_pte(x, 0));
 	struct racer t[2];
 
 	if (ft_serial_init(&sp))
 		abort();
 	for (int i = 0; i < 2; i++) {
-		t[i] = (struct racer){ .x = x, .r = r, .id = i };
+		t[i] = (struct racer){ .x = x, .r = r, .old_pfn = old_pfn, .id = i };
 		ft_random_init(&t[i].rs, seed, 2, (u64)i, 0);
 		pthread_create(&t[i].pthread, NULL, racer_fn, &t[i]);
 	}
