@@ -20,8 +20,9 @@
 #     block, per second (the release build, as for 3).
 #  3. Aimed interference: blocks folded during a fork break, and
 #     operations, per second, with --aim=0 and --aim=1 (and the default
-#     aim for the default scenario), D each, seed 0x5eed: spf-fold,
-#     spf-midblock and the default scenario (upstream locking).
+#     aim for the default scenario), D each, seed 0x5eed: spf-fold and
+#     spf-midblock (faults fold), migrate-fold and the default scenario
+#     (upstream locking: migration folds).
 #
 # Prints the tables in Markdown; --update-readme also puts them between
 # the zoo-figures markers of README.md.
@@ -105,7 +106,8 @@ for policy in kernel aligned; do
 done
 
 # Aimed interference: SCENARIO:AIM ("" is the default aim).
-aim_runs="spf-fold:0 spf-fold:1 spf-midblock:0 spf-midblock:1 default:0 default: default:1"
+aim_runs="spf-fold:0 spf-fold:1 spf-midblock:0 spf-midblock:1 migrate-fold:0 migrate-fold:1
+  default:0 default: default:1"
 for r in $aim_runs; do
   scen=${r%%:*} aim=${r#*:}
   echo "zoo-figures: $scen --aim=${aim:-default}, ${duration}s" >&2
