@@ -318,6 +318,20 @@ void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
 	ft_window_close();
 }
 
+void ft_irq_window_exposed(enum ft_window_kind kind, const void *mm,
+			   unsigned long addr, unsigned long len, bool exposed)
+{
+	if (!exposed) {
+		ft_irq_window(kind, mm, addr, 0, NULL);
+		return;
+	}
+	ft_window_open(kind, mm, addr, len, NULL);
+	ft_window_linger();
+	if (ft_need_resched(FT_BREAK_IRQ))
+		yield_cpu(current_sched, FT_PERTURB_IRQ);
+	ft_window_close();
+}
+
 /* ---- Windows (include/ft/sched.h) --------------------------------------------- */
 
 const char *const ft_window_names[NR_FT_WINDOWS] = {

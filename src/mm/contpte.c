@@ -75,8 +75,8 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr,
 	}
 	/* Hardware keeps going unless the entries are gone: a dirty bit it
 	 * sets now is lost unless the block was dirty already. */
-	ft_irq_window(FT_WIN_CONVERT, mm, start_addr,
-		      pte_may_get_hw_dirty(pte) ? CONT_PTE_SIZE : 0, NULL);
+	ft_irq_window_exposed(FT_WIN_CONVERT, mm, start_addr, CONT_PTE_SIZE,
+			      pte_may_get_hw_dirty(pte));
 	flush_tlb_range(mm, start_addr, start_addr + CONT_PTE_SIZE);
 	/* Make: every entry again, with the gathered a/d. */
 	__set_ptes(start_ptep, pte, CONT_PTES);
@@ -172,10 +172,13 @@ bool ptep_try_get_lockless(pte_t *orig_ptep, pte_t *out)
 	for (unsigned int i = 0; i < CONT_PTES; i++, ptep++, pfn++) {
 		pte_t pte;
 
-		/* An interrupt (the fault path), or a slow CPU (GUP-fast). */
+		/* An interrupt (the fault path), or a slow CPU (GUP-fast).
+		 * A rewrite of the block now loses a dirty bit to this read
+		 * only if the half read so far is writable and clean. */
 		if (i == CONT_PTES / 2)
-			ft_irq_window(FT_WIN_LOCKLESS_READ, ptdesc_of(ptep)->mm,
-				      ptep_addr(ptep - i), CONT_PTE_SIZE, NULL);
+			ft_irq_window_exposed(FT_WIN_LOCKLESS_READ, ptdesc_of(ptep)->mm,
+					      ptep_addr(ptep - i), CONT_PTE_SIZE,
+					      pte_may_get_hw_dirty(orig_pte));
 		pte = __ptep_get(ptep);
 		/* Someone is changing the block. */
 		if (ft_injected(FT_INJ_LOCKLESS_NO_RETRY))

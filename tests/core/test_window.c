@@ -17,6 +17,9 @@
  *               after one: a close with the aimer still busy waits for
  *               it (held), and some of those operations arrive; the same
  *               scheduler seeds, the same outcome
+ *   exposed     an interrupt window names its range only when exposed,
+ *               and then lingers for an aimer; one that is not exposed
+ *               names nothing and never lingers
  */
 #include <pthread.h>
 #include <sched.h>
@@ -209,14 +212,63 @@ static void test_hold(struct ft_ktap *k)
 		       (unsigned long long)held, arrived, same);
 }
 
+/* ---- exposed: conversions exposed, PTE updates not, read by another thread ---- */
+
+static int exposed_done;
+
+static void *exposed_writer(void *arg)
+{
+	int mm = 0;
+
+	(void)arg;
+	ft_sched_set_current(&owner);
+	for (int i = 0; i < TORN_ITERS / 64; i++) {
+		ft_irq_window_exposed(FT_WIN_CONVERT, &mm, 0x40000, 0x10000, true);
+		ft_irq_window_exposed(FT_WIN_PTE_RMW, &mm, 0x40000, 0x1000, false);
+	}
+	ft_sched_set_current(NULL);
+	__atomic_store_n(&exposed_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_exposed(struct ft_ktap *k)
+{
+	unsigned long named = 0, lingering = 0, bad = 0;
+	struct ft_window_view v;
+	pthread_t t;
+
+	exposed_done = 0;
+	sched_init(&owner, 5);
+	owner.no_yield = false;		/* the linger yields */
+	ft_window_set_linger(true);
+	pthread_create(&t, NULL, exposed_writer, NULL);
+	while (!__atomic_load_n(&exposed_done, __ATOMIC_ACQUIRE)) {
+		if (!ft_window_read(&owner.window, &v))
+			continue;
+		if (v.kind == FT_WIN_CONVERT) {
+			named += v.len == 0x10000;
+			lingering += v.lingering;
+			bad += v.len != 0x10000;
+		} else {
+			bad += v.kind != FT_WIN_PTE_RMW || v.len || v.lingering;
+		}
+	}
+	pthread_join(t, NULL);
+	ft_window_set_linger(false);
+	ft_ktap_result(k, named && lingering && !bad,
+		       "exposed: %lu reads of an exposed window (%lu lingering), %lu wrong",
+		       named, lingering, bad);
+}
+
 int main(void)
 {
 	struct ft_ktap k = { 0 };
 
-	ft_ktap_start(4);
+	ft_ktap_start(5);
 	test_publish(&k);
 	test_aim(&k);
 	test_torn(&k);
 	test_hold(&k);
+	test_exposed(&k);
 	return ft_ktap_finish(&k);
 }
