@@ -89,6 +89,7 @@ struct ft_window {
 	int aimers;			/* 1: an aimed operation is under way */
 	u32 aimed_seq;			/* the last open window aimed at */
 	int lingering;			/* 1: waiting in ft_window_linger() */
+	u32 met_seq;			/* the aimer reached a window of its own */
 };
 
 /* A consistent copy of another thread's open window. */
@@ -190,6 +191,9 @@ struct ft_sched {
 	unsigned int window_depth;
 	u64 n_windows[NR_FT_WINDOWS];	/* published */
 	u64 n_window_holds;		/* closes delayed for an aimer */
+	/* The window this thread's aimed operation is for (ft_window_aim()). */
+	struct ft_window *aiming;
+	u32 aiming_seq;
 	struct ft_time_acct time;
 };
 
@@ -266,7 +270,11 @@ void ft_irq_window_exposed(enum ft_window_kind kind, const void *mm,
  * Publish the calling thread's window until ft_window_close().  Windows
  * nest: only the outermost is published.  A close with aimers under way
  * holds the window open for a bounded number of yields drawn from the
- * break stream (only then: nothing is drawn otherwise).
+ * break stream (only then: nothing is drawn otherwise), until the aimed
+ * operation is done, or, for a window whose race is a meeting in the
+ * middle (a lockless block read), until the aimed operation opens a window
+ * of its own in the same mm: then the owner goes on while the aimer waits
+ * in that window, a bounded number of yields, for the owner to close.
  */
 void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr,
 		    unsigned long len, const void *folio);

@@ -381,6 +381,44 @@ void ft_window_linger(void)
 	__atomic_store_n(&w->lingering, 0, __ATOMIC_RELAXED);
 }
 
+/*
+ * Windows whose race is a meeting in the middle: the owner must go on while
+ * its aimed partner is inside a window of its own (a lockless block read
+ * must read its second half while a contpte conversion has the block
+ * cleared), not after the partner is done.  The other windows hold until
+ * their aimer is done (fork must stay stopped until a migration's restore
+ * has refolded the block).
+ */
+static const bool window_meets[NR_FT_WINDOWS] = {
+	[FT_WIN_LOCKLESS_READ] = true,
+};
+
+/*
+ * An aimed operation reached a window of its own in the mm of a window
+ * that meets: tell its owner to go on, and stay in this window (a bounded
+ * number of yields) until the owner has closed that one.
+ */
+static void window_meet(struct ft_sched *s, const void *mm)
+{
+	struct ft_window *target = s->aiming;
+	u32 seq = s->aiming_seq;
+	u64 n, start;
+
+	s->aiming = NULL;			/* once per aimed operation */
+	if (__atomic_load_n(&target->mm, __ATOMIC_ACQUIRE) != mm ||
+	    !window_meets[__atomic_load_n(&target->kind, __ATOMIC_ACQUIRE)] ||
+	    __atomic_load_n(&target->seq, __ATOMIC_ACQUIRE) != seq)
+		return;
+	__atomic_store_n(&target->met_seq, seq, __ATOMIC_RELEASE);
+	n = 1 + ft_random_below(&s->rs, FT_WINDOW_HOLD_MAX);
+	start = ft_now_ns();
+	while (n-- && __atomic_load_n(&target->seq, __ATOMIC_ACQUIRE) == seq) {
+		ft_serial_yield();
+		give_way(s);
+	}
+	charge_perturb(s, FT_PERTURB_WINDOW, start);
+}
+
 void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr,
 		    unsigned long len, const void *folio)
 {
@@ -404,6 +442,16 @@ void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr
 	__atomic_store_n(&w->len, len, __ATOMIC_RELEASE);
 	__atomic_store_n(&w->seq, seq + 2, __ATOMIC_RELEASE);
 	WRITE_ONCE(s->n_windows[kind], s->n_windows[kind] + 1);
+	if (s->aiming)
+		window_meet(s, mm);
+}
+
+/* An aimed operation is under way, and has not met this window. */
+static bool window_awaits(struct ft_window *w)
+{
+	return __atomic_load_n(&w->aimers, __ATOMIC_ACQUIRE) > 0 &&
+	       __atomic_load_n(&w->met_seq, __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n(&w->seq, __ATOMIC_RELAXED);
 }
 
 /* Wait, a bounded number of yields drawn from the break stream, for the
@@ -414,7 +462,7 @@ static void window_hold(struct ft_sched *s)
 	u64 start = ft_now_ns();
 
 	WRITE_ONCE(s->n_window_holds, s->n_window_holds + 1);
-	while (n-- && __atomic_load_n(&s->window.aimers, __ATOMIC_ACQUIRE) > 0) {
+	while (n-- && window_awaits(&s->window)) {
 		ft_serial_yield();
 		give_way(s);
 	}
@@ -429,7 +477,7 @@ void ft_window_close(void)
 	if (!s || --s->window_depth)
 		return;
 	w = &s->window;
-	if (__atomic_load_n(&w->aimers, __ATOMIC_ACQUIRE) > 0)
+	if (window_awaits(w))
 		window_hold(s);
 	__atomic_store_n(&w->seq, __atomic_load_n(&w->seq, __ATOMIC_RELAXED) + 2,
 			 __ATOMIC_RELEASE);
@@ -466,6 +514,10 @@ bool ft_window_aim(const struct ft_window_view *v)
 		return false;
 	if (__atomic_load_n(&v->w->seq, __ATOMIC_ACQUIRE) == v->seq) {
 		__atomic_store_n(&v->w->aimed_seq, v->seq, __ATOMIC_RELAXED);
+		if (current_sched) {
+			current_sched->aiming = v->w;
+			current_sched->aiming_seq = v->seq;
+		}
 		return true;
 	}
 	__atomic_store_n(&v->w->aimers, 0, __ATOMIC_RELEASE);
@@ -475,6 +527,9 @@ bool ft_window_aim(const struct ft_window_view *v)
 bool ft_window_aim_done(const struct ft_window_view *v)
 {
 	bool open = __atomic_load_n(&v->w->seq, __ATOMIC_ACQUIRE) == v->seq;
+
+	if (current_sched)
+		current_sched->aiming = NULL;
 
 	__atomic_store_n(&v->w->aimers, 0, __ATOMIC_RELEASE);
 	return open;

@@ -17,6 +17,9 @@
  *               after one: a close with the aimer still busy waits for
  *               it (held), and some of those operations arrive; the same
  *               scheduler seeds, the same outcome
+ *   meet        an aimer that opens a window of its own in the mm of a
+ *               lockless read it aimed at releases that read's close (no
+ *               hold); one in another mm, or at a fork break, does not
  *   exposed     an interrupt window names its range only when exposed,
  *               and then lingers for an aimer; one that is not exposed
  *               names nothing and never lingers
@@ -212,6 +215,52 @@ static void test_hold(struct ft_ktap *k)
 		       (unsigned long long)held, arrived, same);
 }
 
+/* ---- meet: one thread plays both sides, switching current ---- */
+
+/*
+ * The owner opens @kind in mm @a, the aimer aims at it and opens a window
+ * in mm @b; then the owner closes.  Whether the owner was told to go on,
+ * and whether its close was held.
+ */
+static void meet_once(enum ft_window_kind kind, const void *a, const void *b,
+		      bool *met, bool *held)
+{
+	struct ft_window_view v;
+
+	sched_init(&owner, 3);
+	sched_init(&aimer, 4);
+	ft_sched_set_current(&owner);
+	ft_window_open(kind, a, 0x30000, 0x10000, NULL);
+	ft_sched_set_current(&aimer);
+	if (!ft_window_read(&owner.window, &v) || !ft_window_aim(&v)) {
+		*met = *held = false;
+		return;
+	}
+	ft_window_open(FT_WIN_CONVERT, b, 0x30000, 0x10000, NULL);
+	*met = __atomic_load_n(&owner.window.met_seq, __ATOMIC_RELAXED) == v.seq;
+	ft_window_close();
+	ft_sched_set_current(&owner);
+	ft_window_close();		/* the aimer is still "under way" */
+	*held = owner.n_window_holds != 0;
+	ft_sched_set_current(&aimer);
+	ft_window_aim_done(&v);
+	ft_sched_set_current(NULL);
+}
+
+static void test_meet(struct ft_ktap *k)
+{
+	bool met, held, other_met, other_held, fork_met, fork_held;
+	int mm_a = 0, mm_b = 0;
+
+	meet_once(FT_WIN_LOCKLESS_READ, &mm_a, &mm_a, &met, &held);
+	meet_once(FT_WIN_LOCKLESS_READ, &mm_a, &mm_b, &other_met, &other_held);
+	meet_once(FT_WIN_FORK_BREAK, &mm_a, &mm_a, &fork_met, &fork_held);
+	ft_ktap_result(k, met && !held && !other_met && other_held && !fork_met && fork_held,
+		       "meet: lockless read met %d held %d; another mm met %d held %d; "
+		       "fork break met %d held %d", met, held, other_met, other_held,
+		       fork_met, fork_held);
+}
+
 /* ---- exposed: conversions exposed, PTE updates not, read by another thread ---- */
 
 static int exposed_done;
@@ -264,11 +313,12 @@ int main(void)
 {
 	struct ft_ktap k = { 0 };
 
-	ft_ktap_start(5);
+	ft_ktap_start(6);
 	test_publish(&k);
 	test_aim(&k);
 	test_torn(&k);
 	test_hold(&k);
+	test_meet(&k);
 	test_exposed(&k);
 	return ft_ktap_finish(&k);
 }
