@@ -16,7 +16,7 @@
 #include "ft/mm.h"
 #include "torture.h"
 
-#define TT_AIM_PAIRS	6
+#define TT_AIM_PAIRS	8
 
 /* An operation that races with a window, and its weight. */
 struct tt_aim_pair {
@@ -48,11 +48,13 @@ static const struct tt_aim_pair aim_table[NR_FT_WINDOWS][TT_AIM_PAIRS] = {
 	/* zap_pte_range() dropped its PTL, the gather maybe not flushed:
 	 * accesses through cached translations, faults refilling the range
 	 * (MADV_DONTNEED holds the mmap_lock or the VMA lock for read),
-	 * GUP-fast, rmap walkers on folios whose rmap removal is delayed,
-	 * fork of the mm (it waits for MADV_DONTNEED's VMA lock only). */
+	 * another MADV_DONTNEED or MADV_FREE of the range (both hold them
+	 * for read: the flush one of them must not skip, Z25), GUP-fast,
+	 * rmap walkers on folios whose rmap removal is delayed, fork of the
+	 * mm (it waits for MADV_DONTNEED's VMA lock only). */
 	[FT_WIN_ZAP_BREAK] = {
 		{ TT_WRITE, 3 }, { TT_READ, 2 }, { TT_MEMSET, 2 }, { TT_PIN, 2 },
-		{ TT_MIGRATE, 2 }, { TT_FORK, 1 },
+		{ TT_MIGRATE, 2 }, { TT_FORK, 1 }, { TT_DONTNEED, 2 }, { TT_LAZYFREE, 1 },
 	},
 	/* copy_present_ptes(): the folio counts as shared, the parent's
 	 * entries are still writable: a GUP-fast pin (the check of
