@@ -68,6 +68,10 @@ static const struct zoo_scenario zoo_scenarios[] = {
 
 #define NR_ZOO_SCENARIOS	((int)ARRAY_SIZE(zoo_scenarios))
 #define NR_ZOO_CASES		(NR_ZOO_SCENARIOS + FT_NR_INJECTIONS)
+/* The cases are a bit mask (struct zoo_opts). */
+_Static_assert(NR_ZOO_CASES <= 64, "zoo cases do not fit a u64");
+/* --cases: room for every case named once (names are shorter). */
+#define ZOO_CASES_ARG_MAX	(NR_ZOO_CASES * 48)
 #define ZOO_SEED		0x5eed
 /* Lines of a failed run's log shown after its result. */
 #define ZOO_EXCERPT_LINES	8
@@ -238,7 +242,7 @@ static int case_find(const char *name)
 
 static int parse_cases(const char *arg, struct zoo_opts *o)
 {
-	char list[512], *cur = list, *tok;
+	char list[ZOO_CASES_ARG_MAX], *cur = list, *tok;
 	u64 cases = 0;
 
 	if (strlen(arg) >= sizeof(list))
