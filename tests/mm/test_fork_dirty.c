@@ -17,9 +17,6 @@
  * the child a clean entry, the folio is freed unwritten, and the child
  * reads the stale swap copy: that check fails, the negative control.
  */
-#include <pthread.h>
-
-#include "ft/sched.h"
 #include "ft/swap.h"
 #include "ft/zoo.h"
 #include "mm_test.h"
@@ -37,24 +34,18 @@
 static struct ft_pmem pmem;
 static struct ft_world w;
 
-struct racer {
+struct fork_race {
 	struct mm_struct *parent, *child;
-	struct ft_random_state rs;
-	int id;
-	pthread_t pthread;
 };
 
-static void *racer_fn(void *arg)
+static void racer_fn(struct test_racer *r)
 {
-	struct racer *r = arg;
+	struct fork_race *f = r->arg;
 
-	ft_serial_enter(r->id);
 	if (r->id == 0)
-		r->child = ft_fork(r->parent);
-	else if (!test_put(r->parent, 0, V_RACING, &r->rs))
+		f->child = ft_fork(f->parent);
+	else if (!test_put(f->parent, 0, V_RACING, &r->rs))
 		abort();
-	ft_serial_exit();
-	return NULL;
 }
 
 /* Reclaim until page 0 of @mm is a swap entry whose folio left the cache. */
@@ -72,23 +63,10 @@ static void swap_out(struct mm_struct *mm)
 /* The fork and the write under serial scheduler seed @seed: the child. */
 static struct mm_struct *race(struct mm_struct *parent, u64 seed)
 {
-	struct ft_serial_params sp = {
-		.nr_threads = 2, .strategy = FT_SCHED_PCT, .seed = seed,
-		.pct_depth = 2, .pct_steps = PCT_STEPS,
-	};
-	struct racer r[2];
+	struct fork_race f = { .parent = parent };
 
-	if (ft_serial_init(&sp))
-		abort();
-	for (int i = 0; i < 2; i++) {
-		r[i] = (struct racer){ .parent = parent, .id = i };
-		ft_random_init(&r[i].rs, seed, 1, (u64)i, 0);
-		pthread_create(&r[i].pthread, NULL, racer_fn, &r[i]);
-	}
-	for (int i = 0; i < 2; i++)
-		pthread_join(r[i].pthread, NULL);
-	ft_serial_destroy();
-	return r[0].child;
+	test_race(seed, PCT_STEPS, 1, racer_fn, &f);
+	return f.child;
 }
 
 /* One schedule: true if the child read back what it saw after the fork. */
@@ -127,14 +105,9 @@ int main(int argc, char **argv)
 	struct ft_ktap k = { 0 };
 	int bad = 0, raced = 0;
 
-	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
-	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream"))) {
-		fprintf(stderr, "test_fork_dirty: out of memory setting up the world\n");
-		return FT_EXIT_INVARIANT;
-	}
+	test_world_init(&pmem, &w, NR_PFNS, "test_fork_dirty");
 	if (inject && ft_inject_enable("fork-dirty-before-wrprotect"))
 		abort();
-	w.anon_orders = BIT(0);
 	ft_random_init(&rs, 1, 0, 0, 0);
 	for (u64 seed = 1; seed <= NR_SEEDS; seed++)
 		bad += !one_seed(seed, &rs, &raced);
@@ -143,9 +116,6 @@ int main(int argc, char **argv)
 		       "(%d of %d schedules did not)", bad, NR_SEEDS);
 	ft_ktap_result(&k, raced > 0, "the racing write reached the child in %d of %d "
 		       "schedules", raced, NR_SEEDS);
-	ft_ktap_result(&k, ft_report_failures() == 0 && ft_pmem_nr_used_pages(&pmem) == 1,
-		       "no oracle fired, only the zero page is left");
-	ft_world_destroy(&w);
-	ft_pmem_destroy(&pmem);
+	test_world_done(&k, &pmem, &w);
 	return ft_ktap_finish(&k);
 }

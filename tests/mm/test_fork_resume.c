@@ -212,19 +212,12 @@ static void case_unpin(void)
 
 int main(void)
 {
-	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
-	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream"))) {
-		fprintf(stderr, "test_fork_resume: out of memory setting up the world\n");
-		return FT_EXIT_INVARIANT;
-	}
+	test_world_init(&pmem, &w, NR_PFNS, "test_fork_resume");
 	w.anon_orders = BIT(4);
 	ft_random_init(&rs, 1, 0, 0, 0);
 	ft_ktap_start(4);
 	case_pinned();
 	case_unpin();
-	ft_ktap_result(&k, ft_report_failures() == 0 && ft_pmem_nr_used_pages(&pmem) == 1,
-		       "no oracle fired, only the zero page is left");
-	ft_world_destroy(&w);
-	ft_pmem_destroy(&pmem);
+	test_world_done(&k, &pmem, &w);
 	return ft_ktap_finish(&k);
 }

@@ -22,9 +22,6 @@
  * did, in 5 of 256 schedules, before the new folio was locked); no oracle
  * fired and nothing leaked.
  */
-#include <pthread.h>
-
-#include "ft/sched.h"
 #include "ft/swap.h"
 #include "mm_test.h"
 
@@ -36,13 +33,10 @@
 static struct ft_pmem pmem;
 static struct ft_world w;
 
-struct racer {
+struct migrate_race {
 	struct mm_struct *x, *r;
 	unsigned long old_pfn;	/* the folio X maps before the migration */
-	struct ft_random_state rs;
-	int id;
 	bool inside;		/* thread 1: MADV_FREE ran inside the window */
-	pthread_t pthread;
 };
 
 /* X maps the new folio, R still has its migration entry. */
@@ -53,46 +47,29 @@ static bool half_restored(struct mm_struct *x, struct mm_struct *r, unsigned lon
 	return pte_present(px) && pte_pfn(px) != old_pfn && is_migration_entry(test_pte(r, 0));
 }
 
-static void *racer_fn(void *arg)
+static void racer_fn(struct test_racer *t)
 {
-	struct racer *t = arg;
+	struct migrate_race *m = t->arg;
 	bool before;
 
-	ft_serial_enter(t->id);
 	if (t->id == 0) {
-		ft_migrate_at(t->x, test_va(0), &t->rs);
+		ft_migrate_at(m->x, test_va(0), &t->rs);
 	} else {
 		/* One thread runs at a time: R's entry, a migration entry
 		 * before and after, was one throughout. */
-		before = half_restored(t->x, t->r, t->old_pfn);
-		ft_madvise_free(t->x, test_va(0), PAGE_SIZE);
-		t->inside = before && is_migration_entry(test_pte(t->r, 0));
+		before = half_restored(m->x, m->r, m->old_pfn);
+		ft_madvise_free(m->x, test_va(0), PAGE_SIZE);
+		m->inside = before && is_migration_entry(test_pte(m->r, 0));
 	}
-	ft_serial_exit();
-	return NULL;
 }
 
 /* The migration and the MADV_FREE under scheduler seed @seed. */
 static bool race(struct mm_struct *x, struct mm_struct *r, u64 seed)
 {
-	struct ft_serial_params sp = {
-		.nr_threads = 2, .strategy = FT_SCHED_PCT, .seed = seed,
-		.pct_depth = 2, .pct_steps = PCT_STEPS,
-	};
-	unsigned long old_pfn = pte_pfn(test_pte(x, 0));
-	struct racer t[2];
+	struct migrate_race m = { .x = x, .r = r, .old_pfn = pte_pfn(test_pte(x, 0)) };
 
-	if (ft_serial_init(&sp))
-		abort();
-	for (int i = 0; i < 2; i++) {
-		t[i] = (struct racer){ .x = x, .r = r, .old_pfn = old_pfn, .id = i };
-		ft_random_init(&t[i].rs, seed, 2, (u64)i, 0);
-		pthread_create(&t[i].pthread, NULL, racer_fn, &t[i]);
-	}
-	for (int i = 0; i < 2; i++)
-		pthread_join(t[i].pthread, NULL);
-	ft_serial_destroy();
-	return t[1].inside;
+	test_race(seed, PCT_STEPS, 2, racer_fn, &m);
+	return m.inside;
 }
 
 /* Both entries clean, the folio dirty and out of the swap cache. */
@@ -146,12 +123,7 @@ int main(void)
 	struct ft_ktap k = { 0 };
 	int bad = 0, inside = 0;
 
-	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
-	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream"))) {
-		fprintf(stderr, "test_migrate_lock: out of memory setting up the world\n");
-		return FT_EXIT_INVARIANT;
-	}
-	w.anon_orders = BIT(0);
+	test_world_init(&pmem, &w, NR_PFNS, "test_migrate_lock");
 	ft_random_init(&rs, 1, 0, 0, 0);
 	for (u64 seed = 1; seed <= NR_SEEDS; seed++)
 		bad += !one_seed(seed, &rs, &inside);
@@ -160,9 +132,6 @@ int main(void)
 		       "schedules did not)", bad, NR_SEEDS);
 	ft_ktap_result(&k, inside > 0, "MADV_FREE ran while X's entry was restored and "
 		       "R's not, in %d of %d schedules", inside, NR_SEEDS);
-	ft_ktap_result(&k, ft_report_failures() == 0 && ft_pmem_nr_used_pages(&pmem) == 1,
-		       "no oracle fired, only the zero page is left");
-	ft_world_destroy(&w);
-	ft_pmem_destroy(&pmem);
+	test_world_done(&k, &pmem, &w);
 	return ft_ktap_finish(&k);
 }
