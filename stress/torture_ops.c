@@ -164,6 +164,19 @@ struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm)
 	return NULL;
 }
 
+struct tt_proc *tt_proc_find_mm_id(struct torture *t, mm_id_t mm_id)
+{
+	for (u64 i = 0; i < t->p.max_mms; i++) {
+		struct tt_proc *proc = slot_get(&t->slots[i]);
+
+		if (proc && proc->mm_id == mm_id)
+			return proc;
+		if (proc)
+			tt_proc_put(proc);
+	}
+	return NULL;
+}
+
 void tt_procs_exit_all(struct torture *t)
 {
 	for (u64 i = 0; i < t->p.max_mms; i++) {
@@ -704,6 +717,11 @@ static int run_op(struct tt_thread *th, enum tt_op op, struct tt_proc *proc,
 	case TT_UNPIN:
 		return op_unpin(th);
 	case TT_RECLAIM:
+		/* Aimed at a window's folio: by pfn, as DAMON's pageout
+		 * reaches it, not waiting for the PTL the window's owner
+		 * may hold. */
+		if (th->aim.on && th->aim.view.folio)
+			return (int)ft_pageout_folio((struct folio *)th->aim.view.folio);
 		return (int)ft_shrink_lru(&th->t->world, TT_RECLAIM_BATCH);
 	case TT_MREMAP:
 		return op_mremap(th, proc, addr, len);

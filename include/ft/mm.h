@@ -404,5 +404,11 @@ int ft_clear_young_at(struct mm_struct *mm, unsigned long addr);
  * tail and run shrink_folio_list() on them.  How many were reclaimed.
  */
 unsigned long ft_shrink_lru(struct ft_world *w, unsigned long nr);
+/*
+ * damon_pa_pageout() of one folio: by its pfn, no page table or its lock
+ * held, isolate @folio (any folio slot, maybe free) and reclaim it.  1 if
+ * it was freed.
+ */
+unsigned long ft_pageout_folio(struct folio *folio);
 
 #endif /* FT_MM_H */

@@ -11,6 +11,10 @@
  * Lock ordering: lru_lock alone to isolate; then, per folio, the folio
  * lock (a trylock), the anon_vma lock and each mapping's PTL (the rmap
  * walk).  Nothing is held across folios.
+ *
+ * DAMON's physical-address pageout (mm/damon/paddr.c) reaches a folio by
+ * its pfn, holding nothing of the mms that map it, and reclaims it the
+ * same way: ft_pageout_folio().
  */
 #include "internal.h"
 
@@ -140,4 +144,49 @@ unsigned long ft_shrink_lru(struct ft_world *w, unsigned long nr)
 		cond_resched();
 	}
 	return reclaimed;
+}
+
+/*
+ * damon_get_folio(): a reference on the folio found at a pfn, if it is
+ * still on the LRU.  The walker holds no lock on it: it may be freed, or
+ * reallocated from another head, before the reference is taken.
+ */
+static bool damon_get_folio(struct folio *folio)
+{
+	if (!folio_test_lru(folio) || !folio_try_get(folio))
+		return false;
+	if (page_folio(folio->page) == folio && folio_test_lru(folio))
+		return true;
+	folio_put(folio);
+	return false;
+}
+
+/* folio_isolate_lru(): off the list, with a reference of its own. */
+static bool folio_isolate_lru(struct folio *folio)
+{
+	struct lruvec *lruvec = &folio->pmem->lruvec;
+	bool isolated = false;
+
+	spin_lock(&lruvec->lru_lock);
+	if (folio_test_lru(folio)) {
+		folio_clear_lru(folio);
+		folio_get(folio);
+		list_del_init(&folio->lru);
+		lruvec->nr--;
+		isolated = true;
+	}
+	spin_unlock(&lruvec->lru_lock);
+	return isolated;
+}
+
+unsigned long ft_pageout_folio(struct folio *folio)
+{
+	bool isolated;
+
+	if (!damon_get_folio(folio))
+		return 0;
+	isolated = folio_isolate_lru(folio);
+	folio_put(folio);
+	/* reclaim_pages(): shrink_folio_list() of the one folio. */
+	return isolated ? shrink_folio(folio) : 0;
 }

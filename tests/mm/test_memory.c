@@ -21,6 +21,8 @@
  *                 still mapped
  *   migrate       migration of a forked contpte folio, refolded one PTE at
  *                 a time; a pinned folio is not migrated; young clearing
+ *   pageout       DAMON's reclaim of a folio found by pfn: kept while
+ *                 young, swapped out, freed, swapped back in
  *   vmas          munmap splits, SIGSEGV outside VMAs, mprotect denies
  *   mremap        a forked contpte folio moved across a table boundary to
  *                 an address not aligned to its pfn (no CONT), back to an
@@ -380,6 +382,36 @@ static void case_migrate(void)
 	mmput(p);
 }
 
+/*
+ * DAMON's pageout by pfn (ft_pageout_folio()), no page table in hand: a
+ * young folio is kept with its young bits cleared, then unmapped to swap
+ * and written, then freed; its content comes back from swap; a free
+ * folio's slot is passed over without a reference.
+ */
+static void case_pageout(void)
+{
+	struct mm_struct *p = test_new_mm(&w);
+	unsigned long freed[4];
+	struct folio *f;
+
+	w.anon_orders = BIT(4);
+	for (unsigned long i = 0; i < 16; i++)
+		test_put(p, i, 200 + i, &rs);
+	f = folio_of(p, 0);
+	for (int i = 0; i < 3; i++)
+		freed[i] = ft_pageout_folio(f);
+	ft_ktap_result(&k, !freed[0] && !freed[1] && freed[2] == 1 && !folio_ref_count(f) &&
+		       count_pages(p, 0, 16, is_present) == 0,
+		       "pageout: kept while young, then swapped out and freed (%lu %lu %lu)",
+		       freed[0], freed[1], freed[2]);
+	freed[3] = ft_pageout_folio(f);
+	ft_ktap_result(&k, !freed[3] && !folio_ref_count(f) && test_get(p, 5, &rs) == 205 &&
+		       test_get(p, 15, &rs) == 215,
+		       "pageout: a free slot passed over, the content swapped back in");
+	audit("pageout", (struct mm_struct *[]){ p }, 1);
+	mmput(p);
+}
+
 static void case_vmas(void)
 {
 	struct mm_struct *p = test_new_mm(&w), *c;
@@ -628,7 +660,7 @@ int main(int argc, char **argv)
 		return FT_EXIT_INVARIANT;
 	}
 	ft_random_init(&rs, 1, 0, 0, 0);
-	ft_ktap_start(59);
+	ft_ktap_start(62);
 	case_lifecycle();
 	case_cow();
 	case_dontneed();
@@ -637,6 +669,7 @@ int main(int argc, char **argv)
 	case_fork_breaks();
 	case_gather();
 	case_migrate();
+	case_pageout();
 	case_vmas();
 	case_mremap();
 	case_mremap_write_batch();
