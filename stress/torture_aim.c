@@ -91,11 +91,14 @@ static const struct tt_aim_pair aim_table[NR_FT_WINDOWS][TT_AIM_PAIRS] = {
 		{ TT_EXIT, 1 },
 	},
 	/* __wp_can_reuse_large_anon_folio() between its lockless checks and
-	 * the lock: migration restoring other mms' entries (B2); a reference
-	 * from reclaim's isolation, a swap cache lookup or a pin (B1); fork
-	 * mapping the folio into a child. */
+	 * the lock (taken under the fault's PTL): migration restoring other
+	 * mms' entries (B2); a reference from reclaim's isolation (DAMON's
+	 * pageout finds the folio by pfn, without that PTL), a swap cache
+	 * lookup or GUP-fast's speculative one (B1); fork mapping the folio
+	 * into a child (it write-locks the VMAs first, so only beside a
+	 * speculative fault). */
 	[FT_WIN_REUSE] = {
-		{ TT_MIGRATE, 3 }, { TT_RECLAIM, 2 }, { TT_PIN, 2 }, { TT_FORK, 2 },
+		{ TT_MIGRATE, 3 }, { TT_RECLAIM, 4 }, { TT_PIN, 2 }, { TT_FORK, 2, true },
 	},
 	/* wp_page_copy() copied the page and has not taken the PTL: a store
 	 * through a stale translation to the page is lost unless the PTE
@@ -127,6 +130,17 @@ static const struct tt_aim_pair aim_table[NR_FT_WINDOWS][TT_AIM_PAIRS] = {
 	[FT_WIN_RECLAIM] = {
 		{ TT_READ, 3 }, { TT_WRITE, 2 }, { TT_FORK, 1 }, { TT_PIN, 1 },
 	},
+};
+
+/*
+ * Windows whose partners work in the other mms that map the folio, under
+ * page-table locks of their own: a mapcount update holds the PTL of the
+ * table it changes, so an aimer in the same mm waits for the update to be
+ * over.  Fork's child and parent update one folio's mapcount from
+ * different tables at once.
+ */
+static const bool aim_other_mm[NR_FT_WINDOWS] = {
+	[FT_WIN_MAPCOUNT] = true,
 };
 
 static bool pair_allowed(const struct torture *t, const struct tt_aim_pair *pair)
@@ -203,6 +217,36 @@ static bool find_window(struct tt_thread *th, struct ft_window_view *v)
 	return found;
 }
 
+/*
+ * A process other than the window's that maps its folio: the one the
+ * folio's other owner slot names (read without the lock: a stale id finds
+ * some process that reuses it, or none), else any other.  Under rmap_id
+ * the slots stay empty.
+ */
+static struct tt_proc *other_mapper(struct tt_thread *th, const struct ft_window_view *v)
+{
+	const struct folio *folio = v->folio;
+	struct tt_proc *proc;
+
+	for (int i = 0; i < 2; i++) {
+		mm_id_t id = folio_mm_id(folio, i);
+
+		if (id == MM_ID_DUMMY)
+			continue;
+		proc = tt_proc_find_mm_id(th->t, id);
+		if (proc && proc->mm != v->mm)
+			return proc;
+		if (proc)
+			tt_proc_put(proc);
+	}
+	proc = tt_proc_pick(th);
+	if (proc && proc->mm == v->mm) {
+		tt_proc_put(proc);
+		return NULL;
+	}
+	return proc;
+}
+
 bool tt_aim_pick(struct tt_thread *th, enum tt_op *op, struct tt_proc **proc)
 {
 	struct torture *t = th->t;
@@ -216,7 +260,10 @@ bool tt_aim_pick(struct tt_thread *th, enum tt_op *op, struct tt_proc **proc)
 	    !aim_range(t, &aim->view, &aim->first, &aim->nr))
 		return false;
 	/* A window that names no mm (a folio's): any process may map it. */
-	target = aim->view.mm ? tt_proc_find_mm(t, aim->view.mm) : tt_proc_pick(th);
+	if (aim_other_mm[aim->view.kind] && aim->view.folio)
+		target = other_mapper(th, &aim->view);
+	else
+		target = aim->view.mm ? tt_proc_find_mm(t, aim->view.mm) : tt_proc_pick(th);
 	if (!target)
 		return false;
 	if (!ft_window_aim(&aim->view)) {

@@ -260,11 +260,13 @@ void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
 		   unsigned long len, const void *folio);
 /*
  * An interrupt window whose race needs a rare state (a writable clean entry
- * the hardware may dirty): only when @exposed does it name its range, and
- * then it lingers like a dropped lock, for an aimer to reach it.
+ * the hardware may dirty, a large folio that passed COW reuse's lockless
+ * check): only when @exposed does it name its range or folio, and then it
+ * lingers like a dropped lock, for an aimer to reach it.
  */
 void ft_irq_window_exposed(enum ft_window_kind kind, const void *mm,
-			   unsigned long addr, unsigned long len, bool exposed);
+			   unsigned long addr, unsigned long len, const void *folio,
+			   bool exposed);
 
 /*
  * Publish the calling thread's window until ft_window_close().  Windows

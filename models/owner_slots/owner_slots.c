@@ -291,8 +291,9 @@ bool owner_slots_reuse(const struct owner_slots_variant *v, struct folio *folio,
 	if (folio_large_mapcount(folio) != folio_ref_count(folio))
 		return false;
 	/* A reference may come in from here on (reclaim isolating the
-	 * folio, a swap cache lookup, a pin): an interrupt now is B1's. */
-	ft_irq_window(FT_WIN_REUSE, vma->vm_mm, 0, 0, folio);
+	 * folio, a swap cache lookup, a pin): an interrupt now is B1's.
+	 * Rare (most COW faults copy), so it lingers for an aimer. */
+	ft_irq_window_exposed(FT_WIN_REUSE, vma->vm_mm, 0, 0, folio, true);
 
 	v->lock(folio);
 	/*

@@ -319,13 +319,14 @@ void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
 }
 
 void ft_irq_window_exposed(enum ft_window_kind kind, const void *mm,
-			   unsigned long addr, unsigned long len, bool exposed)
+			   unsigned long addr, unsigned long len, const void *folio,
+			   bool exposed)
 {
 	if (!exposed) {
 		ft_irq_window(kind, mm, addr, 0, NULL);
 		return;
 	}
-	ft_window_open(kind, mm, addr, len, NULL);
+	ft_window_open(kind, mm, addr, len, folio);
 	ft_window_linger();
 	if (ft_need_resched(FT_BREAK_IRQ))
 		yield_cpu(current_sched, FT_PERTURB_IRQ);

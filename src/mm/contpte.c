@@ -75,7 +75,7 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr,
 	}
 	/* Hardware keeps going unless the entries are gone: a dirty bit it
 	 * sets now is lost unless the block was dirty already. */
-	ft_irq_window_exposed(FT_WIN_CONVERT, mm, start_addr, CONT_PTE_SIZE,
+	ft_irq_window_exposed(FT_WIN_CONVERT, mm, start_addr, CONT_PTE_SIZE, NULL,
 			      pte_may_get_hw_dirty(pte));
 	flush_tlb_range(mm, start_addr, start_addr + CONT_PTE_SIZE);
 	/* Make: every entry again, with the gathered a/d. */
@@ -177,7 +177,7 @@ bool ptep_try_get_lockless(pte_t *orig_ptep, pte_t *out)
 		 * only if the half read so far is writable and clean. */
 		if (i == CONT_PTES / 2)
 			ft_irq_window_exposed(FT_WIN_LOCKLESS_READ, ptdesc_of(ptep)->mm,
-					      ptep_addr(ptep - i), CONT_PTE_SIZE,
+					      ptep_addr(ptep - i), CONT_PTE_SIZE, NULL,
 					      pte_may_get_hw_dirty(orig_pte));
 		pte = __ptep_get(ptep);
 		/* Someone is changing the block. */

@@ -166,7 +166,7 @@ static bool rmw_not_atomic(pte_t *ptep, pte_t old, pte_t new)
 		return false;
 	/* Between the load and the store. */
 	ft_irq_window_exposed(FT_WIN_PTE_RMW, ptdesc_of(ptep)->mm, ptep_addr(ptep),
-			      PAGE_SIZE, pte_may_get_hw_dirty(old));
+			      PAGE_SIZE, NULL, pte_may_get_hw_dirty(old));
 	__set_pte(ptep, new);
 	return true;
 }

@@ -272,8 +272,8 @@ static void *exposed_writer(void *arg)
 	(void)arg;
 	ft_sched_set_current(&owner);
 	for (int i = 0; i < TORN_ITERS / 64; i++) {
-		ft_irq_window_exposed(FT_WIN_CONVERT, &mm, 0x40000, 0x10000, true);
-		ft_irq_window_exposed(FT_WIN_PTE_RMW, &mm, 0x40000, 0x1000, false);
+		ft_irq_window_exposed(FT_WIN_CONVERT, &mm, 0x40000, 0x10000, NULL, true);
+		ft_irq_window_exposed(FT_WIN_PTE_RMW, &mm, 0x40000, 0x1000, NULL, false);
 	}
 	ft_sched_set_current(NULL);
 	__atomic_store_n(&exposed_done, 1, __ATOMIC_RELEASE);
