@@ -352,8 +352,8 @@ void *tt_worker(void *arg);
 struct tt_proc *tt_proc_pick(struct tt_thread *th);
 /* The live process of @mm, with a reference, or NULL. */
 struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm);
-/* The live process whose mm has id @mm_id, with a reference, or NULL. */
-struct tt_proc *tt_proc_find_mm_id(struct torture *t, mm_id_t mm_id);
+/* The process in slot @i (below max_mms), with a reference, or NULL. */
+struct tt_proc *tt_proc_get_slot(struct torture *t, u64 i);
 struct tt_proc *tt_proc_create(struct torture *t);
 bool tt_proc_insert(struct torture *t, struct tt_proc *proc);
 void tt_proc_put(struct tt_proc *proc);

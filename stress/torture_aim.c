@@ -218,23 +218,20 @@ static bool find_window(struct tt_thread *th, struct ft_window_view *v)
 }
 
 /*
- * A process other than the window's that maps its folio: the one the
- * folio's other owner slot names (read without the lock: a stale id finds
- * some process that reuses it, or none), else any other.  Under rmap_id
- * the slots stay empty.
+ * A process other than the window's that maps its folio at the aimed
+ * page, found by a lockless look at each one's entry there (the block of
+ * a fork's parent and child is at the same address), else any other.
  */
-static struct tt_proc *other_mapper(struct tt_thread *th, const struct ft_window_view *v)
+static struct tt_proc *other_mapper(struct tt_thread *th, const struct ft_window_view *v,
+				    unsigned long addr)
 {
-	const struct folio *folio = v->folio;
+	struct torture *t = th->t;
+	u64 start = ft_random_below(&th->rs, t->p.max_mms);
 	struct tt_proc *proc;
 
-	for (int i = 0; i < 2; i++) {
-		mm_id_t id = folio_mm_id(folio, i);
-
-		if (id == MM_ID_DUMMY)
-			continue;
-		proc = tt_proc_find_mm_id(th->t, id);
-		if (proc && proc->mm != v->mm)
+	for (u64 i = 0; i < t->p.max_mms; i++) {
+		proc = tt_proc_get_slot(t, (start + i) % t->p.max_mms);
+		if (proc && proc->mm != v->mm && ft_folio_peek(proc->mm, addr) == v->folio)
 			return proc;
 		if (proc)
 			tt_proc_put(proc);
@@ -261,7 +258,7 @@ bool tt_aim_pick(struct tt_thread *th, enum tt_op *op, struct tt_proc **proc)
 		return false;
 	/* A window that names no mm (a folio's): any process may map it. */
 	if (aim_other_mm[aim->view.kind] && aim->view.folio)
-		target = other_mapper(th, &aim->view);
+		target = other_mapper(th, &aim->view, TT_VA_BASE + aim->first * PAGE_SIZE);
 	else
 		target = aim->view.mm ? tt_proc_find_mm(t, aim->view.mm) : tt_proc_pick(th);
 	if (!target)

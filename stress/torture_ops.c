@@ -164,17 +164,9 @@ struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm)
 	return NULL;
 }
 
-struct tt_proc *tt_proc_find_mm_id(struct torture *t, mm_id_t mm_id)
+struct tt_proc *tt_proc_get_slot(struct torture *t, u64 i)
 {
-	for (u64 i = 0; i < t->p.max_mms; i++) {
-		struct tt_proc *proc = slot_get(&t->slots[i]);
-
-		if (proc && proc->mm_id == mm_id)
-			return proc;
-		if (proc)
-			tt_proc_put(proc);
-	}
-	return NULL;
+	return slot_get(&t->slots[i]);
 }
 
 void tt_procs_exit_all(struct torture *t)

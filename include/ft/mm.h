@@ -388,6 +388,12 @@ void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
 				 bool make_dirty);
 /* The folio mapped at @addr in @mm, with a reference, or NULL (takes the PTL). */
 struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr);
+/*
+ * The folio mapped at @addr in @mm, read as GUP-fast reads it (no PTL, no
+ * reference, no interrupt window): a hint, stale at once, for a caller
+ * that only compares it.  NULL if nothing is mapped there.
+ */
+const struct folio *ft_folio_peek(struct mm_struct *mm, unsigned long addr);
 
 /*
  * rmap walkers: the PTL only, as reclaim and migration take it (the folio

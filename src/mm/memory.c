@@ -121,6 +121,23 @@ struct folio *ft_folio_at(struct mm_struct *mm, unsigned long addr)
 	return folio;
 }
 
+const struct folio *ft_folio_peek(struct mm_struct *mm, unsigned long addr)
+{
+	struct ptdesc *pmd;
+	pte_t pte;
+
+	if (addr >= mm->task_size)
+		return NULL;
+	pmd = pmdp_get_lockless(pmd_off(mm, addr));
+	if (!pmd)
+		return NULL;
+	/* The pfn alone: a CONT bit or a/d bits change nothing here. */
+	pte = __ptep_get(&pmd->ptes[pte_index(addr)]);
+	if (!pte_valid(pte) || pte_special(pte))
+		return NULL;
+	return page_folio(pfn_to_page(mm->pmem, pte_pfn(pte)));
+}
+
 static pte_t maybe_mkwrite(pte_t pte, struct vm_area_struct *vma)
 {
 	if (likely(vma_flags(vma) & VM_WRITE))
