@@ -348,8 +348,10 @@ void tt_aim_done(struct tt_thread *th, int result);
 
 /* torture_ops.c */
 void *tt_worker(void *arg);
-/* A random live process, with a reference; a new one if none is left. */
-struct tt_proc *tt_proc_pick(struct tt_thread *th);
+/* A random live process for @op, with a reference (one whose mmap_lock a
+ * writer holds only if @op need not wait for it, or all are held); a new
+ * one if none is left. */
+struct tt_proc *tt_proc_pick(struct tt_thread *th, enum tt_op op);
 /* The live process of @mm, with a reference, or NULL. */
 struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm);
 /* The process in slot @i (below max_mms), with a reference, or NULL. */

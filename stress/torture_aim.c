@@ -223,7 +223,7 @@ static bool find_window(struct tt_thread *th, struct ft_window_view *v)
  * a fork's parent and child is at the same address), else any other.
  */
 static struct tt_proc *other_mapper(struct tt_thread *th, const struct ft_window_view *v,
-				    unsigned long addr)
+				    unsigned long addr, enum tt_op op)
 {
 	struct torture *t = th->t;
 	u64 start = ft_random_below(&th->rs, t->p.max_mms);
@@ -236,7 +236,7 @@ static struct tt_proc *other_mapper(struct tt_thread *th, const struct ft_window
 		if (proc)
 			tt_proc_put(proc);
 	}
-	proc = tt_proc_pick(th);
+	proc = tt_proc_pick(th, op);
 	if (proc && proc->mm == v->mm) {
 		tt_proc_put(proc);
 		return NULL;
@@ -258,9 +258,11 @@ bool tt_aim_pick(struct tt_thread *th, enum tt_op *op, struct tt_proc **proc)
 		return false;
 	/* A window that names no mm (a folio's): any process may map it. */
 	if (aim_other_mm[aim->view.kind] && aim->view.folio)
-		target = other_mapper(th, &aim->view, TT_VA_BASE + aim->first * PAGE_SIZE);
+		target = other_mapper(th, &aim->view, TT_VA_BASE + aim->first * PAGE_SIZE,
+				      aimed);
 	else
-		target = aim->view.mm ? tt_proc_find_mm(t, aim->view.mm) : tt_proc_pick(th);
+		target = aim->view.mm ? tt_proc_find_mm(t, aim->view.mm) :
+					tt_proc_pick(th, aimed);
 	if (!target)
 		return false;
 	if (!ft_window_aim(&aim->view)) {

@@ -131,17 +131,59 @@ static struct tt_proc *slot_get(struct tt_slot *slot)
 	return proc;
 }
 
-struct tt_proc *tt_proc_pick(struct tt_thread *th)
+/*
+ * The operations that wait for a writer of the process's mmap_lock (fork,
+ * munmap, mprotect and mremap hold it for write, and fork write-locks the
+ * VMAs too): a worker would sleep in them until the writer is done, and
+ * try no interleaving meanwhile.  Accesses count when faults take those
+ * locks (not under spf); they lose the unaimed hits on present entries
+ * while fork copies, which aiming at fork's windows makes on purpose.
+ * Pins (GUP-fast) and the rmap walkers (migration, young clearing) meet
+ * the writer inside its work, and are never turned away.
+ */
+static const bool op_waits_for_writer[NR_TT_OPS] = {
+	[TT_FORK] = true, [TT_EXIT] = true, [TT_MUNMAP] = true, [TT_MMAP] = true,
+	[TT_DONTNEED] = true, [TT_LAZYFREE] = true, [TT_MPROTECT] = true,
+	[TT_MREMAP] = true,
+};
+
+static bool op_waits(const struct torture *t, enum tt_op op)
+{
+	if (op == TT_READ || op == TT_WRITE || op == TT_MEMSET)
+		return !t->world.locking->fault_speculative;
+	return op_waits_for_writer[op];
+}
+
+/* Serial runs keep the first live process, so their schedules stay. */
+static bool proc_busy(const struct torture *t, const struct tt_proc *proc, enum tt_op op)
+{
+	return !ft_serial_on() && op_waits(t, op) && rwsem_has_writer(&proc->mm->mmap_lock);
+}
+
+/* The first live process from a random slot on that @op need not wait
+ * for, else the first live one. */
+struct tt_proc *tt_proc_pick(struct tt_thread *th, enum tt_op op)
 {
 	struct torture *t = th->t;
 	u64 start = ft_random_below(&th->rs, t->p.max_mms);
-	struct tt_proc *proc;
+	struct tt_proc *proc, *busy = NULL;
 
 	for (u64 i = 0; i < t->p.max_mms; i++) {
 		proc = slot_get(&t->slots[(start + i) % t->p.max_mms]);
-		if (proc)
+		if (!proc)
+			continue;
+		if (!proc_busy(t, proc, op)) {
+			if (busy)
+				tt_proc_put(busy);
 			return proc;
+		}
+		if (busy)
+			tt_proc_put(proc);
+		else
+			busy = proc;
 	}
+	if (busy)
+		return busy;
 	proc = tt_proc_create(t);
 	if (!proc)
 		return NULL;
@@ -793,7 +835,7 @@ static void do_one_op(struct tt_thread *th)
 	ft_random_init(&th->sched.rs, t->p.seed, TT_STREAM_BREAK, (u64)th->id, index);
 	op = pick_op(th);
 	if (!tt_aim_pick(th, &op, &proc))
-		proc = tt_proc_pick(th);
+		proc = tt_proc_pick(th, op);
 	if (!proc) {
 		result = -ENOMEM;
 	} else {

@@ -471,6 +471,12 @@ void _downgrade_write(struct rw_semaphore *sem, const struct lock_site *site);
 bool rwsem_is_locked(struct rw_semaphore *sem);
 /* The waiter count behind the current holder(s): rwsem_is_contended(). */
 bool rwsem_is_contended(struct rw_semaphore *sem);
+/*
+ * A writer holds @sem or waits for it (the model's: readers pass the turn
+ * on at once, so a turn stays taken only for a writer and whoever queues
+ * behind it).  A hint, stale at once.
+ */
+bool rwsem_has_writer(struct rw_semaphore *sem);
 
 #define down_read(sem)			_down_read((sem), 0, LOCK_SITE())
 #define down_read_nested(sem, sub)	_down_read((sem), (sub), LOCK_SITE())

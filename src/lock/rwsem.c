@@ -310,6 +310,13 @@ bool rwsem_is_locked(struct rw_semaphore *sem)
 	return t.next != t.serving || ck_pr_load_32(&sem->readers);
 }
 
+bool rwsem_has_writer(struct rw_semaphore *sem)
+{
+	union rwsem_ticket t = { .word = ck_pr_load_64(&sem->t.word) };
+
+	return t.next != t.serving;
+}
+
 bool rwsem_is_contended(struct rw_semaphore *sem)
 {
 	union rwsem_ticket t = { .word = ck_pr_load_64(&sem->t.word) };

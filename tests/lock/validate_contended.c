@@ -5,6 +5,8 @@
  *  - spin_is_contended() turns true while a thread waits for a held
  *    spinlock (what spin_needbreak() tells zap and fork), false after;
  *  - rwsem_is_contended() likewise for a writer and for readers;
+ *  - rwsem_has_writer() with a writer holding or waiting, not with
+ *    readers alone (the torture passes over such an mm's process);
  *  - writer-fairness: once a writer waits behind readers, a new reader's
  *    down_read_trylock() fails, so readers cannot starve the writer.
  */
@@ -77,7 +79,7 @@ int main(void)
 
 	spin_lock_init(&lock);
 	init_rwsem(&sem);
-	ft_ktap_start(6);
+	ft_ktap_start(8);
 
 	spin_lock(&lock);
 	pthread_create(&t, NULL, spin_waiter, NULL);
@@ -88,7 +90,12 @@ int main(void)
 	ft_ktap_result(&k, !spin_is_contended(&lock) && !spin_is_locked(&lock),
 		       "spinlock neither contended nor locked afterwards");
 
+	down_read(&sem);
+	seen = rwsem_has_writer(&sem);
+	up_read(&sem);
 	down_write(&sem);
+	ft_ktap_result(&k, !seen && rwsem_has_writer(&sem),
+		       "rwsem_has_writer() with a writer, not with a reader alone");
 	pthread_create(&t, NULL, sem_reader, NULL);
 	seen = wait_until(sem_contended);
 	up_write(&sem);
@@ -98,6 +105,8 @@ int main(void)
 	down_read(&sem);
 	pthread_create(&t, NULL, sem_writer, NULL);
 	seen = wait_until(sem_contended);
+	ft_ktap_result(&k, rwsem_has_writer(&sem),
+		       "rwsem_has_writer() with a writer waiting behind a reader");
 	pthread_create(&t2, NULL, sem_late_reader, NULL);
 	pthread_join(t2, NULL);
 	up_read(&sem);
@@ -105,7 +114,8 @@ int main(void)
 	ft_ktap_result(&k, seen, "rwsem_is_contended() with a writer behind a reader");
 	ft_ktap_result(&k, __atomic_load_n(&tried, __ATOMIC_ACQUIRE) && !try_ok,
 		       "writer-fair: a late reader cannot pass a waiting writer");
-	ft_ktap_result(&k, !rwsem_is_locked(&sem) && !rwsem_is_contended(&sem),
-		       "rwsem neither locked nor contended afterwards");
+	ft_ktap_result(&k, !rwsem_is_locked(&sem) && !rwsem_is_contended(&sem) &&
+		       !rwsem_has_writer(&sem),
+		       "rwsem neither locked, contended nor writer-held afterwards");
 	return ft_ktap_finish(&k);
 }
