@@ -27,6 +27,7 @@
  *   zap-race-lost  writes during a MADV_DONTNEED, the last one undone
  *                  (no --tlb: no stale translation could have lost it)
  *   tlb-fresh-lost the same with --tlb, the writes through live translations
+ *   pool-reuse     a freed shadow reused for the next of its size, as new
  *   tlb-stale-write  with --tlb, during a MADV_DONTNEED a write faults in a
  *                  new page and the next goes through a stale translation
  *                  into the old one: the earlier write is what is left, no
@@ -440,6 +441,34 @@ static int begin_waits(void)
 	return ft_ktap_finish(&k);
 }
 
+/*
+ * A freed shadow is kept for the next process of its size, and comes
+ * back as new: a claim left held in it is gone, and so is a zap.
+ */
+static int pool_reuse(void)
+{
+	struct ft_shadow *a = ft_shadow_alloc(1, VA, NR_PAGES, true), *b;
+	struct ft_ktap k = { 0 };
+	bool claimed, inflight;
+	u64 zaps;
+
+	ft_shadow_claim(a, 3);
+	ft_shadow_zap_begin(a, 1, 1);
+	ft_shadow_zap_end(a, 1, 1, true);
+	ft_shadow_free(a);
+	b = ft_shadow_alloc(2, VA, NR_PAGES, true);
+	claimed = ft_shadow_claim(b, 3);
+	zaps = ft_shadow_zaps(b, 1, &inflight);
+	ft_ktap_start(1);
+	ft_ktap_result(&k, b == a && ft_shadow_tag(b) == 2 && claimed && !zaps,
+		       "pool-reuse: the freed shadow came back (%s), claim %s, %llu zaps",
+		       b == a ? "the same" : "another", claimed ? "free" : "still held",
+		       (unsigned long long)zaps);
+	ft_shadow_release(b, 3);
+	ft_shadow_free(b);
+	return ft_ktap_finish(&k);
+}
+
 static bool known_case(const char *name)
 {
 	static const char *const cases[] = {
@@ -448,7 +477,7 @@ static bool known_case(const char *name)
 		"fork-zero", "lazyfree-zero", "lazyfree-lost", "zap-race-lost",
 		"tlb-fresh-lost", "tlb-stale-write", "tlb-stale-read", "dirty-inherited",
 		"begin-waits", "reclaim-discard", "reclaim-redirtied", "reclaim-swapin",
-		"discard-written", "move", "move-lost", "move-zap-before",
+		"discard-written", "move", "move-lost", "move-zap-before", "pool-reuse",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -480,6 +509,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(name, "begin-waits"))
 		return begin_waits();
+	if (!strcmp(name, "pool-reuse"))
+		return pool_reuse();
 	tlb = !strncmp(name, "tlb-", 4);
 	if (ft_pmem_init(&pmem, NR_PFNS, ft_mapcount_model_find("owner_slots"), false) ||
 	    ft_world_init(&w, &pmem, ft_locking_mode_find("upstream")))
