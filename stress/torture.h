@@ -354,8 +354,11 @@ void *tt_worker(void *arg);
 struct tt_proc *tt_proc_pick(struct tt_thread *th, enum tt_op op);
 /* The live process of @mm, with a reference, or NULL. */
 struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm);
-/* The process in slot @i (below max_mms), with a reference, or NULL. */
-struct tt_proc *tt_proc_get_slot(struct torture *t, u64 i);
+/* The first live process from slot @start on that @match accepts, with a
+ * reference, or NULL. */
+struct tt_proc *tt_proc_find(struct torture *t, u64 start,
+			     bool (*match)(const struct tt_proc *, const void *),
+			     const void *arg);
 struct tt_proc *tt_proc_create(struct torture *t);
 bool tt_proc_insert(struct torture *t, struct tt_proc *proc);
 void tt_proc_put(struct tt_proc *proc);

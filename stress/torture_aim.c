@@ -217,6 +217,19 @@ static bool find_window(struct tt_thread *th, struct ft_window_view *v)
 	return found;
 }
 
+struct mapper_match {
+	const struct ft_window_view *v;
+	unsigned long addr;
+};
+
+/* Another process than the window's, mapping its folio at @addr. */
+static bool maps_window_folio(const struct tt_proc *proc, const void *arg)
+{
+	const struct mapper_match *m = arg;
+
+	return proc->mm != m->v->mm && ft_folio_peek(proc->mm, m->addr) == m->v->folio;
+}
+
 /*
  * A process other than the window's that maps its folio at the aimed
  * page, found by a lockless look at each one's entry there (the block of
@@ -226,16 +239,12 @@ static struct tt_proc *other_mapper(struct tt_thread *th, const struct ft_window
 				    unsigned long addr, enum tt_op op)
 {
 	struct torture *t = th->t;
-	u64 start = ft_random_below(&th->rs, t->p.max_mms);
+	struct mapper_match m = { v, addr };
 	struct tt_proc *proc;
 
-	for (u64 i = 0; i < t->p.max_mms; i++) {
-		proc = tt_proc_get_slot(t, (start + i) % t->p.max_mms);
-		if (proc && proc->mm != v->mm && ft_folio_peek(proc->mm, addr) == v->folio)
-			return proc;
-		if (proc)
-			tt_proc_put(proc);
-	}
+	proc = tt_proc_find(t, ft_random_below(&th->rs, t->p.max_mms), maps_window_folio, &m);
+	if (proc)
+		return proc;
 	proc = tt_proc_pick(th, op);
 	if (proc && proc->mm == v->mm) {
 		tt_proc_put(proc);

@@ -193,12 +193,14 @@ struct tt_proc *tt_proc_pick(struct tt_thread *th, enum tt_op op)
 	return proc;
 }
 
-struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm)
+struct tt_proc *tt_proc_find(struct torture *t, u64 start,
+			     bool (*match)(const struct tt_proc *, const void *),
+			     const void *arg)
 {
 	for (u64 i = 0; i < t->p.max_mms; i++) {
-		struct tt_proc *proc = slot_get(&t->slots[i]);
+		struct tt_proc *proc = slot_get(&t->slots[(start + i) % t->p.max_mms]);
 
-		if (proc && proc->mm == mm)
+		if (proc && match(proc, arg))
 			return proc;
 		if (proc)
 			tt_proc_put(proc);
@@ -206,9 +208,14 @@ struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm)
 	return NULL;
 }
 
-struct tt_proc *tt_proc_get_slot(struct torture *t, u64 i)
+static bool proc_has_mm(const struct tt_proc *proc, const void *mm)
 {
-	return slot_get(&t->slots[i]);
+	return proc->mm == mm;
+}
+
+struct tt_proc *tt_proc_find_mm(struct torture *t, const void *mm)
+{
+	return tt_proc_find(t, 0, proc_has_mm, mm);
 }
 
 void tt_procs_exit_all(struct torture *t)
@@ -634,17 +641,14 @@ static int op_pin(struct tt_thread *th, struct tt_proc *proc, unsigned long page
 }
 
 /* The live process of tag @tag, with a reference, or NULL if it exited. */
+static bool proc_has_tag(const struct tt_proc *proc, const void *tag)
+{
+	return proc->tag == *(const u32 *)tag;
+}
+
 static struct tt_proc *proc_find(struct torture *t, u32 tag)
 {
-	for (u64 i = 0; i < t->p.max_mms; i++) {
-		struct tt_proc *proc = slot_get(&t->slots[i]);
-
-		if (proc && proc->tag == tag)
-			return proc;
-		if (proc)
-			tt_proc_put(proc);
-	}
-	return NULL;
+	return tt_proc_find(t, 0, proc_has_tag, &tag);
 }
 
 /* No zap of the pinned page has begun since the pin. */

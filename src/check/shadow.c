@@ -213,16 +213,17 @@ static struct ft_shadow *shadow_get(unsigned long nr_slots, bool tlb)
 struct ft_shadow *ft_shadow_alloc(u32 tag, unsigned long base, unsigned long nr_pages,
 				  bool tlb)
 {
+	unsigned long nr_slots = nr_pages * FT_PAGE_WORDS;
 	struct ft_shadow *sh;
 
-	if (!tag || nr_pages * FT_PAGE_WORDS > VALUE_IDX_MASK + 1)
+	if (!tag || nr_slots > VALUE_IDX_MASK + 1)
 		return NULL;
-	sh = shadow_get(nr_pages * FT_PAGE_WORDS, tlb);
+	sh = shadow_get(nr_slots, tlb);
 	if (!sh)
 		return NULL;
 	sh->tag = tag;
 	sh->base = base;
-	sh->nr_slots = nr_pages * FT_PAGE_WORDS;
+	sh->nr_slots = nr_slots;
 	return sh;
 }
 
