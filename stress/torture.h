@@ -286,6 +286,7 @@ struct tt_repro {
 	int exit_code;
 	char invariant[128];
 	u64 step, ops, seed, pct_depth;
+	u64 elapsed_ns;		/* from the start of the test to the report */
 	bool serial;
 	enum ft_sched_strategy strategy;
 	int argc;

@@ -11,6 +11,8 @@
  *	invariant shadow memory		the oracle, splat or stall that fired
  *	step 123456			serial mode: the scheduling point it fired at
  *	ops 812				operations the busiest worker had started
+ *	elapsed-ns 12345678		a failure: from the start of the test to
+ *					its report (the zoo's time to detect)
  *	seed 0x5eed			the run's mode, seed and strategy, also in
  *	sched serial			the options line; they must agree with it
  *	strategy pct
@@ -46,13 +48,14 @@ static const char *const kernel_rule_names[NR_TT_KERNEL_RULES] = {
 };
 
 enum repro_key {
-	K_MAGIC, K_OUTCOME, K_EXIT, K_INVARIANT, K_STEP, K_OPS, K_SEED, K_SCHED,
-	K_STRATEGY, K_PCT_DEPTH, K_KERNEL_RULE, K_OPTIONS, NR_KEYS
+	K_MAGIC, K_OUTCOME, K_EXIT, K_INVARIANT, K_STEP, K_OPS, K_ELAPSED, K_SEED,
+	K_SCHED, K_STRATEGY, K_PCT_DEPTH, K_KERNEL_RULE, K_OPTIONS, NR_KEYS
 };
 
 static const char *const key_names[NR_KEYS] = {
 	[K_MAGIC] = TT_REPRO_MAGIC, [K_OUTCOME] = "outcome", [K_EXIT] = "exit",
 	[K_INVARIANT] = "invariant", [K_STEP] = "step", [K_OPS] = "ops",
+	[K_ELAPSED] = "elapsed-ns",
 	[K_SEED] = "seed", [K_SCHED] = "sched", [K_STRATEGY] = "strategy",
 	[K_PCT_DEPTH] = "pct-depth", [K_KERNEL_RULE] = "kernel-break-rule",
 	[K_OPTIONS] = "options",
@@ -85,6 +88,8 @@ int tt_repro_write(const char *file, const struct tt_params *p,
 		fprintf(f, "step %llu\n", (unsigned long long)o->step);
 	if (o->ops)
 		fprintf(f, "ops %llu\n", (unsigned long long)o->ops);
+	if (o->outcome == TT_OUTCOME_FAILURE && o->elapsed_ns)
+		fprintf(f, "elapsed-ns %llu\n", (unsigned long long)o->elapsed_ns);
 	fprintf(f, "seed 0x%llx\nsched %s\n", (unsigned long long)p->seed,
 		tt_sched_mode_names[p->serial]);
 	if (p->serial)
@@ -203,6 +208,8 @@ static int parse_value(struct parse *ps, enum repro_key k, char *v)
 		return parse_number(ps, v, UINT64_MAX, &r->step);
 	case K_OPS:
 		return parse_number(ps, v, UINT64_MAX, &r->ops);
+	case K_ELAPSED:
+		return parse_number(ps, v, UINT64_MAX, &r->elapsed_ns);
 	case K_SEED:
 		return parse_number(ps, v, UINT64_MAX, &r->seed);
 	case K_SCHED:

@@ -179,7 +179,10 @@ enum zoo_verdict { ZOO_DETECTED, ZOO_DETECTED_OTHER, ZOO_PASSED, ZOO_MISSED,
 struct zoo_run {
 	u64 seed;
 	int status;			/* exit code, or -signal */
-	double seconds;
+	/* To detect: from the child's start of test to its report, without
+	 * exec and set-up (a case found in milliseconds is not rounded to
+	 * them); else, and in wall, the child's whole life. */
+	double seconds, wall;
 	enum zoo_verdict verdict;
 	char caught_by[128];		/* the repro file's invariant */
 };
@@ -466,15 +469,19 @@ static const struct ft_injection *expected(const struct zoo_case *zc,
 	return o->expect.caught_by[0] ? &o->expect : zc->inj;
 }
 
-/* Which oracle fired: the child's repro file says ("" if it left none). */
+/* Which oracle fired and when: the child's repro file says ("" if it left
+ * none). */
 static void caught_by(const char *repro, struct zoo_run *r)
 {
 	struct tt_repro *got = malloc(sizeof(*got));
 	char err[160];
 
 	r->caught_by[0] = '\0';
-	if (got && !tt_repro_load(repro, got, err, sizeof(err)))
+	if (got && !tt_repro_load(repro, got, err, sizeof(err))) {
 		snprintf(r->caught_by, sizeof(r->caught_by), "%s", got->invariant);
+		if (got->elapsed_ns)
+			r->seconds = (double)got->elapsed_ns / NSEC_PER_SEC;
+	}
 	free(got);
 }
 
@@ -521,12 +528,12 @@ static void run_one(const struct zoo_case *zc, const struct zoo_opts *o,
 	r->seed = seed;
 	if (pid < 0) {
 		r->status = -SIGABRT;
-		r->seconds = 0;
+		r->seconds = r->wall = 0;
 		r->verdict = ZOO_ERROR;
 		return;
 	}
 	r->status = ft_child_reap(pid, deadline, &hung);
-	r->seconds = now_s() - start;
+	r->seconds = r->wall = now_s() - start;
 	r->verdict = verdict(!zc->inj, r->status, hung);
 	if (r->verdict != ZOO_DETECTED)
 		return;
@@ -611,9 +618,9 @@ static bool report_case(int num, const struct zoo_case *zc, const struct zoo_opt
 	if (clean && good == n)
 		printf("passed %us, %d seed%s\n", bound_s, n, n > 1 ? "s" : "");
 	else if (good == n && n == 1)
-		printf("time-to-detect %.1fs\n", runs[0].seconds);
+		printf("time-to-detect %.3fs\n", runs[0].seconds);
 	else if (good == n)
-		printf("time-to-detect median %.1fs max %.1fs over %d seeds\n", median, max, n);
+		printf("time-to-detect median %.3fs max %.3fs over %d seeds\n", median, max, n);
 	else if (!clean && runs[first_bad].verdict == ZOO_MISSED)
 		printf("not detected in %us (%d/%d seeds detected)\n", bound_s, good, n);
 	else if (runs[first_bad].verdict == ZOO_DETECTED_OTHER) {
@@ -655,12 +662,13 @@ static void json_case(FILE *f, const struct zoo_case *zc, const struct zoo_opts 
 		print_expected(f, expected(zc, o), "\", \"");
 		fprintf(f, "\"], ");
 	}
-	fprintf(f, "\"median_s\": %.3f, \"max_s\": %.3f, \"runs\": [", median, max);
+	fprintf(f, "\"median_s\": %.4f, \"max_s\": %.4f, \"runs\": [", median, max);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s{ \"seed\": \"0x%llx\", \"verdict\": \"%s\", \"exit\": %d, "
-			"\"caught_by\": \"%s\", \"seconds\": %.3f }", i ? ", " : "",
-			(unsigned long long)runs[i].seed, verdict_names[runs[i].verdict],
-			runs[i].status, runs[i].caught_by, runs[i].seconds);
+			"\"caught_by\": \"%s\", \"seconds\": %.4f, \"wall_s\": %.4f }",
+			i ? ", " : "", (unsigned long long)runs[i].seed,
+			verdict_names[runs[i].verdict], runs[i].status, runs[i].caught_by,
+			runs[i].seconds, runs[i].wall);
 	fprintf(f, "] }");
 }
 
