@@ -4,8 +4,9 @@
 #
 #   stress/zoo-figures.sh [--seeds=N] [--duration=D] [--update-readme]
 #
-#  1. Time to detect per injection (foliotorture --zoo, the default build):
-#     median and max over N seeds (5) with the default break policy
+#  1. Time to detect per injection (foliotorture --zoo, the default build;
+#     from each child's start of test to its report, as its repro file's
+#     elapsed-ns says): median and max over N seeds (5) with the default break policy
 #     (random) and aim, with the kernel's fixed break policy, and with no
 #     aiming (--aim=0), and the ratios of their medians to the default's;
 #     a run counts as detected only if an oracle the injection declares
@@ -122,8 +123,9 @@ ops_rate() { # FILE
 }
 
 tables() {
-  echo "Time to detect (seconds; \`$bin --zoo --seeds=$seeds\`, bound 60 s per run;"
-  echo "a run that misses counts as the bound):"
+  echo "Time to detect (seconds from each run's start of test to its report;"
+  echo "\`$bin --zoo --seeds=$seeds\`, bound 60 s per run; a run that misses counts"
+  echo "as the bound):"
   echo
   echo "| injection | default: median | max | detected | kernel policy: median | max | detected | ratio kernel/default | --aim=0: median | max | detected | ratio aim0/default | caught by (runs) |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -137,7 +139,7 @@ tables() {
   echo "|---|---|"
   awk 'NR == FNR { scen[$1] = $2; next }
        $1 in scen && $2 > worst[scen[$1]] + 0 { worst[scen[$1]] = $2; who[scen[$1]] = $1 }
-       END { for (s in worst) printf "| %s | %.2f (%s) |\n", s, worst[s], who[s] }' \
+       END { for (s in worst) printf "| %s | %.3f (%s) |\n", s, worst[s], who[s] }' \
     "$work/scenarios" "$work/random.rows" | sort
   echo
   echo "The mid-block fork break experiment (\`$rbin\`, spf-midblock, ${duration} s, seed 0x5eed):"
@@ -180,7 +182,7 @@ format_rows() {
          }
          for (o in by) caught = caught (caught == "" ? "" : ", ") o " (" by[o] ")"
          gsub(/_/, " ", caught)
-         printf "| %s | %.2f | %.2f | %s | %.2f | %.2f | %s | %s | %.2f | %.2f | %s | %s | %s |\n",
+         printf "| %s | %.3f | %.3f | %s | %.3f | %.3f | %s | %s | %.3f | %.3f | %s | %s | %s |\n",
                 $1, $2, $3, $4, $6, $7, $8, ratio, $10, $11, $12, ratio0, caught
          next }
        { print }'
