@@ -42,6 +42,9 @@ typedef int64_t s64;
 #define __noreturn		__attribute__((__noreturn__))
 #define __printf(a, b)		__attribute__((__format__(printf, a, b)))
 #define __maybe_unused		__attribute__((__unused__))
+/* x86's and arm64's line: what one CPU's stores take from the others. */
+#define SMP_CACHE_BYTES		64
+#define ____cacheline_aligned	__attribute__((__aligned__(SMP_CACHE_BYTES)))
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define BIT(nr)			(1UL << (nr))

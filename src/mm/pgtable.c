@@ -288,13 +288,16 @@ struct ft_tlb_entry {
 
 #define FT_TLB_ENTRIES	256
 
+/* Each CPU on lines of its own: every access writes gen, active_mm and
+ * last_stale, and a neighbour's stores there would cost each access a
+ * miss (false sharing, as DEFINE_PER_CPU_ALIGNED avoids). */
 struct ft_cpu {
 	int in_use;
 	struct mm_struct *active_mm;
 	u64 gen;
-	struct ft_tlb_entry tlb[FT_TLB_ENTRIES];	/* this CPU's only */
 	bool last_stale;		/* ft_hw_stale_translation() */
-};
+	struct ft_tlb_entry tlb[FT_TLB_ENTRIES];	/* this CPU's only */
+} ____cacheline_aligned;
 
 static struct ft_cpu cpus[FT_MAX_CPUS];
 static int nr_cpus;			/* highest slot ever used + 1 */
