@@ -36,11 +36,12 @@
 #define TT_MAX_VMA_SIZE		(16UL << 20)	/* the shadow's 4096 pages */
 
 /* Scheduling points per operation, for PCT's k when --pct-steps is not
- * given: 141 and 151 measured on the default mix (seeds 1 and 0x5eed, 4
- * threads, 2000 operations each; 127 before reclaim, mremap and more pins
- * joined it), 22 to 167 on the shipped scenarios; the end of a serial run
- * says what its own run measured. */
-#define TT_STEPS_PER_OP_ESTIMATE	160
+ * given: 132 and 134 measured on the default mix at --aim=0.5 (seeds 1
+ * and 0x5eed, 4 threads, 2000 operations each), 168 in a short run (3
+ * threads, 300 operations each: its first faults weigh more; 160 and less
+ * at --aim=0.25, whose windows linger less), 22 to 167 on the shipped
+ * scenarios; the end of a serial run says what its own run measured. */
+#define TT_STEPS_PER_OP_ESTIMATE	180
 #define TT_OPS_ESTIMATE			10000	/* per thread, without --max-ops */
 
 enum tt_op {
@@ -59,7 +60,7 @@ extern const char *const tt_sched_mode_names[2];	/* by tt_params.serial */
  * aiming more helps the PTE read-modify-write race, slows the lockless
  * block read's and costs throughput (README, "What aiming can speed up").
  */
-#define TT_AIM_DEFAULT_PPM	250000
+#define TT_AIM_DEFAULT_PPM	500000
 
 /*
  * --perturb: how a perturbation (a break's cond_resched(), an interrupt

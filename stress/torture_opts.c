@@ -391,7 +391,7 @@ static void usage(void)
 	       "                         (2; 1 with --locking=spf: see the README)\n"
 	       "  --aim=P                operations aimed at another worker's open\n"
 	       "                         window (a dropped lock, an interrupt point),\n"
-	       "                         a probability 0..1 (0.25)\n"
+	       "                         a probability 0..1 (0.5)\n"
 	       "  --perturb=MODE         how a break or window gives the CPU away:\n"
 	       "                         yield (sched_yield), spin (up to 2 us), or\n"
 	       "                         auto: spin with one worker, else yield (auto)\n"
