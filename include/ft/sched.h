@@ -267,6 +267,11 @@ void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
 void ft_irq_window_exposed(enum ft_window_kind kind, const void *mm,
 			   unsigned long addr, unsigned long len, const void *folio,
 			   bool exposed);
+/*
+ * True once in @n calls, drawn from the break stream (never without a
+ * scheduler): for an exposed state too common to linger every time.
+ */
+bool ft_window_sample(u64 n);
 
 /*
  * Publish the calling thread's window until ft_window_close().  Windows

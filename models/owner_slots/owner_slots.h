@@ -40,6 +40,9 @@ static inline int slot_count(const struct folio *folio, int idx)
 
 void owner_slots_sanity_checks(const struct owner_slots_variant *v,
 			       struct folio *folio, int diff, mm_id_t mm_id);
+/* The interrupt window inside an update, under the bit lock. */
+void owner_slots_mapcount_window(const struct owner_slots_variant *v,
+				 struct folio *folio, struct vm_area_struct *vma);
 bool owner_slots_reuse(const struct owner_slots_variant *v, struct folio *folio,
 		       struct vm_area_struct *vma);
 void owner_slots_snap(const struct owner_slots_variant *v, struct folio *folio,

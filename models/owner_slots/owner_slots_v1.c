@@ -164,7 +164,7 @@ static int owner_slots_v1_add(struct folio *folio, int diff, struct vm_area_stru
 	folio_lock_large_mapcount_data(folio);
 	owner_slots_sanity_checks(&v1, folio, diff, mm_id);
 	total = total_add(folio, diff);
-	ft_irq_window(FT_WIN_MAPCOUNT, vma->vm_mm, 0, 0, folio);
+	owner_slots_mapcount_window(&v1, folio, vma);
 	if (folio_mm0_id(folio) == mm_id) {
 		set_count(folio, 0, slot_count(folio, 0) + diff);
 		if (slot_count(folio, 0) != total)
@@ -199,7 +199,7 @@ static int owner_slots_v1_sub(struct folio *folio, int diff, struct vm_area_stru
 	folio_lock_large_mapcount_data(folio);
 	owner_slots_sanity_checks(&v1, folio, diff, mm_id);
 	total = total_add(folio, -diff);
-	ft_irq_window(FT_WIN_MAPCOUNT, vma->vm_mm, 0, 0, folio);
+	owner_slots_mapcount_window(&v1, folio, vma);
 	if (folio_mm0_id(folio) == mm_id)
 		set_count(folio, 0, slot_count(folio, 0) - diff);
 	else if (folio_mm1_id(folio) == mm_id)

@@ -162,8 +162,10 @@ static int rmap_id_update(struct folio *folio, int diff, struct vm_area_struct *
 
 	folio_layout(folio, &l);
 	exclusive = folio_write_large_rmap_begin(folio);
+	/* A shared writer has company, the rare state H4 needs: its window
+	 * lingers for an aimer in another MM that maps the folio. */
 	if (!exclusive)
-		ft_irq_window(FT_WIN_MAPCOUNT, mm, 0, 0, folio);
+		ft_irq_window_exposed(FT_WIN_MAPCOUNT, mm, 0, 0, folio, true);
 	total = total_add(folio, diff, exclusive, mm);
 	vals_add(folio, &l, diff, mm_rmap_id(mm), exclusive);
 	/*

@@ -358,6 +358,13 @@ void ft_window_set_linger(bool on)
 	window_lingers = on;
 }
 
+bool ft_window_sample(u64 n)
+{
+	struct ft_sched *s = current_sched;
+
+	return s && window_lingers && !ft_random_below(&s->rs, n);
+}
+
 /* Yields a window may linger or hold for: enough for a worker that was
  * runnable to get there, not enough to stall the owner's operation. */
 #define FT_WINDOW_HOLD_MAX	8

@@ -23,6 +23,9 @@
  *   exposed     an interrupt window names its range only when exposed,
  *               and then lingers for an aimer; one that is not exposed
  *               names nothing and never lingers
+ *   sample      ft_window_sample(n) is true about once in n calls, from
+ *               the seed (the same seed, the same draws), and never with
+ *               lingering off or without a scheduler
  */
 #include <pthread.h>
 #include <sched.h>
@@ -309,16 +312,52 @@ static void test_exposed(struct ft_ktap *k)
 		       named, lingering, bad);
 }
 
+/* ---- sample: once in n, from the seed, only when windows linger ---- */
+
+#define SAMPLE_CALLS	8000
+
+static unsigned int sample_count(u64 seed, u64 n, bool linger)
+{
+	unsigned int hits = 0;
+
+	sched_init(&owner, seed);
+	ft_sched_set_current(&owner);
+	ft_window_set_linger(linger);
+	for (int i = 0; i < SAMPLE_CALLS; i++)
+		hits += ft_window_sample(n);
+	ft_window_set_linger(false);
+	ft_sched_set_current(NULL);
+	return hits;
+}
+
+static void test_sample(struct ft_ktap *k)
+{
+	unsigned int hits = sample_count(9, 8, true), again = sample_count(9, 8, true);
+	unsigned int all = sample_count(9, 1, true), off = sample_count(9, 8, false);
+	bool no_sched;
+
+	ft_window_set_linger(true);
+	no_sched = !ft_window_sample(1);
+	ft_window_set_linger(false);
+	/* 1000 expected; a binomial's sd is 30. */
+	ft_ktap_result(k, hits > 850 && hits < 1150 && again == hits && all == SAMPLE_CALLS &&
+		       !off && no_sched,
+		       "sample: one in 8: %u of %d (again %u), one in 1: %u, lingering off: "
+		       "%u, no scheduler: %s", hits, SAMPLE_CALLS, again, all, off,
+		       no_sched ? "false" : "true");
+}
+
 int main(void)
 {
 	struct ft_ktap k = { 0 };
 
-	ft_ktap_start(6);
+	ft_ktap_start(7);
 	test_publish(&k);
 	test_aim(&k);
 	test_torn(&k);
 	test_hold(&k);
 	test_meet(&k);
 	test_exposed(&k);
+	test_sample(&k);
 	return ft_ktap_finish(&k);
 }
