@@ -119,6 +119,14 @@ static const struct tt_aim_pair aim_table[NR_FT_WINDOWS][TT_AIM_PAIRS] = {
 		{ TT_READ, 2 }, { TT_WRITE, 2 }, { TT_FORK, 2 }, { TT_DONTNEED, 2 },
 		{ TT_PIN, 1 },
 	},
+	/* remove_migration_ptes() restored one MM's entries and walks on
+	 * (the anon_vma lock is a sleeping one): that MM's write fault finds
+	 * the new folio mapped by it alone, and COW reuse's checks run while
+	 * the next MM's entries come back (B2; they meet, the walk does not
+	 * wait); young clearing and a pin of the restored range. */
+	[FT_WIN_MIGRATION_RESTORE] = {
+		{ TT_WRITE, 6 }, { TT_YOUNG, 1 }, { TT_PIN, 1 },
+	},
 	/* GUP-fast pinned and has not re-read the entry (088b8aa537c2's
 	 * protocol): fork's folio_try_dup_anon_rmap_ptes(), migration's and
 	 * swap-out's folio_try_share_anon_rmap_pte(). */

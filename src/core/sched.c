@@ -347,6 +347,7 @@ const char *const ft_window_names[NR_FT_WINDOWS] = {
 	[FT_WIN_WP_COPY] = "wp_copy",
 	[FT_WIN_HW_ACCESS] = "hw_access",
 	[FT_WIN_MIGRATION] = "migration",
+	[FT_WIN_MIGRATION_RESTORE] = "migration_restore",
 	[FT_WIN_GUP_FAST] = "gup_fast",
 	[FT_WIN_RECLAIM] = "reclaim",
 };
@@ -390,31 +391,36 @@ void ft_window_linger(void)
 }
 
 /*
- * Windows whose race is a meeting in the middle: the owner must go on while
- * its aimed partner is inside a window of its own (a lockless block read
- * must read its second half while a contpte conversion has the block
- * cleared), not after the partner is done.  The other windows hold until
- * their aimer is done (fork must stay stopped until a migration's restore
- * has refolded the block).
+ * Windows whose race is a meeting in the middle, and the aimer's windows
+ * they meet at: the owner must go on while its aimed partner is inside
+ * that window of its own, not after the partner is done.  A lockless block
+ * read must read its second half while a contpte conversion (any change)
+ * has the block cleared; a migration's restore must restore the next MM
+ * while the MM it restored is inside COW reuse's checks (B2).  The other
+ * windows hold until their aimer is done (fork must stay stopped until a
+ * migration's restore has refolded the block).
  */
-static const bool window_meets[NR_FT_WINDOWS] = {
-	[FT_WIN_LOCKLESS_READ] = true,
+static const u32 window_meets[NR_FT_WINDOWS] = {
+	[FT_WIN_LOCKLESS_READ] = ~0U,
+	[FT_WIN_MIGRATION_RESTORE] = BIT(FT_WIN_REUSE),
 };
 
 /*
- * An aimed operation reached a window of its own in the mm of a window
- * that meets: tell its owner to go on, and stay in this window (a bounded
- * number of yields) until the owner has closed that one.
+ * An aimed operation opened a window of @kind in @mm: if it is one the
+ * aimed-at window meets at, in that window's mm, tell its owner to go on,
+ * and stay in this window (a bounded number of yields) until the owner has
+ * closed that one.
  */
-static void window_meet(struct ft_sched *s, const void *mm)
+static void window_meet(struct ft_sched *s, enum ft_window_kind kind, const void *mm)
 {
 	struct ft_window *target = s->aiming;
 	u32 seq = s->aiming_seq;
 	u64 n, start;
 
+	if (!(window_meets[__atomic_load_n(&target->kind, __ATOMIC_ACQUIRE)] & BIT(kind)))
+		return;				/* maybe a later window */
 	s->aiming = NULL;			/* once per aimed operation */
 	if (__atomic_load_n(&target->mm, __ATOMIC_ACQUIRE) != mm ||
-	    !window_meets[__atomic_load_n(&target->kind, __ATOMIC_ACQUIRE)] ||
 	    __atomic_load_n(&target->seq, __ATOMIC_ACQUIRE) != seq)
 		return;
 	__atomic_store_n(&target->met_seq, seq, __ATOMIC_RELEASE);
@@ -451,7 +457,7 @@ void ft_window_open(enum ft_window_kind kind, const void *mm, unsigned long addr
 	__atomic_store_n(&w->seq, seq + 2, __ATOMIC_RELEASE);
 	WRITE_ONCE(s->n_windows[kind], s->n_windows[kind] + 1);
 	if (s->aiming)
-		window_meet(s, mm);
+		window_meet(s, kind, mm);
 }
 
 /* An aimed operation is under way, and has not met this window. */

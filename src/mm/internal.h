@@ -194,6 +194,10 @@ struct rmap_walk_control {
 	unsigned int nr_pages;
 	bool (*rmap_one)(struct folio *folio, struct vm_area_struct *vma,
 			 unsigned long addr, pte_t *ptep, void *arg);
+	/* Optional: after each VMA, its PTLs dropped, the anon_vma lock
+	 * still held for read (a sleeping lock: the walker may be
+	 * preempted here). */
+	void (*vma_done)(struct folio *folio, struct vm_area_struct *vma, void *arg);
 	void *arg;
 };
 

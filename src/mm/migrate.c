@@ -16,6 +16,8 @@
 struct migrate_ctx {
 	bool failed;
 	struct folio *dst;
+	/* Restore: the first address restored in the VMA being walked. */
+	unsigned long restored;
 };
 
 static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma,
@@ -72,7 +74,28 @@ static bool remove_migration_pte(struct folio *folio, struct vm_area_struct *vma
 	folio_get(m->dst);
 	folio_add_anon_rmap_pte(m->dst, new, vma, addr, flags);
 	set_pte_at(mm, addr, ptep, pte);	/* one at a time: may fold */
+	if (!m->restored)
+		m->restored = addr;
 	return true;
+}
+
+/*
+ * Between one VMA's restore and the next: that MM maps the new folio and
+ * may write-fault on it, while the MMs still to come hold migration
+ * entries its mapcount does not count yet (B2's window: COW reuse sees
+ * the folio exclusive).  A large folio's lingers for an aimer.
+ */
+static void remove_migration_vma_done(struct folio *folio, struct vm_area_struct *vma,
+				      void *arg)
+{
+	struct migrate_ctx *m = arg;
+	unsigned long addr = m->restored;
+
+	if (!addr)
+		return;
+	m->restored = 0;
+	ft_irq_window_exposed(FT_WIN_MIGRATION_RESTORE, vma->vm_mm, addr & CONT_PTE_MASK,
+			      CONT_PTE_SIZE, m->dst, folio_test_large(m->dst));
 }
 
 static void remove_migration_ptes(struct folio *src, struct folio *dst,
@@ -80,7 +103,8 @@ static void remove_migration_ptes(struct folio *src, struct folio *dst,
 {
 	struct migrate_ctx m = { .dst = dst };
 	struct rmap_walk_control rwc = {
-		.migration = true, .rmap_one = remove_migration_pte, .arg = &m,
+		.migration = true, .rmap_one = remove_migration_pte,
+		.vma_done = remove_migration_vma_done, .arg = &m,
 	};
 
 	rmap_walk_anon(src, anon_vma, &rwc);

@@ -722,9 +722,12 @@ void rmap_walk_anon(struct folio *folio, struct anon_vma *anon_vma,
 	struct anon_vma_chain *avc;
 
 	anon_vma_lock_read(anon_vma);
-	list_for_each_entry(avc, &anon_vma->head, same_anon_vma)
+	list_for_each_entry(avc, &anon_vma->head, same_anon_vma) {
 		if (!rmap_walk_vma(folio, avc->vma, rwc))
 			break;
+		if (rwc->vma_done)
+			rwc->vma_done(folio, avc->vma, rwc->arg);
+	}
 	anon_vma_unlock_read(anon_vma);
 }
 

@@ -19,7 +19,9 @@
  *               scheduler seeds, the same outcome
  *   meet        an aimer that opens a window of its own in the mm of a
  *               lockless read it aimed at releases that read's close (no
- *               hold); one in another mm, or at a fork break, does not
+ *               hold); one in another mm, or at a fork break, does not; a
+ *               migration's restore is released by COW reuse's window in
+ *               its mm, not by a mapcount update
  *   exposed     an interrupt window names its range only when exposed,
  *               and then lingers for an aimer; one that is not exposed
  *               names nothing and never lingers
@@ -222,11 +224,11 @@ static void test_hold(struct ft_ktap *k)
 
 /*
  * The owner opens @kind in mm @a, the aimer aims at it and opens a window
- * in mm @b; then the owner closes.  Whether the owner was told to go on,
- * and whether its close was held.
+ * of @at in mm @b; then the owner closes.  Whether the owner was told to go
+ * on, and whether its close was held.
  */
-static void meet_once(enum ft_window_kind kind, const void *a, const void *b,
-		      bool *met, bool *held)
+static void meet_at(enum ft_window_kind kind, const void *a, enum ft_window_kind at,
+		    const void *b, bool *met, bool *held)
 {
 	struct ft_window_view v;
 
@@ -239,7 +241,7 @@ static void meet_once(enum ft_window_kind kind, const void *a, const void *b,
 		*met = *held = false;
 		return;
 	}
-	ft_window_open(FT_WIN_CONVERT, b, 0x30000, 0x10000, NULL);
+	ft_window_open(at, b, 0x30000, 0x10000, NULL);
 	*met = __atomic_load_n(&owner.window.met_seq, __ATOMIC_RELAXED) == v.seq;
 	ft_window_close();
 	ft_sched_set_current(&owner);
@@ -250,18 +252,30 @@ static void meet_once(enum ft_window_kind kind, const void *a, const void *b,
 	ft_sched_set_current(NULL);
 }
 
+static void meet_once(enum ft_window_kind kind, const void *a, const void *b,
+		      bool *met, bool *held)
+{
+	meet_at(kind, a, FT_WIN_CONVERT, b, met, held);
+}
+
 static void test_meet(struct ft_ktap *k)
 {
 	bool met, held, other_met, other_held, fork_met, fork_held;
+	bool reuse_met, reuse_held, mc_met, mc_held;
 	int mm_a = 0, mm_b = 0;
 
 	meet_once(FT_WIN_LOCKLESS_READ, &mm_a, &mm_a, &met, &held);
 	meet_once(FT_WIN_LOCKLESS_READ, &mm_a, &mm_b, &other_met, &other_held);
 	meet_once(FT_WIN_FORK_BREAK, &mm_a, &mm_a, &fork_met, &fork_held);
-	ft_ktap_result(k, met && !held && !other_met && other_held && !fork_met && fork_held,
+	/* A restore meets COW reuse's checks only, not a mapcount update. */
+	meet_at(FT_WIN_MIGRATION_RESTORE, &mm_a, FT_WIN_REUSE, &mm_a, &reuse_met, &reuse_held);
+	meet_at(FT_WIN_MIGRATION_RESTORE, &mm_a, FT_WIN_MAPCOUNT, &mm_a, &mc_met, &mc_held);
+	ft_ktap_result(k, met && !held && !other_met && other_held && !fork_met && fork_held &&
+		       reuse_met && !reuse_held && !mc_met && mc_held,
 		       "meet: lockless read met %d held %d; another mm met %d held %d; "
-		       "fork break met %d held %d", met, held, other_met, other_held,
-		       fork_met, fork_held);
+		       "fork break met %d held %d; restore at reuse met %d held %d, at a "
+		       "mapcount update met %d held %d", met, held, other_met, other_held,
+		       fork_met, fork_held, reuse_met, reuse_held, mc_met, mc_held);
 }
 
 /* ---- exposed: conversions exposed, PTE updates not, read by another thread ---- */
