@@ -102,7 +102,9 @@ static const struct tt_aim_pair aim_table[NR_FT_WINDOWS][TT_AIM_PAIRS] = {
 	},
 	/* wp_page_copy() copied the page and has not taken the PTL: a store
 	 * through a stale translation to the page is lost unless the PTE
-	 * recheck catches it (Z14); a pin; migration of the old folio. */
+	 * recheck catches it (Z14: only while a write-protect's flush is
+	 * pending, which the fault's locks must exclude); a pin; migration of
+	 * the old folio. */
 	[FT_WIN_WP_COPY] = {
 		{ TT_WRITE, 4 }, { TT_PIN, 2 }, { TT_MIGRATE, 2 }, { TT_READ, 1 },
 	},

@@ -268,6 +268,11 @@ void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
 void ft_irq_window_exposed(enum ft_window_kind kind, const void *mm,
 			   unsigned long addr, unsigned long len, const void *folio,
 			   bool exposed);
+/* An interrupt window that always names what it exposes, and lingers for an
+ * aimer only when @linger: its rare state makes the race likelier, not
+ * possible. */
+void ft_irq_window_linger(enum ft_window_kind kind, const void *mm, unsigned long addr,
+			  unsigned long len, const void *folio, bool linger);
 /*
  * True once in @n calls, drawn from the break stream (never without a
  * scheduler): for an exposed state too common to linger every time.

@@ -309,28 +309,31 @@ void ft_fork_count_resume_unfold(unsigned long addr)
 	WRITE_ONCE(s->n_fork_resume_unfolds, s->n_fork_resume_unfolds + 1);
 }
 
-void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
-		   unsigned long len, const void *folio)
+void ft_irq_window_linger(enum ft_window_kind kind, const void *mm, unsigned long addr,
+			  unsigned long len, const void *folio, bool linger)
 {
 	ft_window_open(kind, mm, addr, len, folio);
+	if (linger)
+		ft_window_linger();
 	if (ft_need_resched(FT_BREAK_IRQ))
 		yield_cpu(current_sched, FT_PERTURB_IRQ);
 	ft_window_close();
+}
+
+void ft_irq_window(enum ft_window_kind kind, const void *mm, unsigned long addr,
+		   unsigned long len, const void *folio)
+{
+	ft_irq_window_linger(kind, mm, addr, len, folio, false);
 }
 
 void ft_irq_window_exposed(enum ft_window_kind kind, const void *mm,
 			   unsigned long addr, unsigned long len, const void *folio,
 			   bool exposed)
 {
-	if (!exposed) {
+	if (exposed)
+		ft_irq_window_linger(kind, mm, addr, len, folio, true);
+	else
 		ft_irq_window(kind, mm, addr, 0, NULL);
-		return;
-	}
-	ft_window_open(kind, mm, addr, len, folio);
-	ft_window_linger();
-	if (ft_need_resched(FT_BREAK_IRQ))
-		yield_cpu(current_sched, FT_PERTURB_IRQ);
-	ft_window_close();
 }
 
 /* ---- Windows (include/ft/sched.h) --------------------------------------------- */

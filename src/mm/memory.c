@@ -444,8 +444,12 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 		copy_page_data(new->page, vmf->page);
 	/* Preemptible until the PTL (mmu_notifier_invalidate_range_start()
 	 * may sleep): a store through a stale TLB entry to the old page
-	 * lands after the copy (Z14's lost write). */
-	ft_irq_window(FT_WIN_WP_COPY, mm, vmf->address & PAGE_MASK, PAGE_SIZE, old);
+	 * lands after the copy (Z14's lost write).  Such entries outlive a
+	 * write-protect until its flush: while fork copies this mm
+	 * (write_protect_seq odd; a speculative fault or Z14's), the window
+	 * lingers for an aimer. */
+	ft_irq_window_linger(FT_WIN_WP_COPY, mm, vmf->address & PAGE_MASK, PAGE_SIZE, old,
+			     raw_read_seqcount(&mm->write_protect_seq) & 1);
 	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
 	if (!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte) ||
 	    vmf_vma_changed(vmf)) {

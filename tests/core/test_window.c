@@ -24,7 +24,8 @@
  *               its mm, not by a mapcount update
  *   exposed     an interrupt window names its range only when exposed,
  *               and then lingers for an aimer; one that is not exposed
- *               names nothing and never lingers
+ *               names nothing and never lingers; one told not to linger
+ *               names its range and does not linger
  *   sample      ft_window_sample(n) is true about once in n calls, from
  *               the seed (the same seed, the same draws), and never with
  *               lingering off or without a scheduler
@@ -291,6 +292,7 @@ static void *exposed_writer(void *arg)
 	for (int i = 0; i < TORN_ITERS / 64; i++) {
 		ft_irq_window_exposed(FT_WIN_CONVERT, &mm, 0x40000, 0x10000, NULL, true);
 		ft_irq_window_exposed(FT_WIN_PTE_RMW, &mm, 0x40000, 0x1000, NULL, false);
+		ft_irq_window_linger(FT_WIN_WP_COPY, &mm, 0x40000, 0x1000, NULL, false);
 	}
 	ft_sched_set_current(NULL);
 	__atomic_store_n(&exposed_done, 1, __ATOMIC_RELEASE);
@@ -299,7 +301,7 @@ static void *exposed_writer(void *arg)
 
 static void test_exposed(struct ft_ktap *k)
 {
-	unsigned long named = 0, lingering = 0, bad = 0;
+	unsigned long named = 0, lingering = 0, plain = 0, bad = 0;
 	struct ft_window_view v;
 	pthread_t t;
 
@@ -315,15 +317,18 @@ static void test_exposed(struct ft_ktap *k)
 			named += v.len == 0x10000;
 			lingering += v.lingering;
 			bad += v.len != 0x10000;
+		} else if (v.kind == FT_WIN_WP_COPY) {
+			plain += v.len == 0x1000;
+			bad += v.len != 0x1000 || v.lingering;
 		} else {
 			bad += v.kind != FT_WIN_PTE_RMW || v.len || v.lingering;
 		}
 	}
 	pthread_join(t, NULL);
 	ft_window_set_linger(false);
-	ft_ktap_result(k, named && lingering && !bad,
-		       "exposed: %lu reads of an exposed window (%lu lingering), %lu wrong",
-		       named, lingering, bad);
+	ft_ktap_result(k, named && lingering && plain && !bad,
+		       "exposed: %lu reads of an exposed window (%lu lingering), %lu of a "
+		       "named one not lingering, %lu wrong", named, lingering, plain, bad);
 }
 
 /* ---- sample: once in n, from the seed, only when windows linger ---- */
