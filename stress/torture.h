@@ -54,11 +54,11 @@ extern const char *const tt_op_names[NR_TT_OPS];
 extern const char *const tt_sched_mode_names[2];	/* by tt_params.serial */
 
 /*
- * --aim's default, a quarter of the operations: of the bug-zoo races that
- * need a second thread, the TLB flush's and GUP-fast's are found 4 to 13
- * times sooner than without aiming, most others up to twice as soon;
- * aiming more helps the PTE read-modify-write race, slows the lockless
- * block read's and costs throughput (README, "What aiming can speed up").
+ * --aim's default, half the operations: a sweep of the bug zoo at 0, 0.25,
+ * 0.5 and 1 found the races that need a second thread sooner the more
+ * operations aim, while aiming every time slowed the races that are
+ * sequences of random operations up to twice (README, "What aiming can
+ * speed up").
  */
 #define TT_AIM_DEFAULT_PPM	500000
 

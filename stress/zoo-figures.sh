@@ -6,9 +6,10 @@
 #
 #  1. Time to detect per injection (foliotorture --zoo, the default build;
 #     from each child's start of test to its report, as its repro file's
-#     elapsed-ns says): median and max over N seeds (5) with the default break policy
-#     (random) and aim, with the kernel's fixed break policy, and with no
-#     aiming (--aim=0), and the ratios of their medians to the default's;
+#     elapsed-ns says): median and max over N seeds (5) with the default
+#     break policy (random) and aim, with the kernel's fixed break
+#     policy, and with no aiming (--aim=0), and the ratios of their
+#     medians to the default's;
 #     a run counts as detected only if an oracle the injection declares
 #     caught it, and the last column says which oracles did (all runs).
 #     Then per zoo scenario the slowest median of its injections, which
