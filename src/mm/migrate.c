@@ -83,7 +83,9 @@ static bool remove_migration_pte(struct folio *folio, struct vm_area_struct *vma
  * Between one VMA's restore and the next: that MM maps the new folio and
  * may write-fault on it, while the MMs still to come hold migration
  * entries its mapcount does not count yet (B2's window: COW reuse sees
- * the folio exclusive).  A large folio's lingers for an aimer.
+ * the folio exclusive).  A large folio's is published and lingers for an
+ * aimer.  Not an interrupt point (no need_resched() draw), so that a run
+ * that aims at nothing keeps its schedule.
  */
 static void remove_migration_vma_done(struct folio *folio, struct vm_area_struct *vma,
 				      void *arg)
@@ -94,8 +96,12 @@ static void remove_migration_vma_done(struct folio *folio, struct vm_area_struct
 	if (!addr)
 		return;
 	m->restored = 0;
-	ft_irq_window_exposed(FT_WIN_MIGRATION_RESTORE, vma->vm_mm, addr & CONT_PTE_MASK,
-			      CONT_PTE_SIZE, m->dst, folio_test_large(m->dst));
+	if (!folio_test_large(m->dst))
+		return;
+	ft_window_open(FT_WIN_MIGRATION_RESTORE, vma->vm_mm, addr & CONT_PTE_MASK,
+		       CONT_PTE_SIZE, m->dst);
+	ft_window_linger();
+	ft_window_close();
 }
 
 static void remove_migration_ptes(struct folio *src, struct folio *dst,
