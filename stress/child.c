@@ -42,13 +42,14 @@ static void wait_child(int pidfd, u64 deadline_ns)
 {
 	struct timespec tick = { 0, 1000 * 1000 };
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-	u64 now = ft_now_ns();
+	u64 now;
 	int ms = -1;
 
 	if (pidfd < 0) {
 		nanosleep(&tick, NULL);
 		return;
 	}
+	now = ft_now_ns();
 	if (deadline_ns)
 		ms = deadline_ns > now ? (int)min((deadline_ns - now) / NSEC_PER_MSEC + 1,
 						  (u64)INT_MAX) : 0;
@@ -67,7 +68,7 @@ int ft_child_reap(pid_t pid, u64 deadline_ns, bool *hung)
 		if (!*hung && deadline_ns && ft_now_ns() > deadline_ns) {
 			kill(pid, SIGKILL);
 			*hung = true;
-			deadline_ns = 0;
+			deadline_ns = 0;	/* killed: wait for its exit */
 		}
 		wait_child(pidfd, deadline_ns);
 	}

@@ -640,12 +640,12 @@ static int op_pin(struct tt_thread *th, struct tt_proc *proc, unsigned long page
 	return 0;
 }
 
-/* The live process of tag @tag, with a reference, or NULL if it exited. */
 static bool proc_has_tag(const struct tt_proc *proc, const void *tag)
 {
 	return proc->tag == *(const u32 *)tag;
 }
 
+/* The live process of tag @tag, with a reference, or NULL if it exited. */
 static struct tt_proc *proc_find(struct torture *t, u32 tag)
 {
 	return tt_proc_find(t, 0, proc_has_tag, &tag);
