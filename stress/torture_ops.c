@@ -844,6 +844,7 @@ static void do_one_op(struct tt_thread *th)
 		result = -ENOMEM;
 	} else {
 		record(th, index, op, proc, 0, 0, 0, false);
+		ft_set_actor(th->id, index, tt_op_names[op]);
 		result = run_op(th, op, proc, &addr, &len);
 		if (op == TT_WRITE && t->p.long_hold_ns && !ft_random_below(&th->rs, 4096))
 			long_hold(th, proc);

@@ -637,6 +637,11 @@ static inline void _lockdep_assert_held(const struct lockdep_map *map,
 
 bool lock_is_held_write(const void *inst);
 
+/* Where the calling thread took @l (a spinlock_t or rw_semaphore), or NULL
+ * if it does not hold it or the validator is off: for traces. */
+const struct lock_site *lock_held_site(const void *inst);
+#define lockdep_held_site(l)	lock_held_site(&(l)->dep_map)
+
 /* An rw_semaphore held for write (not read, not downgraded). */
 #define lockdep_assert_held_write(l)					\
 	do {								\

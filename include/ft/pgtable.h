@@ -17,6 +17,7 @@
 
 #include "ft/folio.h"
 #include "ft/mm.h"
+#include "ft/sched.h"
 
 /* ---- The PTE word (arch/arm64/include/asm/pgtable-hwdef.h positions) ---- */
 
@@ -327,11 +328,24 @@ static inline bool is_migration_entry_dirty(pte_t pte)
  * to their size, so a PTE pointer finds its table (and PTL) by rounding
  * down, as virt_to_ptdesc() does.
  */
+/*
+ * The last time an entry was cleared (taken away with a value in it): which
+ * operation did it, under the PTL taken where, and what it held.  Kept for
+ * reports, which read it racily; written under the PTL, a few stores and
+ * a look at the thread's held locks per clear.
+ */
+struct pte_clear_note {
+	struct ft_actor actor;
+	const struct lock_site *site;	/* NULL: the validator is off */
+	pte_t old;
+};
+
 struct ptdesc {
 	pte_t ptes[PTRS_PER_PTE];
 	spinlock_t ptl;			/* split PTL: protects ptes[] */
 	struct mm_struct *mm;
 	unsigned long addr;		/* the first address it maps */
+	struct pte_clear_note cleared[PTRS_PER_PTE];
 };
 
 static inline unsigned long pte_index(unsigned long addr)
@@ -432,9 +446,17 @@ static inline void __set_ptes(pte_t *ptep, pte_t pte, unsigned int nr)
 		__set_pte(ptep + i, pte_advance_pfn(pte, i));
 }
 
+void pte_note_clear(pte_t *ptep, pte_t old);
+/* Who last cleared the entry, for a report: a line to @out. */
+void pte_print_last_clear(FILE *out, pte_t *ptep);
+
 static inline pte_t __ptep_get_and_clear(pte_t *ptep)
 {
-	return __pte(__atomic_exchange_n(&ptep->pte, 0UL, __ATOMIC_ACQ_REL));
+	pte_t old = __pte(__atomic_exchange_n(&ptep->pte, 0UL, __ATOMIC_ACQ_REL));
+
+	if (pte_val(old))
+		pte_note_clear(ptep, old);
+	return old;
 }
 
 void __clear_full_ptes(pte_t *ptep, unsigned int nr);

@@ -214,6 +214,22 @@ void ft_sched_set_current(struct ft_sched *s);
 struct ft_sched *ft_sched_current(void);
 
 /*
+ * The operation the calling thread performs, as a driver names it (its
+ * worker's id, the operation's number and name), for the page-table
+ * trace (include/ft/pgtable.h): a report can then say which operation
+ * last changed an entry.  A thread that never set one acts for nobody.
+ */
+struct ft_actor {
+	u64 op_index;
+	const char *op;		/* NULL: no operation */
+	int worker;
+};
+
+void ft_set_actor(int worker, u64 op_index, const char *op);
+struct ft_actor ft_current_actor(void);
+void ft_actor_print(FILE *out, const struct ft_actor *a);
+
+/*
  * A wait's start: the clock, or 0 when the calling thread keeps no
  * account.  ft_time_add() charges the time since @start to @cause,
  * ft_time_add_lock() to the lock class @class, ft_time_add_perturb() to

@@ -46,6 +46,27 @@ struct ft_sched *ft_sched_current(void)
 	return current_sched;
 }
 
+static _Thread_local struct ft_actor current_actor;
+
+void ft_set_actor(int worker, u64 op_index, const char *op)
+{
+	current_actor = (struct ft_actor){ op_index, op, worker };
+}
+
+struct ft_actor ft_current_actor(void)
+{
+	return current_actor;
+}
+
+void ft_actor_print(FILE *out, const struct ft_actor *a)
+{
+	if (a->op)
+		fprintf(out, "ft-%d's %s (operation #%llu)", a->worker, a->op,
+			(unsigned long long)a->op_index);
+	else
+		fprintf(out, "a thread outside the operations");
+}
+
 /* ---- Time by cause (include/ft/sched.h) ---------------------------------------- */
 
 const char *const ft_time_cause_names[NR_FT_TIME_CAUSES] = {

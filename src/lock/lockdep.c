@@ -825,6 +825,18 @@ bool lock_is_held_write(const void *inst)
 	       !(t->held[i].flags & LOCK_F_READ);
 }
 
+const struct lock_site *lock_held_site(const void *inst)
+{
+	struct lockdep_task *t;
+	int i;
+
+	if (!lockdep_enabled())
+		return NULL;
+	t = lockdep_current();
+	i = find_held(t, inst, -1);
+	return i >= 0 ? t->held[i].site : NULL;
+}
+
 bool lock_is_held(const void *inst, int bit)
 {
 	struct lockdep_task *t = lockdep_current();

@@ -171,6 +171,45 @@ static bool rmw_not_atomic(pte_t *ptep, pte_t old, pte_t new)
 	return true;
 }
 
+void pte_note_clear(pte_t *ptep, pte_t old)
+{
+	struct ptdesc *table = ptdesc_of(ptep);
+	struct pte_clear_note *n = &table->cleared[ptep - table->ptes];
+	struct ft_actor a = ft_current_actor();
+
+	__atomic_store_n(&n->actor.worker, a.worker, __ATOMIC_RELAXED);
+	__atomic_store_n(&n->actor.op_index, a.op_index, __ATOMIC_RELAXED);
+	__atomic_store_n(&n->actor.op, a.op, __ATOMIC_RELAXED);
+	__atomic_store_n(&n->site, lockdep_held_site(&table->ptl), __ATOMIC_RELAXED);
+	__atomic_store_n(&n->old.pte, pte_val(old), __ATOMIC_RELAXED);
+}
+
+void pte_print_last_clear(FILE *out, pte_t *ptep)
+{
+	struct ptdesc *table = ptdesc_of(ptep);
+	struct pte_clear_note *n = &table->cleared[ptep - table->ptes];
+	struct ft_actor a = {
+		.worker = __atomic_load_n(&n->actor.worker, __ATOMIC_RELAXED),
+		.op_index = __atomic_load_n(&n->actor.op_index, __ATOMIC_RELAXED),
+		.op = __atomic_load_n(&n->actor.op, __ATOMIC_RELAXED),
+	};
+	const struct lock_site *site = __atomic_load_n(&n->site, __ATOMIC_RELAXED);
+	pte_t old = __pte(__atomic_load_n(&n->old.pte, __ATOMIC_RELAXED));
+
+	if (!pte_val(old)) {
+		fprintf(out, "the entry was never cleared\n");
+		return;
+	}
+	fprintf(out, "last cleared by ");
+	ft_actor_print(out, &a);
+	if (site)
+		fprintf(out, ", its PTL taken at %s:%d %s()", site->file, site->line,
+			site->func);
+	fprintf(out, "; it held ");
+	pte_describe(out, old);
+	fprintf(out, "\n");
+}
+
 void __clear_full_ptes(pte_t *ptep, unsigned int nr)
 {
 	for (unsigned int i = 0; i < nr; i++)

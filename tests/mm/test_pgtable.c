@@ -5,10 +5,12 @@
  * flush of its page, or of 64 pages or more) and its oracle (a translation
  * that a returned munmap should have flushed), and table allocation: threads
  * racing to populate one pmd install exactly one table,
- * pte_offset_map_lock() finds no table where none was installed, and a PTE
- * pointer finds its own table's PTL.
+ * pte_offset_map_lock() finds no table where none was installed, a PTE
+ * pointer finds its own table's PTL, and an entry remembers which
+ * operation last cleared it.
  */
 #include <pthread.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -293,6 +295,42 @@ static void test_alloc_race(struct ft_ktap *k)
 		       "%d threads populating one pmd: one table installed", NR_RACERS);
 }
 
+/* @ptep's last-clear line, in @buf. */
+static void last_clear(pte_t *ptep, char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+
+	pte_print_last_clear(f, ptep);
+	fclose(f);
+}
+
+/* The page-table trace: who last took an entry's value away, and where. */
+static void test_clear_note(struct ft_ktap *k)
+{
+	unsigned long va = 7 * PMD_SIZE + 2 * PAGE_SIZE;
+	pmd_t *pmd = pmd_off(&t.mm, va);
+	char buf[512];
+	spinlock_t *ptl;
+	pte_t *ptep;
+
+	__pte_alloc(&t.mm, pmd, va);
+	ptep = pte_offset_map_lock(&t.mm, pmd, va, &ptl);
+	last_clear(ptep, buf, sizeof(buf));
+	ft_ktap_result(k, strstr(buf, "never cleared") != NULL, "a new entry was never cleared");
+	ft_set_actor(3, 7, "migrate");
+	set_pte_at(&t.mm, va, ptep, pfn_pte(0x42, PAGE_READONLY));
+	ptep_get_and_clear(&t.mm, va, ptep);
+	ft_set_actor(1, 9, "read");
+	ptep_get_and_clear(&t.mm, va, ptep);	/* nothing there: no note */
+	pte_unmap_unlock(ptep, ptl);
+	ft_set_actor(0, 0, NULL);
+	last_clear(ptep, buf, sizeof(buf));
+	ft_ktap_result(k, strstr(buf, "ft-3's migrate (operation #7)") &&
+		       strstr(buf, "pfn:0x42") &&
+		       (!lockdep_enabled() || strstr(buf, "test_pgtable.c:")),
+		       "the last clear names its operation, its PTL's site and the value");
+}
+
 int main(void)
 {
 	struct ft_ktap k = { 0 };
@@ -303,13 +341,14 @@ int main(void)
 	t.mm.world = &w;	/* with --tlb: the oracle's tables too */
 	if (mm_pgtables_init(&t.mm, &pmem, 16 * PMD_SIZE))
 		return FT_EXIT_USAGE;
-	ft_ktap_start(26);
+	ft_ktap_start(28);
 	test_helpers(&k);
 	test_hw(&k);
 	test_tlb_oracle(&k);
 	test_tlb_oracle_delayed_walk(&k);
 	test_tlb(&k);
 	test_alloc_race(&k);
+	test_clear_note(&k);
 	ft_ktap_result(&k, ft_report_failures() == 0, "no oracle fired");
 	free_pgtables(&t.mm);
 	mm_id_space_destroy(&ids);
