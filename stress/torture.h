@@ -166,6 +166,7 @@ struct tt_pin {
 /* The window an operation is aimed at: pages [first, first + nr). */
 struct tt_aim {
 	bool on;
+	bool partial;			/* a range covers the block in part */
 	struct ft_window_view view;
 	unsigned long first, nr;
 	u64 busy;			/* th->n_busy when it was aimed */

@@ -69,13 +69,14 @@ static const struct tt_aim_pair aim_table[NR_FT_WINDOWS][TT_AIM_PAIRS] = {
 	[FT_WIN_CONVERT] = {
 		{ TT_WRITE, 4 }, { TT_READ, 2 }, { TT_PIN, 2 },
 	},
-	/* Half way through a lockless block read (Z19): a writer rewriting
-	 * the block: hardware dirty, a partial mprotect (unfold; it waits
-	 * for a fault's VMA lock, not for GUP-fast), young clearing,
-	 * migration. */
+	/* Half way through a lockless block read (Z19): a writer that
+	 * unfolds the block (contpte_convert() clears it, then repaints it
+	 * with the a/d it gathered): migration's unmap, a partial mprotect
+	 * (it waits for a fault's VMA lock, not for GUP-fast) or
+	 * MADV_DONTNEED.  Hardware a/d updates and young clearing change no
+	 * pfn or permission, so no retry could see them. */
 	[FT_WIN_LOCKLESS_READ] = {
-		{ TT_WRITE, 3 }, { TT_MPROTECT, 2 }, { TT_YOUNG, 2 }, { TT_MIGRATE, 2 },
-		{ TT_DONTNEED, 1 },
+		{ TT_MIGRATE, 3 }, { TT_MPROTECT, 3 }, { TT_DONTNEED, 2 },
 	},
 	/* Between a PTE's load and its store (Z10): the hardware's a/d. */
 	[FT_WIN_PTE_RMW] = {
@@ -151,6 +152,15 @@ static const struct tt_aim_pair aim_table[NR_FT_WINDOWS][TT_AIM_PAIRS] = {
  */
 static const bool aim_other_mm[NR_FT_WINDOWS] = {
 	[FT_WIN_MAPCOUNT] = true,
+};
+
+/*
+ * Windows whose partner must unfold the block (a conversion clears it):
+ * an aimed MADV_DONTNEED or mprotect covers it in part, as one that
+ * covers it whole clears and rewrites it in place.
+ */
+static const bool aim_partial[NR_FT_WINDOWS] = {
+	[FT_WIN_LOCKLESS_READ] = true,
 };
 
 static bool pair_allowed(const struct torture *t, const struct tt_aim_pair *pair)
@@ -289,6 +299,7 @@ bool tt_aim_pick(struct tt_thread *th, enum tt_op *op, struct tt_proc **proc)
 		return false;
 	}
 	aim->on = true;
+	aim->partial = aim_partial[aim->view.kind];
 	aim->busy = th->n_busy;
 	*op = aimed;
 	*proc = target;

@@ -281,7 +281,7 @@ static void pick_range(struct tt_thread *th, unsigned long *first, unsigned long
 
 	if (th->aim.on) {
 		/* The window's blocks, or part of them. */
-		if (ft_random_below(&th->rs, 2)) {
+		if (!th->aim.partial && ft_random_below(&th->rs, 2)) {
 			*first = th->aim.first & ~(CONT_PTES - 1UL);
 			*nr = min(ALIGN(th->aim.first + th->aim.nr, CONT_PTES), pages) - *first;
 			return;

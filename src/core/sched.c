@@ -418,14 +418,15 @@ void ft_window_linger(void)
  * Windows whose race is a meeting in the middle, and the aimer's windows
  * they meet at: the owner must go on while its aimed partner is inside
  * that window of its own, not after the partner is done.  A lockless block
- * read must read its second half while a contpte conversion (any change)
- * has the block cleared; a migration's restore must restore the next MM
- * while the MM it restored is inside COW reuse's checks (B2).  The other
- * windows hold until their aimer is done (fork must stay stopped until a
- * migration's restore has refolded the block).
+ * read must read its second half while a contpte conversion has the block
+ * cleared (a window the partner opens before, a hardware access or a
+ * mapcount update, is not the place); a migration's restore must restore
+ * the next MM while the MM it restored is inside COW reuse's checks (B2).
+ * The other windows hold until their aimer is done (fork must stay
+ * stopped until a migration's restore has refolded the block).
  */
 static const u32 window_meets[NR_FT_WINDOWS] = {
-	[FT_WIN_LOCKLESS_READ] = ~0U,
+	[FT_WIN_LOCKLESS_READ] = BIT(FT_WIN_CONVERT),
 	[FT_WIN_MIGRATION_RESTORE] = BIT(FT_WIN_REUSE),
 };
 
@@ -492,11 +493,21 @@ static bool window_awaits(struct ft_window *w)
 	       __atomic_load_n(&w->seq, __ATOMIC_RELAXED);
 }
 
+/*
+ * A window that meets its aimer holds longer: the partner must get through
+ * its own locks (migration's folio and anon_vma locks, an mprotect's
+ * mmap_lock) to the window it meets at, and the owner goes on as soon as
+ * it does.
+ */
+#define FT_WINDOW_MEET_HOLD_MAX	64
+
 /* Wait, a bounded number of yields drawn from the break stream, for the
  * operations aimed at this window to get there. */
 static void window_hold(struct ft_sched *s)
 {
-	u64 n = 1 + ft_random_below(&s->rs, FT_WINDOW_HOLD_MAX);
+	enum ft_window_kind kind = __atomic_load_n(&s->window.kind, __ATOMIC_RELAXED);
+	u64 n = 1 + ft_random_below(&s->rs, window_meets[kind] ? FT_WINDOW_MEET_HOLD_MAX :
+							       FT_WINDOW_HOLD_MAX);
 	u64 start = ft_now_ns();
 
 	WRITE_ONCE(s->n_window_holds, s->n_window_holds + 1);

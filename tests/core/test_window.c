@@ -17,9 +17,10 @@
  *               after one: a close with the aimer still busy waits for
  *               it (held), and some of those operations arrive; the same
  *               scheduler seeds, the same outcome
- *   meet        an aimer that opens a window of its own in the mm of a
+ *   meet        an aimer that opens a conversion's window in the mm of a
  *               lockless read it aimed at releases that read's close (no
- *               hold); one in another mm, or at a fork break, does not; a
+ *               hold); its access's window, one in another mm, or one at
+ *               a fork break, does not; a
  *               migration's restore is released by COW reuse's window in
  *               its mm, not by a mapcount update
  *   exposed     an interrupt window names its range only when exposed,
@@ -265,18 +266,23 @@ static void test_meet(struct ft_ktap *k)
 	bool reuse_met, reuse_held, mc_met, mc_held;
 	int mm_a = 0, mm_b = 0;
 
+	bool hw_met, hw_held;
+
 	meet_once(FT_WIN_LOCKLESS_READ, &mm_a, &mm_a, &met, &held);
+	/* A lockless read meets a conversion, not the partner's access. */
+	meet_at(FT_WIN_LOCKLESS_READ, &mm_a, FT_WIN_HW_ACCESS, &mm_a, &hw_met, &hw_held);
 	meet_once(FT_WIN_LOCKLESS_READ, &mm_a, &mm_b, &other_met, &other_held);
 	meet_once(FT_WIN_FORK_BREAK, &mm_a, &mm_a, &fork_met, &fork_held);
 	/* A restore meets COW reuse's checks only, not a mapcount update. */
 	meet_at(FT_WIN_MIGRATION_RESTORE, &mm_a, FT_WIN_REUSE, &mm_a, &reuse_met, &reuse_held);
 	meet_at(FT_WIN_MIGRATION_RESTORE, &mm_a, FT_WIN_MAPCOUNT, &mm_a, &mc_met, &mc_held);
-	ft_ktap_result(k, met && !held && !other_met && other_held && !fork_met && fork_held &&
-		       reuse_met && !reuse_held && !mc_met && mc_held,
-		       "meet: lockless read met %d held %d; another mm met %d held %d; "
-		       "fork break met %d held %d; restore at reuse met %d held %d, at a "
-		       "mapcount update met %d held %d", met, held, other_met, other_held,
-		       fork_met, fork_held, reuse_met, reuse_held, mc_met, mc_held);
+	ft_ktap_result(k, met && !held && !hw_met && hw_held && !other_met && other_held &&
+		       !fork_met && fork_held && reuse_met && !reuse_held && !mc_met && mc_held,
+		       "meet: lockless read met %d held %d, at an access met %d held %d; "
+		       "another mm met %d held %d; fork break met %d held %d; restore at "
+		       "reuse met %d held %d, at a mapcount update met %d held %d", met, held,
+		       hw_met, hw_held, other_met, other_held, fork_met, fork_held,
+		       reuse_met, reuse_held, mc_met, mc_held);
 }
 
 /* ---- exposed: conversions exposed, PTE updates not, read by another thread ---- */
