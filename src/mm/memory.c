@@ -1346,10 +1346,13 @@ void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		if (pmdp_get_lockless(pmd))
 			stop = zap_pte_range(tlb, vma, pmd, addr, next);
 		addr = stop;
-		/* Broke off: the PTL is free until the walk resumes. */
+		/* Broke off: the PTL is free until the walk resumes.  An
+		 * exiting mm's (exit_mmap()) lingers for nobody: no process
+		 * maps it any more, so nothing can aim at it. */
 		if (stop != next) {
 			ft_window_open(FT_WIN_ZAP_BREAK, mm, start, end - start, NULL);
-			ft_window_linger();
+			if (!tlb->fullmm)
+				ft_window_linger();
 		}
 		cond_resched();
 		if (stop != next)
