@@ -324,11 +324,6 @@ static inline bool is_migration_entry_dirty(pte_t pte)
 #define PMD_MASK		(~(PMD_SIZE - 1))
 
 /*
- * A PTE table page.  The entries come first and the descriptor is aligned
- * to their size, so a PTE pointer finds its table (and PTL) by rounding
- * down, as virt_to_ptdesc() does.
- */
-/*
  * The last time an entry was cleared (taken away with a value in it): which
  * operation did it, under the PTL taken where, and what it held.  Kept for
  * reports, which read it racily; written under the PTL, a few stores and
@@ -340,6 +335,11 @@ struct pte_clear_note {
 	pte_t old;
 };
 
+/*
+ * A PTE table page.  The entries come first and the descriptor is aligned
+ * to their size, so a PTE pointer finds its table (and PTL) by rounding
+ * down, as virt_to_ptdesc() does.
+ */
 struct ptdesc {
 	pte_t ptes[PTRS_PER_PTE];
 	spinlock_t ptl;			/* split PTL: protects ptes[] */
