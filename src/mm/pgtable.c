@@ -356,6 +356,19 @@ static void make_cpu_key(void)
 	pthread_key_create(&cpu_key, cpu_exit);
 }
 
+/*
+ * A maximum, not a store: two threads that take slots at once must not
+ * lower it, or no flush would ever wait for the higher one's accesses.
+ */
+static void raise_nr_cpus(int n)
+{
+	int old = __atomic_load_n(&nr_cpus, __ATOMIC_RELAXED);
+
+	while (old < n && !__atomic_compare_exchange_n(&nr_cpus, &old, n, false,
+						       __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		;
+}
+
 static struct ft_cpu *get_cpu(void)
 {
 	if (likely(this_cpu))
@@ -367,8 +380,7 @@ static struct ft_cpu *get_cpu(void)
 		if (!__atomic_compare_exchange_n(&cpus[i].in_use, &free_slot, 1, false,
 						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			continue;
-		if (__atomic_load_n(&nr_cpus, __ATOMIC_ACQUIRE) <= i)
-			__atomic_store_n(&nr_cpus, i + 1, __ATOMIC_RELEASE);
+		raise_nr_cpus(i + 1);
 		pthread_setspecific(cpu_key, &cpus[i]);
 		this_cpu = &cpus[i];
 		return this_cpu;
@@ -478,6 +490,12 @@ static enum ft_hw_result hw_translate(struct mm_struct *mm, unsigned long addr,
 			tlb = __ptep_get(entryp);
 			if (!pte_valid(tlb))
 				return FT_HW_FAULT_NONE;
+			/* Two reads are one walk only if the first entry did not
+			 * change meanwhile: a zap clears a whole block in place
+			 * and a fault may refill entry j before its flush, and
+			 * the two together name a page neither maps. */
+			if (!pte_same(__ptep_get(ptep), pte))
+				continue;
 			out = pte_pfn(tlb) - j + contpte_index(ptep);
 		}
 		if (write && !pte_write(tlb))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_contpte_conc --case=lockless|hw-wrprotect|hw-convert [--rounds=N]
- *                   [--inject=NAME]
+ * test_contpte_conc --case=lockless|hw-wrprotect|hw-convert|hw-refill
+ *                   [--rounds=N] [--inject=NAME]
  *
  * lockless: a PTL holder keeps repainting one block: folio X clean and old,
  *   faulted in entry by entry (the last one folds), unfolded and refolded,
@@ -19,6 +19,14 @@
  *   write that succeeded in the epoch must have left its dirty bit.
  *   --inject=pte-rmw-not-atomic (Z10) and convert-drops-ad (Z18) must be
  *   caught.
+ *
+ * hw-refill: the holder maps folio X as a folded block, clears the block
+ *   in place as a zap of all of it does, maps one entry alone to a page of
+ *   folio Y, clears it and flushes, over and over.  "CPU" threads read
+ *   through random entries of the block, the walk taking the block's
+ *   translation from any entry: every read must come back with X's page
+ *   of that entry, or Y's page through the entry that maps it, or fault.
+ *   A walk that mixed X's entry with Y's would compute a pfn neither maps.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -292,6 +300,60 @@ static void run_hw_ad(struct ft_ktap *k, bool fold_it)
 	spin_unlock(ptl);
 }
 
+/* ---- hw-refill ------------------------------------------------------------------ */
+
+#define REFILL_ENTRY	3
+/* With the holder, more threads than cores: a walk preempted between its
+ * two reads is what sees the block change under it. */
+#define REFILL_CPUS	2
+
+static void *refill_cpu_fn(void *arg)
+{
+	struct ft_random_state rs;
+
+	ft_random_init(&rs, 11, (u64)(long)arg, 0, 0);
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		unsigned int i = (unsigned int)ft_random_below(&rs, CONT_PTES);
+		unsigned long pfn = 0;
+		enum ft_hw_result r = ft_hw_access(&t.mm, BLOCK_VA + i * PAGE_SIZE, false,
+						   &rs, &pfn);
+		bool ok = r != FT_HW_OK || pfn == folio_pfn(x) + i ||
+			  (i == REFILL_ENTRY && pfn == folio_pfn(y));
+
+		if (!ok && __atomic_add_fetch(&n_bad, 1, __ATOMIC_RELAXED) <= 3)
+			printf("# entry %u read pfn %#lx: X's is %#lx, Y's %#lx\n", i, pfn,
+			       folio_pfn(x) + i, folio_pfn(y));
+		__atomic_add_fetch(&n_reads, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void run_hw_refill(struct ft_ktap *k)
+{
+	pte_t *one = block + REFILL_ENTRY;
+	pthread_t c[REFILL_CPUS];
+
+	for (long i = 0; i < REFILL_CPUS; i++)
+		pthread_create(&c[i], NULL, refill_cpu_fn, (void *)i);
+	for (u64 n = 0; n < rounds && !__atomic_load_n(&n_bad, __ATOMIC_RELAXED); n++) {
+		spin_lock(ptl);
+		set_ptes(&t.mm, BLOCK_VA, block, pfn_pte(folio_pfn(x), PAGE_READONLY),
+			 CONT_PTES);
+		clear_full_ptes(&t.mm, BLOCK_VA, block, CONT_PTES, 0);
+		set_pte_at(&t.mm, BLOCK_VA + REFILL_ENTRY * PAGE_SIZE, one,
+			   pfn_pte(folio_pfn(y), PAGE_READONLY));
+		ptep_get_and_clear(&t.mm, BLOCK_VA + REFILL_ENTRY * PAGE_SIZE, one);
+		spin_unlock(ptl);
+		flush_tlb_range(&t.mm, BLOCK_VA, BLOCK_VA + CONT_PTE_SIZE);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < REFILL_CPUS; i++)
+		pthread_join(c[i], NULL);
+	ft_ktap_result(k, !n_bad && n_reads, "%llu walks during up to %llu refills: %llu "
+		       "through a block mixed from two mappings", (unsigned long long)n_reads,
+		       (unsigned long long)rounds, (unsigned long long)n_bad);
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = ft_test_arg(argc, argv, "--case", "lockless");
@@ -317,6 +379,8 @@ int main(int argc, char **argv)
 		run_hw_ad(&k, false);
 	else if (!strcmp(name, "hw-convert"))
 		run_hw_ad(&k, true);
+	else if (!strcmp(name, "hw-refill"))
+		run_hw_refill(&k);
 	else
 		return FT_EXIT_USAGE;
 	ft_ktap_result(&k, ft_report_failures() == 0, "no oracle fired (%llu)",
