@@ -93,6 +93,13 @@ static void paint_y(void)
 	spin_unlock(ptl);
 }
 
+static void stop_readers(pthread_t *th)
+{
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < NR_READERS; i++)
+		pthread_join(th[i], NULL);
+}
+
 static void *reader_fn(void *arg)
 {
 	struct ft_random_state rs;
@@ -127,9 +134,7 @@ static void run_lockless(struct ft_ktap *k)
 		paint_x();
 		paint_y();
 	}
-	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
-	for (int i = 0; i < NR_READERS; i++)
-		pthread_join(r[i], NULL);
+	stop_readers(r);
 	ft_ktap_result(k, !n_bad && n_reads, "%llu lockless reads during up to %llu "
 		       "repaints: %llu torn", (unsigned long long)n_reads,
 		       (unsigned long long)rounds, (unsigned long long)n_bad);
@@ -303,9 +308,6 @@ static void run_hw_ad(struct ft_ktap *k, bool fold_it)
 /* ---- hw-refill ------------------------------------------------------------------ */
 
 #define REFILL_ENTRY	3
-/* With the holder, more threads than cores: a walk preempted between its
- * two reads is what sees the block change under it. */
-#define REFILL_CPUS	2
 
 static void *refill_cpu_fn(void *arg)
 {
@@ -331,9 +333,11 @@ static void *refill_cpu_fn(void *arg)
 static void run_hw_refill(struct ft_ktap *k)
 {
 	pte_t *one = block + REFILL_ENTRY;
-	pthread_t c[REFILL_CPUS];
+	pthread_t c[NR_READERS];
 
-	for (long i = 0; i < REFILL_CPUS; i++)
+	/* With the holder, more threads than cores: a walk preempted between
+	 * its two reads is the one that sees the block change under it. */
+	for (long i = 0; i < NR_READERS; i++)
 		pthread_create(&c[i], NULL, refill_cpu_fn, (void *)i);
 	for (u64 n = 0; n < rounds && !__atomic_load_n(&n_bad, __ATOMIC_RELAXED); n++) {
 		spin_lock(ptl);
@@ -346,9 +350,7 @@ static void run_hw_refill(struct ft_ktap *k)
 		spin_unlock(ptl);
 		flush_tlb_range(&t.mm, BLOCK_VA, BLOCK_VA + CONT_PTE_SIZE);
 	}
-	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
-	for (int i = 0; i < REFILL_CPUS; i++)
-		pthread_join(c[i], NULL);
+	stop_readers(c);
 	ft_ktap_result(k, !n_bad && n_reads, "%llu walks during up to %llu refills: %llu "
 		       "through a block mixed from two mappings", (unsigned long long)n_reads,
 		       (unsigned long long)rounds, (unsigned long long)n_bad);
