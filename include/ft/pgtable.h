@@ -447,8 +447,8 @@ static inline void __set_ptes(pte_t *ptep, pte_t pte, unsigned int nr)
 }
 
 void pte_note_clear(pte_t *ptep, pte_t old);
-/* Who last cleared the entry, for a report: a line to @out. */
-void pte_print_last_clear(FILE *out, pte_t *ptep);
+/* Who last cleared @mm's entry for @addr, for a report: a line to @out. */
+void pte_print_last_clear(FILE *out, struct mm_struct *mm, unsigned long addr);
 
 static inline pte_t __ptep_get_and_clear(pte_t *ptep)
 {

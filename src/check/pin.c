@@ -37,8 +37,6 @@ bool ft_pin_coherent(struct mm_struct *mm, unsigned long addr, struct page *page
 
 void ft_pin_report(struct mm_struct *mm, unsigned long addr, struct page *page, pte_t pte)
 {
-	struct ptdesc *table = pmdp_get_lockless(pmd_off(mm, addr));
-
 	if (!ft_report_begin("pin coherence"))
 		return;
 	ft_report_msg("BUG: pinned page pfn %#lx of mm id %u at %#lx %s: the pin and the "
@@ -50,8 +48,7 @@ void ft_pin_report(struct mm_struct *mm, unsigned long addr, struct page *page, 
 	fprintf(stderr, "pte at %#lx: ", addr);
 	pte_describe(stderr, pte);
 	fprintf(stderr, "\n");
-	if (table)
-		pte_print_last_clear(stderr, &table->ptes[pte_index(addr)]);
+	pte_print_last_clear(stderr, mm, addr);
 	dump_page(stderr, page, "pinned page");
 	ft_report_end();
 }

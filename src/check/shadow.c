@@ -447,8 +447,7 @@ static void dump_mapping(struct mm_struct *mm, unsigned long addr)
 	fprintf(stderr, "pte at %#lx: ", addr);
 	pte_describe(stderr, pte);
 	fprintf(stderr, "\n");
-	if (table)
-		pte_print_last_clear(stderr, &table->ptes[pte_index(addr)]);
+	pte_print_last_clear(stderr, mm, addr);
 	if (pte_present(pte))
 		dump_page(stderr, pfn_to_page(mm->pmem, pte_pfn(pte)), "shadow memory");
 }

@@ -184,17 +184,26 @@ void pte_note_clear(pte_t *ptep, pte_t old)
 	__atomic_store_n(&n->old.pte, pte_val(old), __ATOMIC_RELAXED);
 }
 
-void pte_print_last_clear(FILE *out, pte_t *ptep)
+void pte_print_last_clear(FILE *out, struct mm_struct *mm, unsigned long addr)
 {
-	struct ptdesc *table = ptdesc_of(ptep);
-	struct pte_clear_note *n = &table->cleared[ptep - table->ptes];
-	struct ft_actor a = {
+	struct ptdesc *table = pmdp_get_lockless(pmd_off(mm, addr));
+	struct pte_clear_note *n;
+	struct ft_actor a;
+	const struct lock_site *site;
+	pte_t old;
+
+	if (!table) {
+		fprintf(out, "no page table there\n");
+		return;
+	}
+	n = &table->cleared[pte_index(addr)];
+	a = (struct ft_actor){
 		.worker = __atomic_load_n(&n->actor.worker, __ATOMIC_RELAXED),
 		.op_index = __atomic_load_n(&n->actor.op_index, __ATOMIC_RELAXED),
 		.op = __atomic_load_n(&n->actor.op, __ATOMIC_RELAXED),
 	};
-	const struct lock_site *site = __atomic_load_n(&n->site, __ATOMIC_RELAXED);
-	pte_t old = __pte(__atomic_load_n(&n->old.pte, __ATOMIC_RELAXED));
+	site = __atomic_load_n(&n->site, __ATOMIC_RELAXED);
+	old = __pte(__atomic_load_n(&n->old.pte, __ATOMIC_RELAXED));
 
 	if (!pte_val(old)) {
 		fprintf(out, "the entry was never cleared\n");

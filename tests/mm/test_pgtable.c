@@ -295,12 +295,12 @@ static void test_alloc_race(struct ft_ktap *k)
 		       "%d threads populating one pmd: one table installed", NR_RACERS);
 }
 
-/* @ptep's last-clear line, in @buf. */
-static void last_clear(pte_t *ptep, char *buf, size_t len)
+/* @va's last-clear line, in @buf. */
+static void last_clear(unsigned long va, char *buf, size_t len)
 {
 	FILE *f = fmemopen(buf, len, "w");
 
-	pte_print_last_clear(f, ptep);
+	pte_print_last_clear(f, &t.mm, va);
 	fclose(f);
 }
 
@@ -315,7 +315,7 @@ static void test_clear_note(struct ft_ktap *k)
 
 	__pte_alloc(&t.mm, pmd, va);
 	ptep = pte_offset_map_lock(&t.mm, pmd, va, &ptl);
-	last_clear(ptep, buf, sizeof(buf));
+	last_clear(va, buf, sizeof(buf));
 	ft_ktap_result(k, strstr(buf, "never cleared") != NULL, "a new entry was never cleared");
 	ft_set_actor(3, 7, "migrate");
 	set_pte_at(&t.mm, va, ptep, pfn_pte(0x42, PAGE_READONLY));
@@ -324,7 +324,7 @@ static void test_clear_note(struct ft_ktap *k)
 	ptep_get_and_clear(&t.mm, va, ptep);	/* nothing there: no note */
 	pte_unmap_unlock(ptep, ptl);
 	ft_set_actor(0, 0, NULL);
-	last_clear(ptep, buf, sizeof(buf));
+	last_clear(va, buf, sizeof(buf));
 	ft_ktap_result(k, strstr(buf, "ft-3's migrate (operation #7)") &&
 		       strstr(buf, "pfn:0x42") &&
 		       (!lockdep_enabled() || strstr(buf, "test_pgtable.c:")),
