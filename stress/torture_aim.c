@@ -116,6 +116,15 @@ static const struct tt_aim_pair aim_table[NR_FT_WINDOWS][TT_AIM_PAIRS] = {
 		{ TT_DONTNEED, 2 }, { TT_MPROTECT, 2 }, { TT_FORK, 2 }, { TT_MIGRATE, 2 },
 		{ TT_LAZYFREE, 1 }, { TT_MUNMAP, 1 },
 	},
+	/* A store through a writable translation whose entry was write-
+	 * protected since (fork, mprotect: the flush comes at the end): a
+	 * write fault on the page copies it, and the store must land after
+	 * the copy (they meet at wp_page_copy()'s window).  The write-
+	 * protecting call holds the VMA write-locked, so only a fault its
+	 * locks fail to exclude gets there (Z14). */
+	[FT_WIN_STALE_STORE] = {
+		{ TT_WRITE, 1 },
+	},
 	/* Migration entries in place: faults wait for them, fork copies them
 	 * read-only, zap drops them, the slow GUP path waits. */
 	[FT_WIN_MIGRATION] = {

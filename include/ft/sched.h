@@ -68,6 +68,8 @@ enum ft_window_kind {
 	FT_WIN_REUSE,		/* a write fault deciding to reuse a large folio */
 	FT_WIN_WP_COPY,		/* wp_page_copy(): copied, the PTL not yet taken */
 	FT_WIN_HW_ACCESS,	/* a hardware access in flight */
+	FT_WIN_STALE_STORE,	/* a store through a writable translation of an entry
+				 * since write-protected, its flush pending */
 	FT_WIN_MIGRATION,	/* migration entries in place, not yet restored */
 	FT_WIN_MIGRATION_RESTORE, /* one MM's entries restored, others' not yet */
 	FT_WIN_GUP_FAST,	/* GUP-fast: pinned, the entry not yet re-read */

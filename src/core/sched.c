@@ -370,6 +370,7 @@ const char *const ft_window_names[NR_FT_WINDOWS] = {
 	[FT_WIN_REUSE] = "reuse",
 	[FT_WIN_WP_COPY] = "wp_copy",
 	[FT_WIN_HW_ACCESS] = "hw_access",
+	[FT_WIN_STALE_STORE] = "stale_store",
 	[FT_WIN_MIGRATION] = "migration",
 	[FT_WIN_MIGRATION_RESTORE] = "migration_restore",
 	[FT_WIN_GUP_FAST] = "gup_fast",
@@ -421,13 +422,16 @@ void ft_window_linger(void)
  * read must read its second half while a contpte conversion has the block
  * cleared (a window the partner opens before, a hardware access or a
  * mapcount update, is not the place); a migration's restore must restore
- * the next MM while the MM it restored is inside COW reuse's checks (B2).
+ * the next MM while the MM it restored is inside COW reuse's checks (B2);
+ * a store through a stale writable translation must land after a COW
+ * fault has copied the page and before it maps the copy (Z14).
  * The other windows hold until their aimer is done (fork must stay
  * stopped until a migration's restore has refolded the block).
  */
 static const u32 window_meets[NR_FT_WINDOWS] = {
 	[FT_WIN_LOCKLESS_READ] = BIT(FT_WIN_CONVERT),
 	[FT_WIN_MIGRATION_RESTORE] = BIT(FT_WIN_REUSE),
+	[FT_WIN_STALE_STORE] = BIT(FT_WIN_WP_COPY),
 };
 
 /*

@@ -344,6 +344,7 @@ struct ft_cpu {
 	struct mm_struct *active_mm;
 	u64 gen;
 	bool last_stale;		/* ft_hw_stale_translation() */
+	bool last_wrprotected;		/* a write cached over a write-protect */
 	struct ft_tlb_entry tlb[FT_TLB_ENTRIES];	/* this CPU's only */
 } ____cacheline_aligned;
 
@@ -621,6 +622,7 @@ static enum ft_hw_result tlb_translate(struct ft_cpu *cpu, struct mm_struct *mm,
 		 * the shadow then accepts a little more, never less. */
 		pte = pte_now(mm, addr);
 		cpu->last_stale = !pte_present(pte) || pte_pfn(pte) != e->pfn;
+		cpu->last_wrprotected = write && !cpu->last_stale && !pte_write(pte);
 		*pfn = e->pfn;
 		return FT_HW_OK;
 	}
@@ -680,13 +682,24 @@ enum ft_hw_result ft_hw_access_data(struct mm_struct *mm, unsigned long addr,
 
 	access_begin(cpu, mm);
 	cpu->last_stale = false;
+	cpu->last_wrprotected = false;
 	ret = tlb_translate(cpu, mm, addr, write, rs, &pfn);
 	if (ret == FT_HW_OK) {
 		struct page *page = pfn_to_page(mm->pmem, pfn);
 		unsigned long w = (addr & (PAGE_SIZE - 1)) / sizeof(long) % FT_PAGE_WORDS;
 
-		/* In flight, the translation holds until a flush waits us out. */
-		ft_irq_window(FT_WIN_HW_ACCESS, mm, addr & PAGE_MASK, PAGE_SIZE, NULL);
+		/*
+		 * In flight, the translation holds until a flush waits us out.
+		 * A store that a write-protect has not flushed yet (fork's,
+		 * mprotect's) lingers: a COW fault that the write-protecting
+		 * call's locks fail to exclude copies the page meanwhile, and
+		 * the store lands in the old page (Z14).
+		 */
+		if (cpu->last_wrprotected)
+			ft_irq_window_linger(FT_WIN_STALE_STORE, mm, addr & PAGE_MASK,
+					     PAGE_SIZE, NULL, true);
+		else
+			ft_irq_window(FT_WIN_HW_ACCESS, mm, addr & PAGE_MASK, PAGE_SIZE, NULL);
 		if (write)
 			WRITE_ONCE(page->data[w], *data);
 		else

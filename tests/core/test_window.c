@@ -264,6 +264,7 @@ static void test_meet(struct ft_ktap *k)
 {
 	bool met, held, other_met, other_held, fork_met, fork_held;
 	bool reuse_met, reuse_held, mc_met, mc_held;
+	bool copy_met, copy_held, fault_met, fault_held;
 	int mm_a = 0, mm_b = 0;
 
 	bool hw_met, hw_held;
@@ -276,13 +277,19 @@ static void test_meet(struct ft_ktap *k)
 	/* A restore meets COW reuse's checks only, not a mapcount update. */
 	meet_at(FT_WIN_MIGRATION_RESTORE, &mm_a, FT_WIN_REUSE, &mm_a, &reuse_met, &reuse_held);
 	meet_at(FT_WIN_MIGRATION_RESTORE, &mm_a, FT_WIN_MAPCOUNT, &mm_a, &mc_met, &mc_held);
+	/* A stale store meets the COW copy, not the fault's reuse check. */
+	meet_at(FT_WIN_STALE_STORE, &mm_a, FT_WIN_WP_COPY, &mm_a, &copy_met, &copy_held);
+	meet_at(FT_WIN_STALE_STORE, &mm_a, FT_WIN_REUSE, &mm_a, &fault_met, &fault_held);
 	ft_ktap_result(k, met && !held && !hw_met && hw_held && !other_met && other_held &&
-		       !fork_met && fork_held && reuse_met && !reuse_held && !mc_met && mc_held,
+		       !fork_met && fork_held && reuse_met && !reuse_held && !mc_met &&
+		       mc_held && copy_met && !copy_held && !fault_met && fault_held,
 		       "meet: lockless read met %d held %d, at an access met %d held %d; "
 		       "another mm met %d held %d; fork break met %d held %d; restore at "
-		       "reuse met %d held %d, at a mapcount update met %d held %d", met, held,
-		       hw_met, hw_held, other_met, other_held, fork_met, fork_held,
-		       reuse_met, reuse_held, mc_met, mc_held);
+		       "reuse met %d held %d, at a mapcount update met %d held %d; stale "
+		       "store at a COW copy met %d held %d, at reuse met %d held %d", met,
+		       held, hw_met, hw_held, other_met, other_held, fork_met, fork_held,
+		       reuse_met, reuse_held, mc_met, mc_held, copy_met, copy_held,
+		       fault_met, fault_held);
 }
 
 /* ---- exposed: conversions exposed, PTE updates not, read by another thread ---- */

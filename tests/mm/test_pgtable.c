@@ -118,21 +118,46 @@ static void make_writable(unsigned long va, pte_t *ptep, struct folio *f)
 	spin_unlock(ptl);
 }
 
+/* Which window one access published: @kind, and no other. */
+static struct ft_sched win_sched = { .policy = FT_BREAK_POLICY_NEVER, .no_yield = true };
+
+static bool published_only(enum ft_window_kind kind)
+{
+	bool only = win_sched.n_windows[kind] == 1;
+
+	for (int i = 0; i < NR_FT_WINDOWS; i++)
+		only = only && (i == (int)kind || !win_sched.n_windows[i]);
+	memset(win_sched.n_windows, 0, sizeof(win_sched.n_windows));
+	return only;
+}
+
 static void test_tlb(struct ft_ktap *k)
 {
 	struct folio *f = folio_alloc(&pmem, 0, NULL);
-	unsigned long va = 5 * PMD_SIZE + 3 * PAGE_SIZE, other = va + PAGE_SIZE;
+	unsigned long va = 5 * PMD_SIZE + 3 * PAGE_SIZE, other = va + PAGE_SIZE, v;
 	pmd_t *pmd = pmd_off(&t.mm, va);
 	pte_t *ptep;
+	bool live, stale, read;
 
 	__pte_alloc(&t.mm, pmd, va);
 	ptep = &pmdp_get_lockless(pmd)->ptes[pte_index(va)];
 	make_writable(va, ptep, f);
+	ft_sched_set_current(&win_sched);
 	ft_ktap_result(k, store(va, 1) == FT_HW_OK && f->page[0].data[0] == 1,
 		       "tlb: a store fills a writable translation");
+	live = published_only(FT_WIN_HW_ACCESS);
 	wrprotect(va, ptep);
 	ft_ktap_result(k, store(va, 2) == FT_HW_OK && f->page[0].data[0] == 2,
 		       "tlb: write-protected, not flushed: the store still lands (Z14)");
+	stale = published_only(FT_WIN_STALE_STORE);
+	read = ft_hw_access_data(&t.mm, va, false, NULL, &v) == FT_HW_OK && v == 2 &&
+	       published_only(FT_WIN_HW_ACCESS);
+	ft_sched_set_current(NULL);
+	ft_ktap_result(k, live && stale && read,
+		       "tlb: that store publishes a stale_store window (%d), not an "
+		       "access's; one before the write-protect an access's (%d), and "
+		       "so does a load through the same translation (%d)", stale, live,
+		       read);
 	flush_tlb_range(&t.mm, other, other + PAGE_SIZE);
 	ft_ktap_result(k, store(va, 3) == FT_HW_OK,
 		       "tlb: a flush of another page keeps the translation");
@@ -341,7 +366,7 @@ int main(void)
 	t.mm.world = &w;	/* with --tlb: the oracle's tables too */
 	if (mm_pgtables_init(&t.mm, &pmem, 16 * PMD_SIZE))
 		return FT_EXIT_USAGE;
-	ft_ktap_start(28);
+	ft_ktap_start(29);
 	test_helpers(&k);
 	test_hw(&k);
 	test_tlb_oracle(&k);
