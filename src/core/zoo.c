@@ -64,10 +64,12 @@ const struct ft_injection ft_injections[FT_NR_INJECTIONS] = {
 		"batch-past-folio", "Z3/B3",
 		"folio_pte_batch without the folio-end clamp; the advanced PTE "
 		"past the folio is none (XEN PV)",
-		/* An rmap batch past the folio trips the sanity check; mremap's
-		 * batch has no rmap call and maps the pages past the folio at
-		 * the destination uncounted, which their folio's slots show. */
-		{ "VM_WARN_ON_FOLIO", "owner slots" },
+		/* An rmap batch past the folio trips the sanity check.  The
+		 * batches with no rmap call show it later: mremap's maps the
+		 * pages past the folio at the destination uncounted (their
+		 * folio's slots), MADV_FREE's cleans the empty entries after it
+		 * into garbage (a bad swap entry at the next fault). */
+		{ "VM_WARN_ON_FOLIO", "owner slots", "bad swap entry" },
 	},
 	[FT_INJ_BATCH_OVER_HOLE] = {
 		"batch-over-hole", "review",

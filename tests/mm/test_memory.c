@@ -33,6 +33,8 @@
  *   mremap-past-folio  with batch-past-folio a folded folio and the empty
  *                 entries after it move as one batch: the destination maps
  *                 the pages after the folio, uncounted (Z3/B3 in mremap)
+ *   lazyfree-past-folio  the same batch in MADV_FREE leaves a garbage
+ *                 entry after the folio (a bad swap entry at the next fault)
  *   anon-vma-reuse  twenty generations of fork and exit: the anon_vma
  *                 chain stays bounded, as the kernel's reuse keeps it
  *   fork-dirty-batch  a second fork of a large folio of which a later
@@ -604,6 +606,39 @@ static void case_mremap_past_folio(void)
 	mmput(p);
 }
 
+/*
+ * The same batch in MADV_FREE: it clears young and dirty on every entry
+ * of the batch, and pte_mkclean() of an empty entry sets PTE_RDONLY, so
+ * the empty entry after the folio becomes a non-present one that is no
+ * swap entry (the bad swap entry oracle's report at the next fault).
+ */
+static void case_lazyfree_past_folio(void)
+{
+	struct mm_struct *p = test_new_mm(&w);
+	unsigned long past = test_va(16);
+	spinlock_t *ptl;
+	pte_t *ptep, ptent;
+	int ret;
+
+	w.anon_orders = BIT(4);
+	test_put(p, 0, 0x700, &rs);
+	if (ft_inject_enable("batch-past-folio"))
+		abort();
+	ret = ft_madvise_free(p, test_va(0), 24 * PAGE_SIZE);
+	ft_inject_clear();
+	ptep = pte_offset_map_lock(p, pmd_off(p, past), past, &ptl);
+	ptent = ptep_get(ptep);
+	for (unsigned int i = 0; i < 8; i++)	/* undone by hand, as above */
+		ptep_get_and_clear(p, past + i * PAGE_SIZE, ptep + i);
+	pte_unmap_unlock(ptep, ptl);
+	ft_ktap_result(&k, !ret && !pte_none(ptent) && !pte_present(ptent),
+		       "MADV_FREE past the folio: with batch-past-folio the empty "
+		       "entry after the folio becomes %#llx (%d)",
+		       (unsigned long long)pte_val(ptent), ret);
+	audit("MADV_FREE past the folio", &p, 1);
+	mmput(p);
+}
+
 static unsigned int chain_length(struct mm_struct *mm, unsigned long i)
 {
 	struct vm_area_struct *vma = find_vma_speculative(mm, test_va(i));
@@ -700,7 +735,7 @@ int main(int argc, char **argv)
 		return FT_EXIT_INVARIANT;
 	}
 	ft_random_init(&rs, 1, 0, 0, 0);
-	ft_ktap_start(64);
+	ft_ktap_start(66);
 	case_lifecycle();
 	case_cow();
 	case_dontneed();
@@ -714,6 +749,7 @@ int main(int argc, char **argv)
 	case_mremap();
 	case_mremap_write_batch();
 	case_mremap_past_folio();
+	case_lazyfree_past_folio();
 	case_anon_vma_reuse();
 	case_fork_dirty_batch();
 	ft_ktap_result(&k, ft_report_failures() == 0 && !pmem.stats.n_bad,
