@@ -570,6 +570,24 @@ static void case_mremap_write_batch(void)
 }
 
 /*
+ * The entry for page @i, then the 8 entries from there cleared by hand:
+ * batch-past-folio left them without rmap or references, and the
+ * teardown would free pages it never counted.
+ */
+static pte_t take_past_folio(struct mm_struct *mm, unsigned long i)
+{
+	unsigned long va = test_va(i);
+	spinlock_t *ptl;
+	pte_t *ptep = pte_offset_map_lock(mm, pmd_off(mm, va), va, &ptl);
+	pte_t ptent = ptep_get(ptep);
+
+	for (unsigned int n = 0; n < 8; n++)
+		ptep_get_and_clear(mm, va + n * PAGE_SIZE, ptep + n);
+	pte_unmap_unlock(ptep, ptl);
+	return ptent;
+}
+
+/*
  * Z3/B3's mremap symptom: with batch-past-folio, a folded order-4 folio
  * followed by empty entries moves as one batch with them, and the
  * destination maps the pages after the folio, with no rmap or reference
@@ -579,11 +597,8 @@ static void case_mremap_write_batch(void)
 static void case_mremap_past_folio(void)
 {
 	struct mm_struct *p = test_new_mm(&w);
-	unsigned long past = test_va(80);
 	struct folio *f;
-	spinlock_t *ptl;
-	pte_t *ptep;
-	bool mapped;
+	pte_t ptent;
 	int ret;
 
 	w.anon_orders = BIT(4);
@@ -593,13 +608,9 @@ static void case_mremap_past_folio(void)
 		abort();
 	ret = mremap_pages(p, 0, 24, 64);
 	ft_inject_clear();
-	ptep = pte_offset_map_lock(p, pmd_off(p, past), past, &ptl);
-	mapped = pte_present(ptep_get(ptep)) && pte_pfn(ptep_get(ptep)) == folio_pfn(f) + 16;
-	/* Undone by hand: the teardown would free pages it never counted. */
-	for (unsigned int i = 0; i < 8; i++)
-		ptep_get_and_clear(p, past + i * PAGE_SIZE, ptep + i);
-	pte_unmap_unlock(ptep, ptl);
-	ft_ktap_result(&k, !ret && folio_of(p, 64) == f && mapped,
+	ptent = take_past_folio(p, 80);
+	ft_ktap_result(&k, !ret && folio_of(p, 64) == f && pte_present(ptent) &&
+		       pte_pfn(ptent) == folio_pfn(f) + 16,
 		       "mremap past the folio: with batch-past-folio the page after "
 		       "the folio is mapped at the destination, uncounted (%d)", ret);
 	audit("mremap past the folio", &p, 1);
@@ -615,9 +626,7 @@ static void case_mremap_past_folio(void)
 static void case_lazyfree_past_folio(void)
 {
 	struct mm_struct *p = test_new_mm(&w);
-	unsigned long past = test_va(16);
-	spinlock_t *ptl;
-	pte_t *ptep, ptent;
+	pte_t ptent;
 	int ret;
 
 	w.anon_orders = BIT(4);
@@ -626,11 +635,7 @@ static void case_lazyfree_past_folio(void)
 		abort();
 	ret = ft_madvise_free(p, test_va(0), 24 * PAGE_SIZE);
 	ft_inject_clear();
-	ptep = pte_offset_map_lock(p, pmd_off(p, past), past, &ptl);
-	ptent = ptep_get(ptep);
-	for (unsigned int i = 0; i < 8; i++)	/* undone by hand, as above */
-		ptep_get_and_clear(p, past + i * PAGE_SIZE, ptep + i);
-	pte_unmap_unlock(ptep, ptl);
+	ptent = take_past_folio(p, 16);
 	ft_ktap_result(&k, !ret && !pte_none(ptent) && !pte_present(ptent),
 		       "MADV_FREE past the folio: with batch-past-folio the empty "
 		       "entry after the folio becomes %#llx (%d)",
